@@ -1,0 +1,197 @@
+// etcd-sync: replicates the primary global cluster's etcd into the standby's.
+// Flags (or a YAML --config) -> SyncConfig + two etcd clients -> etcdsync::Syncer.
+#include <unistd.h>
+
+#include <csignal>
+#include <cstdlib>
+#include <fstream>
+#include <iostream>
+#include <thread>
+
+#include <CLI/CLI.hpp>
+
+#include "common/absl_fmt.h"
+#include "common/logging.h"
+#include "common/secret.h"
+#include "common/yaml_config.h"
+#include "etcd/client.h"
+#include "sync/syncer.h"
+
+namespace {
+
+constexpr int kExitOk = 0;
+constexpr int kExitRuntime = 1;
+constexpr int kExitUsage = 2;
+
+struct Side {
+  std::string endpoints;
+  etcd::TlsFiles tls;
+  std::string user;
+  std::string password_file;
+};
+
+void AddSideFlags(CLI::App& app, const std::string& side, const std::string& what, Side& flags) {
+  app.add_option("--" + side + "-endpoints", flags.endpoints,
+                 what + " etcd endpoints, comma-separated host:port or URLs");
+  app.add_option("--" + side + "-cacert", flags.tls.ca_file,
+                 "CA bundle that signed the " + what + " etcd server certificate");
+  app.add_option("--" + side + "-cert", flags.tls.cert_file,
+                 "client certificate for the " + what + " etcd");
+  app.add_option("--" + side + "-key", flags.tls.key_file,
+                 "client private key for the " + what + " etcd");
+  app.add_option("--" + side + "-user", flags.user, "etcd user name for the " + what + " etcd");
+  app.add_option("--" + side + "-password-file", flags.password_file,
+                 "file holding the " + what + " etcd user's password (or set $ETCD_SYNC_" +
+                     std::string(side == "source" ? "SOURCE" : "DEST") + "_PASSWORD)");
+}
+
+std::string DefaultIdentity() {
+  if (const char* pod = std::getenv("POD_NAME"); pod && *pod) return pod;
+  char host[256] = {};
+  gethostname(host, sizeof(host) - 1);
+  return std::string(host) + "-" + std::to_string(getpid());
+}
+
+// Builds client options; errors are one line naming the flag to fix.
+absl::StatusOr<etcd::ClientOptions> MakeClientOptions(const Side& side, const std::string& name,
+                                                      const std::string& flag_side,
+                                                      std::chrono::milliseconds timeout) {
+  etcd::ClientOptions options;
+  options.cluster_name = name;
+  options.flag_prefix = "--" + flag_side + "-";
+  if (side.endpoints.empty()) {
+    return absl::InvalidArgumentError(options.flag_prefix + "endpoints is required");
+  }
+  auto endpoints = etcd::ParseEndpoints(side.endpoints);
+  if (!endpoints.ok()) {
+    return absl::InvalidArgumentError(options.flag_prefix + "endpoints: " +
+                                      std::string(endpoints.status().message()));
+  }
+  options.endpoints = *std::move(endpoints);
+  options.tls = side.tls;
+  options.username = side.user;
+  options.request_timeout = timeout;
+  const std::string env = flag_side == "source" ? "ETCD_SYNC_SOURCE_PASSWORD"
+                                                : "ETCD_SYNC_DEST_PASSWORD";
+  if (!side.password_file.empty()) {
+    std::ifstream in(side.password_file);
+    std::string password;
+    if (!in || !std::getline(in, password)) {
+      return absl::InvalidArgumentError(options.flag_prefix + "password-file " +
+                                        side.password_file + ": cannot read the file");
+    }
+    options.password = common::Secret(password);
+  } else if (const char* value = std::getenv(env.c_str()); value) {
+    options.password = common::Secret(value);
+  }
+  if (!options.password.empty() && options.username.empty()) {
+    return absl::InvalidArgumentError("a password was given without " + options.flag_prefix +
+                                      "user");
+  }
+  return options;
+}
+
+}  // namespace
+
+int main(int argc, char** argv) {
+  CLI::App app{"etcd-sync: one-way replication of the primary global cluster's etcd into the "
+               "standby's etcd"};
+  app.config_formatter(std::make_shared<common::YamlConfig>());
+  app.set_config("--config", "", "YAML file with the same settings as the flags (flag names "
+                                 "without dashes as keys)");
+  Side source;
+  Side dest;
+  AddSideFlags(app, "source", "source (active/primary)", source);
+  AddSideFlags(app, "dest", "destination (standby/local)", dest);
+  etcdsync::SyncConfig config;
+  std::vector<std::string> excluded;
+  bool detail_logs = false;
+  int lease_ttl = 10;
+  int timeout_ms = 15000;
+  app.add_option("--prefix", config.prefix, "key prefix to replicate")->capture_default_str();
+  app.add_option("--exclude-prefix", excluded, "key prefix not to replicate (repeatable)");
+  app.add_option("--state-prefix", config.state_prefix,
+                 "where etcd-sync keeps its checkpoint and election keys in the destination")
+      ->capture_default_str();
+  app.add_option("--max-txn-ops", config.max_txn_ops,
+                 "operations per destination Txn (the destination's --max-txn-ops)")
+      ->capture_default_str();
+  app.add_option("--max-request-bytes", config.max_request_bytes,
+                 "bytes per destination request (the destination's --max-request-bytes)")
+      ->capture_default_str();
+  app.add_option("--copy-page-size", config.copy_page_size, "keys per source page while copying")
+      ->capture_default_str();
+  app.add_option("--copy-parallelism", config.copy_parallelism,
+                 "destination Txns in flight while copying")
+      ->capture_default_str();
+  app.add_option("--leader-lease-ttl", lease_ttl, "seconds; leader lease on the destination")
+      ->capture_default_str();
+  app.add_option("--request-timeout-ms", timeout_ms, "deadline of each etcd request")
+      ->capture_default_str();
+  app.add_option("--identity", config.identity,
+                 "this replica's name in the leader election (default: $POD_NAME or host-pid)");
+  app.add_flag("--print-detail-logs", detail_logs, "log every applied key");
+
+  try {
+    app.parse(argc, argv);
+  } catch (const CLI::ParseError& e) {
+    if (e.get_exit_code() == 0) return app.exit(e);
+    std::cerr << "etcd-sync: " << e.what() << " (see etcd-sync --help)\n";
+    return kExitUsage;
+  }
+  common::InitLogging(detail_logs);
+  if (config.identity.empty()) config.identity = DefaultIdentity();
+  config.lease_ttl = std::chrono::seconds(lease_ttl);
+
+  auto usage_error = [](const absl::Status& status) {
+    std::cerr << "etcd-sync: " << status.message() << "\n";
+    return kExitUsage;
+  };
+  if (auto valid = etcdsync::ValidateConfig(config); !valid.ok()) return usage_error(valid);
+  const auto timeout = std::chrono::milliseconds(timeout_ms);
+  auto source_options = MakeClientOptions(source, "source etcd", "source", timeout);
+  if (!source_options.ok()) return usage_error(source_options.status());
+  auto dest_options = MakeClientOptions(dest, "destination etcd", "dest", timeout);
+  if (!dest_options.ok()) return usage_error(dest_options.status());
+
+  // Signals are taken by a dedicated thread so that shutdown is an ordinary stop request.
+  sigset_t signals;
+  sigemptyset(&signals);
+  sigaddset(&signals, SIGINT);
+  sigaddset(&signals, SIGTERM);
+  pthread_sigmask(SIG_BLOCK, &signals, nullptr);
+
+  auto source_client = etcd::Client::Connect(*std::move(source_options));
+  if (!source_client.ok()) {
+    std::cerr << "etcd-sync: " << source_client.status().message() << "\n";
+    return kExitRuntime;
+  }
+  auto dest_client = etcd::Client::Connect(*std::move(dest_options));
+  if (!dest_client.ok()) {
+    std::cerr << "etcd-sync: " << dest_client.status().message() << "\n";
+    return kExitRuntime;
+  }
+
+  etcdsync::Syncer syncer(config, **source_client, **dest_client,
+                      std::make_unique<etcdsync::PrefixFilter>(config.prefix, excluded),
+                      std::make_unique<etcdsync::PassThroughPolicy>());
+  std::stop_source stop;
+  std::jthread signal_waiter([&] {
+    int signal = 0;
+    sigwait(&signals, &signal);
+    spdlog::info("received signal {}, stopping", signal);
+    stop.request_stop();
+  });
+  spdlog::info("etcd-sync replicating {} from {} to {}", config.prefix, source.endpoints,
+               dest.endpoints);
+  absl::Status result = syncer.Run(stop.get_token());
+  if (!stop.stop_requested()) {
+    // Wake the signal thread so the process can exit.
+    pthread_kill(signal_waiter.native_handle(), SIGTERM);
+  }
+  if (!result.ok()) {
+    spdlog::error("{}", result.message());
+    return kExitRuntime;
+  }
+  return kExitOk;
+}

@@ -1,0 +1,21 @@
+// Lets a CLI11 application read its --config file as YAML whose keys are the long flag
+// names without dashes ("source-endpoints: [a:2379, b:2379]"). Flags given on the command
+// line win over the file; unknown keys are errors, as unknown flags are.
+#pragma once
+
+#include <CLI/CLI.hpp>
+
+#include <istream>
+#include <string>
+#include <vector>
+
+namespace common {
+
+class YamlConfig : public CLI::Config {
+ public:
+  std::string to_config(const CLI::App* app, bool default_also, bool write_description,
+                        std::string prefix) const override;
+  std::vector<CLI::ConfigItem> from_config(std::istream& input) const override;
+};
+
+}  // namespace common

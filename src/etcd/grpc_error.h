@@ -1,0 +1,29 @@
+// Turns a failed gRPC call into one line an operator can act on: which cluster, which
+// endpoint, what went wrong, and which flag to check.
+#pragma once
+
+#include <grpcpp/grpcpp.h>
+
+#include <string>
+#include <string_view>
+
+#include "absl/status/status.h"
+
+namespace etcd {
+
+struct CallSite {
+  std::string_view cluster;      // "source etcd" / "destination etcd"
+  std::string_view endpoint;     // as the operator wrote it
+  std::string_view flag_prefix;  // "--source-" / "--dest-"
+  std::string_view operation;    // "Range", "Txn", ...
+};
+
+absl::Status FromGrpc(const grpc::Status& status, const CallSite& site);
+
+// Errors worth retrying on another endpoint: connection trouble, lost leader, timeouts.
+bool IsRetriable(const grpc::Status& status);
+
+// etcd's "required revision has been compacted" (Range/Watch below the compaction point).
+bool IsCompacted(const absl::Status& status);
+
+}  // namespace etcd

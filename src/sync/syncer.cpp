@@ -1,0 +1,209 @@
+#include "sync/syncer.h"
+
+#include <spdlog/spdlog.h>
+
+#include <condition_variable>
+#include <mutex>
+
+#include <fmt/format.h>
+
+#include "common/absl_fmt.h"
+#include "common/status_macros.h"
+#include "etcd/grpc_error.h"
+#include "etcd/key_range.h"
+#include "etcd/lease_keeper.h"
+#include "sync/destination_writer.h"
+#include "sync/full_sync.h"
+#include "sync/live_replicator.h"
+
+namespace etcdsync {
+namespace {
+
+// Sleeps for `delay` unless `stop` is requested first.
+void SleepFor(std::chrono::milliseconds delay, std::stop_token stop) {
+  std::mutex mutex;
+  std::condition_variable_any cv;
+  std::unique_lock lock(mutex);
+  cv.wait_for(lock, stop, delay, [] { return false; });
+}
+
+bool InRange(std::string_view key, std::string_view begin, std::string_view end) {
+  return key >= begin && (end == std::string_view("\0", 1) || key < end);
+}
+
+// A stop token that fires when either of two sources does.
+class EitherStop {
+ public:
+  EitherStop(std::stop_token a, std::stop_token b)
+      : a_(std::move(a), [this] { source_.request_stop(); }),
+        b_(std::move(b), [this] { source_.request_stop(); }) {}
+  std::stop_token token() const { return source_.get_token(); }
+
+ private:
+  std::stop_source source_;
+  std::stop_callback<std::function<void()>> a_;
+  std::stop_callback<std::function<void()>> b_;
+};
+
+}  // namespace
+
+absl::Status ValidateConfig(const SyncConfig& config) {
+  if (config.state_prefix.empty()) {
+    return absl::InvalidArgumentError("--state-prefix must not be empty");
+  }
+  const std::string end = etcd::PrefixRangeEnd(config.prefix);
+  if (InRange(config.CheckpointKey(), config.prefix, end) ||
+      InRange(config.ElectionName(), config.prefix, end) ||
+      config.prefix.starts_with(config.state_prefix)) {
+    return absl::InvalidArgumentError(
+        fmt::format("{}{}{}{}{}","--prefix \"", config.prefix, "\" overlaps etcd-sync's own state under \"",
+                     config.state_prefix, "\": choose a --state-prefix outside the synced prefix"));
+  }
+  if (config.max_txn_ops < 2) {
+    return absl::InvalidArgumentError("--max-txn-ops must be at least 2");
+  }
+  if (config.max_request_bytes < 64 * 1024) {
+    return absl::InvalidArgumentError("--max-request-bytes must be at least 65536");
+  }
+  if (config.copy_page_size < 1 || config.copy_parallelism < 1) {
+    return absl::InvalidArgumentError("--copy-page-size and --copy-parallelism must be positive");
+  }
+  if (config.lease_ttl.count() < 3) {
+    return absl::InvalidArgumentError("--leader-lease-ttl must be at least 3 seconds");
+  }
+  return absl::OkStatus();
+}
+
+Syncer::Syncer(SyncConfig config, etcd::Client& source, etcd::Client& destination,
+               std::unique_ptr<KeyFilter> filter, std::unique_ptr<ApplyPolicy> policy)
+    : config_(std::move(config)),
+      source_(source),
+      destination_(destination),
+      filter_(std::move(filter)),
+      policy_(std::move(policy)) {}
+
+absl::StatusOr<Checkpoint> Syncer::SourceIdentity() {
+  ASSIGN_OR_RETURN(etcd::pb::StatusResponse status, source_.MemberStatus());
+  Checkpoint identity;
+  identity.source_cluster_id = fmt::format("{:x}", status.header().cluster_id());
+  identity.prefix = config_.prefix;
+  return identity;
+}
+
+absl::Status Syncer::Run(std::stop_token stop) {
+  std::chrono::milliseconds backoff(500);
+  while (!stop.stop_requested()) {
+    auto keeper = etcd::LeaseKeeper::Start(destination_, config_.lease_ttl);
+    if (!keeper.ok()) {
+      spdlog::error("cannot create the leader lease: {}", keeper.status().message());
+      SleepFor(backoff, stop);
+      backoff = std::min(backoff * 2, std::chrono::milliseconds(30000));
+      continue;
+    }
+    EitherStop term((*keeper)->lost(), stop);
+    spdlog::info("campaigning for leadership of {} as {}", config_.ElectionName(),
+                 config_.identity);
+    auto leader =
+        destination_.Campaign(config_.ElectionName(), (*keeper)->id(), config_.identity,
+                              term.token());
+    if (!leader.ok()) {
+      if (stop.stop_requested()) break;
+      spdlog::error("leader election failed: {}", leader.status().message());
+      SleepFor(backoff, stop);
+      backoff = std::min(backoff * 2, std::chrono::milliseconds(30000));
+      continue;
+    }
+    backoff = std::chrono::milliseconds(500);
+    spdlog::info("Acquired leader lease {} as {} (leader key {})", config_.ElectionName(),
+                 config_.identity, leader->key());
+    stats_.leader = true;
+    absl::Status led = Lead(Fence{leader->key(), leader->rev()}, term.token());
+    stats_.leader = false;
+    if (stop.stop_requested()) {
+      destination_.Resign(*leader).IgnoreError();
+      break;
+    }
+    if (!led.ok() && !IsFenceLost(led) && !(*keeper)->lost().stop_requested()) {
+      return led;  // fatal: no retry will fix it
+    }
+    spdlog::warn("lost leadership ({}); campaigning again",
+                 led.ok() ? "leader lease expired" : led.message());
+  }
+  spdlog::info("etcd-sync stopped");
+  return absl::OkStatus();
+}
+
+absl::Status Syncer::Lead(const Fence& fence, std::stop_token stop) {
+  FullSync full_sync(config_, source_, destination_, *filter_, *policy_, stats_, fence);
+  LiveReplicator live(config_, source_, destination_, *filter_, *policy_, stats_, fence);
+  std::chrono::milliseconds backoff(500);
+  bool force_full_sync = false;
+  bool announced = false;
+
+  while (!stop.stop_requested()) {
+    absl::Status status = [&]() -> absl::Status {
+      ASSIGN_OR_RETURN(Checkpoint identity, SourceIdentity());
+      auto read = ReadCheckpoint(destination_, config_.CheckpointKey());
+      if (!read.ok() && read.status().code() != absl::StatusCode::kDataLoss) {
+        return read.status();
+      }
+      const std::optional<Checkpoint> stored = read.ok() ? *read : std::nullopt;
+      Checkpoint start = identity;
+      start.phase = Checkpoint::Phase::kLive;
+      std::string reason;
+      if (!read.ok()) {
+        reason = fmt::format("{}{}{}","the checkpoint is unreadable (", read.status().message(), ")");
+      } else if (force_full_sync) {
+        reason = "the source compacted past the last applied revision";
+      } else if (!stored) {
+        reason = "no checkpoint on the destination";
+      } else if (stored->phase != Checkpoint::Phase::kLive) {
+        reason = "the previous copy did not finish";
+      } else if (stored->source_cluster_id != identity.source_cluster_id) {
+        reason = fmt::format("{}{}","the checkpoint belongs to source cluster ",
+                              stored->source_cluster_id);
+      } else if (stored->prefix != identity.prefix) {
+        reason = fmt::format("{}{}{}","the checkpoint was for prefix \"", stored->prefix, "\"");
+      }
+      if (!reason.empty()) {
+        spdlog::info("starting a full copy of {}: {}", config_.prefix, reason);
+        stats_.initial_copy_done = false;
+        ++stats_.full_syncs;
+        ASSIGN_OR_RETURN(FullSyncResult copied, full_sync.Run(identity, stop));
+        start.revision = copied.revision;
+        RETURN_IF_ERROR(ApplyTxn(destination_,
+                                 BuildCheckpointTxn(fence, config_.CheckpointKey(), start)));
+        force_full_sync = false;
+        announced = false;
+      } else {
+        start.revision = stored->revision;
+        spdlog::info("resuming from checkpoint: source revision {}", start.revision);
+      }
+      return live.Run(start, stop, [&] {
+        backoff = std::chrono::milliseconds(500);
+        stats_.initial_copy_done = true;
+        if (!announced) {
+          spdlog::info("Start Sync update from source revision {}", start.revision + 1);
+          announced = true;
+        }
+      });
+    }();
+    if (stop.stop_requested()) return absl::OkStatus();
+    if (IsFenceLost(status)) return status;
+    if (etcd::IsCompacted(status)) {
+      spdlog::warn("{}; running a full resync", status.message());
+      force_full_sync = true;
+      continue;
+    }
+    if (status.code() == absl::StatusCode::kInvalidArgument) {
+      return status;
+    }
+    spdlog::warn("replication interrupted: {}; retrying in {} ms", status.message(),
+                 backoff.count());
+    SleepFor(backoff, stop);
+    backoff = std::min(backoff * 2, std::chrono::milliseconds(30000));
+  }
+  return absl::OkStatus();
+}
+
+}  // namespace etcdsync

@@ -1,0 +1,48 @@
+// The etcd-sync engine's entry point: win the leader election on the destination, then
+// bring the destination up to date (resume from the checkpoint, or copy everything) and
+// follow the source live until stopped. Loses leadership cleanly; retries what is
+// transient; returns only when stopped or on an error no retry can fix.
+#pragma once
+
+#include <memory>
+#include <stop_token>
+
+#include "absl/status/status.h"
+#include "etcd/client.h"
+#include "sync/apply_policy.h"
+#include "sync/checkpoint.h"
+#include "sync/key_filter.h"
+#include "sync/sync_config.h"
+#include "sync/sync_stats.h"
+#include "sync/txn_batcher.h"
+
+namespace etcdsync {
+
+// Checks that the settings make sense together (e.g. the state prefix lies outside the
+// synced prefix); one message naming the flag to fix.
+absl::Status ValidateConfig(const SyncConfig& config);
+
+class Syncer {
+ public:
+  Syncer(SyncConfig config, etcd::Client& source, etcd::Client& destination,
+         std::unique_ptr<KeyFilter> filter, std::unique_ptr<ApplyPolicy> policy);
+
+  absl::Status Run(std::stop_token stop);
+
+  const SyncStats& stats() const { return stats_; }
+  const SyncConfig& config() const { return config_; }
+
+ private:
+  // Runs while this replica leads; returns on stop, fence loss or a fatal error.
+  absl::Status Lead(const Fence& fence, std::stop_token stop);
+  absl::StatusOr<Checkpoint> SourceIdentity();
+
+  SyncConfig config_;
+  etcd::Client& source_;
+  etcd::Client& destination_;
+  std::unique_ptr<KeyFilter> filter_;
+  std::unique_ptr<ApplyPolicy> policy_;
+  SyncStats stats_;
+};
+
+}  // namespace etcdsync

@@ -1,0 +1,47 @@
+// Packs mutations into destination Txns that respect the destination's limits (operations
+// per Txn, request bytes), each guarded by the leader fence. Pure logic, no I/O.
+#pragma once
+
+#include <optional>
+#include <span>
+#include <string>
+#include <vector>
+
+#include "etcd/client.h"
+#include "sync/checkpoint.h"
+#include "sync/mutation.h"
+
+namespace etcdsync {
+
+struct TxnLimits {
+  int max_ops = 128;
+  size_t max_bytes = 1536 * 1024;
+};
+
+// Every write is conditional on the leader key still being ours: a deposed leader's Txn
+// fails instead of interleaving with its successor's.
+struct Fence {
+  std::string leader_key;
+  int64_t create_revision = 0;
+};
+
+struct TxnBatch {
+  std::vector<etcd::pb::TxnRequest> txns;
+  // Source revisions whose changes had to be spread over more than one Txn.
+  std::vector<int64_t> split_revisions;
+};
+
+// Without `checkpoint`: data only (the parallel initial copy). With it: every Txn also
+// stores the checkpoint, whose revision is the last source revision that Txn completes
+// (so a crash between two Txns of one revision replays that revision, never skips it).
+// `base_revision` is the checkpoint revision before this batch.
+TxnBatch BuildTxns(std::span<const Mutation> mutations, const Fence& fence,
+                   const TxnLimits& limits, const std::string& checkpoint_key = "",
+                   const std::optional<Checkpoint>& checkpoint = std::nullopt,
+                   int64_t base_revision = 0);
+
+// A Txn that only moves the checkpoint (after filtered-out events or progress notices).
+etcd::pb::TxnRequest BuildCheckpointTxn(const Fence& fence, const std::string& checkpoint_key,
+                                        const Checkpoint& checkpoint);
+
+}  // namespace etcdsync

@@ -3,6 +3,11 @@
 
 #include <spdlog/spdlog.h>
 
+#include <condition_variable>
+#include <deque>
+#include <mutex>
+#include <thread>
+
 #include "common/status_macros.h"
 #include "etcd/key_range.h"
 #include "etcd/watch_stream.h"
@@ -14,6 +19,38 @@ namespace {
 // With no in-range events, the checkpoint still follows the source (on progress notices)
 // so that a restart after a quiet period does not fall behind the compaction point.
 constexpr auto kIdleCheckpointInterval = std::chrono::seconds(30);
+constexpr size_t kMaxQueuedResponses = 4096;
+
+// Watch responses between the reader thread and the applier; bounded so a slow
+// destination pushes back on the stream instead of growing memory.
+class WatchQueue {
+ public:
+  bool Push(absl::StatusOr<etcd::pb::WatchResponse> response, std::stop_token stop) {
+    std::unique_lock lock(mutex_);
+    if (!changed_.wait(lock, stop, [&] { return items_.size() < kMaxQueuedResponses; })) {
+      return false;
+    }
+    items_.push_back(std::move(response));
+    changed_.notify_all();
+    return true;
+  }
+  // Waits for at least one item, then takes all that are there.
+  void PopAll(std::vector<absl::StatusOr<etcd::pb::WatchResponse>>& out, std::stop_token stop) {
+    std::unique_lock lock(mutex_);
+    changed_.wait(lock, stop, [&] { return !items_.empty(); });
+    while (!items_.empty()) {
+      out.push_back(std::move(items_.front()));
+      items_.pop_front();
+    }
+    changed_.notify_all();
+  }
+  void Wake() { changed_.notify_all(); }
+
+ private:
+  std::mutex mutex_;
+  std::condition_variable_any changed_;
+  std::deque<absl::StatusOr<etcd::pb::WatchResponse>> items_;
+};
 
 }  // namespace
 
@@ -69,50 +106,75 @@ absl::Status LiveReplicator::Run(Checkpoint checkpoint, std::stop_token stop,
   create.set_start_revision(checkpoint.revision + 1);
   create.set_progress_notify(true);
   ASSIGN_OR_RETURN(auto watch, etcd::WatchStream::Open(source_, create));
-  std::stop_callback cancel(stop, [&watch] { watch->Cancel(); });
   stats_.applied_revision = checkpoint.revision;
   on_started();
 
+  // The reader keeps the stream drained while a Txn is in flight; the applier then takes
+  // everything that arrived meanwhile in one go (group commit), so one destination round
+  // trip carries many source revisions under load, each still atomic.
+  WatchQueue queue;
+  std::jthread reader([&](std::stop_token reader_stop) {
+    std::stop_callback cancel(reader_stop, [&] { watch->Cancel(); });
+    while (true) {
+      auto response = watch->Next();
+      const bool failed = !response.ok();
+      if (!queue.Push(std::move(response), reader_stop) || failed) return;
+    }
+  });
+  std::stop_callback cancel_on_stop(stop, [&] {
+    reader.request_stop();
+    queue.Wake();
+  });
+
   auto last_checkpoint_write = std::chrono::steady_clock::now();
-  while (true) {
-    auto response = watch->Next();
-    if (!response.ok()) return response.status();
-    if (response->events_size() == 0) {
-      // Progress notification: everything up to header.revision has been delivered.
-      const int64_t revision = response->header().revision();
-      if (revision > checkpoint.revision &&
-          std::chrono::steady_clock::now() - last_checkpoint_write > kIdleCheckpointInterval) {
-        Checkpoint next = checkpoint;
-        next.revision = revision;
-        RETURN_IF_ERROR(ApplyTxn(destination_,
-                                 BuildCheckpointTxn(fence_, config_.CheckpointKey(), next)));
-        checkpoint = next;
-        stats_.applied_revision = revision;
-        last_checkpoint_write = std::chrono::steady_clock::now();
-      }
-      continue;
-    }
-    // A response holds whole revisions; write them together (atomic superset of each).
+  std::vector<absl::StatusOr<etcd::pb::WatchResponse>> arrived;
+  while (!stop.stop_requested()) {
+    arrived.clear();
+    queue.PopAll(arrived, stop);
     std::vector<Mutation> mutations;
-    mutations.reserve(response->events_size());
-    for (const auto& event : response->events()) {
-      if (!filter_.Includes(event.kv().key())) continue;
-      Mutation mutation;
-      mutation.kind = event.type() == mvccpb::Event::DELETE ? Mutation::Kind::kDelete
-                                                            : Mutation::Kind::kPut;
-      mutation.key = event.kv().key();
-      mutation.revision = event.kv().mod_revision();
-      if (mutation.kind == Mutation::Kind::kPut) {
-        mutation.value = event.kv().value();
-        mutation.source_lease = event.kv().lease();
+    int64_t progress_revision = 0;
+    absl::Status failure;
+    for (auto& response : arrived) {
+      if (!response.ok()) {
+        failure = response.status();
+        break;
       }
-      mutations.push_back(std::move(mutation));
+      if (response->events_size() == 0) {
+        // Progress notification: everything up to header.revision has been delivered.
+        progress_revision = std::max(progress_revision, response->header().revision());
+        continue;
+      }
+      for (const auto& event : response->events()) {
+        if (!filter_.Includes(event.kv().key())) continue;
+        Mutation mutation;
+        mutation.kind = event.type() == mvccpb::Event::DELETE ? Mutation::Kind::kDelete
+                                                              : Mutation::Kind::kPut;
+        mutation.key = event.kv().key();
+        mutation.revision = event.kv().mod_revision();
+        if (mutation.kind == Mutation::Kind::kPut) {
+          mutation.value = event.kv().value();
+          mutation.source_lease = event.kv().lease();
+        }
+        mutations.push_back(std::move(mutation));
+      }
     }
-    // Only excluded keys changed: the checkpoint catches up on the next write or notice.
-    if (mutations.empty()) continue;
-    RETURN_IF_ERROR(Apply(std::move(mutations), checkpoint));
-    last_checkpoint_write = std::chrono::steady_clock::now();
+    if (!mutations.empty()) {
+      RETURN_IF_ERROR(Apply(std::move(mutations), checkpoint));
+      last_checkpoint_write = std::chrono::steady_clock::now();
+    } else if (progress_revision > checkpoint.revision &&
+               std::chrono::steady_clock::now() - last_checkpoint_write >
+                   kIdleCheckpointInterval) {
+      Checkpoint next = checkpoint;
+      next.revision = progress_revision;
+      RETURN_IF_ERROR(
+          ApplyTxn(destination_, BuildCheckpointTxn(fence_, config_.CheckpointKey(), next)));
+      checkpoint = next;
+      stats_.applied_revision = progress_revision;
+      last_checkpoint_write = std::chrono::steady_clock::now();
+    }
+    if (!failure.ok()) return failure;
   }
+  return absl::CancelledError("stopped");
 }
 
 }  // namespace etcdsync

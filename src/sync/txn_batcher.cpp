@@ -36,82 +36,100 @@ void AddCheckpoint(etcd::pb::TxnRequest& txn, const std::string& key,
   put->set_value(EncodeCheckpoint(checkpoint));
 }
 
+size_t OpBytes(const Mutation& mutation) { return mutation.bytes() + kPerOpOverheadBytes; }
+
+// Accumulates one Txn at a time.
+class Builder {
+ public:
+  Builder(const Fence& fence, const TxnLimits& limits, const std::string& checkpoint_key,
+          const std::optional<Checkpoint>& checkpoint)
+      : fence_(fence), checkpoint_key_(checkpoint_key), checkpoint_(checkpoint) {
+    ops_limit_ = std::max(1, limits.max_ops - (checkpoint.has_value() ? 1 : 0));
+    byte_budget_ = limits.max_bytes > kTxnOverheadBytes ? limits.max_bytes - kTxnOverheadBytes
+                                                        : 1;
+  }
+
+  bool empty() const { return txn_.success_size() == 0; }
+  bool Fits(size_t ops, size_t bytes) const {
+    return txn_.success_size() + static_cast<int>(ops) <= ops_limit_ &&
+           bytes_ + bytes <= byte_budget_;
+  }
+
+  void Add(const Mutation& mutation) {
+    auto existing = positions_.find(mutation.key);
+    if (existing != positions_.end()) {
+      // The same key again (coalesced revisions): the later op wins. etcd refuses a Txn
+      // that names a key twice.
+      SetOp(*txn_.mutable_success(existing->second), mutation);
+      return;
+    }
+    SetOp(*txn_.add_success(), mutation);
+    positions_.emplace(mutation.key, txn_.success_size() - 1);
+    bytes_ += OpBytes(mutation);
+  }
+
+  // Closes the Txn; its checkpoint says every revision up to `completed` is applied.
+  void Close(int64_t completed, std::vector<etcd::pb::TxnRequest>& out) {
+    if (empty()) return;
+    AddFence(txn_, fence_);
+    if (checkpoint_) {
+      Checkpoint at = *checkpoint_;
+      at.revision = completed;
+      AddCheckpoint(txn_, checkpoint_key_, at);
+    }
+    out.push_back(std::move(txn_));
+    txn_ = etcd::pb::TxnRequest();
+    bytes_ = 0;
+    positions_.clear();
+  }
+
+ private:
+  const Fence& fence_;
+  const std::string& checkpoint_key_;
+  const std::optional<Checkpoint>& checkpoint_;
+  int ops_limit_;
+  size_t byte_budget_;
+  etcd::pb::TxnRequest txn_;
+  size_t bytes_ = 0;
+  std::unordered_map<std::string, int> positions_;
+};
+
 }  // namespace
 
 TxnBatch BuildTxns(std::span<const Mutation> mutations, const Fence& fence,
                    const TxnLimits& limits, const std::string& checkpoint_key,
                    const std::optional<Checkpoint>& checkpoint, int64_t base_revision) {
   TxnBatch batch;
-  const bool with_checkpoint = checkpoint.has_value();
-  const int data_ops_limit = std::max(1, limits.max_ops - (with_checkpoint ? 1 : 0));
-  const size_t byte_budget =
-      limits.max_bytes > kTxnOverheadBytes ? limits.max_bytes - kTxnOverheadBytes : 1;
-
-  etcd::pb::TxnRequest txn;
-  size_t txn_bytes = 0;
-  std::unordered_map<std::string_view, int> op_index;  // key -> position in txn.success
-  std::vector<size_t> op_bytes;
-  int64_t last_complete = base_revision;
-
-  auto close_txn = [&](int64_t completed_revision) {
-    if (txn.success_size() == 0) return;
-    AddFence(txn, fence);
-    if (with_checkpoint) {
-      Checkpoint at = *checkpoint;
-      at.revision = completed_revision;
-      AddCheckpoint(txn, checkpoint_key, at);
+  Builder builder(fence, limits, checkpoint_key, checkpoint);
+  int64_t completed = base_revision;  // last revision wholly inside closed or open Txns
+  size_t begin = 0;
+  while (begin < mutations.size()) {
+    // One source revision (revision 0, the copy, has no atomic groups: one op each).
+    const int64_t revision = mutations[begin].revision;
+    size_t end = begin + 1;
+    size_t group_bytes = OpBytes(mutations[begin]);
+    while (revision != 0 && end < mutations.size() && mutations[end].revision == revision) {
+      group_bytes += OpBytes(mutations[end]);
+      ++end;
     }
-    batch.txns.push_back(std::move(txn));
-    txn = etcd::pb::TxnRequest();
-    txn_bytes = 0;
-    op_index.clear();
-    op_bytes.clear();
-  };
-
-  for (size_t i = 0; i < mutations.size(); ++i) {
-    const Mutation& mutation = mutations[i];
-    const size_t bytes = mutation.bytes() + kPerOpOverheadBytes;
-    if (i > 0 && mutation.revision != mutations[i - 1].revision) {
-      last_complete = mutations[i - 1].revision;
-    }
-    auto existing = op_index.find(mutation.key);
-    if (existing != op_index.end()) {
-      // The same key again within one Txn (later revisions coalesced): the later op wins.
-      // etcd refuses a Txn that names a key twice.
-      const int position = existing->second;
-      txn_bytes = txn_bytes - op_bytes[position] + bytes;
-      op_bytes[position] = bytes;
-      SetOp(*txn.mutable_success(position), mutation);
-      op_index.erase(existing);
-      op_index.emplace(txn.success(position).has_request_put()
-                           ? std::string_view(txn.success(position).request_put().key())
-                           : std::string_view(txn.success(position).request_delete_range().key()),
-                       position);
-      continue;
-    }
-    const bool full = txn.success_size() >= data_ops_limit ||
-                      (txn.success_size() > 0 && txn_bytes + bytes > byte_budget);
-    if (full) {
-      const int64_t previous_revision = mutations[i - 1].revision;
-      if (mutation.revision != 0 && mutation.revision == previous_revision) {
-        if (batch.split_revisions.empty() || batch.split_revisions.back() != mutation.revision) {
-          batch.split_revisions.push_back(mutation.revision);
+    const size_t group_ops = end - begin;
+    if (!builder.Fits(group_ops, group_bytes)) builder.Close(completed, batch.txns);
+    if (builder.Fits(group_ops, group_bytes)) {
+      for (size_t i = begin; i < end; ++i) builder.Add(mutations[i]);
+    } else {
+      // Larger than one Txn may be: the only case where a revision is not atomic.
+      if (revision != 0) batch.split_revisions.push_back(revision);
+      for (size_t i = begin; i < end; ++i) {
+        if (!builder.empty() && !builder.Fits(1, OpBytes(mutations[i]))) {
+          builder.Close(completed, batch.txns);
         }
-        close_txn(last_complete);
-      } else {
-        close_txn(previous_revision);
+        builder.Add(mutations[i]);
       }
     }
-    etcd::pb::RequestOp* op = txn.add_success();
-    SetOp(*op, mutation);
-    const int position = txn.success_size() - 1;
-    op_index.emplace(op->has_request_put() ? std::string_view(op->request_put().key())
-                                           : std::string_view(op->request_delete_range().key()),
-                     position);
-    op_bytes.push_back(bytes);
-    txn_bytes += bytes;
+    if (revision != 0) completed = revision;
+    begin = end;
   }
-  close_txn(mutations.empty() ? base_revision : mutations.back().revision);
+  builder.Close(completed, batch.txns);
   return batch;
 }
 

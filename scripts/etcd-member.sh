@@ -1,0 +1,97 @@
+#!/usr/bin/env bash
+# Starts or stops one single-member etcd (package etcd-server) on 127.0.0.1 with free
+# ports and its own data dir, for tests, benchmarks and the quickstart.
+#
+#   scripts/etcd-member.sh start <state-dir> <name> [--tls <certs-dir>] [--owner-pid <pid>]
+#       prints the client URL; writes <state-dir>/<name>.{url,pid,log} and data in
+#       <state-dir>/<name>.data. With --owner-pid the member is stopped when that
+#       process dies (so a crashed test leaves nothing running).
+#   scripts/etcd-member.sh stop <state-dir> <name>
+set -euo pipefail
+
+usage() { echo "usage: $0 start|stop <state-dir> <name> [--tls <certs-dir>] [--owner-pid <pid>]" >&2; exit 2; }
+[ $# -ge 3 ] || usage
+action=$1 dir=$2 name=$3
+shift 3
+certs="" owner=""
+while [ $# -gt 0 ]; do
+  case "$1" in
+    --tls) certs=$2; shift 2 ;;
+    --owner-pid) owner=$2; shift 2 ;;
+    *) usage ;;
+  esac
+done
+
+here=$(cd "$(dirname "$0")" && pwd)
+# shellcheck source=scripts/lib/ports.sh
+. "$here/lib/ports.sh"
+
+stop_member() {
+  local pidfile="$dir/$name.pid"
+  [ -f "$pidfile" ] || return 0
+  local pid
+  pid=$(cat "$pidfile")
+  if kill -0 "$pid" 2>/dev/null; then
+    kill "$pid" 2>/dev/null || true
+    for _ in $(seq 50); do kill -0 "$pid" 2>/dev/null || break; sleep 0.1; done
+    kill -9 "$pid" 2>/dev/null || true
+  fi
+  rm -f "$pidfile"
+}
+
+case "$action" in
+  stop) stop_member; exit 0 ;;
+  start) ;;
+  *) usage ;;
+esac
+
+command -v etcd >/dev/null || { echo "etcd not found: apt-get install etcd-server" >&2; exit 1; }
+mkdir -p "$dir"
+dir=$(cd "$dir" && pwd)
+stop_member
+
+scheme=http
+tls_flags=()
+if [ -n "$certs" ]; then
+  scheme=https
+  tls_flags=(--cert-file "$certs/server.crt" --key-file "$certs/server.key"
+             --trusted-ca-file "$certs/ca.crt" --client-cert-auth)
+fi
+
+for attempt in 1 2 3 4 5; do
+  client_port=$(free_port)
+  peer_port=$(free_port)
+  url="$scheme://127.0.0.1:$client_port"
+  rm -rf "$dir/$name.data"
+  # setsid: the member survives the shell that started it; the owner watch stops it.
+  setsid etcd --name "$name" --data-dir "$dir/$name.data" \
+    --listen-client-urls "$url" --advertise-client-urls "$url" \
+    --listen-peer-urls "http://127.0.0.1:$peer_port" \
+    --initial-advertise-peer-urls "http://127.0.0.1:$peer_port" \
+    --initial-cluster "$name=http://127.0.0.1:$peer_port" \
+    --initial-cluster-token "$name-$$" \
+    --quota-backend-bytes $((8 * 1024 * 1024 * 1024)) \
+    --logger zap --log-level warn \
+    "${tls_flags[@]}" >"$dir/$name.log" 2>&1 < /dev/null &
+  pid=$!
+  echo "$pid" > "$dir/$name.pid"
+  echo "$url" > "$dir/$name.url"
+  for _ in $(seq 100); do
+    if ! kill -0 "$pid" 2>/dev/null; then break; fi
+    if port_open "$client_port"; then
+      if [ -n "$owner" ]; then
+        ( trap '' HUP; while kill -0 "$owner" 2>/dev/null && kill -0 "$pid" 2>/dev/null; do sleep 1; done
+          kill "$pid" 2>/dev/null ) >/dev/null 2>&1 < /dev/null &
+        disown || true
+      fi
+      echo "$url"
+      exit 0
+    fi
+    sleep 0.1
+  done
+  stop_member
+  if ! grep -q "address already in use" "$dir/$name.log" 2>/dev/null; then break; fi
+done
+echo "etcd $name did not start; its log follows:" >&2
+tail -20 "$dir/$name.log" >&2
+exit 1

@@ -1,0 +1,115 @@
+#include "workload/lag_probe.h"
+
+#include <algorithm>
+#include <atomic>
+#include <charconv>
+#include <mutex>
+#include <thread>
+#include <vector>
+
+#include "common/status_macros.h"
+#include "etcd/key_range.h"
+#include "etcd/watch_stream.h"
+
+namespace workload {
+namespace {
+
+using Clock = std::chrono::steady_clock;
+
+double Percentile(std::vector<double>& sorted, double p) {
+  if (sorted.empty()) return 0;
+  const size_t index = std::min(sorted.size() - 1, static_cast<size_t>(p * sorted.size()));
+  return sorted[index];
+}
+
+}  // namespace
+
+absl::StatusOr<LagResult> MeasureLag(etcd::Client& source, etcd::Client& destination,
+                                     const LagOptions& options) {
+  const int64_t total = options.rate_per_second * options.duration.count();
+  std::vector<std::atomic<int64_t>> sent_at(static_cast<size_t>(total));
+  std::vector<double> lags_ms;
+  lags_ms.reserve(static_cast<size_t>(total));
+
+  etcd::pb::RangeRequest head;
+  head.set_key(options.prefix);
+  head.set_range_end(etcd::PrefixRangeEnd(options.prefix));
+  head.set_count_only(true);
+  ASSIGN_OR_RETURN(etcd::pb::RangeResponse at, destination.Range(head));
+  etcd::pb::WatchCreateRequest create;
+  create.set_key(options.prefix);
+  create.set_range_end(etcd::PrefixRangeEnd(options.prefix));
+  create.set_start_revision(at.header().revision() + 1);
+  ASSIGN_OR_RETURN(auto watch, etcd::WatchStream::Open(destination, create));
+
+  std::atomic<int64_t> received{0};
+  std::jthread watcher([&](std::stop_token stop) {
+    std::stop_callback cancel(stop, [&] { watch->Cancel(); });
+    while (!stop.stop_requested()) {
+      auto response = watch->Next();
+      if (!response.ok()) return;
+      const auto now = Clock::now().time_since_epoch().count();
+      for (const auto& event : response->events()) {
+        if (event.type() != mvccpb::Event::PUT) continue;
+        const std::string& key = event.kv().key();
+        int64_t index = -1;
+        std::from_chars(key.data() + options.prefix.size(), key.data() + key.size(), index);
+        if (index < 0 || index >= total) continue;
+        const int64_t sent = sent_at[static_cast<size_t>(index)].load();
+        if (sent == 0) continue;
+        lags_ms.push_back(static_cast<double>(now - sent) / 1e6);
+        ++received;
+      }
+    }
+  });
+
+  // Writers share the schedule so a slow Put does not hold back the others.
+  constexpr int kWriters = 8;
+  const std::string padding(options.value_size, 'p');
+  std::atomic<int64_t> sent{0};
+  std::mutex error_mutex;
+  absl::Status write_error;
+  const Clock::time_point start = Clock::now();
+  {
+    std::vector<std::jthread> writers;
+    for (int w = 0; w < kWriters; ++w) {
+      writers.emplace_back([&, w] {
+        for (int64_t i = w; i < total; i += kWriters) {
+          std::this_thread::sleep_until(
+              start + std::chrono::nanoseconds(i * 1'000'000'000LL / options.rate_per_second));
+          etcd::pb::PutRequest put;
+          put.set_key(options.prefix + std::to_string(i));
+          put.set_value(padding);
+          sent_at[static_cast<size_t>(i)] = Clock::now().time_since_epoch().count();
+          auto done = source.Put(put);
+          if (!done.ok()) {
+            std::lock_guard lock(error_mutex);
+            write_error = done.status();
+            return;
+          }
+          ++sent;
+        }
+      });
+    }
+  }
+  const double send_seconds = std::chrono::duration<double>(Clock::now() - start).count();
+  RETURN_IF_ERROR(write_error);
+  const Clock::time_point drain_deadline = Clock::now() + options.drain_timeout;
+  while (received.load() < sent.load() && Clock::now() < drain_deadline) {
+    std::this_thread::sleep_for(std::chrono::milliseconds(20));
+  }
+  watcher.request_stop();
+  watcher.join();
+
+  LagResult result;
+  result.sent = sent.load();
+  result.received = received.load();
+  result.achieved_rate = static_cast<double>(result.sent) / send_seconds;
+  std::sort(lags_ms.begin(), lags_ms.end());
+  result.p50_ms = Percentile(lags_ms, 0.50);
+  result.p99_ms = Percentile(lags_ms, 0.99);
+  result.max_ms = lags_ms.empty() ? 0 : lags_ms.back();
+  return result;
+}
+
+}  // namespace workload

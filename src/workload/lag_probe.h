@@ -1,0 +1,33 @@
+// Measures replication lag end to end: writes probe keys to the source at a steady rate
+// and times their arrival in the destination (through a Watch on the destination).
+#pragma once
+
+#include <chrono>
+#include <string>
+
+#include "absl/status/statusor.h"
+#include "etcd/client.h"
+
+namespace workload {
+
+struct LagOptions {
+  std::string prefix = "/registry/lag-probe/";
+  int rate_per_second = 1000;
+  std::chrono::seconds duration{10};
+  size_t value_size = 256;
+  std::chrono::seconds drain_timeout{30};
+};
+
+struct LagResult {
+  int64_t sent = 0;
+  int64_t received = 0;
+  double achieved_rate = 0;  // writes per second actually sent
+  double p50_ms = 0;
+  double p99_ms = 0;
+  double max_ms = 0;
+};
+
+absl::StatusOr<LagResult> MeasureLag(etcd::Client& source, etcd::Client& destination,
+                                     const LagOptions& options);
+
+}  // namespace workload

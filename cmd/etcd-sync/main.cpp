@@ -96,9 +96,8 @@ absl::StatusOr<etcd::ClientOptions> MakeClientOptions(const Side& side, const st
 int main(int argc, char** argv) {
   CLI::App app{"etcd-sync: one-way replication of the primary global cluster's etcd into the "
                "standby's etcd"};
-  app.config_formatter(std::make_shared<common::YamlConfig>());
-  app.set_config("--config", "", "YAML file with the same settings as the flags (flag names "
-                                 "without dashes as keys)");
+  common::UseYamlConfig(app, "YAML file with the same settings as the flags (flag names "
+                            "without dashes as keys)");
   Side source;
   Side dest;
   AddSideFlags(app, "source", "source (active/primary)", source);

@@ -73,4 +73,10 @@ std::vector<CLI::ConfigItem> YamlConfig::from_config(std::istream& input) const 
   return items;
 }
 
+void UseYamlConfig(CLI::App& app, const std::string& description) {
+  app.config_formatter(std::make_shared<YamlConfig>());
+  app.set_config("--config", "", description);
+  app.allow_config_extras(CLI::config_extras_mode::error);
+}
+
 }  // namespace common

@@ -18,4 +18,7 @@ class YamlConfig : public CLI::Config {
   std::vector<CLI::ConfigItem> from_config(std::istream& input) const override;
 };
 
+// Installs YamlConfig as `app`'s --config reader; unknown keys in the file are errors.
+void UseYamlConfig(CLI::App& app, const std::string& description);
+
 }  // namespace common

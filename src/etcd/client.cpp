@@ -1,5 +1,8 @@
 #include "etcd/client.h"
 
+#include <grpc/support/log.h>
+#include <spdlog/spdlog.h>
+
 #include <fstream>
 #include <sstream>
 #include <thread>
@@ -61,9 +64,17 @@ absl::StatusOr<std::shared_ptr<grpc::ChannelCredentials>> MakeCredentials(
 
 constexpr int kMaxAttemptsPerEndpoint = 2;
 
+// gRPC's own log lines (e.g. every failed TLS handshake) would print beside our one-line
+// errors; they go to our log at debug level instead ("print detail logs").
+void RouteGrpcLogs(gpr_log_func_args* args) {
+  spdlog::debug("grpc {}:{}: {}", args->file, args->line, args->message);
+}
+
 }  // namespace
 
 absl::StatusOr<std::unique_ptr<Client>> Client::Connect(ClientOptions options) {
+  static std::once_flag grpc_logs;
+  std::call_once(grpc_logs, [] { gpr_set_log_function(RouteGrpcLogs); });
   if (options.endpoints.empty()) {
     return absl::InvalidArgumentError(
         fmt::format("{}{}",options.flag_prefix, "endpoints: no endpoint given"));

@@ -15,7 +15,8 @@ absl::StatusCode ToAbslCode(grpc::StatusCode code) {
 std::string Hint(const grpc::Status& status, const CallSite& site) {
   const std::string& msg = status.error_message();
   const std::string prefix(site.flag_prefix);
-  if (absl::StrContains(msg, "CERTIFICATE_VERIFY_FAILED")) {
+  if (absl::StrContains(msg, "CERTIFICATE_VERIFY_FAILED") ||
+      absl::StrContains(msg, "certificate verify failed")) {
     return fmt::format("{}{}{}","TLS handshake failed: server certificate not trusted — check ", prefix,
                         "cacert");
   }
@@ -36,7 +37,9 @@ std::string Hint(const grpc::Status& status, const CallSite& site) {
   }
   if (status.error_code() == grpc::StatusCode::UNAUTHENTICATED ||
       status.error_code() == grpc::StatusCode::PERMISSION_DENIED ||
-      absl::StrContains(msg, "user name is empty")) {
+      absl::StrContains(msg, "user name is empty") ||
+      absl::StrContains(msg, "authentication failed") ||
+      absl::StrContains(msg, "permission denied")) {
     return fmt::format("{}{}{}{}{}{}{}","not authorised — check ", prefix, "user/", prefix, "password or ",
                         prefix, "cert");
   }

@@ -1,0 +1,108 @@
+#include "sync/txn_batcher.h"
+
+#include <gtest/gtest.h>
+
+namespace etcdsync {
+namespace {
+
+Mutation Put(std::string key, int64_t revision, size_t value_size = 10) {
+  Mutation m;
+  m.key = std::move(key);
+  m.value = std::string(value_size, 'v');
+  m.revision = revision;
+  return m;
+}
+
+Mutation Delete(std::string key, int64_t revision) {
+  Mutation m;
+  m.kind = Mutation::Kind::kDelete;
+  m.key = std::move(key);
+  m.revision = revision;
+  return m;
+}
+
+int64_t CheckpointRevision(const etcd::pb::TxnRequest& txn) {
+  const auto& last = txn.success(txn.success_size() - 1).request_put();
+  EXPECT_EQ(last.key(), "/etcd-sync/checkpoint");
+  return DecodeCheckpoint(last.value()).value().revision;
+}
+
+const Fence kFence{"/etcd-sync/etcd-sync-mirror/abc", 42};
+
+TEST(TxnBatcherTest, EveryTxnIsFenced) {
+  std::vector<Mutation> copy;
+  for (int i = 0; i < 300; ++i) copy.push_back(Put("/registry/k" + std::to_string(i), 0));
+  TxnBatch batch = BuildTxns(copy, kFence, TxnLimits{128, 1 << 20});
+  ASSERT_EQ(batch.txns.size(), 3u);  // 128 + 128 + 44: no checkpoint in copy Txns
+  EXPECT_EQ(batch.txns[0].success_size(), 128);
+  EXPECT_EQ(batch.txns[2].success_size(), 44);
+  for (const auto& txn : batch.txns) {
+    ASSERT_EQ(txn.compare_size(), 1);
+    EXPECT_EQ(txn.compare(0).key(), kFence.leader_key);
+    EXPECT_EQ(txn.compare(0).create_revision(), 42);
+    EXPECT_EQ(txn.compare(0).target(), etcd::pb::Compare::CREATE);
+  }
+  EXPECT_TRUE(batch.split_revisions.empty());
+}
+
+TEST(TxnBatcherTest, RevisionsStayWholeAndCheckpointFollows) {
+  // Revisions 10 (100 ops), 11 (100 ops): do not fit together in 128 ops.
+  std::vector<Mutation> events;
+  for (int i = 0; i < 100; ++i) events.push_back(Put("/registry/a" + std::to_string(i), 10));
+  for (int i = 0; i < 100; ++i) events.push_back(Put("/registry/b" + std::to_string(i), 11));
+  Checkpoint checkpoint{Checkpoint::Phase::kLive, 0, "c1", "/registry/"};
+  TxnBatch batch = BuildTxns(events, kFence, TxnLimits{128, 1 << 20}, "/etcd-sync/checkpoint",
+                             checkpoint, 9);
+  ASSERT_EQ(batch.txns.size(), 2u);
+  EXPECT_EQ(batch.txns[0].success_size(), 101);  // revision 10 + checkpoint
+  EXPECT_EQ(CheckpointRevision(batch.txns[0]), 10);
+  EXPECT_EQ(CheckpointRevision(batch.txns[1]), 11);
+  EXPECT_TRUE(batch.split_revisions.empty());
+}
+
+TEST(TxnBatcherTest, OversizedRevisionIsSplitAndReported) {
+  std::vector<Mutation> events;
+  events.push_back(Put("/registry/before", 5));
+  for (int i = 0; i < 300; ++i) events.push_back(Delete("/registry/d" + std::to_string(i), 6));
+  Checkpoint checkpoint{Checkpoint::Phase::kLive, 0, "c1", "/registry/"};
+  TxnBatch batch = BuildTxns(events, kFence, TxnLimits{128, 1 << 20}, "/etcd-sync/checkpoint",
+                             checkpoint, 4);
+  ASSERT_EQ(batch.split_revisions, std::vector<int64_t>{6});
+  ASSERT_GE(batch.txns.size(), 3u);
+  // Until revision 6 is wholly written, the checkpoint stays at 5: a crash replays all of 6.
+  for (size_t i = 0; i + 1 < batch.txns.size(); ++i) {
+    EXPECT_EQ(CheckpointRevision(batch.txns[i]), 5) << i;
+    EXPECT_LE(batch.txns[i].success_size(), 128);
+  }
+  EXPECT_EQ(CheckpointRevision(batch.txns.back()), 6);
+}
+
+TEST(TxnBatcherTest, RespectsRequestBytes) {
+  std::vector<Mutation> copy;
+  for (int i = 0; i < 10; ++i) copy.push_back(Put("/registry/big" + std::to_string(i), 0, 300'000));
+  TxnBatch batch = BuildTxns(copy, kFence, TxnLimits{128, 1'000'000});
+  ASSERT_EQ(batch.txns.size(), 4u);  // 3 + 3 + 3 + 1 values of 300 kB under 1 MB
+  for (const auto& txn : batch.txns) EXPECT_LT(txn.ByteSizeLong(), 1'000'000u);
+}
+
+TEST(TxnBatcherTest, SameKeyInCoalescedRevisionsKeepsTheLatest) {
+  std::vector<Mutation> events = {Put("/registry/k", 7, 1), Delete("/registry/k", 8),
+                                  Put("/registry/k", 9, 3)};
+  Checkpoint checkpoint{Checkpoint::Phase::kLive, 0, "c1", "/registry/"};
+  TxnBatch batch = BuildTxns(events, kFence, TxnLimits{128, 1 << 20}, "/etcd-sync/checkpoint",
+                             checkpoint, 6);
+  ASSERT_EQ(batch.txns.size(), 1u);
+  ASSERT_EQ(batch.txns[0].success_size(), 2);  // one op for the key + checkpoint
+  EXPECT_EQ(batch.txns[0].success(0).request_put().value(), "vvv");
+  EXPECT_EQ(CheckpointRevision(batch.txns[0]), 9);
+}
+
+TEST(TxnBatcherTest, CheckpointOnlyTxn) {
+  Checkpoint checkpoint{Checkpoint::Phase::kLive, 77, "c1", "/registry/"};
+  auto txn = BuildCheckpointTxn(kFence, "/etcd-sync/checkpoint", checkpoint);
+  EXPECT_EQ(txn.compare_size(), 1);
+  EXPECT_EQ(CheckpointRevision(txn), 77);
+}
+
+}  // namespace
+}  // namespace etcdsync

@@ -98,6 +98,28 @@ trap cleanup EXIT
 trap 'exit 130' INT
 trap 'exit 143' TERM
 
+# Others may rebuild $BUILD_DIR while this runs: work on a private copy of the binaries, so
+# that one run measures one build (and a relink cannot fail a run half-way).
+mkdir "$STATE/bin"
+snapshot_tool() {  # snapshot_tool <path>; prints the copy's path
+  local copy i
+  copy="$STATE/bin/$(basename "$1")"
+  for ((i = 0; i < 30; i++)); do
+    if cp "$1" "$copy" 2>/dev/null && "$copy" --help >/dev/null 2>&1; then
+      echo "$copy"
+      return 0
+    fi
+    sleep 1  # being relinked right now
+  done
+  die "cannot copy a working $1"
+}
+WORKLOAD=$(snapshot_tool "$WORKLOAD")
+SYNC=$(snapshot_tool "$SYNC")
+build_rev=$(git -C "$repo" rev-parse --short HEAD 2>/dev/null || echo unknown)
+if [ -n "$(git -C "$repo" status --porcelain -- src cmd 2>/dev/null)" ]; then
+  build_rev="$build_rev+local changes"
+fi
+
 forget_pid() {
   local keep=() p
   for p in "${bg_pids[@]}"; do [ "$p" = "$1" ] || keep+=("$p"); done
@@ -289,6 +311,7 @@ cat <<EOF
 
 etcd-sync benchmark ($(date -u +%Y-%m-%dT%H:%M:%SZ))
 machine:    $(nproc) CPUs, $(uname -sr), etcd/etcdctl $etcd_version, data on ${fstype:-?} ($parent)
+build:      $BUILD_DIR at commit $build_rev, $(grep -m1 '^CMAKE_BUILD_TYPE' "$BUILD_DIR/CMakeCache.txt" 2>/dev/null | cut -d= -f2 || echo '?') (binaries copied at start)
 parameters: KEYS=$KEYS VALUE_SIZE=$VALUE_SIZE (${data_mib} MiB) RATE=$RATE writes/s LAG_SECONDS=$LAG_SECONDS PARALLELISM=$PARALLELISM
 
 initial copy of $KEYS keys into an empty etcd

@@ -3,6 +3,9 @@
 
 #include <spdlog/spdlog.h>
 
+#include <algorithm>
+#include <future>
+
 #include "absl/strings/str_cat.h"
 #include "common/status_macros.h"
 #include "etcd/grpc_error.h"
@@ -11,6 +14,13 @@
 #include "sync/destination_writer.h"
 
 namespace etcdsync {
+namespace {
+
+constexpr size_t kPageBytes = 8 * 1024 * 1024;
+constexpr size_t kMinPageKeys = 64;
+constexpr int kFirstPageKeys = 500;
+
+}  // namespace
 
 std::vector<Mutation> DiffSorted(const std::vector<Mutation>& source,
                                  const std::vector<Mutation>& destination) {
@@ -89,48 +99,81 @@ absl::StatusOr<FullSyncResult> FullSync::Run(const Checkpoint& identity, std::st
   const TxnLimits limits{config_.max_txn_ops, config_.max_request_bytes};
   CopyProgress progress(counted.count(), config_.progress_interval);
   ParallelApplier applier(destination_, config_.copy_parallelism);
-  int64_t pinned = result.revision;
+  int64_t pinned = result.revision;  // 0 (latest) once the source compacted it
+  policy_.BeginFullSync();
+  // An empty destination range (the usual first copy) needs no per-page comparison reads.
+  etcd::pb::RangeRequest destination_count = count;
+  destination_count.set_revision(0);
+  ASSIGN_OR_RETURN(etcd::pb::RangeResponse existing, destination_.Range(destination_count));
+  const bool destination_empty = existing.count() == 0;
   std::string cursor = config_.prefix;
   int64_t bytes_written = 0;
 
-  while (true) {
-    if (stop.stop_requested()) return absl::CancelledError("stopped during the initial copy");
+  // Reads one source page at `pinned`; if the source compacted it mid-copy, carries on at
+  // the newest revision rather than failing (the next pass closes the gap).
+  // Only one read is in flight at a time, and future::get() orders it before the next.
+  auto read_page = [&](const std::string& from,
+                       int limit) -> absl::StatusOr<etcd::pb::RangeResponse> {
     etcd::pb::RangeRequest page;
-    page.set_key(cursor);
+    page.set_key(from);
     page.set_range_end(range_end);
-    page.set_limit(config_.copy_page_size);
+    page.set_limit(limit);
     page.set_revision(pinned);
     auto response = source_.Range(page);
-    if (!response.ok() && etcd::IsCompacted(response.status())) {
-      // The source compacted our pinned revision mid-copy: carry on at the newest
-      // revision rather than failing; the next pass will close the gap.
+    if (!response.ok() && pinned != 0 && etcd::IsCompacted(response.status())) {
       spdlog::warn("initial copy: source compacted revision {} during the copy; continuing at "
                    "the current revision",
                    pinned);
       result.repinned = true;
+      pinned = 0;
       page.set_revision(0);
       response = source_.Range(page);
-      if (response.ok()) pinned = response->header().revision();
     }
+    return response;
+  };
+
+  int page_limit = std::min(config_.copy_page_size, kFirstPageKeys);
+  std::future<absl::StatusOr<etcd::pb::RangeResponse>> next =
+      std::async(std::launch::async, read_page, cursor, page_limit);
+  while (true) {
+    if (stop.stop_requested()) {
+      if (next.valid()) next.wait();
+      return absl::CancelledError("stopped during the initial copy");
+    }
+    auto response = next.get();
     if (!response.ok()) return response.status();
+    const bool more = response->more() && response->kvs_size() > 0;
+    const std::string interval_end =
+        more ? etcd::KeySuccessor(response->kvs(response->kvs_size() - 1).key()) : range_end;
+    // Size pages by bytes: ~kPageBytes per page whatever the value sizes are.
+    size_t page_bytes = 0;
+    for (const auto& kv : response->kvs()) page_bytes += kv.key().size() + kv.value().size();
+    if (response->kvs_size() > 0) {
+      const size_t average = std::max<size_t>(1, page_bytes / response->kvs_size());
+      const size_t most = static_cast<size_t>(config_.copy_page_size);
+      page_limit = static_cast<int>(
+          std::clamp<size_t>(kPageBytes / average, std::min(kMinPageKeys, most), most));
+    }
+    if (more) next = std::async(std::launch::async, read_page, interval_end, page_limit);
 
     std::vector<Mutation> wanted;
     wanted.reserve(response->kvs_size());
-    for (const auto& kv : response->kvs()) {
+    for (auto& kv : *response->mutable_kvs()) {
       if (!filter_.Includes(kv.key())) continue;
+      if (!config_.Replicates(kv.lease())) {
+        ++stats_.lease_keys_skipped;
+        continue;
+      }
       Mutation put;
-      put.key = kv.key();
-      put.value = kv.value();
+      put.key = std::move(*kv.mutable_key());
+      put.value = std::move(*kv.mutable_value());
       put.source_lease = kv.lease();
       wanted.push_back(std::move(put));
     }
     result.keys_scanned += response->kvs_size();
-    const bool more = response->more() && response->kvs_size() > 0;
-    const std::string interval_end =
-        more ? etcd::KeySuccessor(response->kvs(response->kvs_size() - 1).key()) : range_end;
 
     std::vector<Mutation> present;
-    RETURN_IF_ERROR(ReadDestination(cursor, interval_end, present));
+    if (!destination_empty) RETURN_IF_ERROR(ReadDestination(cursor, interval_end, present));
     std::vector<Mutation> diff = policy_.Admit(DiffSorted(wanted, present));
     for (const Mutation& mutation : diff) {
       (mutation.kind == Mutation::Kind::kPut ? result.puts : result.deletes)++;
@@ -142,6 +185,10 @@ absl::StatusOr<FullSyncResult> FullSync::Run(const Checkpoint& identity, std::st
     progress.Update(result.keys_scanned, result.puts + result.deletes, bytes_written);
     if (!more) break;
     cursor = interval_end;
+  }
+  // State the policy kept about keys the source no longer has (e.g. held dependents).
+  for (auto& txn : BuildTxns(policy_.EndFullSync(), fence_, limits).txns) {
+    RETURN_IF_ERROR(applier.Submit(std::move(txn)));
   }
   RETURN_IF_ERROR(applier.Finish());
   stats_.copy_bytes_written += bytes_written;

@@ -20,6 +20,7 @@ namespace {
 // so that a restart after a quiet period does not fall behind the compaction point.
 constexpr auto kIdleCheckpointInterval = std::chrono::seconds(30);
 constexpr size_t kMaxQueuedResponses = 4096;
+constexpr auto kTickInterval = std::chrono::milliseconds(1000);
 
 // Watch responses between the reader thread and the applier; bounded so a slow
 // destination pushes back on the stream instead of growing memory.
@@ -31,25 +32,43 @@ class WatchQueue {
       return false;
     }
     items_.push_back(std::move(response));
+    if (items_.size() == 1) oldest_ = Now();
     changed_.notify_all();
     return true;
   }
   // Waits for at least one item, then takes all that are there.
-  void PopAll(std::vector<absl::StatusOr<etcd::pb::WatchResponse>>& out, std::stop_token stop) {
+  void PopAll(std::vector<absl::StatusOr<etcd::pb::WatchResponse>>& out, std::stop_token stop,
+              std::chrono::milliseconds at_most) {
     std::unique_lock lock(mutex_);
-    changed_.wait(lock, stop, [&] { return !items_.empty(); });
+    changed_.wait_for(lock, stop, at_most, [&] { return !items_.empty(); });
     while (!items_.empty()) {
       out.push_back(std::move(items_.front()));
       items_.pop_front();
     }
+    in_hand_ = oldest_;
+    oldest_ = 0;
     changed_.notify_all();
   }
+  // When the oldest change not yet applied arrived (0 when there is none). Called after
+  // the popped batch is written, so what is in hand counts until then.
+  int64_t OldestPending() {
+    std::lock_guard lock(mutex_);
+    in_hand_ = 0;
+    return items_.empty() ? 0 : oldest_;
+  }
+  int64_t InHand() {
+    std::lock_guard lock(mutex_);
+    return in_hand_ != 0 ? in_hand_ : oldest_;
+  }
+  static int64_t Now() { return std::chrono::steady_clock::now().time_since_epoch().count(); }
   void Wake() { changed_.notify_all(); }
 
  private:
   std::mutex mutex_;
   std::condition_variable_any changed_;
   std::deque<absl::StatusOr<etcd::pb::WatchResponse>> items_;
+  int64_t oldest_ = 0;   // arrival of items_.front()
+  int64_t in_hand_ = 0;  // arrival of the oldest popped item being written
 };
 
 }  // namespace
@@ -67,7 +86,12 @@ LiveReplicator::LiveReplicator(const SyncConfig& config, etcd::Client& source,
 
 absl::Status LiveReplicator::Apply(std::vector<Mutation> mutations, Checkpoint& checkpoint) {
   const int64_t through = mutations.back().revision;
-  std::vector<Mutation> admitted = policy_.Admit(std::move(mutations));
+  return Write(policy_.Admit(std::move(mutations)), through, checkpoint);
+}
+
+absl::Status LiveReplicator::Write(std::vector<Mutation> admitted, int64_t through,
+                                   Checkpoint& checkpoint) {
+  if (admitted.empty() && through == checkpoint.revision) return absl::OkStatus();
   const TxnLimits limits{config_.max_txn_ops, config_.max_request_bytes};
   Checkpoint next = checkpoint;
   TxnBatch batch =
@@ -130,7 +154,8 @@ absl::Status LiveReplicator::Run(Checkpoint checkpoint, std::stop_token stop,
   std::vector<absl::StatusOr<etcd::pb::WatchResponse>> arrived;
   while (!stop.stop_requested()) {
     arrived.clear();
-    queue.PopAll(arrived, stop);
+    queue.PopAll(arrived, stop, kTickInterval);
+    stats_.pending_since_ns = queue.InHand();
     std::vector<Mutation> mutations;
     int64_t progress_revision = 0;
     absl::Status failure;
@@ -149,6 +174,11 @@ absl::Status LiveReplicator::Run(Checkpoint checkpoint, std::stop_token stop,
         Mutation mutation;
         mutation.kind = event.type() == mvccpb::Event::DELETE ? Mutation::Kind::kDelete
                                                               : Mutation::Kind::kPut;
+        if (mutation.kind == Mutation::Kind::kPut && !config_.Replicates(event.kv().lease())) {
+          // Not replicated: make sure no older, lease-free copy stays behind.
+          mutation.kind = Mutation::Kind::kDelete;
+          ++stats_.lease_keys_skipped;
+        }
         mutation.key = event.kv().key();
         mutation.revision = event.kv().mod_revision();
         if (mutation.kind == Mutation::Kind::kPut) {
@@ -172,7 +202,10 @@ absl::Status LiveReplicator::Run(Checkpoint checkpoint, std::stop_token stop,
       stats_.applied_revision = progress_revision;
       last_checkpoint_write = std::chrono::steady_clock::now();
     }
+    stats_.pending_since_ns = queue.OldestPending();
     if (!failure.ok()) return failure;
+    // Whatever the policy has become ready to write (e.g. dependents held too long).
+    RETURN_IF_ERROR(Write(policy_.Tick(checkpoint.revision), checkpoint.revision, checkpoint));
   }
   return absl::CancelledError("stopped");
 }

@@ -31,6 +31,8 @@ class LiveReplicator {
 
  private:
   absl::Status Apply(std::vector<Mutation> mutations, Checkpoint& checkpoint);
+  // Writes admitted mutations with the checkpoint moved to `through`.
+  absl::Status Write(std::vector<Mutation> admitted, int64_t through, Checkpoint& checkpoint);
 
   const SyncConfig& config_;
   etcd::Client& source_;

@@ -143,6 +143,7 @@ absl::Status Syncer::Lead(const Fence& fence, std::stop_token stop) {
   while (!stop.stop_requested()) {
     absl::Status status = [&]() -> absl::Status {
       ASSIGN_OR_RETURN(Checkpoint identity, SourceIdentity());
+      RETURN_IF_ERROR(policy_->Prepare(destination_));
       auto read = ReadCheckpoint(destination_, config_.CheckpointKey());
       if (!read.ok() && read.status().code() != absl::StatusCode::kDataLoss) {
         return read.status();

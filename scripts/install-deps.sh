@@ -15,6 +15,8 @@ packages=(
   libspdlog-dev libfmt-dev libssl-dev libgtest-dev libgmock-dev libbenchmark-dev
   # real servers and reference tools for tests and benchmarks
   etcd-server etcd-client openssl procps
+  # image sync: a real registry, an independent client, bcrypt htpasswd for Basic auth
+  docker-registry skopeo apache2-utils zlib1g-dev bc
 )
 
 missing=()

@@ -2,19 +2,21 @@
 // Flags (or a YAML --config) -> SyncConfig + two etcd clients -> etcdsync::Syncer.
 #include <unistd.h>
 
+#include <CLI/CLI.hpp>
 #include <csignal>
 #include <cstdlib>
 #include <fstream>
 #include <iostream>
 #include <thread>
 
-#include <CLI/CLI.hpp>
-
 #include "common/absl_fmt.h"
 #include "common/logging.h"
 #include "common/secret.h"
 #include "common/yaml_config.h"
 #include "etcd/client.h"
+#include "monitor/monitor_server.h"
+#include "sync/owners_first_policy.h"
+#include "sync/sync_rules.h"
 #include "sync/syncer.h"
 
 namespace {
@@ -64,15 +66,15 @@ absl::StatusOr<etcd::ClientOptions> MakeClientOptions(const Side& side, const st
   }
   auto endpoints = etcd::ParseEndpoints(side.endpoints);
   if (!endpoints.ok()) {
-    return absl::InvalidArgumentError(options.flag_prefix + "endpoints: " +
-                                      std::string(endpoints.status().message()));
+    return absl::InvalidArgumentError(options.flag_prefix +
+                                      "endpoints: " + std::string(endpoints.status().message()));
   }
   options.endpoints = *std::move(endpoints);
   options.tls = side.tls;
   options.username = side.user;
   options.request_timeout = timeout;
-  const std::string env = flag_side == "source" ? "ETCD_SYNC_SOURCE_PASSWORD"
-                                                : "ETCD_SYNC_DEST_PASSWORD";
+  const std::string env =
+      flag_side == "source" ? "ETCD_SYNC_SOURCE_PASSWORD" : "ETCD_SYNC_DEST_PASSWORD";
   if (!side.password_file.empty()) {
     std::ifstream in(side.password_file);
     std::string password;
@@ -94,10 +96,12 @@ absl::StatusOr<etcd::ClientOptions> MakeClientOptions(const Side& side, const st
 }  // namespace
 
 int main(int argc, char** argv) {
-  CLI::App app{"etcd-sync: one-way replication of the primary global cluster's etcd into the "
-               "standby's etcd"};
-  common::UseYamlConfig(app, "YAML file with the same settings as the flags (flag names "
-                            "without dashes as keys)");
+  CLI::App app{
+      "etcd-sync: one-way replication of the primary global cluster's etcd into the "
+      "standby's etcd"};
+  common::UseYamlConfig(app,
+                        "YAML file with the same settings as the flags (flag names "
+                        "without dashes as keys)");
   Side source;
   Side dest;
   AddSideFlags(app, "source", "source (active/primary)", source);
@@ -130,6 +134,34 @@ int main(int argc, char** argv) {
   app.add_option("--identity", config.identity,
                  "this replica's name in the leader election (default: $POD_NAME or host-pid)");
   app.add_flag("--print-detail-logs", detail_logs, "log every applied key");
+  std::string rules_file;
+  app.add_option("--rules", rules_file,
+                 "YAML rules file: include/exclude by namespace, resource, key prefix or "
+                 "pattern (default: the built-in Kubernetes rules)");
+  bool owner_ordering = true;
+  app.add_option("--owner-ordering", owner_ordering,
+                 "hold dependents until their owners are on the standby")
+      ->capture_default_str();
+  int hold_timeout = 300;
+  app.add_option("--hold-timeout", hold_timeout,
+                 "seconds a dependent may wait for its owners before it is written anyway")
+      ->capture_default_str();
+  std::string lease_keys = "skip";
+  app.add_option("--lease-keys", lease_keys,
+                 "keys bound to an etcd lease on the source: skip (neither copied nor "
+                 "compared) or copy (without a lease, as make-mirror does)")
+      ->check(CLI::IsMember({"skip", "copy"}))
+      ->capture_default_str();
+  monitor::MonitorOptions monitor_options;
+  app.add_option("--monitor-listen", monitor_options.listen,
+                 "host:port of the etcd-sync-monitor HTTP service (/check, /metrics, /healthz, "
+                 "/readyz); empty to disable")
+      ->capture_default_str();
+  int check_interval = 300;
+  app.add_option("--check-interval", check_interval,
+                 "seconds between periodic consistency checks (they feed /metrics)")
+      ->check(CLI::PositiveNumber)
+      ->capture_default_str();
 
   try {
     app.parse(argc, argv);
@@ -141,12 +173,23 @@ int main(int argc, char** argv) {
   common::InitLogging(detail_logs);
   if (config.identity.empty()) config.identity = DefaultIdentity();
   config.lease_ttl = std::chrono::seconds(lease_ttl);
+  config.hold_timeout = std::chrono::seconds(hold_timeout);
+  config.lease_keys = lease_keys == "copy" ? etcdsync::SyncConfig::LeaseKeys::kCopy
+                                           : etcdsync::SyncConfig::LeaseKeys::kSkip;
+  monitor_options.check_interval = std::chrono::seconds(check_interval);
 
   auto usage_error = [](const absl::Status& status) {
     std::cerr << "etcd-sync: " << status.message() << "\n";
     return kExitUsage;
   };
   if (auto valid = etcdsync::ValidateConfig(config); !valid.ok()) return usage_error(valid);
+  etcdsync::SyncRules rules = etcdsync::DefaultSyncRules();
+  if (!rules_file.empty()) {
+    auto loaded = etcdsync::LoadSyncRules(rules_file);
+    if (!loaded.ok()) return usage_error(loaded.status());
+    rules = *std::move(loaded);
+  }
+  rules.exclude.prefixes.insert(rules.exclude.prefixes.end(), excluded.begin(), excluded.end());
   const auto timeout = std::chrono::milliseconds(timeout_ms);
   auto source_options = MakeClientOptions(source, "source etcd", "source", timeout);
   if (!source_options.ok()) return usage_error(source_options.status());
@@ -171,9 +214,25 @@ int main(int argc, char** argv) {
     return kExitRuntime;
   }
 
-  etcdsync::Syncer syncer(config, **source_client, **dest_client,
-                      std::make_unique<etcdsync::PrefixFilter>(config.prefix, excluded),
-                      std::make_unique<etcdsync::PassThroughPolicy>());
+  etcdsync::SyncStats stats;
+  etcdsync::KubernetesKeyFilter filter(config.prefix, rules);
+  std::unique_ptr<etcdsync::ApplyPolicy> policy;
+  if (owner_ordering) {
+    policy = std::make_unique<etcdsync::OwnersFirstPolicy>(config.prefix, config.state_prefix,
+                                                           filter, config.hold_timeout, stats);
+  } else {
+    policy = std::make_unique<etcdsync::PassThroughPolicy>();
+  }
+  std::unique_ptr<monitor::MonitorServer> monitor_server;
+  if (!monitor_options.listen.empty()) {
+    monitor_server = std::make_unique<monitor::MonitorServer>(
+        monitor_options, config, **source_client, **dest_client, filter, stats);
+    if (auto started = monitor_server->Start(); !started.ok()) {
+      std::cerr << "etcd-sync: " << common::View(started.message()) << "\n";
+      return kExitUsage;
+    }
+  }
+  etcdsync::Syncer syncer(config, **source_client, **dest_client, filter, *policy, stats);
   std::stop_source stop;
   std::jthread signal_waiter([&] {
     int signal = 0;

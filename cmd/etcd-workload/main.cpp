@@ -2,10 +2,9 @@
 // integration tests and the benchmarks (load, mutate, diff, wait-equal, lag).
 #include <fmt/format.h>
 
+#include <CLI/CLI.hpp>
 #include <iostream>
 #include <thread>
-
-#include <CLI/CLI.hpp>
 
 #include "common/absl_fmt.h"
 #include "etcd/client.h"
@@ -161,10 +160,11 @@ int main(int argc, char** argv) {
     if (!dst.ok()) return Fail(dst.status());
     auto result = workload::MeasureLag(**src, **dst, lag);
     if (!result.ok()) return Fail(result.status());
-    fmt::print("lag: sent {} received {} at {:.0f} writes/s: p50 {:.2f} ms, p99 {:.2f} ms, "
-               "max {:.2f} ms\n",
-               result->sent, result->received, result->achieved_rate, result->p50_ms,
-               result->p99_ms, result->max_ms);
+    fmt::print(
+        "lag: sent {} received {} at {:.0f} writes/s: p50 {:.2f} ms, p99 {:.2f} ms, "
+        "max {:.2f} ms\n",
+        result->sent, result->received, result->achieved_rate, result->p50_ms, result->p99_ms,
+        result->max_ms);
     return result->received == result->sent ? 0 : kExitDifferent;
   }
   return 0;

@@ -1,7 +1,8 @@
-#include "common/absl_fmt.h"
 #include "common/logging.h"
 
 #include <spdlog/sinks/stdout_sinks.h>
+
+#include "common/absl_fmt.h"
 
 namespace common {
 

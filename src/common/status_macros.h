@@ -7,12 +7,12 @@
 #define STATUS_MACROS_CONCAT_INNER(x, y) x##y
 #define STATUS_MACROS_CONCAT(x, y) STATUS_MACROS_CONCAT_INNER(x, y)
 
-#define RETURN_IF_ERROR(expr)                  \
-  do {                                         \
-    ::absl::Status _status_or_value = (expr);  \
-    if (!_status_or_value.ok()) {              \
-      return _status_or_value;                 \
-    }                                          \
+#define RETURN_IF_ERROR(expr)                 \
+  do {                                        \
+    ::absl::Status _status_or_value = (expr); \
+    if (!_status_or_value.ok()) {             \
+      return _status_or_value;                \
+    }                                         \
   } while (0)
 
 #define ASSIGN_OR_RETURN_IMPL(tmp, lhs, expr) \

@@ -35,8 +35,7 @@ void Flatten(const YAML::Node& map, std::vector<std::string> parents,
 
 }  // namespace
 
-std::string YamlConfig::to_config(const CLI::App* app, bool default_also, bool,
-                                  std::string) const {
+std::string YamlConfig::to_config(const CLI::App* app, bool default_also, bool, std::string) const {
   YAML::Emitter emitter;
   emitter << YAML::BeginMap;
   for (const CLI::Option* option : app->get_options()) {

@@ -1,5 +1,6 @@
 #include "etcd/client.h"
 
+#include <fmt/format.h>
 #include <grpc/support/log.h>
 #include <spdlog/spdlog.h>
 
@@ -8,10 +9,8 @@
 #include <thread>
 
 #include "absl/strings/match.h"
-#include <fmt/format.h>
-
-#include "common/absl_fmt.h"
 #include "absl/strings/str_join.h"
+#include "common/absl_fmt.h"
 #include "common/status_macros.h"
 
 namespace etcd {
@@ -20,13 +19,13 @@ namespace {
 absl::StatusOr<std::string> ReadPemFile(const std::string& path, const std::string& flag) {
   std::ifstream in(path, std::ios::binary);
   if (!in) {
-    return absl::InvalidArgumentError(
-        fmt::format("{}{}{}{}{}{}",flag, " ", path, ": cannot read the file (", std::strerror(errno), ")"));
+    return absl::InvalidArgumentError(fmt::format(
+        "{}{}{}{}{}{}", flag, " ", path, ": cannot read the file (", std::strerror(errno), ")"));
   }
   std::stringstream content;
   content << in.rdbuf();
   if (content.str().find("-----BEGIN") == std::string::npos) {
-    return absl::InvalidArgumentError(fmt::format("{}{}{}{}",flag, " ", path, ": not a PEM file"));
+    return absl::InvalidArgumentError(fmt::format("{}{}{}{}", flag, " ", path, ": not a PEM file"));
   }
   return content.str();
 }
@@ -38,15 +37,15 @@ absl::StatusOr<std::shared_ptr<grpc::ChannelCredentials>> MakeCredentials(
   if (!tls) {
     if (options.tls.any()) {
       return absl::InvalidArgumentError(
-          fmt::format("{}{}{}{}",options.flag_prefix, "endpoints has http://", endpoint.Target(),
-                       " but TLS files were given: use https:// or drop the TLS flags"));
+          fmt::format("{}{}{}{}", options.flag_prefix, "endpoints has http://", endpoint.Target(),
+                      " but TLS files were given: use https:// or drop the TLS flags"));
     }
     return grpc::InsecureChannelCredentials();
   }
   if (options.tls.cert_file.empty() != options.tls.key_file.empty()) {
-    return absl::InvalidArgumentError(fmt::format("{}{}{}{}",options.flag_prefix, "cert and ",
-                                                   options.flag_prefix,
-                                                   "key must be given together"));
+    return absl::InvalidArgumentError(fmt::format("{}{}{}{}", options.flag_prefix, "cert and ",
+                                                  options.flag_prefix,
+                                                  "key must be given together"));
   }
   grpc::SslCredentialsOptions ssl;
   if (!options.tls.ca_file.empty()) {
@@ -77,7 +76,7 @@ absl::StatusOr<std::unique_ptr<Client>> Client::Connect(ClientOptions options) {
   std::call_once(grpc_logs, [] { gpr_set_log_function(RouteGrpcLogs); });
   if (options.endpoints.empty()) {
     return absl::InvalidArgumentError(
-        fmt::format("{}{}",options.flag_prefix, "endpoints: no endpoint given"));
+        fmt::format("{}{}", options.flag_prefix, "endpoints: no endpoint given"));
   }
   std::unique_ptr<Client> client(new Client(std::move(options)));
   RETURN_IF_ERROR(client->Init());
@@ -123,8 +122,7 @@ absl::Status Client::Init() {
     PrepareContext(context, std::min(options_.request_timeout, std::chrono::milliseconds(5000)));
     context.set_wait_for_ready(false);
     pb::StatusResponse response;
-    grpc::Status status =
-        connection.maintenance->Status(&context, pb::StatusRequest(), &response);
+    grpc::Status status = connection.maintenance->Status(&context, pb::StatusRequest(), &response);
     if (status.ok()) {
       current_ = i;
       return absl::OkStatus();
@@ -132,8 +130,8 @@ absl::Status Client::Init() {
     failures.emplace_back(FromGrpc(status, Site(connection, "connect")).message());
   }
   if (failures.size() == 1) return absl::UnavailableError(failures.front());
-  return absl::UnavailableError(fmt::format("{}{}{}",options_.cluster_name, ": no endpoint answered: ",
-                                             absl::StrJoin(failures, "; ")));
+  return absl::UnavailableError(fmt::format(
+      "{}{}{}", options_.cluster_name, ": no endpoint answered: ", absl::StrJoin(failures, "; ")));
 }
 
 absl::Status Client::Authenticate(Connection& connection) {
@@ -224,8 +222,7 @@ absl::StatusOr<pb::PutResponse> Client::Put(const pb::PutRequest& request) {
       options_.request_timeout);
 }
 
-absl::StatusOr<pb::DeleteRangeResponse> Client::DeleteRange(
-    const pb::DeleteRangeRequest& request) {
+absl::StatusOr<pb::DeleteRangeResponse> Client::DeleteRange(const pb::DeleteRangeRequest& request) {
   return Call<pb::DeleteRangeResponse>(
       "DeleteRange",
       [&](Connection& c, grpc::ClientContext& ctx, pb::DeleteRangeResponse& r) {
@@ -278,8 +275,7 @@ absl::Status Client::LeaseRevoke(int64_t lease_id) {
       .status();
 }
 
-absl::StatusOr<v3electionpb::LeaderKey> Client::Campaign(const std::string& name,
-                                                         int64_t lease_id,
+absl::StatusOr<v3electionpb::LeaderKey> Client::Campaign(const std::string& name, int64_t lease_id,
                                                          const std::string& value,
                                                          std::stop_token stop) {
   v3electionpb::CampaignRequest request;
@@ -321,8 +317,8 @@ absl::Status Client::Resign(const v3electionpb::LeaderKey& leader) {
 Client::StreamTarget Client::CurrentStreamTarget() {
   const size_t index = current_.load();
   Connection& connection = connections_[index];
-  return StreamTarget{connection.watch.get(), connection.lease.get(),
-                      Site(connection, "Watch"), index};
+  return StreamTarget{connection.watch.get(), connection.lease.get(), Site(connection, "Watch"),
+                      index};
 }
 
 absl::Status Client::PrepareStreamContext(grpc::ClientContext& context) {

@@ -57,8 +57,7 @@ class Client {
 
   // Blocks until this candidate leads `name` (or `stop` is requested: Cancelled).
   absl::StatusOr<v3electionpb::LeaderKey> Campaign(const std::string& name, int64_t lease_id,
-                                                   const std::string& value,
-                                                   std::stop_token stop);
+                                                   const std::string& value, std::stop_token stop);
   absl::Status Resign(const v3electionpb::LeaderKey& leader);
 
   // For streams: the stubs of the endpoint in use, a context carrying auth, and how to

@@ -1,11 +1,11 @@
 #include "etcd/endpoint.h"
 
+#include <fmt/format.h>
+
 #include <cctype>
 #include <charconv>
 
 #include "absl/status/status.h"
-#include <fmt/format.h>
-
 #include "common/absl_fmt.h"
 
 namespace etcd {
@@ -31,7 +31,8 @@ std::string_view StripSpaces(std::string_view text) {
 
 std::string Endpoint::Target() const {
   const bool ipv6 = host.find(':') != std::string::npos;
-  return ipv6 ? fmt::format("{}{}{}{}","[", host, "]:", port) : fmt::format("{}{}{}",host, ":", port);
+  return ipv6 ? fmt::format("{}{}{}{}", "[", host, "]:", port)
+              : fmt::format("{}{}{}", host, ":", port);
 }
 
 std::string Endpoint::ToString() const {
@@ -46,11 +47,12 @@ std::string Endpoint::ToString() const {
   return Target();
 }
 
-absl::StatusOr<Endpoint> ParseEndpoint(std::string_view text) {
+absl::StatusOr<Endpoint> ParseEndpoint(std::string_view text, bool allow_port_zero) {
   const std::string original(text);
   auto invalid = [&](std::string_view why) {
-    return absl::InvalidArgumentError(fmt::format("{}{}{}{}{}",
-        "endpoint \"", original, "\": ", why, " (expected host:port, http://host:port or https://host:port)"));
+    return absl::InvalidArgumentError(
+        fmt::format("{}{}{}{}{}", "endpoint \"", original, "\": ", why,
+                    " (expected host:port, http://host:port or https://host:port)"));
   };
   Endpoint endpoint;
   if (ConsumePrefix(text, "https://")) {
@@ -83,8 +85,8 @@ absl::StatusOr<Endpoint> ParseEndpoint(std::string_view text) {
   if (endpoint.host.empty()) return invalid("missing host");
   int port = 0;
   auto [end, ec] = std::from_chars(port_text.data(), port_text.data() + port_text.size(), port);
-  if (ec != std::errc() || end != port_text.data() + port_text.size() || port <= 0 ||
-      port > 65535) {
+  if (ec != std::errc() || end != port_text.data() + port_text.size() ||
+      port < (allow_port_zero ? 0 : 1) || port > 65535) {
     return invalid("port must be a number from 1 to 65535");
   }
   endpoint.port = port;
@@ -101,7 +103,7 @@ absl::StatusOr<std::vector<Endpoint>> ParseEndpoints(std::string_view comma_list
     start = comma + 1;
     if (item.empty()) {
       return absl::InvalidArgumentError(
-          fmt::format("{}{}{}","endpoint list \"", comma_list, "\" has an empty entry"));
+          fmt::format("{}{}{}", "endpoint list \"", comma_list, "\" has an empty entry"));
     }
     auto endpoint = ParseEndpoint(item);
     if (!endpoint.ok()) return endpoint.status();

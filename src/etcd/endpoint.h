@@ -22,7 +22,8 @@ struct Endpoint {
   std::string ToString() const;
 };
 
-absl::StatusOr<Endpoint> ParseEndpoint(std::string_view text);
+// `allow_port_zero`: for listen addresses, where port 0 means "pick a free one".
+absl::StatusOr<Endpoint> ParseEndpoint(std::string_view text, bool allow_port_zero = false);
 // Comma-separated list; empty items are rejected.
 absl::StatusOr<std::vector<Endpoint>> ParseEndpoints(std::string_view comma_list);
 

@@ -1,8 +1,8 @@
 #include "etcd/grpc_error.h"
 
-#include "absl/strings/match.h"
 #include <fmt/format.h>
 
+#include "absl/strings/match.h"
 #include "common/absl_fmt.h"
 
 namespace etcd {
@@ -17,31 +17,34 @@ std::string Hint(const grpc::Status& status, const CallSite& site) {
   const std::string prefix(site.flag_prefix);
   if (absl::StrContains(msg, "CERTIFICATE_VERIFY_FAILED") ||
       absl::StrContains(msg, "certificate verify failed")) {
-    return fmt::format("{}{}{}","TLS handshake failed: server certificate not trusted — check ", prefix,
-                        "cacert");
+    return fmt::format("{}{}{}", "TLS handshake failed: server certificate not trusted — check ",
+                       prefix, "cacert");
   }
   if (absl::StrContains(msg, "Ssl handshake failed") || absl::StrContains(msg, "SSL_ERROR") ||
       absl::StrContains(msg, "WRONG_VERSION_NUMBER") || absl::StrContains(msg, "handshake")) {
-    return fmt::format("{}{}{}{}{}{}{}","TLS handshake failed — check that the endpoint speaks TLS and ", prefix,
-                        "cacert, ", prefix, "cert, ", prefix, "key");
+    return fmt::format("{}{}{}{}{}{}{}",
+                       "TLS handshake failed — check that the endpoint speaks TLS and ", prefix,
+                       "cacert, ", prefix, "cert, ", prefix, "key");
   }
   if (status.error_code() == grpc::StatusCode::UNAVAILABLE) {
     if (absl::StrContains(msg, "Socket closed") || absl::StrContains(msg, "Connection reset")) {
-      return fmt::format("{}{}{}{}{}{}{}","connection closed by the server — if it requires TLS, give ", prefix,
-                          "cacert (and ", prefix, "cert/", prefix, "key for client auth)");
+      return fmt::format("{}{}{}{}{}{}{}",
+                         "connection closed by the server — if it requires TLS, give ", prefix,
+                         "cacert (and ", prefix, "cert/", prefix, "key for client auth)");
     }
-    return fmt::format("{}{}{}","unreachable — check ", prefix, "endpoints and that etcd is running");
+    return fmt::format("{}{}{}", "unreachable — check ", prefix,
+                       "endpoints and that etcd is running");
   }
   if (status.error_code() == grpc::StatusCode::DEADLINE_EXCEEDED) {
-    return fmt::format("{}{}{}","timed out — check ", prefix, "endpoints and the network path");
+    return fmt::format("{}{}{}", "timed out — check ", prefix, "endpoints and the network path");
   }
   if (status.error_code() == grpc::StatusCode::UNAUTHENTICATED ||
       status.error_code() == grpc::StatusCode::PERMISSION_DENIED ||
       absl::StrContains(msg, "user name is empty") ||
       absl::StrContains(msg, "authentication failed") ||
       absl::StrContains(msg, "permission denied")) {
-    return fmt::format("{}{}{}{}{}{}{}","not authorised — check ", prefix, "user/", prefix, "password or ",
-                        prefix, "cert");
+    return fmt::format("{}{}{}{}{}{}{}", "not authorised — check ", prefix, "user/", prefix,
+                       "password or ", prefix, "cert");
   }
   return "";
 }
@@ -51,8 +54,8 @@ std::string Hint(const grpc::Status& status, const CallSite& site) {
 absl::Status FromGrpc(const grpc::Status& status, const CallSite& site) {
   if (status.ok()) return absl::OkStatus();
   std::string hint = Hint(status, site);
-  std::string text = fmt::format("{}{}{}{}{}{}{}",site.cluster, " ", site.endpoint, ": ", site.operation, ": ",
-                                  status.error_message());
+  std::string text = fmt::format("{}{}{}{}{}{}{}", site.cluster, " ", site.endpoint, ": ",
+                                 site.operation, ": ", status.error_message());
   if (!hint.empty()) text += fmt::format("{}{}{}", " (", hint, ")");
   return absl::Status(ToAbslCode(status.error_code()), text);
 }

@@ -1,9 +1,9 @@
-#include "common/absl_fmt.h"
 #include "etcd/lease_keeper.h"
 
 #include <condition_variable>
 #include <mutex>
 
+#include "common/absl_fmt.h"
 #include "spdlog/spdlog.h"
 
 namespace etcd {
@@ -40,8 +40,7 @@ absl::StatusOr<int64_t> LeaseKeeper::KeepAliveOnce() {
     if (IsRetriable(status)) client_.MarkFailed(target.index);
     CallSite site = target.site;
     site.operation = "LeaseKeepAlive";
-    return FromGrpc(status.ok() ? grpc::Status(grpc::StatusCode::UNAVAILABLE, "no answer")
-                                : status,
+    return FromGrpc(status.ok() ? grpc::Status(grpc::StatusCode::UNAVAILABLE, "no answer") : status,
                     site);
   }
   return response.ttl();

@@ -14,7 +14,7 @@ class LeaseKeeper {
  public:
   // Grants a lease of `ttl` and starts refreshing it every ttl/3.
   static absl::StatusOr<std::unique_ptr<LeaseKeeper>> Start(Client& client,
-                                                             std::chrono::seconds ttl);
+                                                            std::chrono::seconds ttl);
   // Stops refreshing and revokes the lease (best effort), so a successor need not wait.
   ~LeaseKeeper();
 

@@ -7,10 +7,10 @@
 namespace etcd {
 
 absl::Status CompactedError(std::string_view cluster, int64_t compact_revision) {
-  return absl::OutOfRangeError(fmt::format("{}{}{}{}",cluster,
-                                            ": watch: required revision has been compacted "
-                                            "(compacted up to revision ",
-                                            compact_revision, ")"));
+  return absl::OutOfRangeError(fmt::format("{}{}{}{}", cluster,
+                                           ": watch: required revision has been compacted "
+                                           "(compacted up to revision ",
+                                           compact_revision, ")"));
 }
 
 absl::StatusOr<std::unique_ptr<WatchStream>> WatchStream::Open(
@@ -27,9 +27,9 @@ absl::StatusOr<std::unique_ptr<WatchStream>> WatchStream::Open(
     return CompactedError(client.cluster_name(), response.compact_revision());
   }
   if (!response.created() || response.canceled()) {
-    return absl::FailedPreconditionError(fmt::format("{}{}{}{}{}",
-        client.cluster_name(), " ", watch->target_.site.endpoint,
-        ": watch was not created: ", response.cancel_reason()));
+    return absl::FailedPreconditionError(
+        fmt::format("{}{}{}{}{}", client.cluster_name(), " ", watch->target_.site.endpoint,
+                    ": watch was not created: ", response.cancel_reason()));
   }
   watch->watch_id_ = response.watch_id();
   return watch;
@@ -63,9 +63,9 @@ absl::StatusOr<pb::WatchResponse> WatchStream::Next() {
       return CompactedError(client_.cluster_name(), response.compact_revision());
     }
     if (response.canceled()) {
-      return absl::UnavailableError(fmt::format("{}{}{}{}{}",client_.cluster_name(), " ",
-                                                 target_.site.endpoint, ": watch cancelled: ",
-                                                 response.cancel_reason()));
+      return absl::UnavailableError(fmt::format("{}{}{}{}{}", client_.cluster_name(), " ",
+                                                target_.site.endpoint,
+                                                ": watch cancelled: ", response.cancel_reason()));
     }
     return response;
   }

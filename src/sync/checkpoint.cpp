@@ -1,8 +1,8 @@
 #include "sync/checkpoint.h"
 
-#include <nlohmann/json.hpp>
-
 #include <fmt/format.h>
+
+#include <nlohmann/json.hpp>
 
 #include "common/absl_fmt.h"
 
@@ -31,13 +31,14 @@ absl::StatusOr<Checkpoint> DecodeCheckpoint(std::string_view text) {
     } else if (phase == "copying") {
       checkpoint.phase = Checkpoint::Phase::kCopying;
     } else {
-      return absl::DataLossError(fmt::format("{}{}{}","checkpoint has unknown phase \"", phase, "\""));
+      return absl::DataLossError(
+          fmt::format("{}{}{}", "checkpoint has unknown phase \"", phase, "\""));
     }
     checkpoint.revision = json.at("revision").get<int64_t>();
     checkpoint.source_cluster_id = json.at("sourceClusterID").get<std::string>();
     checkpoint.prefix = json.at("prefix").get<std::string>();
   } catch (const nlohmann::json::exception& e) {
-    return absl::DataLossError(fmt::format("{}{}","checkpoint is incomplete: ", e.what()));
+    return absl::DataLossError(fmt::format("{}{}", "checkpoint is incomplete: ", e.what()));
   }
   return checkpoint;
 }

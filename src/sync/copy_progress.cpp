@@ -1,10 +1,11 @@
-#include "common/absl_fmt.h"
 #include "sync/copy_progress.h"
 
 #include <fmt/format.h>
 #include <spdlog/spdlog.h>
 
 #include <algorithm>
+
+#include "common/absl_fmt.h"
 
 namespace etcdsync {
 
@@ -14,10 +15,9 @@ CopyProgress::CopyProgress(int64_t total_keys, std::chrono::seconds interval)
 std::string CopyProgress::Format(int64_t total_keys, int64_t keys_scanned, int64_t keys_written,
                                  int64_t bytes_written, double seconds) {
   const double rate = seconds > 0 ? static_cast<double>(keys_scanned) / seconds : 0.0;
-  std::string line =
-      fmt::format("{}/{} keys scanned, {} written ({:.1f} MiB), {:.0f} keys/s", keys_scanned,
-                  std::max(total_keys, keys_scanned), keys_written,
-                  static_cast<double>(bytes_written) / (1024.0 * 1024.0), rate);
+  std::string line = fmt::format("{}/{} keys scanned, {} written ({:.1f} MiB), {:.0f} keys/s",
+                                 keys_scanned, std::max(total_keys, keys_scanned), keys_written,
+                                 static_cast<double>(bytes_written) / (1024.0 * 1024.0), rate);
   if (rate > 0 && total_keys > keys_scanned) {
     line += fmt::format(", ETA {:.0f}s", static_cast<double>(total_keys - keys_scanned) / rate);
   }

@@ -1,8 +1,8 @@
 #include "sync/destination_writer.h"
 
-#include "absl/strings/match.h"
 #include <fmt/format.h>
 
+#include "absl/strings/match.h"
 #include "common/absl_fmt.h"
 
 namespace etcdsync {
@@ -12,7 +12,7 @@ constexpr char kFenceLost[] = "leader fence lost";
 }
 
 absl::Status FenceLostError(std::string_view detail) {
-  return absl::AbortedError(fmt::format("{}{}{}",kFenceLost, ": ", detail));
+  return absl::AbortedError(fmt::format("{}{}{}", kFenceLost, ": ", detail));
 }
 
 bool IsFenceLost(const absl::Status& status) {

@@ -1,4 +1,3 @@
-#include "common/absl_fmt.h"
 #include "sync/full_sync.h"
 
 #include <spdlog/spdlog.h>
@@ -7,6 +6,7 @@
 #include <future>
 
 #include "absl/strings/str_cat.h"
+#include "common/absl_fmt.h"
 #include "common/status_macros.h"
 #include "etcd/grpc_error.h"
 #include "etcd/key_range.h"
@@ -93,8 +93,8 @@ absl::StatusOr<FullSyncResult> FullSync::Run(const Checkpoint& identity, std::st
   Checkpoint copying = identity;
   copying.phase = Checkpoint::Phase::kCopying;
   copying.revision = result.revision;
-  RETURN_IF_ERROR(ApplyTxn(destination_, BuildCheckpointTxn(fence_, config_.CheckpointKey(),
-                                                              copying)));
+  RETURN_IF_ERROR(
+      ApplyTxn(destination_, BuildCheckpointTxn(fence_, config_.CheckpointKey(), copying)));
 
   const TxnLimits limits{config_.max_txn_ops, config_.max_request_bytes};
   CopyProgress progress(counted.count(), config_.progress_interval);
@@ -121,9 +121,10 @@ absl::StatusOr<FullSyncResult> FullSync::Run(const Checkpoint& identity, std::st
     page.set_revision(pinned);
     auto response = source_.Range(page);
     if (!response.ok() && pinned != 0 && etcd::IsCompacted(response.status())) {
-      spdlog::warn("initial copy: source compacted revision {} during the copy; continuing at "
-                   "the current revision",
-                   pinned);
+      spdlog::warn(
+          "initial copy: source compacted revision {} during the copy; continuing at "
+          "the current revision",
+          pinned);
       result.repinned = true;
       pinned = 0;
       page.set_revision(0);
@@ -193,9 +194,10 @@ absl::StatusOr<FullSyncResult> FullSync::Run(const Checkpoint& identity, std::st
   RETURN_IF_ERROR(applier.Finish());
   stats_.copy_bytes_written += bytes_written;
   progress.Done(result.keys_scanned, result.puts + result.deletes, bytes_written);
-  spdlog::info("initial copy: {} puts, {} deletes to make the destination equal to source "
-               "revision {}",
-               result.puts, result.deletes, result.revision);
+  spdlog::info(
+      "initial copy: {} puts, {} deletes to make the destination equal to source "
+      "revision {}",
+      result.puts, result.deletes, result.revision);
   return result;
 }
 

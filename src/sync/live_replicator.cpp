@@ -1,4 +1,3 @@
-#include "common/absl_fmt.h"
 #include "sync/live_replicator.h"
 
 #include <spdlog/spdlog.h>
@@ -8,6 +7,7 @@
 #include <mutex>
 #include <thread>
 
+#include "common/absl_fmt.h"
 #include "common/status_macros.h"
 #include "etcd/key_range.h"
 #include "etcd/watch_stream.h"
@@ -101,9 +101,10 @@ absl::Status LiveReplicator::Write(std::vector<Mutation> admitted, int64_t throu
     batch.txns.push_back(BuildCheckpointTxn(fence_, config_.CheckpointKey(), next));
   }
   for (int64_t revision : batch.split_revisions) {
-    spdlog::warn("source revision {} is larger than one destination Txn allows "
-                 "(max-txn-ops {}, max-request-bytes {}): applied in several Txns",
-                 revision, config_.max_txn_ops, config_.max_request_bytes);
+    spdlog::warn(
+        "source revision {} is larger than one destination Txn allows "
+        "(max-txn-ops {}, max-request-bytes {}): applied in several Txns",
+        revision, config_.max_txn_ops, config_.max_request_bytes);
   }
   stats_.split_revisions += static_cast<int64_t>(batch.split_revisions.size());
   for (const auto& txn : batch.txns) RETURN_IF_ERROR(ApplyTxn(destination_, txn));
@@ -172,8 +173,8 @@ absl::Status LiveReplicator::Run(Checkpoint checkpoint, std::stop_token stop,
       for (const auto& event : response->events()) {
         if (!filter_.Includes(event.kv().key())) continue;
         Mutation mutation;
-        mutation.kind = event.type() == mvccpb::Event::DELETE ? Mutation::Kind::kDelete
-                                                              : Mutation::Kind::kPut;
+        mutation.kind =
+            event.type() == mvccpb::Event::DELETE ? Mutation::Kind::kDelete : Mutation::Kind::kPut;
         if (mutation.kind == Mutation::Kind::kPut && !config_.Replicates(event.kv().lease())) {
           // Not replicated: make sure no older, lease-free copy stays behind.
           mutation.kind = Mutation::Kind::kDelete;
@@ -192,8 +193,7 @@ absl::Status LiveReplicator::Run(Checkpoint checkpoint, std::stop_token stop,
       RETURN_IF_ERROR(Apply(std::move(mutations), checkpoint));
       last_checkpoint_write = std::chrono::steady_clock::now();
     } else if (progress_revision > checkpoint.revision &&
-               std::chrono::steady_clock::now() - last_checkpoint_write >
-                   kIdleCheckpointInterval) {
+               std::chrono::steady_clock::now() - last_checkpoint_write > kIdleCheckpointInterval) {
       Checkpoint next = checkpoint;
       next.revision = progress_revision;
       RETURN_IF_ERROR(

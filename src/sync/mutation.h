@@ -11,8 +11,8 @@ struct Mutation {
   enum class Kind { kPut, kDelete };
   Kind kind = Kind::kPut;
   std::string key;
-  std::string value;      // empty for deletes
-  int64_t revision = 0;   // source mod revision (0 during the initial copy)
+  std::string value;     // empty for deletes
+  int64_t revision = 0;  // source mod revision (0 during the initial copy)
   int64_t source_lease = 0;
 
   size_t bytes() const { return key.size() + value.size(); }

@@ -15,11 +15,11 @@ struct SyncConfig {
   std::string election_name = "etcd-sync-mirror";
   std::string identity;  // this replica's name in the election (the pod name)
 
-  int max_txn_ops = 128;                    // the destination's --max-txn-ops
-  size_t max_request_bytes = 1536 * 1024;   // the destination's --max-request-bytes
-  int copy_page_size = 10000;  // most keys per source page (pages also stop near 8 MiB)
-  int copy_parallelism = 8;                 // destination Txns in flight while copying
-  std::chrono::seconds lease_ttl{10};       // leader lease
+  int max_txn_ops = 128;                   // the destination's --max-txn-ops
+  size_t max_request_bytes = 1536 * 1024;  // the destination's --max-request-bytes
+  int copy_page_size = 10000;              // most keys per source page (pages also stop near 8 MiB)
+  int copy_parallelism = 8;                // destination Txns in flight while copying
+  std::chrono::seconds lease_ttl{10};      // leader lease
   std::chrono::seconds progress_interval{2};
   // Keys bound to an etcd lease on the source (Events, API server leases) are cluster-
   // local and short-lived. kSkip: neither copied nor compared (the default); kCopy: copied

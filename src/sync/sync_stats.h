@@ -13,12 +13,12 @@ struct SyncStats {
   std::atomic<int64_t> applied_revision{0};   // last source revision applied (live)
   std::atomic<int64_t> copy_keys_written{0};  // puts+deletes during full syncs
   std::atomic<int64_t> copy_bytes_written{0};
-  std::atomic<int64_t> events_applied{0};     // live mutations written
+  std::atomic<int64_t> events_applied{0};  // live mutations written
   std::atomic<int64_t> bytes_applied{0};
   std::atomic<int64_t> txns_applied{0};
   std::atomic<int64_t> split_revisions{0};
-  std::atomic<int64_t> full_syncs{0};         // initial copies and resyncs
-  std::atomic<int64_t> held_objects{0};       // dependents waiting for their owners
+  std::atomic<int64_t> full_syncs{0};    // initial copies and resyncs
+  std::atomic<int64_t> held_objects{0};  // dependents waiting for their owners
   std::atomic<int64_t> held_released_on_timeout{0};
   std::atomic<int64_t> lease_keys_skipped{0};
   // steady_clock nanoseconds when the oldest received, not yet applied change arrived (0:

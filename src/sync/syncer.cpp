@@ -1,11 +1,10 @@
 #include "sync/syncer.h"
 
+#include <fmt/format.h>
 #include <spdlog/spdlog.h>
 
 #include <condition_variable>
 #include <mutex>
-
-#include <fmt/format.h>
 
 #include "common/absl_fmt.h"
 #include "common/status_macros.h"
@@ -55,9 +54,9 @@ absl::Status ValidateConfig(const SyncConfig& config) {
   if (InRange(config.CheckpointKey(), config.prefix, end) ||
       InRange(config.ElectionName(), config.prefix, end) ||
       config.prefix.starts_with(config.state_prefix)) {
-    return absl::InvalidArgumentError(
-        fmt::format("{}{}{}{}{}","--prefix \"", config.prefix, "\" overlaps etcd-sync's own state under \"",
-                     config.state_prefix, "\": choose a --state-prefix outside the synced prefix"));
+    return absl::InvalidArgumentError(fmt::format(
+        "{}{}{}{}{}", "--prefix \"", config.prefix, "\" overlaps etcd-sync's own state under \"",
+        config.state_prefix, "\": choose a --state-prefix outside the synced prefix"));
   }
   if (config.max_txn_ops < 2) {
     return absl::InvalidArgumentError("--max-txn-ops must be at least 2");
@@ -75,12 +74,13 @@ absl::Status ValidateConfig(const SyncConfig& config) {
 }
 
 Syncer::Syncer(SyncConfig config, etcd::Client& source, etcd::Client& destination,
-               std::unique_ptr<KeyFilter> filter, std::unique_ptr<ApplyPolicy> policy)
+               const KeyFilter& filter, ApplyPolicy& policy, SyncStats& stats)
     : config_(std::move(config)),
       source_(source),
       destination_(destination),
-      filter_(std::move(filter)),
-      policy_(std::move(policy)) {}
+      filter_(filter),
+      policy_(policy),
+      stats_(stats) {}
 
 absl::StatusOr<Checkpoint> Syncer::SourceIdentity() {
   ASSIGN_OR_RETURN(etcd::pb::StatusResponse status, source_.MemberStatus());
@@ -103,9 +103,8 @@ absl::Status Syncer::Run(std::stop_token stop) {
     EitherStop term((*keeper)->lost(), stop);
     spdlog::info("campaigning for leadership of {} as {}", config_.ElectionName(),
                  config_.identity);
-    auto leader =
-        destination_.Campaign(config_.ElectionName(), (*keeper)->id(), config_.identity,
-                              term.token());
+    auto leader = destination_.Campaign(config_.ElectionName(), (*keeper)->id(), config_.identity,
+                                        term.token());
     if (!leader.ok()) {
       if (stop.stop_requested()) break;
       spdlog::error("leader election failed: {}", leader.status().message());
@@ -134,8 +133,8 @@ absl::Status Syncer::Run(std::stop_token stop) {
 }
 
 absl::Status Syncer::Lead(const Fence& fence, std::stop_token stop) {
-  FullSync full_sync(config_, source_, destination_, *filter_, *policy_, stats_, fence);
-  LiveReplicator live(config_, source_, destination_, *filter_, *policy_, stats_, fence);
+  FullSync full_sync(config_, source_, destination_, filter_, policy_, stats_, fence);
+  LiveReplicator live(config_, source_, destination_, filter_, policy_, stats_, fence);
   std::chrono::milliseconds backoff(500);
   bool force_full_sync = false;
   bool announced = false;
@@ -143,7 +142,7 @@ absl::Status Syncer::Lead(const Fence& fence, std::stop_token stop) {
   while (!stop.stop_requested()) {
     absl::Status status = [&]() -> absl::Status {
       ASSIGN_OR_RETURN(Checkpoint identity, SourceIdentity());
-      RETURN_IF_ERROR(policy_->Prepare(destination_));
+      RETURN_IF_ERROR(policy_.Prepare(destination_));
       auto read = ReadCheckpoint(destination_, config_.CheckpointKey());
       if (!read.ok() && read.status().code() != absl::StatusCode::kDataLoss) {
         return read.status();
@@ -153,7 +152,8 @@ absl::Status Syncer::Lead(const Fence& fence, std::stop_token stop) {
       start.phase = Checkpoint::Phase::kLive;
       std::string reason;
       if (!read.ok()) {
-        reason = fmt::format("{}{}{}","the checkpoint is unreadable (", read.status().message(), ")");
+        reason =
+            fmt::format("{}{}{}", "the checkpoint is unreadable (", read.status().message(), ")");
       } else if (force_full_sync) {
         reason = "the source compacted past the last applied revision";
       } else if (!stored) {
@@ -161,10 +161,10 @@ absl::Status Syncer::Lead(const Fence& fence, std::stop_token stop) {
       } else if (stored->phase != Checkpoint::Phase::kLive) {
         reason = "the previous copy did not finish";
       } else if (stored->source_cluster_id != identity.source_cluster_id) {
-        reason = fmt::format("{}{}","the checkpoint belongs to source cluster ",
-                              stored->source_cluster_id);
+        reason = fmt::format("{}{}", "the checkpoint belongs to source cluster ",
+                             stored->source_cluster_id);
       } else if (stored->prefix != identity.prefix) {
-        reason = fmt::format("{}{}{}","the checkpoint was for prefix \"", stored->prefix, "\"");
+        reason = fmt::format("{}{}{}", "the checkpoint was for prefix \"", stored->prefix, "\"");
       }
       if (!reason.empty()) {
         spdlog::info("starting a full copy of {}: {}", config_.prefix, reason);
@@ -172,8 +172,8 @@ absl::Status Syncer::Lead(const Fence& fence, std::stop_token stop) {
         ++stats_.full_syncs;
         ASSIGN_OR_RETURN(FullSyncResult copied, full_sync.Run(identity, stop));
         start.revision = copied.revision;
-        RETURN_IF_ERROR(ApplyTxn(destination_,
-                                 BuildCheckpointTxn(fence, config_.CheckpointKey(), start)));
+        RETURN_IF_ERROR(
+            ApplyTxn(destination_, BuildCheckpointTxn(fence, config_.CheckpointKey(), start)));
         force_full_sync = false;
         announced = false;
       } else {

@@ -24,8 +24,10 @@ absl::Status ValidateConfig(const SyncConfig& config);
 
 class Syncer {
  public:
+  // `filter`, `policy` and `stats` are shared with the caller (the monitor reads them) and
+  // must outlive the Syncer.
   Syncer(SyncConfig config, etcd::Client& source, etcd::Client& destination,
-         std::unique_ptr<KeyFilter> filter, std::unique_ptr<ApplyPolicy> policy);
+         const KeyFilter& filter, ApplyPolicy& policy, SyncStats& stats);
 
   absl::Status Run(std::stop_token stop);
 
@@ -40,9 +42,9 @@ class Syncer {
   SyncConfig config_;
   etcd::Client& source_;
   etcd::Client& destination_;
-  std::unique_ptr<KeyFilter> filter_;
-  std::unique_ptr<ApplyPolicy> policy_;
-  SyncStats stats_;
+  const KeyFilter& filter_;
+  ApplyPolicy& policy_;
+  SyncStats& stats_;
 };
 
 }  // namespace etcdsync

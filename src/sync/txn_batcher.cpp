@@ -45,8 +45,7 @@ class Builder {
           const std::optional<Checkpoint>& checkpoint)
       : fence_(fence), checkpoint_key_(checkpoint_key), checkpoint_(checkpoint) {
     ops_limit_ = std::max(1, limits.max_ops - (checkpoint.has_value() ? 1 : 0));
-    byte_budget_ = limits.max_bytes > kTxnOverheadBytes ? limits.max_bytes - kTxnOverheadBytes
-                                                        : 1;
+    byte_budget_ = limits.max_bytes > kTxnOverheadBytes ? limits.max_bytes - kTxnOverheadBytes : 1;
   }
 
   bool empty() const { return txn_.success_size() == 0; }
@@ -96,9 +95,9 @@ class Builder {
 
 }  // namespace
 
-TxnBatch BuildTxns(std::span<const Mutation> mutations, const Fence& fence,
-                   const TxnLimits& limits, const std::string& checkpoint_key,
-                   const std::optional<Checkpoint>& checkpoint, int64_t base_revision) {
+TxnBatch BuildTxns(std::span<const Mutation> mutations, const Fence& fence, const TxnLimits& limits,
+                   const std::string& checkpoint_key, const std::optional<Checkpoint>& checkpoint,
+                   int64_t base_revision) {
   TxnBatch batch;
   Builder builder(fence, limits, checkpoint_key, checkpoint);
   int64_t completed = base_revision;  // last revision wholly inside closed or open Txns

@@ -35,8 +35,8 @@ struct TxnBatch {
 // stores the checkpoint, whose revision is the last source revision that Txn completes
 // (so a crash between two Txns of one revision replays that revision, never skips it).
 // `base_revision` is the checkpoint revision before this batch.
-TxnBatch BuildTxns(std::span<const Mutation> mutations, const Fence& fence,
-                   const TxnLimits& limits, const std::string& checkpoint_key = "",
+TxnBatch BuildTxns(std::span<const Mutation> mutations, const Fence& fence, const TxnLimits& limits,
+                   const std::string& checkpoint_key = "",
                    const std::optional<Checkpoint>& checkpoint = std::nullopt,
                    int64_t base_revision = 0);
 

@@ -41,8 +41,8 @@ SampleObject MakeSampleObject(const std::string& prefix, int64_t index, size_t v
   object.value = fmt::format(
       R"({{"kind":"{}","apiVersion":"{}","metadata":{{"name":"{}",{}"uid":"{:08x}-0000-4000-8000-{:012x}","generation":{}}},"spec":{{"data":")",
       resource.kind, resource.api_version, name,
-      resource.namespaced ? fmt::format(R"("namespace":"{}",)", ns) : std::string(), index,
-      index, generation);
+      resource.namespaced ? fmt::format(R"("namespace":"{}",)", ns) : std::string(), index, index,
+      generation);
   const std::string tail = R"("}})";
   if (object.value.size() + tail.size() < value_size) {
     const size_t pad = value_size - object.value.size() - tail.size();

@@ -20,8 +20,8 @@ absl::StatusOr<LoadResult> LoadSampleObjects(etcd::Client& client, const LoadOpt
     std::vector<etcdsync::Mutation> puts;
     puts.reserve(static_cast<size_t>(end - begin));
     for (int64_t i = begin; i < end; ++i) {
-      SampleObject object = MakeSampleObject(options.prefix, i, options.value_size,
-                                             options.generation);
+      SampleObject object =
+          MakeSampleObject(options.prefix, i, options.value_size, options.generation);
       etcdsync::Mutation put;
       put.key = std::move(object.key);
       put.value = std::move(object.value);
@@ -34,8 +34,7 @@ absl::StatusOr<LoadResult> LoadSampleObjects(etcd::Client& client, const LoadOpt
     }
   }
   RETURN_IF_ERROR(applier.Finish());
-  result.seconds =
-      std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
+  result.seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
   return result;
 }
 

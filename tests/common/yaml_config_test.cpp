@@ -40,8 +40,7 @@ TEST(YamlConfigTest, ReadsScalarsListsAndFlags) {
                      "print-detail-logs: true\n",
                      {}, parsed));
   EXPECT_EQ(parsed.endpoints, "https://10.0.0.1:2379");
-  EXPECT_EQ(parsed.excluded,
-            (std::vector<std::string>{"/registry/events/", "/registry/leases/"}));
+  EXPECT_EQ(parsed.excluded, (std::vector<std::string>{"/registry/events/", "/registry/leases/"}));
   EXPECT_TRUE(parsed.verbose);
   EXPECT_EQ(parsed.prefix, "/registry/");
 }

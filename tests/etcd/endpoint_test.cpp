@@ -25,12 +25,11 @@ TEST(EndpointTest, ParsesForms) {
 }
 
 TEST(EndpointTest, RejectsMistakesWithAReason) {
-  for (const char* bad : {"", "host", "host:", "host:0", "host:70000", "host:12ab",
-                          "ftp://host:1", "fd00::1:2379", "[fd00::1:2379", ":2379"}) {
+  for (const char* bad : {"", "host", "host:", "host:0", "host:70000", "host:12ab", "ftp://host:1",
+                          "fd00::1:2379", "[fd00::1:2379", ":2379"}) {
     auto parsed = ParseEndpoint(bad);
     EXPECT_FALSE(parsed.ok()) << bad;
-    EXPECT_NE(std::string(parsed.status().message()).find("expected host:port"),
-              std::string::npos)
+    EXPECT_NE(std::string(parsed.status().message()).find("expected host:port"), std::string::npos)
         << parsed.status().message();
   }
 }

@@ -167,8 +167,8 @@ TEST(EtcdClientErrorsTest, UnreachableEndpointNamesTheFlag) {
 class EtcdTlsTest : public ::testing::Test {
  protected:
   TempDir dir_;
-  std::string certs_ = RunScript(std::string(PROJECT_SOURCE_DIR) +
-                                 "/scripts/gen-test-certs.sh '" + dir_.File("certs") + "'");
+  std::string certs_ = RunScript(std::string(PROJECT_SOURCE_DIR) + "/scripts/gen-test-certs.sh '" +
+                                 dir_.File("certs") + "'");
   EtcdMember etcd_{dir_.path(), "secure", dir_.File("certs")};
 
   etcd::ClientOptions Options(const std::string& ca) {
@@ -208,9 +208,8 @@ TEST_F(EtcdTlsTest, PlainClientAgainstTlsServerSaysSo) {
   etcd::ClientOptions options;
   options.cluster_name = "destination etcd";
   options.flag_prefix = "--dest-";
-  options.endpoints = etcd::ParseEndpoints(
-                          "http://" + etcd::ParseEndpoint(etcd_.url()).value().Target())
-                          .value();
+  options.endpoints =
+      etcd::ParseEndpoints("http://" + etcd::ParseEndpoint(etcd_.url()).value().Target()).value();
   auto client = etcd::Client::Connect(options);
   ASSERT_FALSE(client.ok());
   EXPECT_NE(Message(client.status()).find("--dest-"), std::string::npos) << client.status();

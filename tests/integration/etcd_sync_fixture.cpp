@@ -13,9 +13,15 @@ EtcdSyncTest::EtcdSyncTest()
 
 std::unique_ptr<ChildProcess> EtcdSyncTest::StartSync(const std::vector<std::string>& extra_args,
                                                       const std::string& log_name) {
-  std::vector<std::string> argv = {ETCD_SYNC_BINARY, "--source-endpoints", primary_->url(),
-                                   "--dest-endpoints", standby_->url(), "--leader-lease-ttl",
-                                   "3"};
+  std::vector<std::string> argv = {ETCD_SYNC_BINARY,
+                                   "--source-endpoints",
+                                   primary_->url(),
+                                   "--dest-endpoints",
+                                   standby_->url(),
+                                   "--leader-lease-ttl",
+                                   "3",
+                                   "--monitor-listen",
+                                   "127.0.0.1:0"};
   argv.insert(argv.end(), extra_args.begin(), extra_args.end());
   return std::make_unique<ChildProcess>(argv, dir_.File(log_name));
 }

@@ -51,8 +51,8 @@ TEST(TxnBatcherTest, RevisionsStayWholeAndCheckpointFollows) {
   for (int i = 0; i < 100; ++i) events.push_back(Put("/registry/a" + std::to_string(i), 10));
   for (int i = 0; i < 100; ++i) events.push_back(Put("/registry/b" + std::to_string(i), 11));
   Checkpoint checkpoint{Checkpoint::Phase::kLive, 0, "c1", "/registry/"};
-  TxnBatch batch = BuildTxns(events, kFence, TxnLimits{128, 1 << 20}, "/etcd-sync/checkpoint",
-                             checkpoint, 9);
+  TxnBatch batch =
+      BuildTxns(events, kFence, TxnLimits{128, 1 << 20}, "/etcd-sync/checkpoint", checkpoint, 9);
   ASSERT_EQ(batch.txns.size(), 2u);
   EXPECT_EQ(batch.txns[0].success_size(), 101);  // revision 10 + checkpoint
   EXPECT_EQ(CheckpointRevision(batch.txns[0]), 10);
@@ -65,8 +65,8 @@ TEST(TxnBatcherTest, OversizedRevisionIsSplitAndReported) {
   events.push_back(Put("/registry/before", 5));
   for (int i = 0; i < 300; ++i) events.push_back(Delete("/registry/d" + std::to_string(i), 6));
   Checkpoint checkpoint{Checkpoint::Phase::kLive, 0, "c1", "/registry/"};
-  TxnBatch batch = BuildTxns(events, kFence, TxnLimits{128, 1 << 20}, "/etcd-sync/checkpoint",
-                             checkpoint, 4);
+  TxnBatch batch =
+      BuildTxns(events, kFence, TxnLimits{128, 1 << 20}, "/etcd-sync/checkpoint", checkpoint, 4);
   ASSERT_EQ(batch.split_revisions, std::vector<int64_t>{6});
   ASSERT_GE(batch.txns.size(), 3u);
   // Until revision 6 is wholly written, the checkpoint stays at 5: a crash replays all of 6.
@@ -89,8 +89,8 @@ TEST(TxnBatcherTest, SameKeyInCoalescedRevisionsKeepsTheLatest) {
   std::vector<Mutation> events = {Put("/registry/k", 7, 1), Delete("/registry/k", 8),
                                   Put("/registry/k", 9, 3)};
   Checkpoint checkpoint{Checkpoint::Phase::kLive, 0, "c1", "/registry/"};
-  TxnBatch batch = BuildTxns(events, kFence, TxnLimits{128, 1 << 20}, "/etcd-sync/checkpoint",
-                             checkpoint, 6);
+  TxnBatch batch =
+      BuildTxns(events, kFence, TxnLimits{128, 1 << 20}, "/etcd-sync/checkpoint", checkpoint, 6);
   ASSERT_EQ(batch.txns.size(), 1u);
   ASSERT_EQ(batch.txns[0].success_size(), 2);  // one op for the key + checkpoint
   EXPECT_EQ(batch.txns[0].success(0).request_put().value(), "vvv");

@@ -1,0 +1,201 @@
+// image-sync: pushes every image of an OCI-layout bundle into a registry (the engine
+// behind `upgrade.sh --only-sync-image`). Flags (or a YAML --config) -> client -> PushBundle.
+#include <signal.h>
+#include <unistd.h>
+
+#include <fmt/format.h>
+
+#include <CLI/CLI.hpp>
+#include <atomic>
+#include <filesystem>
+#include <fstream>
+#include <iostream>
+
+#include "bundle/oci_layout.h"
+#include "common/absl_fmt.h"
+#include "common/logging.h"
+#include "common/yaml_config.h"
+#include "registry/credentials.h"
+#include "registry/pusher.h"
+#include "registry/registry_client.h"
+
+namespace {
+
+// Documented in README-image-sync.md and upgrade.sh --help.
+constexpr int kExitOk = 0;
+constexpr int kExitPushFailed = 1;
+constexpr int kExitUsage = 2;
+constexpr int kExitBundle = 3;
+constexpr int kExitAuth = 4;
+constexpr int kExitUnreachable = 5;
+
+int Fail(int code, std::string_view message) {
+  std::cerr << "image-sync: " << message << "\n";
+  return code;
+}
+int Fail(int code, absl::string_view message) { return Fail(code, common::View(message)); }
+int Fail(int code, const char* message) { return Fail(code, std::string_view(message)); }
+int Fail(int code, const std::string& message) { return Fail(code, std::string_view(message)); }
+
+std::atomic<bool> stop_requested{false};
+
+// First SIGINT/SIGTERM: finish the chunks in flight and exit resumable; a second one kills.
+void InstallStopHandler() {
+  struct sigaction action = {};
+  action.sa_handler = [](int) { stop_requested = true; };
+  action.sa_flags = SA_RESETHAND;
+  sigemptyset(&action.sa_mask);
+  sigaction(SIGINT, &action, nullptr);
+  sigaction(SIGTERM, &action, nullptr);
+}
+
+int ExitCodeFor(const absl::Status& status) {
+  if (absl::IsUnauthenticated(status) || absl::IsPermissionDenied(status)) return kExitAuth;
+  if (common::View(status.message()).starts_with("bundle")) return kExitBundle;
+  return kExitPushFailed;
+}
+
+}  // namespace
+
+int main(int argc, char** argv) {
+  CLI::App app{"Pushes the images of an OCI image layout bundle into a registry."};
+  common::UseYamlConfig(app, "YAML file with the same settings (flag names as keys)");
+  std::string bundle_dir, registry, username, password_file, authfile, progress = "auto";
+  bool password_stdin = false, plain = false, insecure = false, verbose = false;
+  std::string ca_file, state_dir = registry::DefaultStateDir();
+  int parallel = 8, retries = 5, progress_interval = 10;
+  int64_t chunk_mib = 0;
+  app.add_option("--bundle", bundle_dir, "OCI image layout directory (index.json, blobs/)")
+      ->required();
+  app.add_option("--registry", registry, "target registry host[:port]")->required();
+  app.add_option("--username", username, "registry user");
+  app.add_flag("--password-stdin", password_stdin, "read the password from standard input");
+  app.add_option("--password-file", password_file, "file holding the password (first line)");
+  app.add_option("--authfile", authfile,
+                 "auth file used when no --username is given (default: $REGISTRY_AUTH_FILE, "
+                 "then ~/.docker/config.json)");
+  app.add_flag("--plain", plain, "talk plain HTTP to the registry");
+  app.add_flag("--insecure", insecure, "TLS without verifying the registry's certificate");
+  app.add_option("--ca-file", ca_file, "CA bundle (PEM) that signed the registry's certificate")
+      ->check(CLI::ExistingFile);
+  app.add_option("--parallel", parallel, "requests in flight (images and blobs share them)")
+      ->check(CLI::Range(1, 64));
+  app.add_option("--chunk-size", chunk_mib,
+                 "MiB; blobs larger than this are uploaded in chunks of this size and resumed "
+                 "from the registry's offset after a failure (0: one request per blob)")
+      ->check(CLI::Range(int64_t{0}, int64_t{4096}));
+  auto* state_dir_option =
+      app.add_option("--state-dir", state_dir,
+                     "where chunked uploads are journaled so a restarted run resumes them "
+                     "(default $XDG_STATE_HOME/image-sync or ~/.local/state/image-sync; \"\" "
+                     "turns it off)");
+  app.add_option("--retries", retries, "attempts per request on network errors, 5xx and 429")
+      ->check(CLI::Range(1, 20));
+  app.add_option("--progress", progress, "auto (a line on a terminal), tty, plain or none")
+      ->check(CLI::IsMember({"auto", "tty", "plain", "none"}));
+  app.add_option("--progress-interval", progress_interval, "seconds between plain progress lines")
+      ->check(CLI::Range(1, 3600));
+  app.add_flag("-v,--verbose", verbose, "log every request decision");
+  try {
+    app.parse(argc, argv);
+  } catch (const CLI::ParseError& e) {
+    if (e.get_exit_code() == 0) return app.exit(e);
+    return Fail(kExitUsage, std::string(e.what()) + " (see image-sync --help)");
+  }
+  common::InitLogging(verbose);
+
+  registry::RegistryOptions options;
+  if (registry.starts_with("http://")) {
+    plain = true;
+    registry = registry.substr(7);
+  } else if (registry.starts_with("https://")) {
+    registry = registry.substr(8);
+  }
+  while (!registry.empty() && registry.back() == '/') registry.pop_back();
+  if (registry.empty() || registry.find('/') != std::string::npos) {
+    return Fail(kExitUsage, "--registry must be host[:port] (e.g. registry.example.com:5000)");
+  }
+  if (plain && (insecure || !ca_file.empty())) {
+    return Fail(kExitUsage, "--plain (HTTP) cannot be combined with --insecure or --ca-file");
+  }
+  options.host = registry;
+  options.transport.plain = plain;
+  options.transport.insecure = insecure;
+  options.transport.ca_file = ca_file;
+  options.retry.max_attempts = retries;
+  options.chunk_bytes = chunk_mib << 20;
+  if (chunk_mib > 0 && !state_dir.empty()) {
+    std::error_code error;
+    std::filesystem::create_directories(state_dir, error);
+    if (error || access(state_dir.c_str(), W_OK) != 0) {
+      const std::string problem = fmt::format("--state-dir {} is not a writable directory{}",
+                                              state_dir, error ? " (" + error.message() + ")" : "");
+      // Asked for explicitly: the operator's mistake. The default: push without the journal.
+      if (state_dir_option->count() > 0) return Fail(kExitUsage, problem);
+      spdlog::warn("{}; an interrupted upload will start over after a restart", problem);
+      state_dir.clear();
+    }
+    options.state_dir = state_dir;
+  }
+  options.stop = &stop_requested;
+
+  if (!username.empty()) {
+    std::string password;
+    if (password_stdin) {
+      std::getline(std::cin, password);
+    } else if (!password_file.empty()) {
+      std::ifstream in(password_file);
+      if (!in) return Fail(kExitUsage, "--password-file " + password_file + " cannot be read");
+      std::getline(in, password);
+    } else if (const char* env = std::getenv("IMAGE_SYNC_PASSWORD")) {
+      password = env;
+    } else {
+      return Fail(kExitUsage,
+                  "--username needs a password: --password-stdin, --password-file or "
+                  "$IMAGE_SYNC_PASSWORD");
+    }
+    if (!password.empty() && password.back() == '\r') password.pop_back();
+    if (password.empty()) return Fail(kExitUsage, "the password given for --username is empty");
+    options.credentials = {username, common::Secret(std::move(password))};
+  } else if (password_stdin || !password_file.empty()) {
+    return Fail(kExitUsage, "a password was given without --username");
+  } else {
+    if (authfile.empty()) authfile = registry::DefaultAuthFile();
+    if (!authfile.empty()) {
+      auto found = registry::LookupAuthFile(authfile, registry);
+      if (!found.ok()) return Fail(kExitUsage, found.status().message());
+      if (found->has_value()) {
+        options.credentials = **found;
+        spdlog::info("using the credentials of user \"{}\" for {} from {}",
+                     options.credentials.username, registry, authfile);
+      }
+    }
+  }
+
+  auto layout = bundle::OciLayout::Open(bundle_dir);
+  if (!layout.ok()) return Fail(kExitBundle, layout.status().message());
+
+  auto client = registry::RegistryClient::Connect(std::move(options));
+  if (!client.ok()) {
+    return Fail(
+        absl::IsUnavailable(client.status()) ? kExitUnreachable : ExitCodeFor(client.status()),
+        client.status().message());
+  }
+
+  InstallStopHandler();
+  registry::PushOptions push;
+  push.parallel = parallel;
+  push.progress = progress != "none";
+  push.tty = progress == "tty" || (progress == "auto" && isatty(STDERR_FILENO));
+  push.progress_interval = std::chrono::seconds(progress_interval);
+  auto summary = registry::PushBundle(**client, *layout, push);
+  if (!summary.ok() && absl::IsCancelled(summary.status())) {
+    return Fail(kExitPushFailed,
+                state_dir.empty() || chunk_mib == 0
+                    ? "interrupted; run again to finish (blobs cut off start over)"
+                    : "interrupted; run the same command again to resume where it stopped");
+  }
+  if (!summary.ok()) return Fail(ExitCodeFor(summary.status()), summary.status().message());
+  spdlog::info("done: {}", registry::FormatSummary(*summary));
+  return kExitOk;
+}

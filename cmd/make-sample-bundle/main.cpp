@@ -1,0 +1,36 @@
+// make-sample-bundle: writes a synthetic OCI-layout bundle (see bundle/sample_bundle.h) for
+// the quickstart, the integration tests and the benchmark.
+#include <CLI/CLI.hpp>
+#include <iostream>
+
+#include "bundle/sample_bundle.h"
+#include "common/absl_fmt.h"
+
+int main(int argc, char** argv) {
+  CLI::App app{"Writes a sample OCI image layout bundle."};
+  std::string dir;
+  bundle::SampleBundleOptions options;
+  double shared_mib = 0.25, layer_mib = 0.125;
+  app.add_option("dir", dir, "output directory (created)")->required();
+  app.add_option("--images", options.images, "named images")->check(CLI::Range(1, 10000));
+  app.add_option("--shared-layers", options.shared_layers, "layers every image shares");
+  app.add_option("--shared-layer-mib", shared_mib, "size of each shared layer");
+  app.add_option("--layers-per-image", options.layers_per_image,
+                 "distinct layers per image and architecture");
+  app.add_option("--layer-mib", layer_mib, "size of each distinct layer");
+  app.add_option("--seed", options.seed, "same seed, same digests");
+  app.add_option("--prefix", options.repository_prefix, "repository prefix");
+  bool oci_only = false;
+  app.add_flag("--oci-only", oci_only, "OCI media types only (no Docker v2 schema 2)");
+  CLI11_PARSE(app, argc, argv);
+  options.docker_types = !oci_only;
+  options.shared_layer_bytes = static_cast<int64_t>(shared_mib * 1024 * 1024);
+  options.layer_bytes = static_cast<int64_t>(layer_mib * 1024 * 1024);
+  absl::Status status = bundle::WriteSampleBundle(dir, options);
+  if (!status.ok()) {
+    std::cerr << "make-sample-bundle: " << common::View(status.message()) << "\n";
+    return 1;
+  }
+  std::cout << dir << "\n";
+  return 0;
+}

@@ -1,0 +1,108 @@
+#!/usr/bin/env bash
+# Starts or stops one Docker Distribution registry (package docker-registry) on 127.0.0.1
+# with a free port and its own storage dir, for tests, benchmarks and the quickstart.
+#
+#   scripts/registry-server.sh start <state-dir> <name> [--tls <certs-dir>]
+#                                    [--htpasswd <file>] [--owner-pid <pid>]
+#       prints the registry address (127.0.0.1:<port>); writes <state-dir>/<name>.{addr,
+#       pid,log,yml} and blobs under <state-dir>/<name>.data. --tls serves HTTPS with
+#       server.crt/server.key of scripts/gen-test-certs.sh; --htpasswd turns on Basic auth
+#       (bcrypt entries, e.g. from `htpasswd -nbB`). With --owner-pid the registry is
+#       stopped when that process dies (so a crashed test leaves nothing running).
+#   scripts/registry-server.sh stop <state-dir> <name>
+set -euo pipefail
+
+usage() {
+  echo "usage: $0 start|stop <state-dir> <name> [--tls <certs-dir>] [--htpasswd <file>] [--owner-pid <pid>]" >&2
+  exit 2
+}
+[ $# -ge 3 ] || usage
+action=$1 dir=$2 name=$3
+shift 3
+certs="" htpasswd="" owner=""
+while [ $# -gt 0 ]; do
+  case "$1" in
+    --tls) certs=$2; shift 2 ;;
+    --htpasswd) htpasswd=$2; shift 2 ;;
+    --owner-pid) owner=$2; shift 2 ;;
+    *) usage ;;
+  esac
+done
+
+here=$(cd "$(dirname "$0")" && pwd)
+# shellcheck source=scripts/lib/ports.sh
+. "$here/lib/ports.sh"
+
+stop_registry() {
+  local pidfile="$dir/$name.pid"
+  [ -f "$pidfile" ] || return 0
+  local pid
+  pid=$(cat "$pidfile")
+  if kill -0 "$pid" 2>/dev/null; then
+    kill "$pid" 2>/dev/null || true
+    for _ in $(seq 50); do kill -0 "$pid" 2>/dev/null || break; sleep 0.1; done
+    kill -9 "$pid" 2>/dev/null || true
+  fi
+  rm -f "$pidfile"
+}
+
+case "$action" in
+  stop) stop_registry; exit 0 ;;
+  start) ;;
+  *) usage ;;
+esac
+
+command -v docker-registry >/dev/null ||
+  { echo "docker-registry not found: apt-get install docker-registry" >&2; exit 1; }
+mkdir -p "$dir"
+dir=$(cd "$dir" && pwd)
+[ -z "$certs" ] || certs=$(cd "$certs" && pwd)
+[ -z "$htpasswd" ] || htpasswd=$(cd "$(dirname "$htpasswd")" && pwd)/$(basename "$htpasswd")
+stop_registry
+
+for attempt in 1 2 3 4 5; do
+  port=$(free_port)
+  addr="127.0.0.1:$port"
+  mkdir -p "$dir/$name.data"
+  {
+    echo "version: 0.1"
+    echo "log: {level: warn, accesslog: {disabled: true}}"
+    echo "storage:"
+    echo "  filesystem: {rootdirectory: \"$dir/$name.data\"}"
+    echo "  delete: {enabled: true}"
+    echo "  maintenance: {uploadpurging: {enabled: false}}"
+    echo "http:"
+    echo "  addr: $addr"
+    echo "  secret: test-secret-$name"
+    if [ -n "$certs" ]; then
+      echo "  tls: {certificate: \"$certs/server.crt\", key: \"$certs/server.key\"}"
+    fi
+    if [ -n "$htpasswd" ]; then
+      echo "auth:"
+      echo "  htpasswd: {realm: test-registry, path: \"$htpasswd\"}"
+    fi
+  } > "$dir/$name.yml"
+  # setsid: the registry survives the shell that started it; the owner watch stops it.
+  setsid docker-registry serve "$dir/$name.yml" >"$dir/$name.log" 2>&1 < /dev/null &
+  pid=$!
+  echo "$pid" > "$dir/$name.pid"
+  echo "$addr" > "$dir/$name.addr"
+  for _ in $(seq 100); do
+    if ! kill -0 "$pid" 2>/dev/null; then break; fi
+    if port_open "$port"; then
+      if [ -n "$owner" ]; then
+        ( trap '' HUP; while kill -0 "$owner" 2>/dev/null && kill -0 "$pid" 2>/dev/null; do sleep 1; done
+          kill "$pid" 2>/dev/null ) >/dev/null 2>&1 < /dev/null &
+        disown || true
+      fi
+      echo "$addr"
+      exit 0
+    fi
+    sleep 0.1
+  done
+  stop_registry
+  if ! grep -q "address already in use" "$dir/$name.log" 2>/dev/null; then break; fi
+done
+echo "registry $name did not start; its log follows:" >&2
+tail -20 "$dir/$name.log" >&2
+exit 1

@@ -1,0 +1,75 @@
+#include "monitor/metrics_text.h"
+
+#include <fmt/format.h>
+
+namespace monitor {
+namespace {
+
+void Metric(std::string& out, const char* name, const char* type, const char* help, double value) {
+  out += fmt::format("# HELP {} {}\n# TYPE {} {}\n{} {}\n", name, help, name, type, name, value);
+}
+
+}  // namespace
+
+std::string RenderMetrics(const etcdsync::SyncStats& stats, const ScrapeTimeFacts& facts,
+                          const LastCheck& check) {
+  std::string out;
+  auto gauge = [&](const char* name, const char* help, double value) {
+    Metric(out, name, "gauge", help, value);
+  };
+  auto counter = [&](const char* name, const char* help, double value) {
+    Metric(out, name, "counter", help, value);
+  };
+  gauge("etcd_sync_leader", "1 when this replica holds the leader lease", stats.leader ? 1 : 0);
+  gauge("etcd_sync_initial_copy_done", "1 once the initial copy finished and live sync runs",
+        stats.initial_copy_done ? 1 : 0);
+  gauge("etcd_sync_applied_revision", "last source revision applied to the destination",
+        static_cast<double>(stats.applied_revision.load()));
+  if (facts.source_revision >= 0) {
+    gauge("etcd_sync_source_revision", "current revision of the source etcd",
+          static_cast<double>(facts.source_revision));
+  }
+  if (facts.lag_events >= 0) {
+    gauge("etcd_sync_lag_events",
+          "synced-scope source keys changed after the applied revision (not yet replicated)",
+          static_cast<double>(facts.lag_events));
+  }
+  gauge("etcd_sync_lag_seconds", "age of the oldest received source change not yet applied",
+        facts.lag_seconds);
+  counter("etcd_sync_events_applied_total", "source changes applied by live replication",
+          static_cast<double>(stats.events_applied.load()));
+  counter("etcd_sync_bytes_applied_total", "key and value bytes applied by live replication",
+          static_cast<double>(stats.bytes_applied.load()));
+  counter("etcd_sync_txns_total", "destination Txns written by live replication",
+          static_cast<double>(stats.txns_applied.load()));
+  counter("etcd_sync_split_revisions_total", "source revisions too large for one destination Txn",
+          static_cast<double>(stats.split_revisions.load()));
+  counter("etcd_sync_full_syncs_total", "initial copies and resyncs started",
+          static_cast<double>(stats.full_syncs.load()));
+  counter("etcd_sync_copy_keys_written_total", "puts and deletes written by full syncs",
+          static_cast<double>(stats.copy_keys_written.load()));
+  gauge("etcd_sync_held_objects", "dependents held back until their owners are replicated",
+        static_cast<double>(stats.held_objects.load()));
+  counter("etcd_sync_held_released_on_timeout_total",
+          "held dependents written without their owners after the hold timeout",
+          static_cast<double>(stats.held_released_on_timeout.load()));
+  counter("etcd_sync_lease_keys_skipped_total", "lease-bound source keys not replicated",
+          static_cast<double>(stats.lease_keys_skipped.load()));
+  counter("etcd_sync_check_failures_total", "periodic consistency checks that failed to run",
+          static_cast<double>(check.failures));
+  if (check.report) {
+    gauge("etcd_sync_check_missed_keys", "last check: keys on the source missing on the standby",
+          static_cast<double>(check.report->missed));
+    gauge("etcd_sync_check_surplus_keys", "last check: keys only the standby has",
+          static_cast<double>(check.report->surplus));
+    gauge("etcd_sync_check_stale_keys", "last check: keys whose values differ",
+          static_cast<double>(check.report->stale));
+    gauge("etcd_sync_check_duration_seconds", "last check: how long it took",
+          check.report->seconds);
+    gauge("etcd_sync_check_timestamp_seconds", "last check: when it finished (unix time)",
+          check.finished_unix_seconds);
+  }
+  return out;
+}
+
+}  // namespace monitor

@@ -1,0 +1,188 @@
+#include "monitor/monitor_server.h"
+
+#include <fmt/format.h>
+#include <spdlog/spdlog.h>
+
+#include <condition_variable>
+
+#include "common/absl_fmt.h"
+#include "etcd/endpoint.h"
+#include "etcd/key_range.h"
+#include "monitor/spooled_check_sink.h"
+#include "sync/consistency_check.h"
+
+namespace monitor {
+namespace {
+
+// Counts no more than this many changed keys when computing lag in events.
+constexpr int kLagScanLimit = 100000;
+
+class CountingSink : public etcdsync::CheckSink {
+ public:
+  void Missed(const std::string&) override {}
+  void Surplus(const std::string&) override {}
+  void Stale(const std::string&) override {}
+};
+
+bool WantsJson(const httplib::Request& request) {
+  if (request.get_param_value("format") == "json") return true;
+  return request.get_header_value("Accept").find("application/json") != std::string::npos;
+}
+
+double UnixNow() {
+  return std::chrono::duration<double>(std::chrono::system_clock::now().time_since_epoch()).count();
+}
+
+}  // namespace
+
+MonitorServer::MonitorServer(MonitorOptions options, const etcdsync::SyncConfig& config,
+                             etcd::Client& source, etcd::Client& destination,
+                             const etcdsync::KeyFilter& filter, const etcdsync::SyncStats& stats)
+    : options_(std::move(options)),
+      config_(config),
+      source_(source),
+      destination_(destination),
+      filter_(filter),
+      stats_(stats) {}
+
+MonitorServer::~MonitorServer() {
+  server_.stop();
+  check_thread_.request_stop();
+}
+
+absl::Status MonitorServer::Start() {
+  auto address = etcd::ParseEndpoint(options_.listen, /*allow_port_zero=*/true);
+  if (!address.ok() || address->scheme != etcd::Endpoint::Scheme::kUnspecified) {
+    return absl::InvalidArgumentError(
+        fmt::format("--monitor-listen {}: expected host:port, e.g. 0.0.0.0:8080 or [::]:8080",
+                    options_.listen));
+  }
+  Routes();
+  if (address->port == 0) {
+    port_ = server_.bind_to_any_port(address->host);
+  } else if (server_.bind_to_port(address->host, address->port)) {
+    port_ = address->port;
+  }
+  if (port_ <= 0) {
+    return absl::UnavailableError(
+        fmt::format("--monitor-listen {}: cannot listen there (address in use or not on this host)",
+                    options_.listen));
+  }
+  http_thread_ = std::jthread([this] { server_.listen_after_bind(); });
+  check_thread_ = std::jthread([this](std::stop_token stop) { PeriodicChecks(stop); });
+  spdlog::info("etcd-sync-monitor listening on {}:{} (/check, /metrics, /healthz, /readyz)",
+               address->host, port_);
+  return absl::OkStatus();
+}
+
+void MonitorServer::Routes() {
+  server_.Get("/healthz", [](const httplib::Request&, httplib::Response& response) {
+    response.set_content("ok\n", "text/plain");
+  });
+  server_.Get("/readyz", [this](const httplib::Request&, httplib::Response& response) {
+    if (stats_.initial_copy_done) {
+      response.set_content("ready\n", "text/plain");
+    } else {
+      response.status = 503;
+      response.set_content("initial copy in progress\n", "text/plain");
+    }
+  });
+  server_.Get("/metrics", [this](const httplib::Request&, httplib::Response& response) {
+    LastCheck last;
+    {
+      std::lock_guard lock(last_mutex_);
+      last = last_;
+    }
+    response.set_content(RenderMetrics(stats_, Facts(), last),
+                         "text/plain; version=0.0.4; charset=utf-8");
+  });
+  server_.Get("/check", [this](const httplib::Request& request, httplib::Response& response) {
+    auto spool = std::make_shared<SpooledCheckSink>();
+    absl::StatusOr<etcdsync::CheckReport> report;
+    {
+      std::lock_guard lock(check_mutex_);
+      report = etcdsync::RunConsistencyCheck(source_, destination_, config_, filter_, *spool);
+    }
+    if (!report.ok()) {
+      response.status = 503;
+      response.set_content(fmt::format("check failed: {}\n", report.status().message()),
+                           "text/plain");
+      return;
+    }
+    spdlog::info("/check: {} missed, {} surplus, {} stale (source revision {}, {:.2f}s)",
+                 report->missed, report->surplus, report->stale, report->source_revision,
+                 report->seconds);
+    const bool json = WantsJson(request);
+    response.set_chunked_content_provider(
+        json ? "application/json" : "text/plain; charset=utf-8",
+        [spool, json, result = *report](size_t, httplib::DataSink& sink) {
+          auto write = [&sink](std::string_view chunk) {
+            return sink.write(chunk.data(), chunk.size());
+          };
+          if (json ? spool->RenderJson(result, write) : spool->RenderText(write)) sink.done();
+          return true;
+        });
+  });
+}
+
+ScrapeTimeFacts MonitorServer::Facts() {
+  ScrapeTimeFacts facts;
+  const int64_t applied = stats_.applied_revision.load();
+  etcd::pb::RangeRequest changed;
+  changed.set_key(config_.prefix);
+  changed.set_range_end(etcd::PrefixRangeEnd(config_.prefix));
+  changed.set_keys_only(true);
+  changed.set_limit(kLagScanLimit);
+  changed.set_min_mod_revision(applied + 1);
+  auto response = source_.Range(changed);
+  if (response.ok()) {
+    facts.source_revision = response->header().revision();
+    if (stats_.initial_copy_done) {
+      int64_t lag = 0;
+      for (const auto& kv : response->kvs()) lag += filter_.Includes(kv.key()) ? 1 : 0;
+      facts.lag_events = lag;
+    }
+  }
+  const int64_t pending = stats_.pending_since_ns.load();
+  if (pending > 0) {
+    facts.lag_seconds =
+        static_cast<double>(std::chrono::steady_clock::now().time_since_epoch().count() - pending) /
+        1e9;
+  }
+  return facts;
+}
+
+void MonitorServer::PeriodicChecks(std::stop_token stop) {
+  std::mutex mutex;
+  std::condition_variable_any wake;
+  while (!stop.stop_requested()) {
+    {
+      std::unique_lock lock(mutex);
+      if (wake.wait_for(lock, stop, options_.check_interval, [] { return false; })) break;
+      if (stop.stop_requested()) break;
+    }
+    if (!stats_.initial_copy_done) continue;
+    CountingSink sink;
+    absl::StatusOr<etcdsync::CheckReport> report;
+    {
+      std::lock_guard lock(check_mutex_);
+      report = etcdsync::RunConsistencyCheck(source_, destination_, config_, filter_, sink);
+    }
+    std::lock_guard lock(last_mutex_);
+    if (report.ok()) {
+      last_.report = *report;
+      last_.finished_unix_seconds = UnixNow();
+      if (report->missed + report->surplus + report->stale > 0) {
+        spdlog::warn(
+            "periodic check: {} missed, {} surplus, {} stale keys (GET /check lists "
+            "them)",
+            report->missed, report->surplus, report->stale);
+      }
+    } else {
+      ++last_.failures;
+      spdlog::warn("periodic check failed: {}", report.status().message());
+    }
+  }
+}
+
+}  // namespace monitor

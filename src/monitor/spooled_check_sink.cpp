@@ -1,0 +1,105 @@
+#include "monitor/spooled_check_sink.h"
+
+#include <nlohmann/json.hpp>
+#include <stdexcept>
+
+namespace monitor {
+namespace {
+
+std::FILE* OpenSpool() {
+  std::FILE* file = std::tmpfile();
+  if (file == nullptr) throw std::runtime_error("cannot create a temporary file for /check");
+  return file;
+}
+
+}  // namespace
+
+SpooledCheckSink::SpooledCheckSink()
+    : missed_(OpenSpool()), surplus_(OpenSpool()), stale_(OpenSpool()) {}
+
+SpooledCheckSink::~SpooledCheckSink() {
+  std::fclose(missed_);
+  std::fclose(surplus_);
+  std::fclose(stale_);
+}
+
+void SpooledCheckSink::Reset() {
+  for (std::FILE* file : {missed_, surplus_, stale_}) {
+    std::fflush(file);
+    if (ftruncate(fileno(file), 0) != 0) throw std::runtime_error("cannot reset /check spool");
+    std::rewind(file);
+  }
+}
+
+void SpooledCheckSink::Append(std::FILE* file, const std::string& key) {
+  // Length-prefixed: etcd keys may contain any byte, newlines included.
+  const uint32_t size = static_cast<uint32_t>(key.size());
+  std::fwrite(&size, sizeof(size), 1, file);
+  std::fwrite(key.data(), 1, key.size(), file);
+}
+
+bool SpooledCheckSink::ForEachKey(std::FILE* file,
+                                  const std::function<bool(const std::string&)>& line) {
+  std::fflush(file);
+  std::rewind(file);
+  std::string key;
+  uint32_t size = 0;
+  while (std::fread(&size, sizeof(size), 1, file) == 1) {
+    key.resize(size);
+    if (size > 0 && std::fread(key.data(), 1, size, file) != size) break;
+    if (!line(key)) return false;
+  }
+  std::fseek(file, 0, SEEK_END);
+  return true;
+}
+
+bool SpooledCheckSink::RenderText(const Write& write) {
+  const std::pair<const char*, std::FILE*> sections[] = {{"LOCAL ETCD missed keys:\n", missed_},
+                                                         {"LOCAL ETCD surplus keys:\n", surplus_},
+                                                         {"LOCAL ETCD stale keys:\n", stale_}};
+  for (const auto& [title, file] : sections) {
+    if (!write(title)) return false;
+    if (!ForEachKey(file, [&](const std::string& key) { return write(key + "\n"); })) {
+      return false;
+    }
+  }
+  return true;
+}
+
+bool SpooledCheckSink::RenderJson(const etcdsync::CheckReport& report, const Write& write) {
+  nlohmann::json head = {
+      {"sourceRevision", report.source_revision},
+      {"destinationRevision", report.destination_revision},
+      {"sourceKeys", report.source_keys},
+      {"destinationKeys", report.destination_keys},
+      {"seconds", report.seconds},
+      {"consistent", report.missed == 0 && report.surplus == 0 && report.stale == 0},
+  };
+  std::string opening = head.dump();
+  opening.pop_back();  // reopen the object to append the sections as they stream
+  if (!write(opening)) return false;
+  const std::tuple<const char*, std::FILE*, int64_t> sections[] = {
+      {"missed", missed_, report.missed},
+      {"surplus", surplus_, report.surplus},
+      {"stale", stale_, report.stale}};
+  for (const auto& [name, file, count] : sections) {
+    if (!write(",\"" + std::string(name) + "\":{\"count\":" + std::to_string(count) +
+               ",\"keys\":[")) {
+      return false;
+    }
+    bool first = true;
+    if (!ForEachKey(file, [&](const std::string& key) {
+          std::string item =
+              (first ? "" : ",") +
+              nlohmann::json(key).dump(-1, ' ', false, nlohmann::json::error_handler_t::replace);
+          first = false;
+          return write(item);
+        })) {
+      return false;
+    }
+    if (!write("]}")) return false;
+  }
+  return write("}\n");
+}
+
+}  // namespace monitor

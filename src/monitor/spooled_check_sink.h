@@ -1,0 +1,41 @@
+// Collects a consistency check's missed, surplus and stale keys in three temporary files,
+// so that /check can list millions of differences in sections without holding them in
+// memory, then renders them as the documented text or as JSON.
+#pragma once
+
+#include <cstdio>
+#include <functional>
+#include <memory>
+#include <string>
+
+#include "sync/consistency_check.h"
+
+namespace monitor {
+
+class SpooledCheckSink : public etcdsync::CheckSink {
+ public:
+  SpooledCheckSink();
+  ~SpooledCheckSink() override;
+
+  void Missed(const std::string& key) override { Append(missed_, key); }
+  void Surplus(const std::string& key) override { Append(surplus_, key); }
+  void Stale(const std::string& key) override { Append(stale_, key); }
+  void Reset() override;
+
+  using Write = std::function<bool(std::string_view)>;
+  // "LOCAL ETCD missed keys:" / "LOCAL ETCD surplus keys:" / "LOCAL ETCD stale keys:",
+  // one key per line under each.
+  bool RenderText(const Write& write);
+  bool RenderJson(const etcdsync::CheckReport& report, const Write& write);
+
+ private:
+  static void Append(std::FILE* file, const std::string& key);
+  // Calls `line` for each key spooled in `file`.
+  static bool ForEachKey(std::FILE* file, const std::function<bool(const std::string&)>& line);
+
+  std::FILE* missed_;
+  std::FILE* surplus_;
+  std::FILE* stale_;
+};
+
+}  // namespace monitor

@@ -1,0 +1,42 @@
+// Turns the images still to push into one dependency graph for the whole bundle: each
+// unique blob uploaded once (by the first repository needing it), mounted everywhere else,
+// manifests after their blobs, indexes after their children, tags last. Pure logic.
+#pragma once
+
+#include <cstdint>
+#include <string>
+#include <vector>
+
+#include "bundle/oci_layout.h"
+
+namespace registry {
+
+struct PlanTask {
+  enum class Kind { kUpload, kMount, kManifest };
+  Kind kind = Kind::kUpload;
+  std::string repository;
+  std::string image;                               // the first image needing it (names errors)
+  bundle::Descriptor blob;                         // kUpload, kMount
+  std::string from;                                // kMount: repository that receives the upload
+  const bundle::ManifestNode* manifest = nullptr;  // kManifest
+  std::string reference;                           // kManifest: tag (image root) or digest
+  bool image_root = false;         // kManifest by tag: the image is complete when done
+  std::vector<size_t> dependents;  // tasks waiting for this one
+  int dependencies = 0;            // tasks this one waits for
+};
+
+// What to do for one image, decided by looking at the target first.
+struct ImageWork {
+  const bundle::Image* image;
+  bool tag_only = false;  // the manifest is in the target by digest: only the tag is missing
+};
+
+struct PushPlan {
+  std::vector<PlanTask> tasks;
+  int64_t upload_bytes = 0;  // sum of unique blobs to upload (before HEAD checks)
+  size_t uploads = 0, mounts = 0, manifests = 0;
+};
+
+PushPlan BuildPushPlan(const std::vector<ImageWork>& work);
+
+}  // namespace registry

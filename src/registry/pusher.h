@@ -1,0 +1,38 @@
+// Pushes a whole bundle into a registry: skips images already there (one HEAD each), then
+// runs the push plan on `parallel` workers (the registry's connection budget) and reports.
+#pragma once
+
+#include <chrono>
+#include <cstdint>
+#include <string>
+
+#include "absl/status/statusor.h"
+#include "bundle/oci_layout.h"
+#include "registry/registry_client.h"
+
+namespace registry {
+
+struct PushOptions {
+  int parallel = 8;  // requests in flight, images and blobs together
+  bool progress = true;
+  bool tty = false;  // redraw one line instead of periodic log lines
+  std::chrono::milliseconds progress_interval{10000};
+};
+
+struct PushSummary {
+  int images = 0, images_present = 0, images_retagged = 0, images_pushed = 0;
+  int64_t blobs_uploaded = 0, blobs_mounted = 0, blobs_present = 0, manifests_pushed = 0;
+  int64_t bytes_uploaded = 0, bytes_resent = 0, requests = 0;
+  int64_t bytes_sent = 0;     // blob bytes that went over the network in this run
+  int64_t bytes_resumed = 0;  // not sent: the registry held them from an interrupted upload
+  double seconds = 0;
+};
+
+// The first error stops new work (in-flight requests finish); a manifest is never pushed
+// unless all it references is in place, so a failed run leaves no tag on missing content.
+absl::StatusOr<PushSummary> PushBundle(RegistryClient& client, const bundle::OciLayout& layout,
+                                       const PushOptions& options);
+
+std::string FormatSummary(const PushSummary& summary);
+
+}  // namespace registry

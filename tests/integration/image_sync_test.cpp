@@ -1,0 +1,211 @@
+// image-sync and upgrade.sh against a real registry (docker-registry): plain HTTP, TLS with
+// a generated CA, htpasswd Basic auth; every image pulled back with skopeo to prove the
+// digests; corrupt bundles, wrong or missing credentials and re-runs as operators see them.
+#include <gtest/gtest.h>
+
+#include <cstdlib>
+#include <filesystem>
+#include <fstream>
+
+#include "bundle/digest.h"
+#include "bundle/oci_layout.h"
+#include "support/etcd_member.h"
+#include "support/registry_server.h"
+#include "support/temp_dir.h"
+
+namespace {
+
+using testing_support::CommandResult;
+using testing_support::RegistryServer;
+using testing_support::RunCommand;
+using testing_support::RunScript;
+using testing_support::TempDir;
+
+const std::string kSource = PROJECT_SOURCE_DIR;
+
+int Lines(const std::string& text) {
+  int lines = 0;
+  for (char c : text) lines += c == '\n';
+  return lines;
+}
+
+class ImageSyncTest : public ::testing::Test {
+ protected:
+  void MakeBundle(int images = 8) {
+    RunScript(std::string(MAKE_SAMPLE_BUNDLE_BINARY) + " '" + bundle_ + "' --images " +
+              std::to_string(images));
+  }
+  // skopeo's --cert-dir takes every *.crt as a CA and pairs *.key with client certs.
+  std::string SkopeoCertDir(const std::string& certs) {
+    const std::string dir = dir_.File("skopeo-certs");
+    std::filesystem::create_directories(dir);
+    std::filesystem::copy_file(certs + "/ca.crt", dir + "/ca.crt",
+                               std::filesystem::copy_options::overwrite_existing);
+    return dir;
+  }
+  bundle::OciLayout Layout() { return bundle::OciLayout::Open(bundle_).value(); }
+
+  CommandResult ImageSync(const std::string& registry, const std::string& args) {
+    return RunCommand(std::string(IMAGE_SYNC_BINARY) + " --progress none --bundle '" + bundle_ +
+                      "' --registry " + registry + " " + args);
+  }
+
+  // Digest of what the registry serves for `ref`, read by skopeo (an independent client).
+  std::string SkopeoDigest(const std::string& image, const std::string& tls_args) {
+    CommandResult raw = RunCommand("skopeo inspect --raw " + tls_args + " docker://" + image);
+    if (raw.exit_code != 0) return "error: " + raw.output;
+    return bundle::Sha256Digest(raw.output);
+  }
+
+  void ExpectAllImagesServed(const std::string& address, const std::string& tls_args) {
+    const bundle::OciLayout layout = Layout();
+    for (const auto& image : layout.images()) {
+      EXPECT_EQ(SkopeoDigest(address + "/" + image.name.ToString(), tls_args),
+                image.root.descriptor.digest)
+          << image.name.ToString();
+    }
+  }
+
+  TempDir dir_;
+  std::string bundle_ = dir_.File("bundle");
+};
+
+TEST_F(ImageSyncTest, PlainHttpPushIsExactAndReRunIsANoOp) {
+  MakeBundle();
+  RegistryServer registry(dir_.path(), "plain");
+  CommandResult first = ImageSync(registry.address(), "--plain --parallel 4");
+  ASSERT_EQ(first.exit_code, 0) << first.output;
+  EXPECT_NE(first.output.find("8 images: 8 pushed"), std::string::npos) << first.output;
+  EXPECT_NE(first.output.find("mounted"), std::string::npos);
+  ExpectAllImagesServed(registry.address(), "--tls-verify=false");
+  // skopeo copies a multi-arch image out, verifying every layer digest on the way.
+  CommandResult copy =
+      RunCommand("skopeo copy --all --src-tls-verify=false docker://" + registry.address() +
+                 "/acp/component-3:v1 oci:" + dir_.File("pulled") + ":x");
+  EXPECT_EQ(copy.exit_code, 0) << copy.output;
+
+  CommandResult again = ImageSync(registry.address(), "--plain");
+  ASSERT_EQ(again.exit_code, 0) << again.output;
+  EXPECT_NE(again.output.find("0 pushed, 8 already present"), std::string::npos) << again.output;
+  EXPECT_NE(again.output.find("0 uploaded (0 B), 0 mounted"), std::string::npos);
+}
+
+TEST_F(ImageSyncTest, TlsWithCaAndBasicAuthThroughUpgradeSh) {
+  MakeBundle();
+  const std::string certs = dir_.File("certs");
+  RunScript(kSource + "/scripts/gen-test-certs.sh '" + certs + "'");
+  RunScript("htpasswd -cbB '" + dir_.File("htpasswd") + "' alice 'pa ss'");
+  RegistryServer registry(dir_.path(), "secure", certs, dir_.File("htpasswd"));
+  const std::string upgrade = "IMAGE_SYNC_BIN=" + std::string(IMAGE_SYNC_BINARY) + " bash " +
+                              kSource + "/upgrade.sh --only-sync-image=true --bundle '" + bundle_ +
+                              "' --registry " + registry.address() + " --ca-file " + certs +
+                              "/ca.crt --username alice ";
+  CommandResult pushed = RunCommand(upgrade + "--password 'pa ss' --chunk-size 1");
+  ASSERT_EQ(pushed.exit_code, 0) << pushed.output;
+  EXPECT_EQ(pushed.output.find("pa ss"), std::string::npos);
+  const std::string tls = "--cert-dir " + SkopeoCertDir(certs) + " --creds 'alice:pa ss'";
+  ExpectAllImagesServed(registry.address(), tls);
+
+  // Wrong password: one line naming the user and the flags to check, nothing leaked.
+  CommandResult wrong = RunCommand(upgrade + "--password 'wrong-secret'");
+  EXPECT_EQ(wrong.exit_code, 4) << wrong.output;
+  EXPECT_EQ(Lines(wrong.output), 1) << wrong.output;
+  EXPECT_NE(wrong.output.find("rejected the credentials of user \"alice\""), std::string::npos);
+  EXPECT_EQ(wrong.output.find("wrong-secret"), std::string::npos);
+
+  // Legacy --target-creds (base64 of user:password) and a re-run that does nothing.
+  CommandResult legacy =
+      RunCommand("IMAGE_SYNC_BIN=" + std::string(IMAGE_SYNC_BINARY) + " bash " + kSource +
+                 "/upgrade.sh --only-sync-image " + "--bundle '" + bundle_ + "' --registry " +
+                 registry.address() + " --ca-file " + certs +
+                 "/ca.crt --target-creds $(printf %s 'alice:pa ss' | base64)");
+  EXPECT_EQ(legacy.exit_code, 0) << legacy.output;
+  EXPECT_NE(legacy.output.find("8 already present"), std::string::npos) << legacy.output;
+}
+
+TEST_F(ImageSyncTest, CredentialsFromAuthFileAndMissingCredentials) {
+  MakeBundle(3);
+  const std::string certs = dir_.File("certs");
+  RunScript(kSource + "/scripts/gen-test-certs.sh '" + certs + "'");
+  RunScript("htpasswd -cbB '" + dir_.File("htpasswd") + "' bob hunter2");
+  RegistryServer registry(dir_.path(), "authfile", certs, dir_.File("htpasswd"));
+  CommandResult anonymous = ImageSync(registry.address(), "--ca-file " + certs + "/ca.crt");
+  EXPECT_EQ(anonymous.exit_code, 4) << anonymous.output;
+  EXPECT_EQ(Lines(anonymous.output), 1) << anonymous.output;
+  EXPECT_NE(anonymous.output.find("requires authentication — pass --username"), std::string::npos);
+
+  std::ofstream(dir_.File("auth.json"))
+      << R"({"auths":{")" << registry.address() << R"(":{"auth":"Ym9iOmh1bnRlcjI="}}})";
+  CommandResult pushed =
+      RunCommand("REGISTRY_AUTH_FILE=" + dir_.File("auth.json") + " " + IMAGE_SYNC_BINARY +
+                 " --progress none --bundle " + bundle_ + " --registry " + registry.address() +
+                 " --ca-file " + certs + "/ca.crt");
+  EXPECT_EQ(pushed.exit_code, 0) << pushed.output;
+  EXPECT_EQ(pushed.output.find("hunter2"), std::string::npos);
+
+  CommandResult untrusted =
+      ImageSync(registry.address(), "--username bob --password-file " + dir_.File("auth.json"));
+  EXPECT_EQ(untrusted.exit_code, 5) << untrusted.output;
+  EXPECT_NE(untrusted.output.find("not trusted"), std::string::npos) << untrusted.output;
+  EXPECT_NE(untrusted.output.find("--ca-file"), std::string::npos);
+}
+
+TEST_F(ImageSyncTest, CorruptBlobRefusedAndItsTagNeverPointsAtMissingContent) {
+  MakeBundle();
+  const auto layout = Layout();
+  const bundle::Image* victim = nullptr;
+  for (const auto& image : layout.images()) {
+    if (image.name.ToString() == "acp/component-5:v1") victim = &image;
+  }
+  ASSERT_NE(victim, nullptr);
+  const bundle::Descriptor layer = victim->root.blobs.back();  // its own layer
+  std::fstream file(layout.BlobPath(layer.digest), std::ios::in | std::ios::out | std::ios::binary);
+  file.seekp(layer.size / 2);
+  file.put('\x7f');
+  file.close();
+  RegistryServer registry(dir_.path(), "corrupt");
+  CommandResult result = ImageSync(registry.address(), "--plain");
+  EXPECT_EQ(result.exit_code, 3) << result.output;
+  const std::string last = result.output.substr(result.output.rfind("image-sync:"));
+  EXPECT_NE(last.find("acp/component-5:v1"), std::string::npos) << last;
+  EXPECT_NE(last.find(layer.digest), std::string::npos) << last;
+  EXPECT_NE(
+      SkopeoDigest(registry.address() + "/acp/component-5:v1", "--tls-verify=false").find("error"),
+      std::string::npos);
+
+  // A blob of the wrong size is refused before anything is sent.
+  std::filesystem::resize_file(layout.BlobPath(layer.digest), 3);
+  RegistryServer fresh(dir_.path(), "fresh");
+  CommandResult truncated = ImageSync(fresh.address(), "--plain");
+  EXPECT_EQ(truncated.exit_code, 3);
+  EXPECT_EQ(Lines(truncated.output), 1) << truncated.output;
+  EXPECT_NE(truncated.output.find("acp/component-5:v1: blob " + layer.digest), std::string::npos);
+  CommandResult catalog = RunCommand("curl -s http://" + fresh.address() + "/v2/_catalog");
+  EXPECT_EQ(catalog.output, "{\"repositories\":[]}\n");
+}
+
+TEST_F(ImageSyncTest, OperatorMistakesGiveOneLine) {
+  MakeBundle(2);
+  RegistryServer registry(dir_.path(), "plain");
+  CommandResult tls_to_plain = ImageSync(registry.address(), "");
+  EXPECT_EQ(tls_to_plain.exit_code, 5);
+  EXPECT_EQ(Lines(tls_to_plain.output), 1) << tls_to_plain.output;
+  EXPECT_NE(tls_to_plain.output.find("pass --plain"), std::string::npos);
+
+  CommandResult no_bundle = RunCommand("IMAGE_SYNC_BIN=" + std::string(IMAGE_SYNC_BINARY) +
+                                       " bash " + kSource + "/upgrade.sh --only-sync-image " +
+                                       "--registry " + registry.address() + " --plain");
+  EXPECT_EQ(no_bundle.exit_code, 3);
+  EXPECT_EQ(Lines(no_bundle.output), 1) << no_bundle.output;
+  EXPECT_NE(no_bundle.output.find("--bundle"), std::string::npos);
+
+  // --registry absent: taken from the config file.
+  std::ofstream(dir_.File("upgrade.conf")) << "registry: " << registry.address() << "\n";
+  CommandResult from_config = RunCommand(
+      "UPGRADE_CONFIG=" + dir_.File("upgrade.conf") + " IMAGE_SYNC_BIN=" + IMAGE_SYNC_BINARY +
+      " bash " + kSource + "/upgrade.sh --only-sync-image --plain --bundle " + bundle_);
+  EXPECT_EQ(from_config.exit_code, 0) << from_config.output;
+  EXPECT_NE(from_config.output.find("2 images: 2 pushed"), std::string::npos);
+}
+
+}  // namespace

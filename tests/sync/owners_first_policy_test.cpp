@@ -1,0 +1,122 @@
+#include "sync/owners_first_policy.h"
+
+#include <fmt/format.h>
+#include <gtest/gtest.h>
+
+#include "support/protobuf_test_values.h"
+#include "sync/key_filter.h"
+
+namespace etcdsync {
+namespace {
+
+Mutation Object(const std::string& key, const std::string& uid,
+                const std::vector<std::string>& owners, int64_t revision, bool protobuf = false) {
+  Mutation put;
+  put.key = key;
+  put.revision = revision;
+  if (protobuf) {
+    put.value = testing_values::ProtobufObject("v1", "Thing", key, "ns", uid, owners);
+  } else {
+    std::string refs;
+    for (const auto& owner : owners) {
+      refs += fmt::format("{}{{\"uid\":\"{}\"}}", refs.empty() ? "" : ",", owner);
+    }
+    put.value = fmt::format(R"({{"metadata":{{"uid":"{}","ownerReferences":[{}]}}}})", uid, refs);
+  }
+  return put;
+}
+
+std::vector<std::string> Describe(const std::vector<Mutation>& out) {
+  std::vector<std::string> lines;
+  for (const auto& m : out) {
+    lines.push_back(fmt::format("{} {} @{}", m.kind == Mutation::Kind::kPut ? "put" : "del", m.key,
+                                m.revision));
+  }
+  return lines;
+}
+
+class OwnersFirstPolicyTest : public ::testing::Test {
+ protected:
+  PrefixFilter filter_{"/registry/", {}};
+  SyncStats stats_;
+  OwnersFirstPolicy::Clock::time_point now_ = OwnersFirstPolicy::Clock::now();
+  OwnersFirstPolicy policy_{"/registry/", "/etcd-sync/",          filter_, std::chrono::seconds(60),
+                            stats_,       [this] { return now_; }};
+};
+
+TEST_F(OwnersFirstPolicyTest, DependentsWaitForTheirOwnersInTheWorstOrder) {
+  auto out = policy_.Admit({Object("/registry/pods/ns/web-1", "u-pod", {"u-rs"}, 10, true)});
+  EXPECT_EQ(Describe(out),
+            (std::vector<std::string>{"put /etcd-sync/held//registry/pods/ns/web-1 @10"}));
+  out = policy_.Admit({Object("/registry/replicasets/ns/web", "u-rs", {"u-deploy"}, 11)});
+  EXPECT_EQ(Describe(out),
+            (std::vector<std::string>{"put /etcd-sync/held//registry/replicasets/ns/web @11"}));
+  EXPECT_EQ(stats_.held_objects, 2);
+
+  out = policy_.Admit({Object("/registry/deployments/ns/web", "u-deploy", {}, 12)});
+  EXPECT_EQ(Describe(out), (std::vector<std::string>{
+                               "put /registry/deployments/ns/web @12",
+                               "del /etcd-sync/held//registry/replicasets/ns/web @12",
+                               "put /registry/replicasets/ns/web @12",
+                               "del /etcd-sync/held//registry/pods/ns/web-1 @12",
+                               "put /registry/pods/ns/web-1 @12",
+                           }));
+  EXPECT_EQ(stats_.held_objects, 0);
+  EXPECT_EQ(policy_.held(), 0u);
+}
+
+TEST_F(OwnersFirstPolicyTest, OwnersAlreadyPresentPassStraightThrough) {
+  policy_.Admit({Object("/registry/deployments/ns/web", "u-deploy", {}, 5)});
+  auto out = policy_.Admit({Object("/registry/replicasets/ns/web", "u-rs", {"u-deploy"}, 6),
+                            Object("/registry/pods/ns/p", "u-pod", {"u-rs"}, 6)});
+  EXPECT_EQ(Describe(out), (std::vector<std::string>{"put /registry/replicasets/ns/web @6",
+                                                     "put /registry/pods/ns/p @6"}));
+}
+
+TEST_F(OwnersFirstPolicyTest, DeletingAHeldObjectForgetsIt) {
+  policy_.Admit({Object("/registry/pods/ns/p", "u-pod", {"u-rs"}, 7)});
+  Mutation remove;
+  remove.kind = Mutation::Kind::kDelete;
+  remove.key = "/registry/pods/ns/p";
+  remove.revision = 8;
+  auto out = policy_.Admit({remove});
+  EXPECT_EQ(Describe(out), (std::vector<std::string>{"del /etcd-sync/held//registry/pods/ns/p @8",
+                                                     "del /registry/pods/ns/p @8"}));
+  out = policy_.Admit({Object("/registry/replicasets/ns/rs", "u-rs", {}, 9)});
+  EXPECT_EQ(Describe(out), (std::vector<std::string>{"put /registry/replicasets/ns/rs @9"}));
+}
+
+TEST_F(OwnersFirstPolicyTest, ReleasedAnywayAfterTheTimeout) {
+  policy_.Admit({Object("/registry/pods/ns/orphan", "u-pod", {"u-never"}, 3)});
+  EXPECT_TRUE(policy_.Tick(20).empty());
+  now_ += std::chrono::seconds(61);
+  auto out = policy_.Tick(20);
+  EXPECT_EQ(Describe(out),
+            (std::vector<std::string>{"del /etcd-sync/held//registry/pods/ns/orphan @20",
+                                      "put /registry/pods/ns/orphan @20"}));
+  EXPECT_EQ(stats_.held_released_on_timeout, 1);
+}
+
+TEST_F(OwnersFirstPolicyTest, FullSyncRetiresHeldKeysTheSourceNoLongerHas) {
+  policy_.Admit({Object("/registry/pods/ns/gone", "u-1", {"u-x"}, 1),
+                 Object("/registry/pods/ns/kept", "u-2", {"u-x"}, 1)});
+  policy_.BeginFullSync();
+  policy_.Admit({Object("/registry/pods/ns/kept", "u-2", {"u-x"}, 0)});
+  auto out = policy_.EndFullSync();
+  EXPECT_EQ(Describe(out),
+            (std::vector<std::string>{"del /etcd-sync/held//registry/pods/ns/gone @0"}));
+  EXPECT_EQ(policy_.held(), 1u);
+}
+
+TEST_F(OwnersFirstPolicyTest, OpaqueValuesAreNeverHeld) {
+  Mutation encrypted;
+  encrypted.key = "/registry/secrets/ns/s";
+  encrypted.value = "k8s:enc:aescbc:v1:key1:\x01\x02\x03";
+  encrypted.revision = 4;
+  auto out = policy_.Admit({encrypted});
+  ASSERT_EQ(out.size(), 1u);
+  EXPECT_EQ(out[0].value, encrypted.value);
+}
+
+}  // namespace
+}  // namespace etcdsync

@@ -1,0 +1,79 @@
+#include "sync/sync_rules.h"
+
+#include <gtest/gtest.h>
+
+#include <fstream>
+
+namespace etcdsync {
+namespace {
+
+TEST(SyncRulesTest, DefaultsKeepClusterLocalStateOut) {
+  KubernetesKeyFilter filter("/registry/", DefaultSyncRules());
+  for (const char* key :
+       {"/registry/pods/cpaas-system/p", "/registry/secrets/kube-system/s",
+        "/registry/configmaps/default/c", "/registry/namespaces/kube-system",
+        "/registry/namespaces/operators", "/registry/minions/node-1",
+        "/registry/leases/team-a/lock", "/registry/events/team-a/e.1",
+        "/registry/services/endpoints/team-a/web", "/registry/endpointslices/team-a/web-abc",
+        "/registry/masterleases/10.0.0.1", "/registry/serviceips",
+        "/registry/ranges/servicenodeports", "/registry/csinodes/node-1"}) {
+    EXPECT_FALSE(filter.Includes(key)) << key;
+  }
+  for (const char* key :
+       {"/registry/pods/team-a/p", "/registry/namespaces/team-a",
+        "/registry/services/specs/team-a/web", "/registry/platform.tkestack.io/machines/m-1",
+        "/registry/clusterroles/admin"}) {
+    EXPECT_TRUE(filter.Includes(key)) << key;
+  }
+  EXPECT_FALSE(filter.Includes("/other/key"));
+}
+
+std::string WriteRules(const std::string& text) {
+  const std::string path = testing::TempDir() + "/rules.yaml";
+  std::ofstream(path) << text;
+  return path;
+}
+
+TEST(SyncRulesTest, FileAddsExclusionsAndIncludesWin) {
+  auto rules = LoadSyncRules(WriteRules(R"(
+exclude:
+  namespaces: [team-secret]
+  resources: [platform.tkestack.io/machines]
+  patterns: ["/registry/secrets/*/sh.helm.release.*"]
+include:
+  namespaces: [default]
+)"));
+  ASSERT_TRUE(rules.ok()) << rules.status();
+  KubernetesKeyFilter filter("/registry/", *rules);
+  EXPECT_FALSE(filter.Includes("/registry/pods/team-secret/p"));
+  EXPECT_FALSE(filter.Includes("/registry/namespaces/team-secret"));
+  EXPECT_FALSE(filter.Includes("/registry/platform.tkestack.io/machines/m-1"));
+  EXPECT_FALSE(filter.Includes("/registry/secrets/team-a/sh.helm.release.v1.app.v3"));
+  EXPECT_TRUE(filter.Includes("/registry/secrets/team-a/other"));
+  EXPECT_TRUE(filter.Includes("/registry/configmaps/default/c"));  // re-included
+  EXPECT_FALSE(filter.Includes("/registry/pods/kube-system/p"));   // defaults still apply
+}
+
+TEST(SyncRulesTest, WithoutDefaultsOnlyTheFileCounts) {
+  auto rules = LoadSyncRules(WriteRules("defaults: false\nexclude:\n  prefixes: [/registry/a/]\n"));
+  ASSERT_TRUE(rules.ok()) << rules.status();
+  KubernetesKeyFilter filter("/registry/", *rules);
+  EXPECT_TRUE(filter.Includes("/registry/pods/kube-system/p"));
+  EXPECT_FALSE(filter.Includes("/registry/a/b"));
+}
+
+TEST(SyncRulesTest, MistakesNameTheFileAndField) {
+  auto typo = LoadSyncRules(WriteRules("exclude:\n  namespace: [a]\n"));
+  ASSERT_FALSE(typo.ok());
+  EXPECT_NE(std::string(typo.status().message()).find("exclude.namespace"), std::string::npos)
+      << typo.status();
+  EXPECT_FALSE(LoadSyncRules(WriteRules("exclude: [a]\n")).ok());
+  EXPECT_FALSE(LoadSyncRules(WriteRules("excludes: {}\n")).ok());
+  auto missing = LoadSyncRules("/nonexistent/rules.yaml");
+  ASSERT_FALSE(missing.ok());
+  EXPECT_NE(std::string(missing.status().message()).find("--rules /nonexistent/rules.yaml"),
+            std::string::npos);
+}
+
+}  // namespace
+}  // namespace etcdsync

@@ -5,11 +5,12 @@
 #   bash upgrade.sh --only-sync-image[=true] [--registry <host:port>]
 #        [--username <u> (--password <p> | --password-stdin) | --target-creds <base64 u:p>]
 #        [--plain] [--insecure] [--ca-file <file>] [--bundle <dir>] [--parallel <n>]
+#        [--chunk-size <MiB> [--state-dir <dir>]]   (resume an interrupted push; see README)
 #
 # Images are read from the OCI layout `images/` beside this script unless --bundle is
 # given. Without --registry the registry comes from the config file ($UPGRADE_CONFIG,
 # default upgrade.conf beside this script; a line `registry: host:port`).
-# Exit codes: 0 done; 1 push failed; 2 bad flags or configuration; 3 bundle missing,
+# Exit codes: 0 done; 1 push failed or interrupted; 2 bad flags or configuration; 3 bundle missing,
 # invalid or corrupt; 4 registry refused the credentials; 5 registry unreachable or TLS error.
 set -euo pipefail
 
@@ -22,7 +23,7 @@ while [ $# -gt 0 ]; do
   case "$1" in
     --only-sync-image|--only-sync-image=true) only_sync=true; shift ;;
     --only-sync-image=false) only_sync=false; shift ;;
-    --registry|--username|--password|--target-creds|--ca-file|--bundle|--parallel|--chunk-size)
+    --registry|--username|--password|--target-creds|--ca-file|--bundle|--parallel|--chunk-size|--state-dir)
       [ $# -ge 2 ] || die "$1 needs a value"
       case "$1" in
         --registry) registry=$2 ;;
@@ -33,7 +34,7 @@ while [ $# -gt 0 ]; do
         *) extra+=("$1" "$2") ;;
       esac
       shift 2 ;;
-    --registry=*|--username=*|--password=*|--target-creds=*|--bundle=*|--ca-file=*|--parallel=*|--chunk-size=*)
+    --registry=*|--username=*|--password=*|--target-creds=*|--bundle=*|--ca-file=*|--parallel=*|--chunk-size=*|--state-dir=*)
       set -- "${1%%=*}" "${1#*=}" "${@:2}" ;;
     --password-stdin) password_stdin=true; shift ;;
     --plain|--insecure|-v|--verbose) extra+=("$1"); shift ;;

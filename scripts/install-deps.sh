@@ -14,7 +14,7 @@ packages=(
   libcurl4-openssl-dev libcpp-httplib-dev nlohmann-json3-dev libyaml-cpp-dev libcli11-dev
   libspdlog-dev libfmt-dev libssl-dev libgtest-dev libgmock-dev libbenchmark-dev
   # real servers and reference tools for tests and benchmarks
-  etcd-server etcd-client openssl procps
+  etcd-server etcd-client openssl procps curl bc
   # image sync: a real registry, an independent client, bcrypt htpasswd for Basic auth
   docker-registry skopeo apache2-utils zlib1g-dev bc
 )

@@ -36,21 +36,32 @@ step "loading $keys Kubernetes-shaped objects into the primary"
 
 step "starting etcd-sync (log: $state/etcd-sync.log)"
 "$bin/etcd-sync/etcd-sync" --source-endpoints "$PRIMARY_ENDPOINTS" \
-  --dest-endpoints "$STANDBY_ENDPOINTS" > "$state/etcd-sync.log" 2>&1 &
+  --dest-endpoints "$STANDBY_ENDPOINTS" --monitor-listen 127.0.0.1:0 \
+  > "$state/etcd-sync.log" 2>&1 &
 sync_pid=$!
 for _ in $(seq 600); do
   grep -q "Start Sync update" "$state/etcd-sync.log" && break
   kill -0 "$sync_pid" 2>/dev/null || { cat "$state/etcd-sync.log"; exit 1; }
   sleep 0.1
 done
-grep -E "Acquired leader lease|initial copy done|Start Sync update" "$state/etcd-sync.log"
+grep -E "Acquired leader lease|initial copy done|Start Sync update|monitor listening" "$state/etcd-sync.log"
+monitor="http://127.0.0.1:$(grep -o 'etcd-sync-monitor listening on 127.0.0.1:[0-9]*' "$state/etcd-sync.log" | grep -o '[0-9]*$')"
 
 step "changing data live on the primary"
 "$bin/etcd-workload/etcd-workload" mutate --endpoints "$PRIMARY_ENDPOINTS"
 
-step "consistency: primary vs standby under /registry/"
+step "byte-for-byte comparison of primary and standby under /registry/"
 "$bin/etcd-workload/etcd-workload" diff --source "$PRIMARY_ENDPOINTS" \
   --dest "$STANDBY_ENDPOINTS" --wait 30
+
+step "etcd-sync-monitor: GET $monitor/check"
+curl -sf "$monitor/check"
+curl -sf "$monitor/check?format=json" | head -c 300; echo
+
+step "injecting drift on the standby (one extra key), then /check again"
+ETCDCTL_API=3 etcdctl --endpoints "$STANDBY_ENDPOINTS" put /registry/configmaps/team-x/only-on-standby drift >/dev/null
+curl -sf "$monitor/check"
+ETCDCTL_API=3 etcdctl --endpoints "$STANDBY_ENDPOINTS" del /registry/configmaps/team-x/only-on-standby >/dev/null
 
 step "replication lag at 1000 writes/s for 3 s"
 "$bin/etcd-workload/etcd-workload" lag --source "$PRIMARY_ENDPOINTS" \

@@ -80,8 +80,12 @@ void MonitorServer::Routes() {
     response.set_content("ok\n", "text/plain");
   });
   server_.Get("/readyz", [this](const httplib::Request&, httplib::Response& response) {
+    // A replica that waits for the leader lease is ready to take over; only the leader
+    // that is still copying is not ready (so rollouts of several replicas complete).
     if (stats_.initial_copy_done) {
       response.set_content("ready\n", "text/plain");
+    } else if (!stats_.leader) {
+      response.set_content("ready: standing by for the leader lease\n", "text/plain");
     } else {
       response.status = 503;
       response.set_content("initial copy in progress\n", "text/plain");

@@ -320,7 +320,17 @@ absl::StatusOr<std::unique_ptr<RegistryClient>> RegistryClient::Connect(Registry
   auto session = client->NewSession();
   Call call;
   call.request.url = client->BaseUrl() + "/v2/";
+  call.retry = false;
   auto response = client->Send(*session, call);
+  // Refused on the very first request is a wrong --registry or a registry that is not
+  // running: say so now rather than after seconds of backoff. Anything else is retried.
+  const bool refused =
+      !response.ok() &&
+      common::View(response.status().message()).starts_with(fmt::format("curl{}:", CURLE_COULDNT_CONNECT));
+  if (!response.ok() && !refused) {
+    call.retry = true;
+    response = client->Send(*session, call);
+  }
   if (!response.ok()) {
     if (absl::IsUnavailable(response.status()) &&
         common::View(response.status().message()).starts_with("curl")) {

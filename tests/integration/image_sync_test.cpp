@@ -208,4 +208,19 @@ TEST_F(ImageSyncTest, OperatorMistakesGiveOneLine) {
   EXPECT_NE(from_config.output.find("2 images: 2 pushed"), std::string::npos);
 }
 
+TEST_F(ImageSyncTest, RefusedConnectionFailsAtOnceNamingRegistryFlag) {
+  MakeBundle(1);
+  // A loopback port nothing listens on.
+  const std::string closed =
+      RunScript("bash -c '. \"" + kSource + "/scripts/lib/ports.sh\" && free_port'");
+  CommandResult refused = ImageSync("127.0.0.1:" + closed, "--plain");
+  EXPECT_EQ(refused.exit_code, 5) << refused.output;
+  EXPECT_EQ(Lines(refused.output), 1) << refused.output;
+  EXPECT_NE(refused.output.find("--registry"), std::string::npos) << refused.output;
+  // No backoff: the first refusal is the answer (-v logs every retry).
+  CommandResult verbose = ImageSync("127.0.0.1:" + closed, "--plain -v");
+  EXPECT_EQ(verbose.exit_code, 5) << verbose.output;
+  EXPECT_EQ(verbose.output.find("retrying"), std::string::npos) << verbose.output;
+}
+
 }  // namespace

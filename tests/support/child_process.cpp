@@ -2,6 +2,7 @@
 
 #include <fcntl.h>
 #include <signal.h>
+#include <sys/prctl.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
@@ -21,6 +22,8 @@ ChildProcess::ChildProcess(std::vector<std::string> argv, std::string log_path)
   args.push_back(nullptr);
   pid_ = fork();
   if (pid_ == 0) {
+    // Dies with the test process even when that is killed outright.
+    prctl(PR_SET_PDEATHSIG, SIGKILL);
     dup2(log_fd, STDOUT_FILENO);
     dup2(log_fd, STDERR_FILENO);
     execv(args[0], args.data());

@@ -1,0 +1,74 @@
+#!/usr/bin/env bash
+# etcd-sync-monitor /check on a large keyspace: time and peak memory of etcd-sync.
+#   KEYS=1000000 VALUE_SIZE=512 DRIFT=10000 bash bench/check_bench.sh
+# Starts a local etcd pair on 127.0.0.1, loads KEYS Kubernetes-shaped keys into the
+# primary, lets etcd-sync copy them, injects DRIFT surplus keys on the standby, then calls
+# /check (text and JSON). Everything is torn down at the end.
+set -euo pipefail
+root=$(cd "$(dirname "$0")/.." && pwd)
+KEYS=${KEYS:-1000000}
+VALUE_SIZE=${VALUE_SIZE:-512}
+DRIFT=${DRIFT:-10000}
+bin="$root/build/cmd"
+[ -x "$bin/etcd-sync/etcd-sync" ] || { echo "build first: bash scripts/build.sh" >&2; exit 1; }
+state=$(mktemp -d /var/tmp/check-bench.XXXXXX)
+sync_pid=""
+cleanup() {
+  [ -n "$sync_pid" ] && kill "$sync_pid" 2>/dev/null && wait "$sync_pid" 2>/dev/null || true
+  "$root/scripts/etcd-pair.sh" stop "$state" >/dev/null 2>&1 || true
+  rm -rf "$state"
+}
+trap cleanup EXIT
+"$root/scripts/etcd-pair.sh" start "$state" --owner-pid $$ >/dev/null
+# shellcheck disable=SC1091
+. "$state/pair.env"
+for url in "$PRIMARY_ENDPOINTS" "$STANDBY_ENDPOINTS"; do
+  for _ in $(seq 100); do ETCDCTL_API=3 etcdctl --endpoints "$url" endpoint health >/dev/null 2>&1 && break; sleep 0.1; done
+done
+
+echo "loading $KEYS keys of $VALUE_SIZE bytes into the primary" >&2
+"$bin/etcd-workload/etcd-workload" load --endpoints "$PRIMARY_ENDPOINTS" --count "$KEYS" \
+  --value-size "$VALUE_SIZE" >&2
+"$bin/etcd-sync/etcd-sync" --source-endpoints "$PRIMARY_ENDPOINTS" \
+  --dest-endpoints "$STANDBY_ENDPOINTS" --monitor-listen 127.0.0.1:0 \
+  --check-interval 86400 > "$state/sync.log" 2>&1 &
+sync_pid=$!
+for _ in $(seq 3000); do
+  grep -q "Start Sync update" "$state/sync.log" && break
+  kill -0 "$sync_pid" 2>/dev/null || { cat "$state/sync.log" >&2; exit 1; }
+  sleep 0.1
+done
+grep -E "initial copy done" "$state/sync.log" >&2
+port=$(grep -o 'etcd-sync-monitor listening on 127.0.0.1:[0-9]*' "$state/sync.log" | grep -o '[0-9]*$')
+rss_mb() { awk '/^VmRSS/ {printf "%.0f", $2/1024}' "/proc/$sync_pid/status"; }
+hwm_mb() { awk '/^VmHWM/ {printf "%.0f", $2/1024}' "/proc/$sync_pid/status"; }
+rss_before=$(rss_mb); hwm_before=$(hwm_mb)
+
+if [ "$DRIFT" -gt 0 ]; then
+  "$bin/etcd-workload/etcd-workload" load --endpoints "$STANDBY_ENDPOINTS" \
+    --prefix /registry/drift/ --count "$DRIFT" --value-size 64 >/dev/null
+fi
+
+time_check() {  # $1: query string; prints seconds and the body's line count
+  local start end
+  start=$(date +%s.%N)
+  curl -sf --max-time 1800 "http://127.0.0.1:$port/check$1" -o "$state/check.out"
+  end=$(date +%s.%N)
+  echo "$(echo "$end - $start" | bc) $(wc -l < "$state/check.out")"
+}
+read -r text_seconds text_lines < <(time_check "")
+read -r json_seconds _ < <(time_check "?format=json")
+hwm_after=$(hwm_mb)
+
+cat <<REPORT
+
+/check on $KEYS keys ($VALUE_SIZE-byte values) per side, $DRIFT surplus keys injected
+machine: $(nproc) CPUs, etcd $(etcd --version | awk '/etcd Version/ {print $3}')
+  text /check:  ${text_seconds}s ($text_lines lines), $(echo "$KEYS / $text_seconds" | bc) keys/s per side
+  JSON /check:  ${json_seconds}s
+  etcd-sync memory: RSS ${rss_before} MiB before, peak ${hwm_before} MiB before the checks (the copy),
+                    peak ${hwm_after} MiB after both checks
+RESULT keys=$KEYS value_size=$VALUE_SIZE drift=$DRIFT
+RESULT check_text_seconds=$text_seconds check_json_seconds=$json_seconds
+RESULT etcd_sync_peak_rss_mib_before=$hwm_before etcd_sync_peak_rss_mib_after=$hwm_after
+REPORT

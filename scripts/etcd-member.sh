@@ -25,22 +25,12 @@ done
 here=$(cd "$(dirname "$0")" && pwd)
 # shellcheck source=scripts/lib/ports.sh
 . "$here/lib/ports.sh"
+# shellcheck source=scripts/lib/server_process.sh
+. "$here/lib/server_process.sh"
 
-stop_member() {
-  local pidfile="$dir/$name.pid"
-  [ -f "$pidfile" ] || return 0
-  local pid
-  pid=$(cat "$pidfile")
-  if kill -0 "$pid" 2>/dev/null; then
-    kill "$pid" 2>/dev/null || true
-    for _ in $(seq 50); do kill -0 "$pid" 2>/dev/null || break; sleep 0.1; done
-    kill -9 "$pid" 2>/dev/null || true
-  fi
-  rm -f "$pidfile"
-}
 
 case "$action" in
-  stop) stop_member; exit 0 ;;
+  stop) stop_pidfile "$dir/$name.pid"; exit 0 ;;
   start) ;;
   *) usage ;;
 esac
@@ -48,7 +38,7 @@ esac
 command -v etcd >/dev/null || { echo "etcd not found: apt-get install etcd-server" >&2; exit 1; }
 mkdir -p "$dir"
 dir=$(cd "$dir" && pwd)
-stop_member
+stop_pidfile "$dir/$name.pid"
 
 scheme=http
 tls_flags=()
@@ -79,17 +69,13 @@ for attempt in 1 2 3 4 5; do
   for _ in $(seq 100); do
     if ! kill -0 "$pid" 2>/dev/null; then break; fi
     if port_open "$client_port"; then
-      if [ -n "$owner" ]; then
-        ( trap '' HUP; while kill -0 "$owner" 2>/dev/null && kill -0 "$pid" 2>/dev/null; do sleep 1; done
-          kill "$pid" 2>/dev/null ) >/dev/null 2>&1 < /dev/null &
-        disown || true
-      fi
+      watch_owner "$owner" "$pid"
       echo "$url"
       exit 0
     fi
     sleep 0.1
   done
-  stop_member
+  stop_pidfile "$dir/$name.pid"
   if ! grep -q "address already in use" "$dir/$name.log" 2>/dev/null; then break; fi
 done
 echo "etcd $name did not start; its log follows:" >&2

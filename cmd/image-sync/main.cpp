@@ -1,9 +1,8 @@
 // image-sync: pushes every image of an OCI-layout bundle into a registry (the engine
 // behind `upgrade.sh --only-sync-image`). Flags (or a YAML --config) -> client -> PushBundle.
+#include <fmt/format.h>
 #include <signal.h>
 #include <unistd.h>
-
-#include <fmt/format.h>
 
 #include <CLI/CLI.hpp>
 #include <atomic>

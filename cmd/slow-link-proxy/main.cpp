@@ -77,8 +77,8 @@ class Pipe {
       std::this_thread::sleep_until(packet.deliver_at);
       size_t done = 0;
       while (done < packet.bytes.size()) {
-        const ssize_t put = send(to_, packet.bytes.data() + done, packet.bytes.size() - done,
-                                 MSG_NOSIGNAL);
+        const ssize_t put =
+            send(to_, packet.bytes.data() + done, packet.bytes.size() - done, MSG_NOSIGNAL);
         if (put <= 0) break;
         done += static_cast<size_t>(put);
       }
@@ -166,7 +166,8 @@ int main(int argc, char** argv) {
   app.add_option("--listen-port", listen_port, "port on 127.0.0.1 (0: any free one)");
   app.add_option("--target-port", target_port, "port on 127.0.0.1 to forward to")->required();
   app.add_option("--delay-ms", delay_ms, "one-way delay, each direction (RTT = 2x)");
-  app.add_option("--rate-mbit", rate_mbit, "rate per direction, shared by all connections (0: none)");
+  app.add_option("--rate-mbit", rate_mbit,
+                 "rate per direction, shared by all connections (0: none)");
   CLI11_PARSE(app, argc, argv);
 
   const int listener = Listen(listen_port);

@@ -96,9 +96,8 @@ class Executor {
       ready_.pop();
       ++in_flight_;
       lock.unlock();
-      absl::Status status = client_.stopping()
-                                ? absl::CancelledError("interrupted")
-                                : Execute(session, plan_.tasks[index]);
+      absl::Status status = client_.stopping() ? absl::CancelledError("interrupted")
+                                               : Execute(session, plan_.tasks[index]);
       lock.lock();
       --in_flight_;
       if (!status.ok()) {

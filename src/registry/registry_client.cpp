@@ -325,8 +325,8 @@ absl::StatusOr<std::unique_ptr<RegistryClient>> RegistryClient::Connect(Registry
   // Refused on the very first request is a wrong --registry or a registry that is not
   // running: say so now rather than after seconds of backoff. Anything else is retried.
   const bool refused =
-      !response.ok() &&
-      common::View(response.status().message()).starts_with(fmt::format("curl{}:", CURLE_COULDNT_CONNECT));
+      !response.ok() && common::View(response.status().message())
+                            .starts_with(fmt::format("curl{}:", CURLE_COULDNT_CONNECT));
   if (!response.ok() && !refused) {
     call.retry = true;
     response = client->Send(*session, call);
@@ -415,7 +415,10 @@ absl::StatusOr<bool> RegistryClient::BlobExists(HttpSession& session, const std:
   auto response = Send(session, call);
   if (!response.ok()) return NetworkError(response.status(), what);
   if (response->status == 404) return false;
-  if (response->status >= 200 && response->status < 400) return true;
+  if (response->status >= 200 && response->status < 400) {
+    journal_.Remove(digest);  // finished by an earlier run or another client
+    return true;
+  }
   return ErrorFor(*response, what);
 }
 
@@ -556,9 +559,8 @@ absl::Status RegistryClient::UploadOnce(HttpSession& session, const std::string&
   }
   while (offset < blob.size) {
     if (stopping()) {
-      return absl::CancelledError(
-          fmt::format("interrupted during the upload of {} at byte {} of {}", what, offset,
-                      blob.size));
+      return absl::CancelledError(fmt::format(
+          "interrupted during the upload of {} at byte {} of {}", what, offset, blob.size));
     }
     const int64_t length = std::min(options_.chunk_bytes, blob.size - offset);
     auto response = send_body("PATCH", upload.location, length,

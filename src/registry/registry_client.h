@@ -96,8 +96,8 @@ class RegistryClient {
                           JournalEntry& upload, const std::string& what,
                           const std::function<void(int64_t)>& on_sent);
 
-  void ForgetUpload(HttpSession& session, const std::string& repository,
-                    const std::string& digest, JournalEntry& upload);
+  void ForgetUpload(HttpSession& session, const std::string& repository, const std::string& digest,
+                    JournalEntry& upload);
 
   RegistryOptions options_;
   Transport transport_;

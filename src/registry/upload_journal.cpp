@@ -58,10 +58,9 @@ absl::Status UploadJournal::Save(const std::string& digest, const JournalEntry& 
   if (!enabled()) return absl::OkStatus();
   std::error_code error;
   std::filesystem::create_directories(dir_, error);
-  const nlohmann::json json = {{"registry", host_},         {"repository", entry.repository},
-                               {"digest", digest},          {"first", entry.first},
-                               {"location", entry.location},
-                               {"offset", entry.offset}};
+  const nlohmann::json json = {{"registry", host_},          {"repository", entry.repository},
+                               {"digest", digest},           {"first", entry.first},
+                               {"location", entry.location}, {"offset", entry.offset}};
   const std::string path = PathFor(digest);
   const std::string temporary = fmt::format("{}.{}.tmp", path, getpid());
   // 0600: the session URL is not a credential, but it is nobody else's business either.
@@ -77,8 +76,7 @@ absl::Status UploadJournal::Save(const std::string& digest, const JournalEntry& 
   if (!written || std::rename(temporary.c_str(), path.c_str()) != 0) {
     const int saved = errno;
     std::remove(temporary.c_str());
-    return absl::UnavailableError(
-        fmt::format("upload journal {}: {}", path, std::strerror(saved)));
+    return absl::UnavailableError(fmt::format("upload journal {}: {}", path, std::strerror(saved)));
   }
   return absl::OkStatus();
 }

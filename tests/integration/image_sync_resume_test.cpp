@@ -48,9 +48,9 @@ class ImageSyncResumeTest : public ::testing::Test {
   }
 
   std::vector<std::string> Args(const std::string& registry) const {
-    return {IMAGE_SYNC_BINARY, "--progress",   "none",  "--bundle",    bundle_,
-            "--registry",      registry,       "--plain", "--chunk-size", "1",
-            "--state-dir",     dir_.File("state")};
+    return {IMAGE_SYNC_BINARY, "--progress", "none",        "--bundle",
+            bundle_,           "--registry", registry,      "--plain",
+            "--chunk-size",    "1",          "--state-dir", dir_.File("state")};
   }
   CommandResult RunAgain(const std::string& registry) const {
     std::string command;
@@ -74,15 +74,14 @@ class ImageSyncResumeTest : public ::testing::Test {
   }
 
   void ExpectServedAndJournalGone(const RegistryServer& registry) {
-    CommandResult raw =
-        RunCommand("skopeo inspect --raw --tls-verify=false docker://" + registry.address() + "/" +
-                   image_);
+    CommandResult raw = RunCommand("skopeo inspect --raw --tls-verify=false docker://" +
+                                   registry.address() + "/" + image_);
     ASSERT_EQ(raw.exit_code, 0) << raw.output;
     EXPECT_EQ(bundle::Sha256Digest(raw.output), root_digest_);
     // skopeo copy verifies the 64 MiB layer's digest as it pulls it.
-    CommandResult copy = RunCommand("skopeo copy --src-tls-verify=false docker://" +
-                                    registry.address() + "/" + image_ + " oci:" +
-                                    dir_.File("pulled") + ":x");
+    CommandResult copy =
+        RunCommand("skopeo copy --src-tls-verify=false docker://" + registry.address() + "/" +
+                   image_ + " oci:" + dir_.File("pulled") + ":x");
     EXPECT_EQ(copy.exit_code, 0) << copy.output;
     const registry::UploadJournal journal(dir_.File("state"), registry.address());
     EXPECT_FALSE(journal.Load(layer_.digest).has_value());

@@ -63,7 +63,7 @@ int main(int argc, char** argv) {
   bool password_stdin = false, plain = false, insecure = false, verbose = false;
   std::string ca_file, state_dir = registry::DefaultStateDir();
   int parallel = 8, retries = 5, progress_interval = 10;
-  int64_t chunk_mib = 0;
+  int64_t chunk_mib = 64;  // large layers resumable by default; one round trip per 64 MiB
   app.add_option("--bundle", bundle_dir, "OCI image layout directory (index.json, blobs/)")
       ->required();
   app.add_option("--registry", registry, "target registry host[:port]")->required();
@@ -82,6 +82,7 @@ int main(int argc, char** argv) {
   app.add_option("--chunk-size", chunk_mib,
                  "MiB; blobs larger than this are uploaded in chunks of this size and resumed "
                  "from the registry's offset after a failure (0: one request per blob)")
+      ->capture_default_str()
       ->check(CLI::Range(int64_t{0}, int64_t{4096}));
   auto* state_dir_option =
       app.add_option("--state-dir", state_dir,

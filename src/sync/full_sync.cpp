@@ -22,7 +22,7 @@ constexpr int kFirstPageKeys = 500;
 
 }  // namespace
 
-std::vector<Mutation> DiffSorted(const std::vector<Mutation>& source,
+std::vector<Mutation> DiffSorted(std::vector<Mutation> source,
                                  const std::vector<Mutation>& destination) {
   std::vector<Mutation> diff;
   size_t s = 0;
@@ -32,14 +32,14 @@ std::vector<Mutation> DiffSorted(const std::vector<Mutation>& source,
                       : d == destination.size() ? -1
                                                 : source[s].key.compare(destination[d].key);
     if (order < 0) {
-      diff.push_back(source[s++]);
+      diff.push_back(std::move(source[s++]));
     } else if (order > 0) {
       Mutation remove;
       remove.kind = Mutation::Kind::kDelete;
       remove.key = destination[d++].key;
       diff.push_back(std::move(remove));
     } else {
-      if (source[s].value != destination[d].value) diff.push_back(source[s]);
+      if (source[s].value != destination[d].value) diff.push_back(std::move(source[s]));
       ++s;
       ++d;
     }
@@ -168,14 +168,13 @@ absl::StatusOr<FullSyncResult> FullSync::Run(const Checkpoint& identity, std::st
       Mutation put;
       put.key = std::move(*kv.mutable_key());
       put.value = std::move(*kv.mutable_value());
-      put.source_lease = kv.lease();
       wanted.push_back(std::move(put));
     }
     result.keys_scanned += response->kvs_size();
 
     std::vector<Mutation> present;
     if (!destination_empty) RETURN_IF_ERROR(ReadDestination(cursor, interval_end, present));
-    std::vector<Mutation> diff = policy_.Admit(DiffSorted(wanted, present));
+    std::vector<Mutation> diff = policy_.Admit(DiffSorted(std::move(wanted), present));
     for (const Mutation& mutation : diff) {
       (mutation.kind == Mutation::Kind::kPut ? result.puts : result.deletes)++;
       bytes_written += static_cast<int64_t>(mutation.bytes());

@@ -54,7 +54,7 @@ class FullSync {
 };
 
 // The differences that make `destination` equal to `source` (both sorted by key, in scope).
-std::vector<Mutation> DiffSorted(const std::vector<Mutation>& source,
+std::vector<Mutation> DiffSorted(std::vector<Mutation> source,
                                  const std::vector<Mutation>& destination);
 
 }  // namespace etcdsync

@@ -184,7 +184,6 @@ absl::Status LiveReplicator::Run(Checkpoint checkpoint, std::stop_token stop,
         mutation.revision = event.kv().mod_revision();
         if (mutation.kind == Mutation::Kind::kPut) {
           mutation.value = event.kv().value();
-          mutation.source_lease = event.kv().lease();
         }
         mutations.push_back(std::move(mutation));
       }

@@ -13,7 +13,6 @@ struct Mutation {
   std::string key;
   std::string value;     // empty for deletes
   int64_t revision = 0;  // source mod revision (0 during the initial copy)
-  int64_t source_lease = 0;
 
   size_t bytes() const { return key.size() + value.size(); }
 };

@@ -1,11 +1,12 @@
 #include "registry/credentials.h"
 
 #include <fmt/format.h>
-#include <openssl/evp.h>
 
 #include <cstdlib>
 #include <fstream>
 #include <nlohmann/json.hpp>
+
+#include "common/base64.h"
 
 namespace registry {
 namespace {
@@ -29,15 +30,9 @@ absl::StatusOr<Credentials> DecodeBase64Credentials(std::string_view base64) {
   const auto invalid = absl::InvalidArgumentError(
       "credentials are not base64 of \"user:password\" — encode them with "
       "`printf %s user:password | base64 -w0`");
-  if (input.empty() || input.size() % 4 != 0) return invalid;
-  std::string decoded(input.size() / 4 * 3, '\0');
-  const int length = EVP_DecodeBlock(reinterpret_cast<unsigned char*>(decoded.data()),
-                                     reinterpret_cast<const unsigned char*>(input.data()),
-                                     static_cast<int>(input.size()));
-  if (length < 0) return invalid;
-  size_t padding = 0;
-  for (size_t i = input.size(); i > 0 && input[i - 1] == '='; --i) ++padding;
-  decoded.resize(static_cast<size_t>(length) - padding);
+  auto decoded_or = common::DecodeBase64(input);
+  if (input.empty() || !decoded_or) return invalid;
+  const std::string decoded = *std::move(decoded_or);
   const size_t colon = decoded.find(':');
   if (colon == std::string::npos || colon == 0) return invalid;
   return Credentials{decoded.substr(0, colon), common::Secret(decoded.substr(colon + 1))};

@@ -2,7 +2,6 @@
 
 #include <curl/curl.h>
 #include <fmt/format.h>
-#include <openssl/evp.h>
 #include <spdlog/spdlog.h>
 
 #include <nlohmann/json.hpp>
@@ -11,20 +10,12 @@
 #include "bundle/digest.h"
 #include "bundle/media_types.h"
 #include "common/absl_fmt.h"
+#include "common/base64.h"
 #include "common/status_macros.h"
 #include "registry/www_authenticate.h"
 
 namespace registry {
 namespace {
-
-std::string Base64(std::string_view text) {
-  std::string out(4 * ((text.size() + 2) / 3) + 1, '\0');
-  const int length = EVP_EncodeBlock(reinterpret_cast<unsigned char*>(out.data()),
-                                     reinterpret_cast<const unsigned char*>(text.data()),
-                                     static_cast<int>(text.size()));
-  out.resize(static_cast<size_t>(length));
-  return out;
-}
 
 std::string UrlEncode(std::string_view text) {
   std::string out;
@@ -126,8 +117,8 @@ std::string RegistryClient::AuthorizationFor(const std::string& scope) {
   std::lock_guard lock(auth_mutex_);
   switch (auth_mode_) {
     case AuthMode::kBasic:
-      return "Authorization: Basic " +
-             Base64(options_.credentials.username + ":" + options_.credentials.password.Reveal());
+      return "Authorization: Basic " + common::EncodeBase64(options_.credentials.username + ":" +
+                                                            options_.credentials.password.Reveal());
     case AuthMode::kBearer: {
       auto found = tokens_.find(scope);
       if (found != tokens_.end()) return "Authorization: Bearer " + found->second.Reveal();
@@ -191,7 +182,7 @@ absl::Status RegistryClient::Authorize(HttpSession& session, const HttpResponse&
   if (!credentials.empty()) {
     token_request.headers.push_back(
         "Authorization: Basic " +
-        Base64(credentials.username + ":" + credentials.password.Reveal()));
+        common::EncodeBase64(credentials.username + ":" + credentials.password.Reveal()));
   }
   counters_.requests++;
   auto token_response = session.Perform(token_request);

@@ -1,0 +1,196 @@
+#include "k8s/rest_client.h"
+
+#include <curl/curl.h>
+#include <fmt/format.h>
+
+#include <algorithm>
+#include <memory>
+#include <mutex>
+
+#include "common/status_macros.h"
+#include "k8s/api_error.h"
+
+namespace k8s {
+namespace {
+
+size_t OnBody(char* data, size_t size, size_t count, void* user) {
+  static_cast<std::string*>(user)->append(data, size * count);
+  return size * count;
+}
+
+void SetBlob(CURL* curl, CURLoption option, const std::string& pem) {
+  curl_blob blob{const_cast<char*>(pem.data()), pem.size(), CURL_BLOB_COPY};
+  curl_easy_setopt(curl, option, &blob);
+}
+
+std::string Escape(CURL* curl, const std::string& text) {
+  char* escaped = curl_easy_escape(curl, text.c_str(), static_cast<int>(text.size()));
+  std::string out = escaped == nullptr ? text : escaped;
+  curl_free(escaped);
+  return out;
+}
+
+bool IsTlsError(CURLcode code) {
+  switch (code) {
+    case CURLE_SSL_CONNECT_ERROR:
+    case CURLE_PEER_FAILED_VERIFICATION:
+    case CURLE_SSL_CERTPROBLEM:
+    case CURLE_SSL_CIPHER:
+    case CURLE_SSL_CACERT_BADFILE:
+    case CURLE_SSL_ENGINE_NOTFOUND:
+    case CURLE_SSL_ENGINE_SETFAILED:
+    case CURLE_SSL_ISSUER_ERROR:
+    case CURLE_SSL_CRL_BADFILE:
+    case CURLE_SSL_PINNEDPUBKEYNOTMATCH:
+    case CURLE_SSL_INVALIDCERTSTATUS:
+    case CURLE_USE_SSL_FAILED:
+      return true;
+    default:
+      return false;
+  }
+}
+
+}  // namespace
+
+RestClient::RestClient(RestConfig config, std::chrono::milliseconds timeout)
+    : config_(std::move(config)), timeout_(timeout) {
+  static std::once_flag once;
+  std::call_once(once, [] { curl_global_init(CURL_GLOBAL_DEFAULT); });
+  while (!config_.server.empty() && config_.server.back() == '/') config_.server.pop_back();
+}
+
+absl::StatusOr<RestResponse> RestClient::Perform(const std::string& method, const std::string& path,
+                                                 const std::string& body,
+                                                 const std::string& content_type) {
+  std::unique_ptr<CURL, decltype(&curl_easy_cleanup)> handle(curl_easy_init(), &curl_easy_cleanup);
+  CURL* curl = handle.get();
+  if (curl == nullptr) return absl::InternalError("libcurl: curl_easy_init failed");
+  const std::string url = config_.server + path;
+  RestResponse response;
+  char error[CURL_ERROR_SIZE] = {0};
+  curl_easy_setopt(curl, CURLOPT_URL, url.c_str());
+  curl_easy_setopt(curl, CURLOPT_NOSIGNAL, 1L);
+  curl_easy_setopt(curl, CURLOPT_ERRORBUFFER, error);
+  curl_easy_setopt(curl, CURLOPT_TIMEOUT_MS, static_cast<long>(timeout_.count()));
+  curl_easy_setopt(curl, CURLOPT_CONNECTTIMEOUT_MS,
+                   static_cast<long>(std::min<int64_t>(timeout_.count(), 10000)));
+  curl_easy_setopt(curl, CURLOPT_USERAGENT, "acp-k8s-rest/1");
+  curl_easy_setopt(curl, CURLOPT_WRITEFUNCTION, OnBody);
+  curl_easy_setopt(curl, CURLOPT_WRITEDATA, &response.body);
+  curl_easy_setopt(curl, CURLOPT_CUSTOMREQUEST, method.c_str());
+  if (method != "GET" && method != "DELETE") {
+    curl_easy_setopt(curl, CURLOPT_POSTFIELDS, body.c_str());
+    curl_easy_setopt(curl, CURLOPT_POSTFIELDSIZE_LARGE, static_cast<curl_off_t>(body.size()));
+  }
+  if (!config_.ca_pem.empty()) SetBlob(curl, CURLOPT_CAINFO_BLOB, config_.ca_pem);
+  if (!config_.ca_file.empty()) curl_easy_setopt(curl, CURLOPT_CAINFO, config_.ca_file.c_str());
+  if (!config_.client_cert_pem.empty()) {
+    SetBlob(curl, CURLOPT_SSLCERT_BLOB, config_.client_cert_pem);
+    curl_easy_setopt(curl, CURLOPT_SSLCERTTYPE, "PEM");
+  }
+  if (!config_.client_cert_file.empty()) {
+    curl_easy_setopt(curl, CURLOPT_SSLCERT, config_.client_cert_file.c_str());
+  }
+  if (!config_.client_key_pem.empty()) {
+    SetBlob(curl, CURLOPT_SSLKEY_BLOB, config_.client_key_pem.Reveal());
+    curl_easy_setopt(curl, CURLOPT_SSLKEYTYPE, "PEM");
+  }
+  if (!config_.client_key_file.empty()) {
+    curl_easy_setopt(curl, CURLOPT_SSLKEY, config_.client_key_file.c_str());
+  }
+  if (config_.insecure_skip_tls_verify) {
+    curl_easy_setopt(curl, CURLOPT_SSL_VERIFYPEER, 0L);
+    curl_easy_setopt(curl, CURLOPT_SSL_VERIFYHOST, 0L);
+  }
+  std::unique_ptr<curl_slist, decltype(&curl_slist_free_all)> headers(nullptr,
+                                                                      &curl_slist_free_all);
+  auto add_header = [&](const std::string& line) {
+    headers.reset(curl_slist_append(headers.release(), line.c_str()));
+  };
+  add_header("Accept: application/json");
+  if (!body.empty()) add_header("Content-Type: " + content_type);
+  if (!config_.token.empty()) add_header("Authorization: Bearer " + config_.token.Reveal());
+  curl_easy_setopt(curl, CURLOPT_HTTPHEADER, headers.get());
+
+  const CURLcode code = curl_easy_perform(curl);
+  if (code != CURLE_OK) {
+    const std::string reason = error[0] != '\0' ? error : curl_easy_strerror(code);
+    if (IsTlsError(code)) {
+      return absl::UnavailableError(
+          fmt::format("TLS failure talking to the Kubernetes API server {} ({}): {}; check its "
+                      "certificate-authority and client certificate/key",
+                      config_.server, config_.source, reason));
+    }
+    return absl::UnavailableError(fmt::format("cannot reach the Kubernetes API server {} ({}): {}",
+                                              config_.server, config_.source, reason));
+  }
+  curl_easy_getinfo(curl, CURLINFO_RESPONSE_CODE, &response.status);
+  return response;
+}
+
+absl::StatusOr<nlohmann::json> RestClient::Json(const std::string& method, const std::string& path,
+                                                const std::string& body,
+                                                const std::string& content_type) {
+  ASSIGN_OR_RETURN(RestResponse response, Perform(method, path, body, content_type));
+  const std::string what = fmt::format("{} {}{}", method, config_.server, path);
+  if (response.status < 200 || response.status >= 300) {
+    return ApiError(response.status, response.body, what);
+  }
+  nlohmann::json parsed = nlohmann::json::parse(response.body, nullptr, false);
+  if (parsed.is_discarded()) {
+    return absl::DataLossError(fmt::format("{}: the server's answer is not JSON", what));
+  }
+  return parsed;
+}
+
+absl::StatusOr<nlohmann::json> RestClient::Get(const ResourceRef& ref, const std::string& ns,
+                                               const std::string& name) {
+  return Json("GET", ResourcePath(ref, ns, name));
+}
+
+absl::StatusOr<nlohmann::json> RestClient::List(const ResourceRef& ref, const std::string& ns,
+                                                const std::string& label_selector) {
+  std::string path = ResourcePath(ref, ns);
+  if (!label_selector.empty()) {
+    std::unique_ptr<CURL, decltype(&curl_easy_cleanup)> curl(curl_easy_init(), &curl_easy_cleanup);
+    path += "?labelSelector=" + Escape(curl.get(), label_selector);
+  }
+  return Json("GET", path);
+}
+
+absl::StatusOr<nlohmann::json> RestClient::Create(const ResourceRef& ref, const std::string& ns,
+                                                  const nlohmann::json& object) {
+  return Json("POST", ResourcePath(ref, ns), object.dump());
+}
+
+absl::StatusOr<nlohmann::json> RestClient::Update(const ResourceRef& ref, const std::string& ns,
+                                                  const nlohmann::json& object) {
+  const std::string name = object.value("/metadata/name"_json_pointer, std::string());
+  if (name.empty()) return absl::InvalidArgumentError("update: the object has no metadata.name");
+  return Json("PUT", ResourcePath(ref, ns, name), object.dump());
+}
+
+absl::StatusOr<nlohmann::json> RestClient::UpdateStatus(const ResourceRef& ref,
+                                                        const std::string& ns,
+                                                        const nlohmann::json& object) {
+  const std::string name = object.value("/metadata/name"_json_pointer, std::string());
+  if (name.empty()) {
+    return absl::InvalidArgumentError("update status: the object has no metadata.name");
+  }
+  return Json("PUT", ResourcePath(ref, ns, name, "status"), object.dump());
+}
+
+absl::StatusOr<nlohmann::json> RestClient::MergePatch(const ResourceRef& ref, const std::string& ns,
+                                                      const std::string& name,
+                                                      const nlohmann::json& patch,
+                                                      const std::string& subresource) {
+  return Json("PATCH", ResourcePath(ref, ns, name, subresource), patch.dump(),
+              "application/merge-patch+json");
+}
+
+absl::Status RestClient::Delete(const ResourceRef& ref, const std::string& ns,
+                                const std::string& name) {
+  return Json("DELETE", ResourcePath(ref, ns, name)).status();
+}
+
+}  // namespace k8s

@@ -1,0 +1,33 @@
+// Where and how to reach a Kubernetes API server: read from a kubeconfig file (its
+// current-context) or from the in-cluster service account. Credentials stay in Secrets.
+#pragma once
+
+#include <string>
+
+#include "absl/status/statusor.h"
+#include "common/secret.h"
+
+namespace k8s {
+
+struct RestConfig {
+  std::string server;             // "https://10.0.0.1:6443"
+  std::string ca_file;            // PEM file of trusted CAs, or
+  std::string ca_pem;             // ... the PEM itself (certificate-authority-data)
+  std::string client_cert_file;   // PEM client certificate, or
+  std::string client_cert_pem;    // ... the PEM itself
+  std::string client_key_file;    // PEM private key, or
+  common::Secret client_key_pem;  // ... the PEM itself
+  common::Secret token;           // bearer token
+  bool insecure_skip_tls_verify = false;
+  std::string source;  // "kubeconfig /root/.kube/config": names errors
+};
+
+// Reads `path`; `context` overrides its current-context when not empty. Relative file
+// paths in the file are relative to its directory, as kubectl resolves them.
+absl::StatusOr<RestConfig> LoadKubeconfig(const std::string& path, const std::string& context = "");
+
+// KUBERNETES_SERVICE_HOST/PORT and <account_dir>/{token,ca.crt}.
+absl::StatusOr<RestConfig> LoadInClusterConfig(
+    const std::string& account_dir = "/var/run/secrets/kubernetes.io/serviceaccount");
+
+}  // namespace k8s

@@ -1,0 +1,312 @@
+#include "apiserver/api_server.h"
+
+#include <fmt/chrono.h>
+#include <fmt/format.h>
+
+#include <chrono>
+#include <random>
+
+#include "apiserver/api_path.h"
+#include "apiserver/label_selector.h"
+#include "common/absl_fmt.h"
+
+namespace apiserver {
+namespace {
+
+constexpr int kMaxRetries = 16;
+
+std::string NewUid() {
+  static thread_local std::mt19937_64 random(std::random_device{}());
+  const uint64_t high = random(), low = random();
+  return fmt::format("{:08x}-{:04x}-4{:03x}-{:04x}-{:012x}", high >> 32, (high >> 16) & 0xffff,
+                     high & 0xfff, 0x8000 | ((low >> 48) & 0x3fff), low & 0xffffffffffffULL);
+}
+
+std::string Now() {
+  return fmt::format("{:%Y-%m-%dT%H:%M:%SZ}",
+                     std::chrono::floor<std::chrono::seconds>(std::chrono::system_clock::now()));
+}
+
+std::string ResourceVersion(const nlohmann::json& object) {
+  return object.value("/metadata/resourceVersion"_json_pointer, std::string());
+}
+
+ApiFailure NoSuchResource() {
+  return {404, "NotFound", "the server could not find the requested resource", {}};
+}
+
+ApiFailure Internal(const absl::Status& status) {
+  return {500, "InternalError", fmt::format("Internal error occurred: {}", status.message()), {}};
+}
+
+}  // namespace
+
+struct ApiServer::Target {
+  ServedResource resource;
+  ApiPath path;
+  std::string key;     // the object's etcd key (when path.name is set)
+  std::string prefix;  // the collection's etcd prefix (in path.ns when set)
+};
+
+ApiServer::ApiServer(etcd::Client& etcd, ApiServerOptions options)
+    : store_(etcd), options_(std::move(options)) {}
+
+ApiServer::~ApiServer() { Stop(); }
+
+absl::Status ApiServer::Start() {
+  if (options_.certs_dir.empty()) {
+    server_ = std::make_unique<httplib::Server>();
+  } else {
+    const std::string dir = options_.certs_dir + "/";
+    server_ = std::make_unique<httplib::SSLServer>(
+        (dir + "server.crt").c_str(), (dir + "server.key").c_str(), (dir + "ca.crt").c_str());
+    if (!server_->is_valid()) {
+      return absl::InvalidArgumentError(
+          fmt::format("test apiserver: cannot load TLS files from {}", options_.certs_dir));
+    }
+  }
+  for (const char* method : {"GET", "POST", "PUT", "PATCH", "DELETE"}) {
+    const std::string name = method;
+    auto handler = [this, name](const httplib::Request& request, httplib::Response& response) {
+      Handle(name, request, response);
+    };
+    const char* pattern = R"(/.*)";
+    if (name == "GET") server_->Get(pattern, handler);
+    if (name == "POST") server_->Post(pattern, handler);
+    if (name == "PUT") server_->Put(pattern, handler);
+    if (name == "PATCH") server_->Patch(pattern, handler);
+    if (name == "DELETE") server_->Delete(pattern, handler);
+  }
+  port_ = options_.port == 0
+              ? server_->bind_to_any_port("127.0.0.1")
+              : (server_->bind_to_port("127.0.0.1", options_.port) ? options_.port : -1);
+  if (port_ <= 0) {
+    return absl::UnavailableError(
+        fmt::format("test apiserver: cannot listen on 127.0.0.1:{}", options_.port));
+  }
+  thread_ = std::thread([this] { server_->listen_after_bind(); });
+  while (!server_->is_running()) std::this_thread::sleep_for(std::chrono::milliseconds(5));
+  return absl::OkStatus();
+}
+
+void ApiServer::Stop() {
+  if (server_) server_->stop();
+  if (thread_.joinable()) thread_.join();
+}
+
+void ApiServer::Handle(const std::string& method, const httplib::Request& request,
+                       httplib::Response& response) {
+  Reply reply;
+  if (request.path == "/healthz" || request.path == "/readyz") {
+    response.set_content("ok", "text/plain");
+    return;
+  }
+  // Over mutual TLS the handshake already verified the client's certificate.
+  const bool by_certificate = !options_.certs_dir.empty() && !request.has_header("Authorization");
+  if (!by_certificate && (options_.token.empty() || request.get_header_value("Authorization") !=
+                                                        "Bearer " + options_.token.Reveal())) {
+    reply = {401, StatusBody(Unauthorized())};
+  } else {
+    reply = Serve(method, request);
+  }
+  response.status = reply.code;
+  response.set_content(reply.body.dump(), "application/json");
+}
+
+ApiServer::Reply ApiServer::Serve(const std::string& method, const httplib::Request& request) {
+  auto fail = [](const ApiFailure& failure) { return Reply{failure.code, StatusBody(failure)}; };
+  const std::optional<ApiPath> path = ParseApiPath(request.path);
+  if (!path) return fail(NoSuchResource());
+  Target target;
+  target.path = *path;
+  bool found = false;
+  for (const ServedResource& resource : options_.resources) {
+    if (resource.group == path->group && resource.version == path->version &&
+        resource.resource == path->resource) {
+      target.resource = resource;
+      found = true;
+    }
+  }
+  if (!found || (!target.resource.namespaced && !path->ns.empty()) ||
+      (!path->subresource.empty() && path->subresource != "status")) {
+    return fail(NoSuchResource());
+  }
+  target.prefix = target.resource.StoragePrefix();
+  if (!path->ns.empty()) target.prefix += path->ns + "/";
+  target.key = target.prefix + path->name;
+  const bool object_path = !path->name.empty();
+  const bool in_namespace = !target.resource.namespaced || !path->ns.empty();
+  if (method == "GET")
+    return object_path ? (in_namespace ? Read(target) : fail(NoSuchResource()))
+                       : List(request, target);
+  if (method == "POST" && !object_path && in_namespace) return Create(request.body, target);
+  if (object_path && in_namespace) {
+    if (method == "DELETE" && path->subresource.empty()) return Remove(target);
+    if (method == "PUT" || method == "PATCH") return Write(method, request, target);
+  }
+  return fail({405,
+               "MethodNotAllowed",
+               fmt::format("the server does not allow this method on the requested resource"),
+               {}});
+}
+
+ApiServer::Reply ApiServer::Read(const Target& target) {
+  auto stored = store_.Get(target.key);
+  if (!stored.ok()) return {500, StatusBody(Internal(stored.status()))};
+  if (!stored->has_value()) {
+    return {404, StatusBody(NotFound(target.resource.GroupResource(), target.path.name))};
+  }
+  return {200, (*stored)->object};
+}
+
+ApiServer::Reply ApiServer::List(const httplib::Request& request, const Target& target) {
+  const auto selector = ParseLabelSelector(request.get_param_value("labelSelector"));
+  if (!selector) {
+    return {400, StatusBody(BadRequest(fmt::format(
+                     "unable to parse requirement: label selector \"{}\" is not supported",
+                     request.get_param_value("labelSelector"))))};
+  }
+  auto stored = store_.List(target.prefix);
+  if (!stored.ok()) return {500, StatusBody(Internal(stored.status()))};
+  nlohmann::json items = nlohmann::json::array();
+  for (StoredObject& item : stored->items) {
+    if (MatchesLabels(*selector, item.object)) items.push_back(std::move(item.object));
+  }
+  return {200,
+          {{"apiVersion", target.resource.GroupVersion()},
+           {"kind", target.resource.kind + "List"},
+           {"metadata", {{"resourceVersion", std::to_string(stored->revision)}}},
+           {"items", std::move(items)}}};
+}
+
+ApiServer::Reply ApiServer::Create(const std::string& body, const Target& target) {
+  const ServedResource& resource = target.resource;
+  nlohmann::json object = nlohmann::json::parse(body, nullptr, false);
+  if (!object.is_object()) {
+    return {400, StatusBody(BadRequest("the request body is not a JSON object"))};
+  }
+  nlohmann::json& meta = object["metadata"];
+  if (!meta.is_object()) meta = nlohmann::json::object();
+  std::string name = meta.value("name", "");
+  if (name.empty() && !meta.value("generateName", "").empty()) {
+    name = meta.value("generateName", "") + NewUid().substr(0, 5);
+  }
+  if (name.empty()) {
+    return {422, StatusBody({422,
+                             "Invalid",
+                             fmt::format("{} \"\" is invalid: metadata.name: Required value: "
+                                         "name or generateName is required",
+                                         resource.kind),
+                             {}})};
+  }
+  if (resource.namespaced) {
+    const std::string ns = meta.value("namespace", "");
+    if (!ns.empty() && ns != target.path.ns) {
+      return {400, StatusBody(BadRequest("the namespace of the provided object does not match "
+                                         "the namespace sent on the request"))};
+    }
+    meta["namespace"] = target.path.ns;
+  } else {
+    meta.erase("namespace");
+  }
+  meta["name"] = name;
+  meta["uid"] = NewUid();
+  meta["creationTimestamp"] = Now();
+  meta["generation"] = 1;
+  meta.erase("resourceVersion");
+  if (!object.contains("apiVersion")) object["apiVersion"] = resource.GroupVersion();
+  if (!object.contains("kind")) object["kind"] = resource.kind;
+  object.erase("status");  // set through the /status subresource only
+  auto created = store_.Create(target.key + name, std::move(object));
+  if (!created.ok()) return {500, StatusBody(Internal(created.status()))};
+  if (!created->has_value()) {
+    return {409, StatusBody(AlreadyExists(resource.GroupResource(), name))};
+  }
+  return {201, (*created)->object};
+}
+
+ApiServer::Reply ApiServer::Write(const std::string& method, const httplib::Request& request,
+                                  const Target& target) {
+  const std::string& name = target.path.name;
+  const std::string group_resource = target.resource.GroupResource();
+  const bool status_only = target.path.subresource == "status";
+  if (method == "PATCH" &&
+      request.get_header_value("Content-Type").find("application/merge-patch+json") != 0) {
+    return {415, StatusBody({415,
+                             "UnsupportedMediaType",
+                             fmt::format("the body of the request was in an unknown format - "
+                                         "accepted media types include: "
+                                         "application/merge-patch+json"),
+                             {}})};
+  }
+  const nlohmann::json input = nlohmann::json::parse(request.body, nullptr, false);
+  if (!input.is_object()) {
+    return {400, StatusBody(BadRequest("the request body is not a JSON object"))};
+  }
+  if (method == "PUT" && input.value("/metadata/name"_json_pointer, std::string()) != name) {
+    return {400, StatusBody(BadRequest(fmt::format(
+                     "the name of the object ({}) does not match the name on the URL ({})",
+                     input.value("/metadata/name"_json_pointer, std::string()), name)))};
+  }
+  const std::string wanted_version = ResourceVersion(input);
+  for (int attempt = 0; attempt < kMaxRetries; ++attempt) {
+    auto stored = store_.Get(target.key);
+    if (!stored.ok()) return {500, StatusBody(Internal(stored.status()))};
+    if (!stored->has_value()) return {404, StatusBody(NotFound(group_resource, name))};
+    const nlohmann::json& existing = (*stored)->object;
+    if (!wanted_version.empty() && wanted_version != ResourceVersion(existing)) {
+      return {409, StatusBody(Conflict(group_resource, name))};
+    }
+    nlohmann::json candidate = input;
+    if (method == "PATCH") {
+      candidate = existing;
+      candidate.merge_patch(input);
+    }
+    nlohmann::json next = existing;
+    if (status_only) {
+      if (candidate.contains("status")) {
+        next["status"] = candidate["status"];
+      } else {
+        next.erase("status");
+      }
+    } else {
+      next = candidate;
+      for (const char* kept : {"uid", "creationTimestamp", "namespace", "name", "generation"}) {
+        if (existing["metadata"].contains(kept)) {
+          next["metadata"][kept] = existing["metadata"][kept];
+        } else {
+          next["metadata"].erase(kept);
+        }
+      }
+      if (existing.contains("status")) {
+        next["status"] = existing["status"];
+      } else {
+        next.erase("status");
+      }
+      if (next.value("spec", nlohmann::json()) != existing.value("spec", nlohmann::json())) {
+        next["metadata"]["generation"] = existing["metadata"].value("generation", int64_t{0}) + 1;
+      }
+    }
+    auto updated = store_.Update(target.key, std::move(next), (*stored)->mod_revision);
+    if (!updated.ok()) return {500, StatusBody(Internal(updated.status()))};
+    if (updated->has_value()) return {200, (*updated)->object};
+    if (!wanted_version.empty()) return {409, StatusBody(Conflict(group_resource, name))};
+  }
+  return {409, StatusBody(Conflict(group_resource, name))};
+}
+
+ApiServer::Reply ApiServer::Remove(const Target& target) {
+  for (int attempt = 0; attempt < kMaxRetries; ++attempt) {
+    auto stored = store_.Get(target.key);
+    if (!stored.ok()) return {500, StatusBody(Internal(stored.status()))};
+    if (!stored->has_value()) {
+      return {404, StatusBody(NotFound(target.resource.GroupResource(), target.path.name))};
+    }
+    auto deleted = store_.Delete(target.key, (*stored)->mod_revision);
+    if (!deleted.ok()) return {500, StatusBody(Internal(deleted.status()))};
+    if (*deleted) return {200, (*stored)->object};
+  }
+  return {409, StatusBody(Conflict(target.resource.GroupResource(), target.path.name))};
+}
+
+}  // namespace apiserver

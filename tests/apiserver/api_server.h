@@ -1,0 +1,66 @@
+// TEST STAND-IN for kube-apiserver, not a product: serves the subset of the Kubernetes REST
+// API our tools use (get, list by label, create, update, merge-patch, delete, /status) on
+// 127.0.0.1, storing JSON objects in a real etcd under kube-apiserver's keys.
+#pragma once
+
+#include <httplib.h>
+
+#include <memory>
+#include <string>
+#include <thread>
+
+#include "absl/status/status.h"
+#include "apiserver/etcd_store.h"
+#include "apiserver/served_resource.h"
+#include "apiserver/status_body.h"
+#include "common/secret.h"
+
+namespace apiserver {
+
+struct ApiServerOptions {
+  ResourceTable resources;
+  common::Secret token;  // every request must carry "Authorization: Bearer <token>"
+  int port = 0;          // 0: a free port
+  // HTTPS with mutual TLS from scripts/gen-test-certs.sh's files (server.crt/key, clients
+  // verified against ca.crt); a verified client certificate authenticates without a token.
+  std::string certs_dir;
+};
+
+class ApiServer {
+ public:
+  ApiServer(etcd::Client& etcd, ApiServerOptions options);
+  ~ApiServer();
+  ApiServer(const ApiServer&) = delete;
+  ApiServer& operator=(const ApiServer&) = delete;
+
+  absl::Status Start();  // binds 127.0.0.1 and serves on a thread
+  void Stop();
+  int port() const { return port_; }
+  std::string url() const {
+    return (options_.certs_dir.empty() ? "http://127.0.0.1:" : "https://127.0.0.1:") +
+           std::to_string(port_);
+  }
+
+ private:
+  struct Target;
+  struct Reply {
+    int code = 200;
+    nlohmann::json body;
+  };
+  void Handle(const std::string& method, const httplib::Request& request,
+              httplib::Response& response);
+  Reply Serve(const std::string& method, const httplib::Request& request);
+  Reply Read(const Target& target);
+  Reply List(const httplib::Request& request, const Target& target);
+  Reply Create(const std::string& body, const Target& target);
+  Reply Write(const std::string& method, const httplib::Request& request, const Target& target);
+  Reply Remove(const Target& target);
+
+  EtcdStore store_;
+  ApiServerOptions options_;
+  std::unique_ptr<httplib::Server> server_;
+  std::thread thread_;
+  int port_ = 0;
+};
+
+}  // namespace apiserver

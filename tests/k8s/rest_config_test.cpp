@@ -1,0 +1,155 @@
+// Kubeconfig and in-cluster config parsing: data fields (base64), file paths relative to
+// the kubeconfig, tokens, and one clear error per mistake.
+#include "k8s/rest_config.h"
+
+#include <gtest/gtest.h>
+#include <stdlib.h>
+
+#include <fstream>
+
+#include "common/absl_fmt.h"
+#include "support/temp_dir.h"
+
+namespace {
+
+std::string Write(const testing_support::TempDir& dir, const std::string& name,
+                  const std::string& text) {
+  std::ofstream(dir.File(name)) << text;
+  return dir.File(name);
+}
+
+constexpr const char* kTwoContexts = R"(apiVersion: v1
+kind: Config
+current-context: admin@global
+clusters:
+- name: global
+  cluster:
+    server: https://10.0.0.1:6443/
+    certificate-authority-data: Q0EtUEVN
+- name: other
+  cluster:
+    server: https://[fd00::1]:6443
+    certificate-authority: pki/ca.crt
+    insecure-skip-tls-verify: true
+users:
+- name: admin
+  user:
+    client-certificate-data: Q0VSVC1QRU0=
+    client-key-data: S0VZLVBFTQ==
+- name: robot
+  user:
+    token: abc.def
+- name: files
+  user:
+    client-certificate: /abs/client.crt
+    client-key: pki/client.key
+    tokenFile: token.txt
+contexts:
+- name: admin@global
+  context: {cluster: global, user: admin}
+- name: robot@other
+  context: {cluster: other, user: robot}
+- name: files@other
+  context: {cluster: other, user: files}
+)";
+
+TEST(RestConfig, CurrentContextWithDataFields) {
+  testing_support::TempDir dir;
+  auto config = k8s::LoadKubeconfig(Write(dir, "config", kTwoContexts));
+  ASSERT_TRUE(config.ok()) << config.status();
+  EXPECT_EQ(config->server, "https://10.0.0.1:6443/");
+  EXPECT_EQ(config->ca_pem, "CA-PEM");
+  EXPECT_EQ(config->client_cert_pem, "CERT-PEM");
+  EXPECT_EQ(config->client_key_pem.Reveal(), "KEY-PEM");
+  EXPECT_TRUE(config->token.empty());
+  EXPECT_FALSE(config->insecure_skip_tls_verify);
+}
+
+TEST(RestConfig, ExplicitContextWithTokenAndRelativeFiles) {
+  testing_support::TempDir dir;
+  const std::string path = Write(dir, "config", kTwoContexts);
+  auto robot = k8s::LoadKubeconfig(path, "robot@other");
+  ASSERT_TRUE(robot.ok()) << robot.status();
+  EXPECT_EQ(robot->server, "https://[fd00::1]:6443");
+  EXPECT_EQ(robot->ca_file, dir.File("pki/ca.crt"));
+  EXPECT_TRUE(robot->insecure_skip_tls_verify);
+  EXPECT_EQ(robot->token.Reveal(), "abc.def");
+
+  Write(dir, "token.txt", "from-file\n");
+  auto files = k8s::LoadKubeconfig(path, "files@other");
+  ASSERT_TRUE(files.ok()) << files.status();
+  EXPECT_EQ(files->client_cert_file, "/abs/client.crt");
+  EXPECT_EQ(files->client_key_file, dir.File("pki/client.key"));
+  EXPECT_EQ(files->token.Reveal(), "from-file");
+}
+
+TEST(RestConfig, MissingCurrentContextIsOneClearLine) {
+  testing_support::TempDir dir;
+  const std::string path = Write(dir, "config", "apiVersion: v1\nclusters: []\ncontexts: []\n");
+  auto config = k8s::LoadKubeconfig(path);
+  ASSERT_FALSE(config.ok());
+  EXPECT_TRUE(absl::IsInvalidArgument(config.status()));
+  const std::string message(config.status().message());
+  EXPECT_NE(message.find("no current-context"), std::string::npos) << message;
+  EXPECT_NE(message.find(path), std::string::npos) << message;
+  EXPECT_EQ(message.find('\n'), std::string::npos);
+}
+
+TEST(RestConfig, NamedMistakes) {
+  testing_support::TempDir dir;
+  const std::string path = Write(dir, "config", kTwoContexts);
+  auto unknown = k8s::LoadKubeconfig(path, "nope");
+  ASSERT_FALSE(unknown.ok());
+  EXPECT_NE(unknown.status().message().find("context \"nope\" not found"), std::string::npos)
+      << unknown.status();
+
+  const std::string bad = Write(dir, "bad", R"(current-context: c
+clusters: [{name: k, cluster: {server: "https://x", certificate-authority-data: "@@@"}}]
+contexts: [{name: c, context: {cluster: k}}]
+)");
+  auto base64 = k8s::LoadKubeconfig(bad);
+  ASSERT_FALSE(base64.ok());
+  EXPECT_NE(base64.status().message().find("certificate-authority-data is not valid base64"),
+            std::string::npos)
+      << base64.status();
+
+  const std::string exec = Write(dir, "exec", R"(current-context: c
+clusters: [{name: k, cluster: {server: "https://x"}}]
+users: [{name: u, user: {exec: {command: aws}}}]
+contexts: [{name: c, context: {cluster: k, user: u}}]
+)");
+  auto unsupported = k8s::LoadKubeconfig(exec);
+  ASSERT_FALSE(unsupported.ok());
+  EXPECT_NE(unsupported.status().message().find("exec/auth-provider"), std::string::npos);
+
+  auto missing = k8s::LoadKubeconfig(dir.File("absent"));
+  ASSERT_FALSE(missing.ok());
+  EXPECT_NE(missing.status().message().find("cannot read"), std::string::npos);
+
+  auto not_yaml = k8s::LoadKubeconfig(Write(dir, "notyaml", "a: [b\n"));
+  ASSERT_FALSE(not_yaml.ok());
+  EXPECT_NE(not_yaml.status().message().find("not valid YAML"), std::string::npos);
+}
+
+TEST(RestConfig, InCluster) {
+  testing_support::TempDir dir;
+  Write(dir, "token", "sa-token\n");
+  Write(dir, "ca.crt", "PEM");
+  unsetenv("KUBERNETES_SERVICE_HOST");
+  auto outside = k8s::LoadInClusterConfig(dir.path());
+  ASSERT_FALSE(outside.ok());
+  EXPECT_NE(outside.status().message().find("KUBERNETES_SERVICE_HOST"), std::string::npos);
+
+  setenv("KUBERNETES_SERVICE_HOST", "10.96.0.1", 1);
+  setenv("KUBERNETES_SERVICE_PORT", "443", 1);
+  auto config = k8s::LoadInClusterConfig(dir.path());
+  unsetenv("KUBERNETES_SERVICE_HOST");
+  unsetenv("KUBERNETES_SERVICE_PORT");
+  ASSERT_TRUE(config.ok()) << config.status();
+  EXPECT_EQ(config->server, "https://10.96.0.1:443");
+  EXPECT_EQ(config->token.Reveal(), "sa-token");
+  EXPECT_EQ(config->ca_file, dir.File("ca.crt"));
+  EXPECT_EQ(fmt::format("{}", config->token), "***");
+}
+
+}  // namespace

@@ -36,16 +36,19 @@ case "$action" in
 esac
 
 command -v etcd >/dev/null || { echo "etcd not found: apt-get install etcd-server" >&2; exit 1; }
+command -v etcdctl >/dev/null || { echo "etcdctl not found: apt-get install etcd-client" >&2; exit 1; }
 mkdir -p "$dir"
 dir=$(cd "$dir" && pwd)
 stop_pidfile "$dir/$name.pid"
 
 scheme=http
 tls_flags=()
+health_flags=()
 if [ -n "$certs" ]; then
   scheme=https
   tls_flags=(--cert-file "$certs/server.crt" --key-file "$certs/server.key"
              --trusted-ca-file "$certs/ca.crt" --client-cert-auth)
+  health_flags=(--cacert "$certs/ca.crt" --cert "$certs/client.crt" --key "$certs/client.key")
 fi
 
 for attempt in 1 2 3 4 5; do
@@ -68,7 +71,10 @@ for attempt in 1 2 3 4 5; do
   echo "$url" > "$dir/$name.url"
   for _ in $(seq 100); do
     if ! kill -0 "$pid" 2>/dev/null; then break; fi
-    if port_open "$client_port"; then
+    # Ready means serving with a raft leader, not merely listening.
+    if port_open "$client_port" &&
+        ETCDCTL_API=3 etcdctl --endpoints "$url" "${health_flags[@]}" \
+          --command-timeout=2s endpoint health >/dev/null 2>&1; then
       watch_owner "$owner" "$pid"
       echo "$url"
       exit 0

@@ -48,6 +48,16 @@ workload::KeyspaceDiff EtcdSyncTest::WaitEqual(std::chrono::seconds timeout) {
   }
 }
 
+bool EtcdSyncTest::WaitUntil(const std::function<bool()>& condition,
+                             std::chrono::milliseconds timeout) {
+  const auto deadline = std::chrono::steady_clock::now() + timeout;
+  while (!condition()) {
+    if (std::chrono::steady_clock::now() >= deadline) return condition();
+    std::this_thread::sleep_for(std::chrono::milliseconds(5));
+  }
+  return true;
+}
+
 void EtcdSyncTest::Put(etcd::Client& client, const std::string& key, const std::string& value) {
   etcd::pb::PutRequest put;
   put.set_key(key);

@@ -4,6 +4,8 @@
 
 #include <gtest/gtest.h>
 
+#include <chrono>
+#include <functional>
 #include <memory>
 #include <string>
 #include <vector>
@@ -25,6 +27,10 @@ class EtcdSyncTest : public ::testing::Test {
   void Load(int64_t count, int64_t first = 0, int64_t generation = 0, size_t value_size = 512);
   // Waits until both sides hold the same keys and values under /registry/.
   workload::KeyspaceDiff WaitEqual(std::chrono::seconds timeout = std::chrono::seconds(60));
+
+  // Polls `condition` until it holds or `timeout` passes; returns its last value.
+  static bool WaitUntil(const std::function<bool()>& condition,
+                        std::chrono::milliseconds timeout = std::chrono::seconds(20));
 
   void Put(etcd::Client& client, const std::string& key, const std::string& value);
   void Delete(etcd::Client& client, const std::string& key);

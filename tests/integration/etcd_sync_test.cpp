@@ -63,11 +63,7 @@ TEST_F(EtcdSyncTest, InitialCopyThenLiveChanges) {
 TEST_F(EtcdSyncTest, KillDuringCopyThenResume) {
   Load(40000);
   auto first = StartSync({"--copy-page-size", "200", "--copy-parallelism", "1"});
-  const auto deadline = std::chrono::steady_clock::now() + 60s;
-  while (Count(standby_->client(), "/registry/") < 5000 &&
-         std::chrono::steady_clock::now() < deadline) {
-    std::this_thread::sleep_for(5ms);
-  }
+  WaitUntil([&] { return Count(standby_->client(), "/registry/") >= 5000; }, 60s);
   first->Kill();
   ASSERT_FALSE(first->CountInLog("Start Sync update")) << "copy finished before the kill";
   const int64_t copied = Count(standby_->client(), "/registry/");
@@ -152,11 +148,7 @@ TEST_F(EtcdSyncTest, CompactionWhileDownForcesResyncThatPrunes) {
 TEST_F(EtcdSyncTest, CompactionDuringCopyDoesNotFail) {
   Load(30000);
   auto sync = StartSync({"--copy-page-size", "100", "--copy-parallelism", "1"});
-  const auto deadline = std::chrono::steady_clock::now() + 60s;
-  while (Count(standby_->client(), "/registry/") < 2000 &&
-         std::chrono::steady_clock::now() < deadline) {
-    std::this_thread::sleep_for(5ms);
-  }
+  WaitUntil([&] { return Count(standby_->client(), "/registry/") >= 2000; }, 60s);
   ASSERT_FALSE(sync->CountInLog("Start Sync update")) << "copy finished too early";
   for (int i = 0; i < 100; ++i)
     Delete(primary_->client(), workload::MakeSampleObject("/registry/", 29000 + i, 0).key);
@@ -193,11 +185,8 @@ TEST_F(EtcdSyncTest, ExcludedPrefixIsNotCopied) {
   ASSERT_TRUE(sync->WaitForLog("Start Sync update", 60s)) << sync->Log();
   Put(primary_->client(), "/registry/secrets/team-01/s2", "secret");
   Put(primary_->client(), "/registry/pods/team-01/after", "pod");
-  const auto deadline = std::chrono::steady_clock::now() + 20s;
-  while (!Get(standby_->client(), "/registry/pods/team-01/after") &&
-         std::chrono::steady_clock::now() < deadline) {
-    std::this_thread::sleep_for(20ms);
-  }
+  WaitUntil([&] { return Get(standby_->client(), "/registry/pods/team-01/after").has_value(); },
+            20s);
   EXPECT_TRUE(Get(standby_->client(), "/registry/pods/team-01/after").has_value());
   EXPECT_EQ(Count(standby_->client(), "/registry/secrets/"), 0);
   EXPECT_EQ(

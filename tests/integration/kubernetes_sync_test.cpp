@@ -116,11 +116,8 @@ TEST_F(KubernetesSyncTest, DefaultExclusionsOwnersFirstLeasesAndEncryption) {
   EXPECT_EQ(Metric(monitor, "etcd_sync_held_objects"), 2);
   Put(primary_->client(), "/registry/deployments/team-b/api",
       Json("Deployment", "team-b", "api", "u-deploy2"));
-  const auto deadline = std::chrono::steady_clock::now() + 20s;
-  while (!Get(standby_->client(), "/registry/pods/team-b/api-1") &&
-         std::chrono::steady_clock::now() < deadline) {
-    std::this_thread::sleep_for(20ms);
-  }
+  WaitUntil([&] { return Get(standby_->client(), "/registry/pods/team-b/api-1").has_value(); },
+            20s);
   EXPECT_TRUE(Get(standby_->client(), "/registry/pods/team-b/api-1").has_value());
   ExpectNoOrphansOnStandby();
   EXPECT_EQ(Metric(monitor, "etcd_sync_held_objects"), 0);
@@ -211,11 +208,8 @@ TEST_F(KubernetesSyncTest, HeldObjectSurvivesACrashAndTimesOutVisibly) {
   ASSERT_TRUE(second->WaitForLog("held back waiting for their owners", 30s)) << second->Log();
   Put(primary_->client(), "/registry/replicasets/team-c/owner",
       Json("ReplicaSet", "team-c", "owner", "u-owner"));
-  const auto deadline = std::chrono::steady_clock::now() + 20s;
-  while (!Get(standby_->client(), "/registry/pods/team-c/orphan") &&
-         std::chrono::steady_clock::now() < deadline) {
-    std::this_thread::sleep_for(50ms);
-  }
+  WaitUntil([&] { return Get(standby_->client(), "/registry/pods/team-c/orphan").has_value(); },
+            20s);
   EXPECT_TRUE(Get(standby_->client(), "/registry/pods/team-c/waits").has_value());
   EXPECT_TRUE(Get(standby_->client(), "/registry/pods/team-c/orphan").has_value());
   EXPECT_TRUE(second->WaitForLog("releasing /registry/pods/team-c/orphan", 1s)) << second->Log();

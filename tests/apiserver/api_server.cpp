@@ -42,6 +42,7 @@ ApiFailure Internal(const absl::Status& status) {
 }  // namespace
 
 struct ApiServer::Target {
+  EtcdStore* store = nullptr;
   ServedResource resource;
   ApiPath path;
   std::string key;     // the object's etcd key (when path.name is set)
@@ -49,7 +50,11 @@ struct ApiServer::Target {
 };
 
 ApiServer::ApiServer(etcd::Client& etcd, ApiServerOptions options)
-    : store_(etcd), options_(std::move(options)) {}
+    : store_(etcd), options_(std::move(options)) {
+  for (const auto& [name, client] : options_.platform_clusters) {
+    cluster_stores_[name] = std::make_unique<EtcdStore>(*client);
+  }
+}
 
 ApiServer::~ApiServer() { Stop(); }
 
@@ -114,10 +119,26 @@ void ApiServer::Handle(const std::string& method, const httplib::Request& reques
 }
 
 ApiServer::Reply ApiServer::Serve(const std::string& method, const httplib::Request& request) {
+  constexpr std::string_view kProxy = "/kubernetes/";
+  if (!request.path.starts_with(kProxy)) return Route(method, request, request.path, store_);
+  const size_t end = request.path.find('/', kProxy.size());
+  const std::string cluster = request.path.substr(
+      kProxy.size(), end == std::string::npos ? std::string::npos : end - kProxy.size());
+  const std::string rest = end == std::string::npos ? "/" : request.path.substr(end);
+  if (auto it = cluster_stores_.find(cluster); it != cluster_stores_.end()) {
+    return Route(method, request, rest, *it->second);
+  }
+  if (cluster == "global") return Route(method, request, rest, store_);
+  return {404, StatusBody({404, "NotFound", fmt::format("cluster \"{}\" not found", cluster), {}})};
+}
+
+ApiServer::Reply ApiServer::Route(const std::string& method, const httplib::Request& request,
+                                  const std::string& api_path, EtcdStore& store) {
   auto fail = [](const ApiFailure& failure) { return Reply{failure.code, StatusBody(failure)}; };
-  const std::optional<ApiPath> path = ParseApiPath(request.path);
+  const std::optional<ApiPath> path = ParseApiPath(api_path);
   if (!path) return fail(NoSuchResource());
   Target target;
+  target.store = &store;
   target.path = *path;
   bool found = false;
   for (const ServedResource& resource : options_.resources) {
@@ -151,7 +172,7 @@ ApiServer::Reply ApiServer::Serve(const std::string& method, const httplib::Requ
 }
 
 ApiServer::Reply ApiServer::Read(const Target& target) {
-  auto stored = store_.Get(target.key);
+  auto stored = target.store->Get(target.key);
   if (!stored.ok()) return {500, StatusBody(Internal(stored.status()))};
   if (!stored->has_value()) {
     return {404, StatusBody(NotFound(target.resource.GroupResource(), target.path.name))};
@@ -166,7 +187,7 @@ ApiServer::Reply ApiServer::List(const httplib::Request& request, const Target& 
                      "unable to parse requirement: label selector \"{}\" is not supported",
                      request.get_param_value("labelSelector"))))};
   }
-  auto stored = store_.List(target.prefix);
+  auto stored = target.store->List(target.prefix);
   if (!stored.ok()) return {500, StatusBody(Internal(stored.status()))};
   nlohmann::json items = nlohmann::json::array();
   for (StoredObject& item : stored->items) {
@@ -217,7 +238,7 @@ ApiServer::Reply ApiServer::Create(const std::string& body, const Target& target
   if (!object.contains("apiVersion")) object["apiVersion"] = resource.GroupVersion();
   if (!object.contains("kind")) object["kind"] = resource.kind;
   object.erase("status");  // set through the /status subresource only
-  auto created = store_.Create(target.key + name, std::move(object));
+  auto created = target.store->Create(target.key + name, std::move(object));
   if (!created.ok()) return {500, StatusBody(Internal(created.status()))};
   if (!created->has_value()) {
     return {409, StatusBody(AlreadyExists(resource.GroupResource(), name))};
@@ -250,7 +271,7 @@ ApiServer::Reply ApiServer::Write(const std::string& method, const httplib::Requ
   }
   const std::string wanted_version = ResourceVersion(input);
   for (int attempt = 0; attempt < kMaxRetries; ++attempt) {
-    auto stored = store_.Get(target.key);
+    auto stored = target.store->Get(target.key);
     if (!stored.ok()) return {500, StatusBody(Internal(stored.status()))};
     if (!stored->has_value()) return {404, StatusBody(NotFound(group_resource, name))};
     const nlohmann::json& existing = (*stored)->object;
@@ -287,7 +308,7 @@ ApiServer::Reply ApiServer::Write(const std::string& method, const httplib::Requ
         next["metadata"]["generation"] = existing["metadata"].value("generation", int64_t{0}) + 1;
       }
     }
-    auto updated = store_.Update(target.key, std::move(next), (*stored)->mod_revision);
+    auto updated = target.store->Update(target.key, std::move(next), (*stored)->mod_revision);
     if (!updated.ok()) return {500, StatusBody(Internal(updated.status()))};
     if (updated->has_value()) return {200, (*updated)->object};
     if (!wanted_version.empty()) return {409, StatusBody(Conflict(group_resource, name))};
@@ -297,12 +318,12 @@ ApiServer::Reply ApiServer::Write(const std::string& method, const httplib::Requ
 
 ApiServer::Reply ApiServer::Remove(const Target& target) {
   for (int attempt = 0; attempt < kMaxRetries; ++attempt) {
-    auto stored = store_.Get(target.key);
+    auto stored = target.store->Get(target.key);
     if (!stored.ok()) return {500, StatusBody(Internal(stored.status()))};
     if (!stored->has_value()) {
       return {404, StatusBody(NotFound(target.resource.GroupResource(), target.path.name))};
     }
-    auto deleted = store_.Delete(target.key, (*stored)->mod_revision);
+    auto deleted = target.store->Delete(target.key, (*stored)->mod_revision);
     if (!deleted.ok()) return {500, StatusBody(Internal(deleted.status()))};
     if (*deleted) return {200, (*stored)->object};
   }

@@ -5,6 +5,7 @@
 
 #include <httplib.h>
 
+#include <map>
 #include <memory>
 #include <string>
 #include <thread>
@@ -24,6 +25,10 @@ struct ApiServerOptions {
   // HTTPS with mutual TLS from scripts/gen-test-certs.sh's files (server.crt/key, clients
   // verified against ca.crt); a verified client certificate authenticates without a token.
   std::string certs_dir;
+  // The platform's per-cluster proxy: /kubernetes/<cluster>/<api path> is served from that
+  // cluster's etcd (violet --clusters, --platform-address). Paths without the prefix use
+  // the etcd given to the constructor, as "global" does when it is not listed here.
+  std::map<std::string, etcd::Client*> platform_clusters;
 };
 
 class ApiServer {
@@ -50,6 +55,8 @@ class ApiServer {
   void Handle(const std::string& method, const httplib::Request& request,
               httplib::Response& response);
   Reply Serve(const std::string& method, const httplib::Request& request);
+  Reply Route(const std::string& method, const httplib::Request& request,
+              const std::string& path, EtcdStore& store);
   Reply Read(const Target& target);
   Reply List(const httplib::Request& request, const Target& target);
   Reply Create(const std::string& body, const Target& target);
@@ -57,6 +64,7 @@ class ApiServer {
   Reply Remove(const Target& target);
 
   EtcdStore store_;
+  std::map<std::string, std::unique_ptr<EtcdStore>> cluster_stores_;
   ApiServerOptions options_;
   std::unique_ptr<httplib::Server> server_;
   std::thread thread_;

@@ -1,4 +1,4 @@
-// TEST STAND-IN for kube-apiserver, for manual use: serves a few common resources plus any
+// TEST STAND-IN for kube-apiserver, for manual use: serves the ACP platform's resources plus any
 // given with --resource from an etcd, until SIGINT/SIGTERM. Not a product.
 #include <CLI/CLI.hpp>
 #include <csignal>
@@ -7,6 +7,7 @@
 #include <sstream>
 
 #include "apiserver/api_server.h"
+#include "apiserver/platform_table.h"
 #include "common/absl_fmt.h"
 #include "etcd/endpoint.h"
 
@@ -43,9 +44,7 @@ int main(int argc, char** argv) {
 
   apiserver::ApiServerOptions options;
   options.port = port;
-  options.resources = {{"", "v1", "configmaps", "ConfigMap", true, ""},
-                       {"", "v1", "secrets", "Secret", true, ""},
-                       {"", "v1", "namespaces", "Namespace", false, ""}};
+  options.resources = apiserver::PlatformResourceTable();
   for (const std::string& text : extra) {
     apiserver::ServedResource resource;
     if (!ParseResource(text, resource)) {

@@ -4,27 +4,32 @@
 #
 #   scripts/registry-server.sh start <state-dir> <name> [--tls <certs-dir>]
 #                                    [--htpasswd <file>] [--owner-pid <pid>]
+#                                    [--token-realm <url> --token-cert <pem>]
 #       prints the registry address (127.0.0.1:<port>); writes <state-dir>/<name>.{addr,
 #       pid,log,yml} and blobs under <state-dir>/<name>.data. --tls serves HTTPS with
 #       server.crt/server.key of scripts/gen-test-certs.sh; --htpasswd turns on Basic auth
-#       (bcrypt entries, e.g. from `htpasswd -nbB`). With --owner-pid the registry is
+#       (bcrypt entries, e.g. from `htpasswd -nbB`); --token-realm/--token-cert turn on the
+#       Docker token flow (service test-registry, issuer test-token-issuer, tokens signed by
+#       the key of that certificate). With --owner-pid the registry is
 #       stopped when that process dies (so a crashed test leaves nothing running).
 #   scripts/registry-server.sh stop <state-dir> <name>
 set -euo pipefail
 
 usage() {
-  echo "usage: $0 start|stop <state-dir> <name> [--tls <certs-dir>] [--htpasswd <file>] [--owner-pid <pid>]" >&2
+  echo "usage: $0 start|stop <state-dir> <name> [--tls <certs-dir>] [--htpasswd <file>] [--owner-pid <pid>] [--token-realm <url> --token-cert <pem>]" >&2
   exit 2
 }
 [ $# -ge 3 ] || usage
 action=$1 dir=$2 name=$3
 shift 3
-certs="" htpasswd="" owner=""
+certs="" htpasswd="" owner="" token_realm="" token_cert=""
 while [ $# -gt 0 ]; do
   case "$1" in
     --tls) certs=$2; shift 2 ;;
     --htpasswd) htpasswd=$2; shift 2 ;;
     --owner-pid) owner=$2; shift 2 ;;
+    --token-realm) token_realm=$2; shift 2 ;;
+    --token-cert) token_cert=$(cd "$(dirname "$2")" && pwd)/$(basename "$2"); shift 2 ;;
     *) usage ;;
   esac
 done
@@ -70,6 +75,10 @@ for attempt in 1 2 3 4 5; do
     if [ -n "$htpasswd" ]; then
       echo "auth:"
       echo "  htpasswd: {realm: test-registry, path: \"$htpasswd\"}"
+    elif [ -n "$token_realm" ]; then
+      echo "auth:"
+      echo "  token: {realm: \"$token_realm\", service: test-registry, issuer: test-token-issuer,"
+      echo "          rootcertbundle: \"$token_cert\"}"
     fi
   } > "$dir/$name.yml"
   # setsid: the registry survives the shell that started it; the owner watch stops it.

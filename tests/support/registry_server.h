@@ -10,8 +10,10 @@ namespace testing_support {
 class RegistryServer {
  public:
   // `certs_dir`: HTTPS with scripts/gen-test-certs.sh's server.crt; `htpasswd`: Basic auth.
+  // `token_realm` + `token_cert`: the Docker token flow (see registry_token_server.h).
   RegistryServer(std::string state_dir, std::string name, std::string certs_dir = "",
-                 std::string htpasswd = "");
+                 std::string htpasswd = "", std::string token_realm = "",
+                 std::string token_cert = "");
   ~RegistryServer();
 
   const std::string& address() const { return address_; }  // "127.0.0.1:<port>"

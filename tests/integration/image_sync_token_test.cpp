@@ -1,0 +1,98 @@
+// image-sync against a real registry that uses the Docker token flow (docker-registry with
+// `auth.token`), with a test token service: the push works, cross-repository mounts get the
+// two-repository scope they need, skopeo reads back the same digests, and a wrong password
+// or none at all is one line that leaks nothing.
+#include <gtest/gtest.h>
+
+#include <algorithm>
+#include <fstream>
+
+#include "bundle/digest.h"
+#include "bundle/oci_layout.h"
+#include "support/etcd_member.h"
+#include "support/registry_server.h"
+#include "support/registry_token_server.h"
+#include "support/temp_dir.h"
+
+namespace {
+
+using testing_support::CommandResult;
+using testing_support::RegistryServer;
+using testing_support::RegistryTokenServer;
+using testing_support::RunCommand;
+
+int Lines(const std::string& text) {
+  return static_cast<int>(std::count(text.begin(), text.end(), '\n'));
+}
+
+class ImageSyncTokenTest : public ::testing::Test {
+ protected:
+  ImageSyncTokenTest()
+      : tokens_(dir_.path(), "carol", "s3cret pass"),
+        registry_(dir_.path(), "token", "", "", tokens_.realm(), tokens_.cert_file()) {
+    testing_support::RunScript(std::string(MAKE_SAMPLE_BUNDLE_BINARY) + " '" + bundle_ +
+                               "' --images 6");
+    std::ofstream(dir_.File("good")) << "s3cret pass";
+    std::ofstream(dir_.File("bad")) << "not-the-password";
+  }
+
+  CommandResult ImageSync(const std::string& args) {
+    return RunCommand(std::string(IMAGE_SYNC_BINARY) + " --progress none --plain --bundle '" +
+                      bundle_ + "' --registry " + registry_.address() + " " + args);
+  }
+
+  testing_support::TempDir dir_;
+  std::string bundle_ = dir_.File("bundle");
+  RegistryTokenServer tokens_;
+  RegistryServer registry_;
+};
+
+TEST_F(ImageSyncTokenTest, PushesWithTokensMountsAcrossRepositoriesAndReadsBackExactly) {
+  CommandResult pushed = ImageSync("--username carol --password-stdin < " + dir_.File("good"));
+  ASSERT_EQ(pushed.exit_code, 0) << pushed.output;
+  EXPECT_GT(tokens_.tokens_issued(), 0);
+  EXPECT_EQ(pushed.output.find("s3cret"), std::string::npos) << pushed.output;
+  EXPECT_EQ(pushed.output.find("eyJ"), std::string::npos) << "a token reached the output";
+
+  // The sample bundle shares layers between repositories: they must be mounted, and a mount
+  // needs a token naming both repositories.
+  EXPECT_EQ(pushed.output.find(" 0 mounted"), std::string::npos) << pushed.output;
+  const std::vector<std::string> scopes = tokens_.scopes();
+  const bool pull_only_scope = std::any_of(
+      scopes.begin(), scopes.end(), [](const auto& scope) { return scope.ends_with(":pull"); });
+  EXPECT_TRUE(pull_only_scope) << "no token asked for the mount source's pull scope";
+
+  const bundle::OciLayout layout = bundle::OciLayout::Open(bundle_).value();
+  for (const auto& image : layout.images()) {
+    CommandResult raw = RunCommand(
+        "skopeo inspect --raw --tls-verify=false --creds 'carol:s3cret "
+        "pass' docker://" +
+        registry_.address() + "/" + image.name.ToString());
+    ASSERT_EQ(raw.exit_code, 0) << raw.output;
+    EXPECT_EQ(bundle::Sha256Digest(raw.output), image.root.descriptor.digest)
+        << image.name.ToString();
+  }
+
+  // Nothing left to do: every image is found by digest, no blob is touched.
+  CommandResult again = ImageSync("--username carol --password-stdin < " + dir_.File("good"));
+  ASSERT_EQ(again.exit_code, 0) << again.output;
+  EXPECT_NE(again.output.find("0 pushed"), std::string::npos) << again.output;
+}
+
+TEST_F(ImageSyncTokenTest, WrongOrMissingCredentialsAreOneLineAndLeakNothing) {
+  CommandResult wrong = ImageSync("--username carol --password-stdin < " + dir_.File("bad"));
+  EXPECT_EQ(wrong.exit_code, 4) << wrong.output;
+  EXPECT_EQ(Lines(wrong.output), 1) << wrong.output;
+  EXPECT_NE(wrong.output.find("rejected the credentials of user \"carol\""), std::string::npos)
+      << wrong.output;
+  EXPECT_EQ(wrong.output.find("not-the-password"), std::string::npos);
+  EXPECT_GT(tokens_.refusals(), 0);
+
+  CommandResult anonymous = ImageSync("");
+  EXPECT_EQ(anonymous.exit_code, 4) << anonymous.output;
+  EXPECT_EQ(Lines(anonymous.output), 1) << anonymous.output;
+  EXPECT_NE(anonymous.output.find("requires authentication"), std::string::npos)
+      << anonymous.output;
+}
+
+}  // namespace

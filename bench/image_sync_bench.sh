@@ -25,6 +25,7 @@ cleanup() {
   rm -rf "$work"
 }
 trap cleanup EXIT
+chmod 755 "$work"  # skopeo runs as an unprivileged user below and reads the bundle
 log() { echo "bench: $*" >&2; }
 now() { date +%s.%N; }
 since() { echo "$(now) - $1" | bc; }
@@ -80,6 +81,21 @@ source_registry=$(start_registry source)
   for ref in $refs; do echo "    ${ref%:*}: [${ref##*:}]"; done
 } >"$work/sync.yaml"
 
+# skopeo run as root keeps its blob-info cache in /var/lib/containers/cache whatever HOME
+# says, so every later run knows where each blob already is and mounts it instead of sending
+# it. As an unprivileged user with a fresh $XDG_DATA_HOME each run starts with an empty
+# cache, as on a fresh node (what the comparison promises).
+skopeo_fresh() {
+  rm -rf "$work/cache" && mkdir -p "$work/cache"
+  if [ "$(id -u)" = 0 ]; then
+    chown nobody "$work/cache"
+    setpriv --reuid=nobody --regid="$(id -g nobody)" --clear-groups \
+      env HOME="$work/cache" XDG_DATA_HOME="$work/cache" XDG_RUNTIME_DIR="$work/cache" skopeo "$@"
+  else
+    HOME=$work/cache XDG_DATA_HOME=$work/cache skopeo "$@"
+  fi
+}
+
 run_link() {
   local link=$1 start t_ours t_noop t_copy t_sync t_raw
   log "$link: image-sync"
@@ -98,8 +114,7 @@ run_link() {
   fresh_target "copy-$link" "$link"
   start=$(now)
   for ref in $refs; do
-    rm -rf "$work/cache" && mkdir -p "$work/cache"
-    XDG_DATA_HOME=$work/cache HOME=$work/cache skopeo copy --all --quiet --dest-tls-verify=false \
+    skopeo_fresh copy --all --quiet --dest-tls-verify=false \
       "oci:$work/bundle:$ref" "docker://$target/$ref" >/dev/null
   done
   t_copy=$(since "$start")
@@ -107,9 +122,8 @@ run_link() {
 
   log "$link: skopeo sync (from a registry already holding the bundle)"
   fresh_target "sync-$link" "$link"
-  rm -rf "$work/cache" && mkdir -p "$work/cache"
   start=$(now)
-  XDG_DATA_HOME=$work/cache HOME=$work/cache skopeo sync --all --src yaml --dest docker \
+  skopeo_fresh sync --all --src yaml --dest docker \
     --dest-tls-verify=false "$work/sync.yaml" "$target/acp" >"$work/sync-$link.log" 2>&1
   t_sync=$(since "$start")
   stop_registry "sync-$link"

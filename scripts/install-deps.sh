@@ -17,6 +17,8 @@ packages=(
   etcd-server etcd-client openssl procps curl bc
   # image sync: a real registry, an independent client, bcrypt htpasswd for Basic auth
   docker-registry skopeo apache2-utils zlib1g-dev bc
+  # violet: package archives (.tgz) and GPG signature checks
+  libarchive-dev libgpgme-dev gnupg
 )
 
 missing=()

@@ -40,22 +40,34 @@ absl::StatusOr<RestConfig> ConfigForCluster(const PlatformConnection& connection
       path = env && *env ? env : (home ? std::string(home) + "/.kube/config" : "");
     }
     if (path.empty()) {
-      return absl::InvalidArgumentError(
-          fmt::format("no cluster to talk to: give {} and a token, or --kubeconfig",
-                      connection.address_flag));
+      return absl::InvalidArgumentError(fmt::format(
+          "no cluster to talk to: give {} and a token, or --kubeconfig", connection.address_flag));
     }
     return LoadKubeconfig(path, connection.context);
   }
   auto address = NormalizePlatformAddress(connection.platform_address, connection.address_flag);
   if (!address.ok()) return address.status();
-  if (connection.platform_token.empty()) {
-    return absl::InvalidArgumentError(fmt::format(
-        "{} needs an API token: give --platform-token (Profile > API Tokens)",
-        connection.address_flag));
+  const bool basic = !connection.platform_username.empty() || !connection.platform_password.empty();
+  if (!connection.platform_token.empty() && basic) {
+    return absl::InvalidArgumentError(
+        "--platform-token cannot be combined with --platform-username/--platform-password: "
+        "give one of them");
+  }
+  if (basic && (connection.platform_username.empty() || connection.platform_password.empty())) {
+    return absl::InvalidArgumentError(
+        "--platform-username and --platform-password go together: give both (or "
+        "--platform-token)");
+  }
+  if (connection.platform_token.empty() && !basic) {
+    return absl::InvalidArgumentError(
+        fmt::format("{} needs an API token: give --platform-token (Profile > API Tokens)",
+                    connection.address_flag));
   }
   RestConfig config;
   config.server = *address + "/kubernetes/" + cluster;
   config.token = connection.platform_token;
+  config.username = connection.platform_username;
+  config.password = connection.platform_password;
   config.ca_file = connection.ca_file;
   config.insecure_skip_tls_verify = connection.insecure_skip_tls_verify;
   config.source = fmt::format("platform {} (cluster {})", *address, cluster);

@@ -14,6 +14,9 @@ namespace k8s {
 struct PlatformConnection {
   std::string platform_address;  // "https://acp.example.com", "https://[fd00::10]:8443"
   common::Secret platform_token;
+  // Or a local user's name and password (HTTP Basic on the proxy); never with a token.
+  std::string platform_username;
+  common::Secret platform_password;
   std::string kubeconfig;  // used when no platform address is given
   std::string context;
   std::string ca_file;  // CA for the platform address (default: the system's)

@@ -109,7 +109,13 @@ absl::StatusOr<RestResponse> RestClient::Perform(const std::string& method, cons
   };
   add_header("Accept: application/json");
   if (!body.empty()) add_header("Content-Type: " + content_type);
-  if (!config_.token.empty()) add_header("Authorization: Bearer " + config_.token.Reveal());
+  if (!config_.token.empty()) {
+    add_header("Authorization: Bearer " + config_.token.Reveal());
+  } else if (!config_.username.empty()) {
+    curl_easy_setopt(curl, CURLOPT_HTTPAUTH, CURLAUTH_BASIC);
+    curl_easy_setopt(curl, CURLOPT_USERNAME, config_.username.c_str());
+    curl_easy_setopt(curl, CURLOPT_PASSWORD, config_.password.Reveal().c_str());
+  }
   curl_easy_setopt(curl, CURLOPT_HTTPHEADER, headers.get());
 
   const CURLcode code = curl_easy_perform(curl);

@@ -18,6 +18,9 @@ struct RestConfig {
   std::string client_key_file;    // PEM private key, or
   common::Secret client_key_pem;  // ... the PEM itself
   common::Secret token;           // bearer token
+  // HTTP Basic credentials (the platform's local users), used only when no token is set.
+  std::string username;
+  common::Secret password;
   bool insecure_skip_tls_verify = false;
   std::string source;  // "kubeconfig /root/.kube/config": names errors
 };

@@ -9,6 +9,7 @@
 #include "apiserver/api_path.h"
 #include "apiserver/label_selector.h"
 #include "common/absl_fmt.h"
+#include "common/base64.h"
 
 namespace apiserver {
 namespace {
@@ -108,8 +109,13 @@ void ApiServer::Handle(const std::string& method, const httplib::Request& reques
   }
   // Over mutual TLS the handshake already verified the client's certificate.
   const bool by_certificate = !options_.certs_dir.empty() && !request.has_header("Authorization");
-  if (!by_certificate && (options_.token.empty() || request.get_header_value("Authorization") !=
-                                                        "Bearer " + options_.token.Reveal())) {
+  const std::string authorization = request.get_header_value("Authorization");
+  const bool by_basic =
+      !options_.basic_username.empty() &&
+      authorization == "Basic " + common::EncodeBase64(options_.basic_username + ":" +
+                                                       options_.basic_password.Reveal());
+  if (!by_certificate && !by_basic &&
+      (options_.token.empty() || authorization != "Bearer " + options_.token.Reveal())) {
     reply = {401, StatusBody(Unauthorized())};
   } else {
     reply = Serve(method, request);

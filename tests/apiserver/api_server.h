@@ -21,7 +21,11 @@ namespace apiserver {
 struct ApiServerOptions {
   ResourceTable resources;
   common::Secret token;  // every request must carry "Authorization: Bearer <token>"
-  int port = 0;          // 0: a free port
+  // When set, "Authorization: Basic <user:password>" is accepted too (the platform's local
+  // users, violet --platform-username/--platform-password); wrong ones get 401.
+  std::string basic_username;
+  common::Secret basic_password;
+  int port = 0;  // 0: a free port
   // HTTPS with mutual TLS from scripts/gen-test-certs.sh's files (server.crt/key, clients
   // verified against ca.crt); a verified client certificate authenticates without a token.
   std::string certs_dir;
@@ -55,8 +59,8 @@ class ApiServer {
   void Handle(const std::string& method, const httplib::Request& request,
               httplib::Response& response);
   Reply Serve(const std::string& method, const httplib::Request& request);
-  Reply Route(const std::string& method, const httplib::Request& request,
-              const std::string& path, EtcdStore& store);
+  Reply Route(const std::string& method, const httplib::Request& request, const std::string& path,
+              EtcdStore& store);
   Reply Read(const Target& target);
   Reply List(const httplib::Request& request, const Target& target);
   Reply Create(const std::string& body, const Target& target);

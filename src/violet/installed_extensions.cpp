@@ -1,0 +1,131 @@
+#include "violet/installed_extensions.h"
+
+#include <yaml-cpp/yaml.h>
+
+#include <algorithm>
+#include <map>
+
+#include "k8s/platform_resources.h"
+#include "violet/artifact_resources.h"
+
+namespace violet {
+
+using nlohmann::json;
+
+namespace {
+
+std::string Label(const json& object, const std::string& key) {
+  const json labels = object.value("metadata", json::object()).value("labels", json::object());
+  return labels.contains(key) && labels[key].is_string() ? labels[key].get<std::string>() : "";
+}
+
+std::string Text(const json& object, const char* section, const char* key) {
+  const json part = object.value(section, json::object());
+  return part.is_object() && part.contains(key) && part[key].is_string()
+             ? part[key].get<std::string>()
+             : "";
+}
+
+std::string Lifecycle(const std::string& label) {
+  std::string lower = label;
+  std::transform(lower.begin(), lower.end(), lower.begin(), ::tolower);
+  if (lower == "core") return "Core";
+  if (lower == "aligned") return "Aligned";
+  return "Agnostic";  // missing means Agnostic (§7)
+}
+
+absl::StatusOr<json> Items(k8s::RestClient& global, const k8s::ResourceRef& ref) {
+  auto list = global.List(ref, "");
+  if (absl::IsNotFound(list.status())) return json::array();
+  if (!list.ok()) return list.status();
+  return list->value("items", json::array());
+}
+
+}  // namespace
+
+absl::StatusOr<PlatformRecords> ReadPlatformRecords(k8s::RestClient& global) {
+  PlatformRecords records;
+  std::pair<const k8s::ResourceRef*, json*> kinds[] = {
+      {&k8s::acp::kModuleInfos, &records.module_infos},
+      {&k8s::acp::kModulePlugins, &records.module_plugins},
+      {&k8s::acp::kModuleConfigs, &records.module_configs},
+      {&k8s::acp::kOperatorViews, &records.operator_views}};
+  for (auto& [ref, items] : kinds) {
+    auto read = Items(global, *ref);
+    if (!read.ok()) return read.status();
+    *items = std::move(*read);
+  }
+  return records;
+}
+
+std::vector<InstalledExtension> InstalledExtensions(const PlatformRecords& records) {
+  std::map<std::string, const json*> plugins;
+  for (const json& plugin : records.module_plugins) {
+    plugins[Text(plugin, "metadata", "name")] = &plugin;
+  }
+  std::vector<InstalledExtension> installed;
+  for (const json& info : records.module_infos) {
+    InstalledExtension extension;
+    extension.type = "ModulePlugin";
+    extension.name = Label(info, "cpaas.io/module-name");
+    extension.cluster = Label(info, "cpaas.io/cluster-name");
+    if (extension.name.empty() || extension.cluster.empty()) continue;
+    extension.version = Text(info, "status", "version");
+    if (extension.version.empty()) extension.version = Text(info, "spec", "version");
+    extension.display_name = extension.name;
+    extension.lifecycle = "Agnostic";
+    if (auto it = plugins.find(extension.name); it != plugins.end()) {
+      extension.lifecycle = Lifecycle(Label(*it->second, kLifecycleLabel));
+      const std::string display = Text(*it->second, "spec", "displayName");
+      if (!display.empty()) extension.display_name = display;
+    }
+    installed.push_back(extension);
+  }
+  for (const json& view : records.operator_views) {
+    InstalledExtension extension;
+    extension.type = "OperatorBundle";
+    extension.name = Text(view, "spec", "operator");
+    extension.cluster = Text(view, "spec", "cluster");
+    extension.version = Text(view, "spec", "version");
+    if (extension.name.empty() || extension.cluster.empty()) continue;
+    extension.display_name = Text(view, "spec", "displayName");
+    if (extension.display_name.empty()) extension.display_name = extension.name;
+    extension.lifecycle = Lifecycle(Label(view, kLifecycleLabel));
+    installed.push_back(extension);
+  }
+  std::sort(installed.begin(), installed.end(), [](const auto& a, const auto& b) {
+    return std::tie(a.name, a.cluster) < std::tie(b.name, b.cluster);
+  });
+  return installed;
+}
+
+std::string ApplicationsYaml(const std::vector<InstalledExtension>& installed,
+                             const std::vector<std::string>& clusters) {
+  std::map<std::string, std::vector<const InstalledExtension*>> by_name;
+  for (const InstalledExtension& extension : installed) {
+    if (extension.lifecycle == "Core") continue;
+    if (!clusters.empty() &&
+        std::find(clusters.begin(), clusters.end(), extension.cluster) == clusters.end()) {
+      continue;
+    }
+    by_name[extension.name].push_back(&extension);
+  }
+  if (by_name.empty()) return "applications: {}\n";
+  YAML::Emitter out;
+  out << YAML::BeginMap << YAML::Key << "applications" << YAML::Value << YAML::BeginMap;
+  for (const auto& [name, entries] : by_name) {
+    out << YAML::Key << name << YAML::Value << YAML::BeginMap;
+    out << YAML::Key << "displayName" << YAML::Value << entries.front()->display_name;
+    out << YAML::Key << "type" << YAML::Value << entries.front()->type;
+    out << YAML::Key << "installed" << YAML::Value << YAML::BeginSeq;
+    for (const InstalledExtension* entry : entries) {
+      out << YAML::BeginMap << YAML::Key << "clusterName" << YAML::Value << entry->cluster
+          << YAML::Key << "version" << YAML::Value << entry->version << YAML::EndMap;
+    }
+    out << YAML::EndSeq << YAML::EndMap;
+  }
+  out << YAML::EndMap << YAML::EndMap;
+  return std::string(out.c_str()) + "\n";
+}
+
+}  // namespace violet

@@ -1,0 +1,21 @@
+// `violet list`: the Aligned/Agnostic extensions installed on the platform's clusters, as
+// the §9.4 apps.yaml the Customer Portal imports; printed and written to a file.
+#pragma once
+
+#include <ostream>
+#include <string>
+#include <vector>
+
+#include "k8s/platform_connection.h"
+
+namespace violet {
+
+struct ListRequest {
+  k8s::PlatformConnection connection;
+  std::vector<std::string> clusters;  // empty: all
+  std::string output_file = "apps.yaml";
+};
+
+int RunList(const ListRequest& request, std::ostream& out, std::ostream& err);
+
+}  // namespace violet

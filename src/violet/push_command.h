@@ -1,0 +1,46 @@
+// `violet push`: for each package, images into the registry (the image engine's PushBundle),
+// a check that every referenced image is there, then Artifact/ArtifactVersion per cluster.
+#pragma once
+
+#include <ostream>
+#include <string>
+#include <vector>
+
+#include "absl/status/status.h"
+#include "common/secret.h"
+#include "k8s/platform_connection.h"
+
+namespace violet {
+
+struct PushRequest {
+  std::string path;  // a .tgz or a directory of them
+  k8s::PlatformConnection connection;
+  std::string dest_repo;  // empty: the platform registry (ProductBase base)
+  std::string username;   // registry credentials
+  common::Secret password;
+  bool no_auth = false;
+  bool plain = false;
+  bool registry_insecure = false;  // TLS without verifying the registry's certificate
+  std::string registry_ca_file;
+  std::vector<std::string> clusters{"global"};
+  bool clusters_given = false;
+  std::string catalog_source = "platform";
+  std::string chart_repo = "public-charts";
+  std::string ns = "cpaas-system";
+  bool skip_crs = false;
+  bool skip_push = false;
+  bool force = false;        // create CRs on workload clusters during the global upgrade
+  bool skip_verify = false;  // do not check .sha256/.sig beside the packages
+  std::string keyring;
+  std::string work_dir;  // where packages are unpacked (default: a temporary directory)
+  int parallel = 8;
+};
+
+// The flag rules (README): one line naming what is wrong. InvalidArgument.
+absl::Status ValidatePushRequest(const PushRequest& request);
+
+// Runs the push; progress and summary lines go to `out`, the failure lines to `err`.
+// Returns the exit code (exit_codes.h).
+int RunPush(const PushRequest& request, std::ostream& out, std::ostream& err);
+
+}  // namespace violet

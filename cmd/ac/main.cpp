@@ -12,6 +12,13 @@ int main(int argc, char** argv) {
   int exit_code = 0;
   AddUpgradeCommands(*adm, exit_code);
   AddDrCommands(*adm, exit_code);
-  CLI11_PARSE(app, argc, argv);
+  try {
+    app.parse(argc, argv);
+  } catch (const CLI::ParseError& error) {
+    // --help prints and exits 0; every other parse error is a usage error: exit 2, as the
+    // subcommands' own flag checks do (CLI11's codes 105, 106, ... mean nothing to scripts).
+    const int code = app.exit(error);
+    return code == 0 ? 0 : 2;
+  }
   return exit_code;
 }

@@ -1,4 +1,314 @@
-// Placeholder registration, replaced by the upgrade commands' author.
-#include "ac_commands.h"
+// `ac adm upgrade`: show a cluster's version, available updates and preflight, request an
+// upgrade (--to/--to-latest), watch it (`status`), and the Functional Components dialog
+// (`components`). The engine is src/upgrade; exit codes are in README "ac adm upgrade".
+#include <fmt/format.h>
+#include <unistd.h>
 
-void AddUpgradeCommands(CLI::App&, int&) {}
+#include <algorithm>
+#include <filesystem>
+#include <iostream>
+#include <map>
+#include <memory>
+#include <thread>
+
+#include "ac_commands.h"
+#include "common/absl_fmt.h"
+#include "k8s/platform_resources.h"
+#include "upgrade/cluster_access.h"
+#include "upgrade/components.h"
+#include "upgrade/json_fields.h"
+#include "upgrade/preflight_inputs.h"
+#include "upgrade/status_view.h"
+#include "upgrade/topolvm_steps.h"
+#include "upgrade/upgrade_request.h"
+#include "upgrade/version_rules.h"
+
+namespace {
+
+constexpr int kExitOk = 0;
+constexpr int kExitError = 1;        // cluster unreachable, API error
+constexpr int kExitUsage = 2;        // bad flags, unknown component
+constexpr int kExitRefused = 5;      // request or Target refused by the rules
+constexpr int kExitWaitTimeout = 6;  // components --wait timed out
+
+int Fail(int code, std::string_view message) {
+  std::cerr << "ac: " << message << "\n";
+  return code;
+}
+int Fail(int code, const absl::Status& status) {
+  return Fail(code, common::View(status.message()));
+}
+
+int CodeFor(const absl::Status& status) {
+  if (absl::IsFailedPrecondition(status)) return kExitRefused;
+  if (absl::IsInvalidArgument(status)) return kExitUsage;
+  return kExitError;
+}
+
+struct CommonFlags {
+  upgrade::ConnectionFlags connection;
+  std::string cluster = "global";
+};
+
+void AddCommonFlags(CLI::App& app, CommonFlags& flags) {
+  upgrade::AddConnectionFlags(app, flags.connection);
+  app.add_option("--cluster", flags.cluster, "cluster name (default global)");
+}
+
+absl::StatusOr<std::unique_ptr<k8s::RestClient>> GlobalClient(const CommonFlags& flags) {
+  auto config = upgrade::GlobalClusterConfig(upgrade::ToConnection(flags.connection));
+  if (!config.ok()) return absl::InvalidArgumentError(config.status().message());
+  return std::make_unique<k8s::RestClient>(*config);
+}
+
+int ShowOrRequest(const CommonFlags& flags, const std::string& to, bool latest,
+                  bool allow_explicit) {
+  auto global = GlobalClient(flags);
+  if (!global.ok()) return Fail(kExitUsage, global.status());
+  if (!to.empty() && latest) return Fail(kExitUsage, "--to and --to-latest are alternatives");
+  if (to.empty() && !latest) {
+    if (allow_explicit) return Fail(kExitUsage, "--allow-explicit-upgrade goes with --to");
+    auto cvsh = upgrade::ReadShadow(**global, flags.cluster);
+    if (!cvsh.ok()) return Fail(kExitError, cvsh.status());
+    std::cout << upgrade::RenderOverview(*cvsh);
+    return kExitOk;
+  }
+  auto outcome = upgrade::RequestUpgrade(**global, {flags.cluster, to, latest, allow_explicit});
+  if (!outcome.ok()) return Fail(CodeFor(outcome.status()), outcome.status());
+  std::cout << outcome->message << "\n";
+  return kExitOk;
+}
+
+int Status(const CommonFlags& flags, const std::string& output, bool wait, int timeout_seconds) {
+  auto global = GlobalClient(flags);
+  if (!global.ok()) return Fail(kExitUsage, global.status());
+  const auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(timeout_seconds);
+  nlohmann::json document;
+  while (true) {
+    auto cvsh = upgrade::ReadShadow(**global, flags.cluster);
+    if (!cvsh.ok()) return Fail(kExitError, cvsh.status());
+    document = upgrade::StatusDocument(*cvsh, std::chrono::system_clock::now());
+    if (!wait || upgrade::StatusExitCode(document) != upgrade::kStatusInProgress ||
+        std::chrono::steady_clock::now() >= deadline) {
+      break;
+    }
+    std::this_thread::sleep_for(std::chrono::milliseconds(500));
+  }
+  if (output == "json") {
+    std::cout << document.dump(2) << "\n";
+  } else if (output == "yaml") {
+    std::cout << upgrade::ToYaml(document);
+  } else {
+    std::cout << upgrade::RenderStatusText(document);
+  }
+  return upgrade::StatusExitCode(document);
+}
+
+struct ComponentFlags {
+  std::vector<std::string> set, skip;
+  std::string kubernetes, release_version, state_dir = ".";
+  bool no_kubernetes = false, force = false, apply = false, wait = false;
+  int timeout_seconds = 1800;
+};
+
+// On a terminal without --set/--skip: ask for each component's Target.
+void AskTargets(std::vector<upgrade::PlannedComponent>& plan, upgrade::ComponentChoices& choices) {
+  for (const upgrade::PlannedComponent& planned : plan) {
+    const upgrade::Component& c = planned.component;
+    if (c.available.empty()) continue;
+    std::cout << fmt::format(
+                     "Target for {} (current {}, available {}) [{}; '-' = Do not upgrade]: ",
+                     c.module, c.current.empty() ? "-" : c.current, upgrade::JoinNames(c.available),
+                     planned.target.empty() ? "-" : planned.target)
+              << std::flush;
+    std::string answer;
+    if (!std::getline(std::cin, answer)) return;
+    if (answer == "-") {
+      choices.skip.insert(c.module);
+    } else if (!answer.empty()) {
+      choices.set[c.module] = answer;
+    }
+  }
+}
+
+// The version the platform is going to: --release-version, the cvsh's requested or desired
+// version, else the newest ProductManifest.
+std::string PlatformTarget(k8s::RestClient& global, const std::string& cluster,
+                           const std::string& flag) {
+  if (!flag.empty()) return flag;
+  auto cvsh = global.Get(k8s::acp::kClusterVersionShadows, k8s::acp::kPlatformNamespace, cluster);
+  if (cvsh.ok()) {
+    for (const char* pointer : {"/spec/desiredUpdate/version", "/status/desired/version"}) {
+      if (std::string version = upgrade::StringAt(*cvsh, pointer); !version.empty()) {
+        return version;
+      }
+    }
+  }
+  std::string newest;
+  if (auto manifests = global.List(k8s::acp::kProductManifests, ""); manifests.ok()) {
+    for (const nlohmann::json& manifest : upgrade::ItemsOf(*manifests)) {
+      const std::string version = upgrade::StringAt(manifest, "/spec/version");
+      if (newest.empty() || upgrade::VersionLess(newest, version)) newest = version;
+    }
+  }
+  return newest;
+}
+
+int Components(const CommonFlags& flags, const ComponentFlags& options) {
+  auto global = GlobalClient(flags);
+  if (!global.ok()) return Fail(kExitUsage, global.status());
+  upgrade::ComponentChoices choices;
+  for (const std::string& entry : options.set) {
+    const size_t equals = entry.find('=');
+    if (equals == std::string::npos || equals == 0 || equals + 1 == entry.size()) {
+      return Fail(kExitUsage, fmt::format("--set {}: write <module>=<version>", entry));
+    }
+    choices.set[entry.substr(0, equals)] = entry.substr(equals + 1);
+  }
+  choices.skip.insert(options.skip.begin(), options.skip.end());
+  if (!options.kubernetes.empty()) choices.kubernetes = options.kubernetes;
+  if (!options.kubernetes.empty() && options.no_kubernetes) {
+    return Fail(kExitUsage, "--kubernetes and --no-kubernetes are alternatives");
+  }
+  choices.no_kubernetes = options.no_kubernetes;
+  choices.force = options.force;
+
+  auto components = upgrade::ReadComponents(**global, flags.cluster);
+  if (!components.ok()) return Fail(kExitError, components.status());
+  if (components->empty()) {
+    return Fail(kExitUsage, fmt::format("cluster {} has no components (no ModuleInfo labelled "
+                                        "cpaas.io/cluster-name={}) — check --cluster",
+                                        flags.cluster, flags.cluster));
+  }
+  auto plan = upgrade::PlanComponents(*components, choices);
+  if (!plan.ok()) return Fail(CodeFor(plan.status()), plan.status());
+  const bool asked = !options.set.empty() || !options.skip.empty() || !options.kubernetes.empty() ||
+                     options.no_kubernetes;
+  if (options.apply && !asked && isatty(STDIN_FILENO) && isatty(STDOUT_FILENO)) {
+    AskTargets(*plan, choices);
+    plan = upgrade::PlanComponents(*components, choices);
+    if (!plan.ok()) return Fail(CodeFor(plan.status()), plan.status());
+  }
+  std::cout << upgrade::RenderPlan(flags.cluster, *plan);
+  if (!options.apply) {
+    std::cout << "dry run: pass --apply to upgrade the components with a Target\n";
+    return kExitOk;
+  }
+
+  auto cluster_config =
+      upgrade::WorkloadClusterConfig(upgrade::ToConnection(flags.connection), flags.cluster);
+  if (!cluster_config.ok()) return Fail(kExitUsage, cluster_config.status());
+  k8s::RestClient cluster(*cluster_config);
+  auto source = upgrade::ReadCurrentVersion(**global, flags.cluster);
+  if (!source.ok()) return Fail(kExitError, source.status());
+  upgrade::TopolvmScope topolvm{flags.cluster, source->version,
+                                PlatformTarget(**global, flags.cluster, options.release_version),
+                                options.state_dir};
+  topolvm.leaves_source = std::any_of(plan->begin(), plan->end(), [&](const auto& planned) {
+    return !planned.target.empty() &&
+           upgrade::MinorOf(planned.component.current) == upgrade::MinorOf(source->version);
+  });
+  const bool any_target = std::any_of(plan->begin(), plan->end(),
+                                      [](const auto& planned) { return !planned.target.empty(); });
+  if (any_target) {
+    auto before = upgrade::TopolvmBeforeUpgrade(**global, cluster, topolvm);
+    if (!before.ok()) return Fail(kExitError, before.status());
+    for (const std::string& line : *before) std::cout << line << "\n";
+    auto applied = upgrade::ApplyPlan(**global, *plan);
+    if (!applied.ok()) return Fail(kExitError, applied.status());
+    for (const std::string& line : *applied) std::cout << line << "\n";
+  } else {
+    std::cout << "nothing to upgrade\n";
+  }
+  if (any_target && !options.wait) {
+    std::cout << fmt::format(
+        "requested; not waiting. Run again with --apply --wait to follow it"
+        "{}\n",
+        std::filesystem::exists(upgrade::TopolvmSavePath(topolvm))
+            ? " (TopoLVM's ArtifactVersion is re-created once every "
+              "component has settled)"
+            : "");
+    return kExitOk;
+  }
+  if (any_target) {
+    absl::Status waited = upgrade::WaitForComponents(**global, flags.cluster, *plan,
+                                                     std::chrono::seconds(options.timeout_seconds));
+    if (!waited.ok()) {
+      return Fail(absl::IsDeadlineExceeded(waited) ? kExitWaitTimeout : kExitError, waited);
+    }
+    std::cout << "every component is at its Target\n";
+  }
+  auto settled = upgrade::ReadComponents(**global, flags.cluster);
+  if (!settled.ok()) return Fail(kExitError, settled.status());
+  if (upgrade::ComponentsSettled(*settled)) {
+    auto after = upgrade::TopolvmAfterUpgrade(cluster, topolvm);
+    if (!after.ok()) return Fail(kExitError, after.status());
+    for (const std::string& line : *after) std::cout << line << "\n";
+  }
+  if (flags.cluster == k8s::acp::kGlobalCluster) {
+    auto plugins = upgrade::ReportRequiredPlugins(**global);
+    if (!plugins.ok()) return Fail(kExitError, plugins.status());
+    for (const std::string& line : *plugins) std::cout << line << "\n";
+  }
+  return kExitOk;
+}
+
+}  // namespace
+
+void AddUpgradeCommands(CLI::App& adm, int& exit_code) {
+  CLI::App* upgrade_cmd =
+      adm.add_subcommand("upgrade", "Show, request and watch cluster upgrades (ACP 4.3+ CVO)");
+  static CommonFlags common;
+  static std::string to;
+  static bool latest = false, allow_explicit = false;
+  AddCommonFlags(*upgrade_cmd, common);
+  upgrade_cmd->add_option("--to", to, "request this version");
+  upgrade_cmd->add_flag("--to-latest", latest, "request the newest available update");
+  upgrade_cmd->add_flag("--allow-explicit-upgrade", allow_explicit,
+                        "with --to: skip only the client-side availableUpdates check");
+
+  CLI::App* status_cmd = upgrade_cmd->add_subcommand(
+      "status", "stages, history, conditions, what the upgrade waits on, elapsed time");
+  static CommonFlags status_common;
+  static std::string output = "table";
+  static bool wait = false;
+  static int timeout = 3600;
+  AddCommonFlags(*status_cmd, status_common);
+  status_cmd->add_option("-o,--output", output, "table, json or yaml")
+      ->check(CLI::IsMember({"table", "json", "yaml"}));
+  status_cmd->add_flag("--wait", wait, "wait while the upgrade is in progress");
+  status_cmd->add_option("--timeout", timeout, "seconds --wait waits at most (default 3600)");
+
+  CLI::App* components_cmd = upgrade_cmd->add_subcommand(
+      "components", "a cluster's functional components: Targets, apply, wait (the Upgrade dialog)");
+  static CommonFlags components_common;
+  static ComponentFlags component_flags;
+  AddCommonFlags(*components_cmd, components_common);
+  components_cmd->add_option("--set", component_flags.set, "<module>=<version>: the Target");
+  components_cmd->add_option("--skip", component_flags.skip, "<module>: Do not upgrade");
+  components_cmd->add_option("--kubernetes", component_flags.kubernetes,
+                             "upgrade Kubernetes to this version");
+  components_cmd->add_flag("--no-kubernetes", component_flags.no_kubernetes,
+                           "leave Kubernetes as it is");
+  components_cmd->add_flag("--force", component_flags.force,
+                           "allow a Target lower than the current version or not offered");
+  components_cmd->add_flag("--apply", component_flags.apply, "set the Targets (spec.version)");
+  components_cmd->add_flag("--wait", component_flags.wait, "with --apply: wait for the components");
+  components_cmd->add_option("--timeout", component_flags.timeout_seconds,
+                             "seconds --wait waits at most (default 1800)");
+  components_cmd->add_option("--state-dir", component_flags.state_dir,
+                             "where TopoLVM's ArtifactVersion is saved (default .)");
+  components_cmd->add_option("--release-version", component_flags.release_version,
+                             "the platform version being installed (default: the cvsh's "
+                             "requested version, else the newest ProductManifest)");
+
+  upgrade_cmd->callback([&exit_code, status_cmd, components_cmd]() {
+    if (status_cmd->parsed()) {
+      exit_code = Status(status_common, output, wait, timeout);
+    } else if (components_cmd->parsed()) {
+      exit_code = Components(components_common, component_flags);
+    } else {
+      exit_code = ShowOrRequest(common, to, latest, allow_explicit);
+    }
+  });
+}

@@ -1,0 +1,223 @@
+#include "upgrade/status_view.h"
+
+#include <fmt/format.h>
+#include <yaml-cpp/yaml.h>
+
+#include <ctime>
+
+#include "upgrade/json_fields.h"
+
+namespace upgrade {
+
+using nlohmann::json;
+
+namespace {
+
+std::optional<std::chrono::system_clock::time_point> ParseTime(const std::string& text) {
+  std::tm tm = {};
+  const char* end = strptime(text.c_str(), "%Y-%m-%dT%H:%M:%S", &tm);
+  if (end == nullptr) return std::nullopt;
+  return std::chrono::system_clock::from_time_t(timegm(&tm));
+}
+
+json ArrayAt(const json& cvsh, const char* pointer) {
+  const json::json_pointer path(pointer);
+  return cvsh.contains(path) && cvsh.at(path).is_array() ? cvsh.at(path) : json::array();
+}
+
+YAML::Node ToYamlNode(const json& value) {
+  YAML::Node node;
+  switch (value.type()) {
+    case json::value_t::object:
+      node = YAML::Node(YAML::NodeType::Map);
+      for (const auto& [key, item] : value.items()) node[key] = ToYamlNode(item);
+      return node;
+    case json::value_t::array:
+      node = YAML::Node(YAML::NodeType::Sequence);
+      for (const json& item : value) node.push_back(ToYamlNode(item));
+      return node;
+    case json::value_t::string:
+      return YAML::Node(value.get<std::string>());
+    case json::value_t::boolean:
+      return YAML::Node(value.get<bool>());
+    case json::value_t::number_integer:
+    case json::value_t::number_unsigned:
+      return YAML::Node(value.get<int64_t>());
+    case json::value_t::number_float:
+      return YAML::Node(value.get<double>());
+    default:
+      return YAML::Node(YAML::NodeType::Null);
+  }
+}
+
+}  // namespace
+
+std::string FormatDuration(int64_t seconds) {
+  if (seconds < 0) seconds = 0;
+  const int64_t h = seconds / 3600, m = seconds % 3600 / 60, s = seconds % 60;
+  if (h > 0) return fmt::format("{}h{:02}m{:02}s", h, m, s);
+  if (m > 0) return fmt::format("{}m{:02}s", m, s);
+  return fmt::format("{}s", s);
+}
+
+std::string ToYaml(const json& value) {
+  YAML::Emitter out;
+  out << ToYamlNode(value);
+  return std::string(out.c_str()) + "\n";
+}
+
+json StatusDocument(const json& cvsh, std::chrono::system_clock::time_point now) {
+  const std::string current = StringAt(cvsh, "/status/current/version");
+  const std::string desired = StringAt(cvsh, "/status/desired/version");
+  const std::string requested = StringAt(cvsh, "/spec/desiredUpdate/version");
+  const json stages = ArrayAt(cvsh, "/status/stages");
+  const json history = ArrayAt(cvsh, "/status/history");
+  const json conditions = ArrayAt(cvsh, "/status/conditions");
+  const json* stalled = FindCondition(cvsh, "Stalled");
+  const json* degraded = FindCondition(cvsh, "Degraded");
+  const bool is_stalled = stalled && stalled->value("status", "") == "True";
+  const bool is_degraded = degraded && degraded->value("status", "") == "True";
+  const bool partial = !history.empty() && history[0].value("state", "") == "Partial";
+  const bool reconciling = ConditionStatus(cvsh, "Reconciling") == "True";
+  const bool pending_request = !requested.empty() && requested != current;
+
+  std::string state, waiting_on;
+  if (is_stalled) {
+    state = "Stalled";
+    waiting_on = "an operator: " + stalled->value("message", "the upgrade is stalled");
+  } else if (is_degraded) {
+    state = "Degraded";
+    waiting_on = "an operator: " + degraded->value("message", "the cluster is degraded");
+  } else if (reconciling || partial || pending_request) {
+    state = "Progressing";
+    if (desired.empty() || (desired != requested && !requested.empty() && !reconciling)) {
+      waiting_on = fmt::format(
+          "the CVO to start the upgrade to {} (is Deployment cpaas-system/cluster-version-operator "
+          "running?)",
+          requested);
+    } else {
+      for (const json& stage : stages) {
+        if (stage.value("phase", "") != "Finished") {
+          waiting_on = fmt::format("stage {} ({})", stage.value("name", "?"),
+                                   stage.value("phase", "Pending"));
+          break;
+        }
+      }
+      if (waiting_on.empty()) waiting_on = "the CVO to complete the upgrade";
+    }
+  } else {
+    state = history.empty() ? "UpToDate" : "Completed";
+    waiting_on = "nothing";
+  }
+
+  json document = {{"cluster", NameOf(cvsh)},
+                   {"state", state},
+                   {"currentVersion", current},
+                   {"desiredVersion", desired},
+                   {"requestedVersion", requested},
+                   {"waitingOn", waiting_on},
+                   {"stages", stages},
+                   {"history", history},
+                   {"conditions", conditions}};
+  if (!history.empty()) {
+    const std::string started = history[0].value("startedTime", "");
+    const std::string completed = history[0].value("completionTime", "");
+    document["startedTime"] = started;
+    auto begin = ParseTime(started);
+    auto end = completed.empty() ? std::optional(now) : ParseTime(completed);
+    if (begin && end) {
+      document["elapsedSeconds"] =
+          std::chrono::duration_cast<std::chrono::seconds>(*end - *begin).count();
+    }
+  }
+  return document;
+}
+
+int StatusExitCode(const json& document) {
+  const std::string state = document.value("state", "");
+  if (state == "Stalled" || state == "Degraded") return kStatusBlocked;
+  if (state == "Progressing") return kStatusInProgress;
+  return kStatusCompleted;
+}
+
+std::string RenderStatusText(const json& document) {
+  auto or_dash = [](const std::string& text) { return text.empty() ? std::string("-") : text; };
+  std::string out;
+  out += fmt::format("Cluster:     {}\n", document.value("cluster", ""));
+  out += fmt::format("State:       {}\n", document.value("state", ""));
+  out += fmt::format("Current:     {}\n", or_dash(document.value("currentVersion", "")));
+  out += fmt::format("Desired:     {}\n", or_dash(document.value("desiredVersion", "")));
+  out += fmt::format("Waiting on:  {}\n", document.value("waitingOn", ""));
+  if (document.contains("elapsedSeconds")) {
+    out += fmt::format("Elapsed:     {} (since {})\n",
+                       FormatDuration(document["elapsedSeconds"].get<int64_t>()),
+                       document.value("startedTime", ""));
+  }
+  const json& stages = document["stages"];
+  if (!stages.empty()) {
+    out += fmt::format("\n{:<12}  {:<9}  {:<20}  {}\n", "STAGE", "PHASE", "STARTED", "COMPLETED");
+    for (const json& stage : stages) {
+      out += fmt::format("{:<12}  {:<9}  {:<20}  {}\n", stage.value("name", ""),
+                         stage.value("phase", ""), or_dash(stage.value("startedTime", "")),
+                         or_dash(stage.value("completionTime", "")));
+    }
+  }
+  const json& history = document["history"];
+  if (!history.empty()) {
+    out += fmt::format("\n{:<12}  {:<9}  {:<20}  {}\n", "VERSION", "STATE", "STARTED", "COMPLETED");
+    for (const json& entry : history) {
+      out += fmt::format("{:<12}  {:<9}  {:<20}  {}\n", entry.value("version", ""),
+                         entry.value("state", ""), or_dash(entry.value("startedTime", "")),
+                         or_dash(entry.value("completionTime", "")));
+    }
+  }
+  const json& conditions = document["conditions"];
+  if (!conditions.empty()) {
+    out += fmt::format("\n{:<15}  {:<6}  {:<20}  {}\n", "CONDITION", "STATUS", "REASON", "MESSAGE");
+    for (const json& condition : conditions) {
+      out += fmt::format("{:<15}  {:<6}  {:<20}  {}\n", condition.value("type", ""),
+                         condition.value("status", ""), or_dash(condition.value("reason", "")),
+                         condition.value("message", ""));
+    }
+  }
+  return out;
+}
+
+std::string RenderOverview(const json& cvsh) {
+  std::string out;
+  const std::string current = StringAt(cvsh, "/status/current/version");
+  out += fmt::format("Cluster:            {}\n", NameOf(cvsh));
+  out += fmt::format("Current version:    {}\n", current.empty() ? "unknown" : current);
+  if (std::string requested = StringAt(cvsh, "/spec/desiredUpdate/version");
+      !requested.empty() && requested != current) {
+    out += fmt::format("Requested version:  {}\n", requested);
+  }
+  const json updates = ArrayAt(cvsh, "/status/availableUpdates");
+  if (updates.empty()) {
+    out += "Available updates:  none\n";
+  } else {
+    out += "Available updates:\n";
+    for (const json& update : updates) {
+      out += fmt::format("  {:<12}  {}\n", update.value("version", ""), update.value("image", ""));
+    }
+  }
+  const json::json_pointer preflight_path("/status/preflight");
+  if (!cvsh.contains(preflight_path) || !cvsh.at(preflight_path).is_object()) {
+    out += "Preflight:          no result yet (run: bash upgrade.sh --preflight)\n";
+    return out;
+  }
+  const json& preflight = cvsh.at(preflight_path);
+  out += fmt::format("Preflight:          {} for {} (observed {})\n",
+                     preflight.value("result", "no result"), preflight.value("targetVersion", "?"),
+                     preflight.value("observedAt", "?"));
+  if (preflight.contains("checks") && preflight["checks"].is_array()) {
+    for (const json& check : preflight["checks"]) {
+      if (check.value("state", "") == "Passed") continue;
+      out += fmt::format("  {:<32}  {:<6}  {}\n", check.value("name", ""), check.value("state", ""),
+                         check.value("message", ""));
+    }
+  }
+  return out;
+}
+
+}  // namespace upgrade

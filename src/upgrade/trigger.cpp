@@ -1,0 +1,129 @@
+#include "upgrade/trigger.h"
+
+#include <fmt/format.h>
+
+#include <algorithm>
+
+#include "common/absl_fmt.h"
+#include "common/status_macros.h"
+#include "k8s/platform_resources.h"
+#include "upgrade/json_fields.h"
+#include "upgrade/preflight_inputs.h"
+
+namespace upgrade {
+namespace {
+
+namespace acp = k8s::acp;
+using nlohmann::json;
+
+absl::Status Named(const absl::Status& status, const std::string& what) {
+  return absl::Status(status.code(), fmt::format("{}: {}", what, status.message()));
+}
+
+absl::StatusOr<std::string> EnsureProductManifest(k8s::RestClient& global,
+                                                  const ReleaseManifest& release,
+                                                  const std::string& registry) {
+  const std::string name = ProductManifestName(release.version);
+  const std::string what = "ProductManifest " + name;
+  const json spec = {{"version", release.version},
+                     {"image", ImageAt(registry, release.product_image)},
+                     {"cvoImage", ImageAt(registry, release.cvo_image)}};
+  auto existing = global.Get(acp::kProductManifests, "", name);
+  if (absl::IsNotFound(existing.status())) {
+    const json object = {{"apiVersion", acp::kProductManifests.GroupVersion()},
+                         {"kind", "ProductManifest"},
+                         {"metadata", {{"name", name}}},
+                         {"spec", spec}};
+    auto created = global.Create(acp::kProductManifests, "", object);
+    if (!created.ok()) return Named(created.status(), what);
+    return what + ": created";
+  }
+  if (!existing.ok()) return Named(existing.status(), what);
+  if (existing->value("spec", json::object()) == spec) return what + ": unchanged";
+  auto patched = global.MergePatch(acp::kProductManifests, "", name, {{"spec", spec}});
+  if (!patched.ok()) return Named(patched.status(), what);
+  return what + ": updated";
+}
+
+absl::StatusOr<std::string> EnsureCvoDeployment(k8s::RestClient& global, const std::string& image) {
+  const std::string what = fmt::format("Deployment {}/{}", acp::kPlatformNamespace, kCvoName);
+  const json labels = {{"app", kCvoName}};
+  const json containers = json::array({{{"name", kCvoName}, {"image", image}}});
+  auto existing = global.Get(acp::kDeployments, acp::kPlatformNamespace, kCvoName);
+  if (absl::IsNotFound(existing.status())) {
+    const json object = {
+        {"apiVersion", "apps/v1"},
+        {"kind", "Deployment"},
+        {"metadata",
+         {{"name", kCvoName}, {"namespace", acp::kPlatformNamespace}, {"labels", labels}}},
+        {"spec",
+         {{"replicas", 1},
+          {"selector", {{"matchLabels", labels}}},
+          {"template",
+           {{"metadata", {{"labels", labels}}}, {"spec", {{"containers", containers}}}}}}}};
+    auto created = global.Create(acp::kDeployments, acp::kPlatformNamespace, object);
+    if (!created.ok()) return Named(created.status(), what);
+    return fmt::format("{}: created (image {})", what, image);
+  }
+  if (!existing.ok()) return Named(existing.status(), what);
+  const std::string current = StringAt(*existing, "/spec/template/spec/containers/0/image");
+  if (current == image) return fmt::format("{}: unchanged (image {})", what, image);
+  auto patched =
+      global.MergePatch(acp::kDeployments, acp::kPlatformNamespace, kCvoName,
+                        {{"spec", {{"template", {{"spec", {{"containers", containers}}}}}}}});
+  if (!patched.ok()) return Named(patched.status(), what);
+  return fmt::format("{}: updated (image {} -> {})", what, current, image);
+}
+
+absl::StatusOr<std::string> EnsureGlobalShadow(k8s::RestClient& global) {
+  const std::string what =
+      fmt::format("ClusterVersionShadow {}/{}", acp::kPlatformNamespace, acp::kGlobalCluster);
+  auto existing =
+      global.Get(acp::kClusterVersionShadows, acp::kPlatformNamespace, acp::kGlobalCluster);
+  if (existing.ok()) return what + ": unchanged";
+  if (!absl::IsNotFound(existing.status())) return Named(existing.status(), what);
+  ASSIGN_OR_RETURN(VersionReading current, ReadCurrentVersion(global, acp::kGlobalCluster));
+  const json object = {
+      {"apiVersion", acp::kClusterVersionShadows.GroupVersion()},
+      {"kind", "ClusterVersionShadow"},
+      {"metadata", {{"name", acp::kGlobalCluster}, {"namespace", acp::kPlatformNamespace}}},
+      {"spec", json::object()}};
+  auto created = global.Create(acp::kClusterVersionShadows, acp::kPlatformNamespace, object);
+  if (!created.ok()) return Named(created.status(), what);
+  if (!current.version.empty()) {
+    (*created)["status"] = {{"current", {{"version", current.version}}}};
+    auto status =
+        global.UpdateStatus(acp::kClusterVersionShadows, acp::kPlatformNamespace, *created);
+    if (!status.ok()) return Named(status.status(), what);
+  }
+  return fmt::format("{}: created (current version {})", what,
+                     current.version.empty() ? "unknown" : current.version);
+}
+
+}  // namespace
+
+std::string ProductManifestName(const std::string& version) {
+  std::string name = "acp-";
+  for (char c : version) {
+    const char lower = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
+    name += std::isalnum(static_cast<unsigned char>(lower)) || lower == '.' || lower == '-' ? lower
+                                                                                            : '-';
+  }
+  return name;
+}
+
+absl::StatusOr<std::vector<std::string>> TriggerUpgrade(k8s::RestClient& global,
+                                                        const ReleaseManifest& release,
+                                                        const std::string& registry) {
+  std::vector<std::string> lines;
+  ASSIGN_OR_RETURN(std::string manifest, EnsureProductManifest(global, release, registry));
+  lines.push_back(manifest);
+  ASSIGN_OR_RETURN(std::string shadow, EnsureGlobalShadow(global));
+  lines.push_back(shadow);
+  ASSIGN_OR_RETURN(std::string cvo,
+                   EnsureCvoDeployment(global, ImageAt(registry, release.cvo_image)));
+  lines.push_back(cvo);
+  return lines;
+}
+
+}  // namespace upgrade

@@ -1,0 +1,123 @@
+#include "upgrade/upgrade_request.h"
+
+#include <fmt/format.h>
+
+#include "common/absl_fmt.h"
+#include "common/status_macros.h"
+#include "k8s/platform_resources.h"
+#include "upgrade/json_fields.h"
+#include "upgrade/preflight_inputs.h"
+#include "upgrade/status_view.h"
+#include "upgrade/version_rules.h"
+
+namespace upgrade {
+
+namespace acp = k8s::acp;
+using nlohmann::json;
+
+absl::StatusOr<json> ReadShadow(k8s::RestClient& global, const std::string& cluster) {
+  auto cvsh = global.Get(acp::kClusterVersionShadows, acp::kPlatformNamespace, cluster);
+  if (absl::IsNotFound(cvsh.status())) {
+    return absl::NotFoundError(fmt::format(
+        "no ClusterVersionShadow cpaas-system/{}: check --cluster, and that the CVO is deployed "
+        "(bash upgrade.sh --skip-sync-image)",
+        cluster));
+  }
+  return cvsh;
+}
+
+absl::StatusOr<RequestOutcome> RequestUpgrade(k8s::RestClient& global,
+                                              const UpgradeRequest& request) {
+  ASSIGN_OR_RETURN(json cvsh, ReadShadow(global, request.cluster));
+  const std::string current = StringAt(cvsh, "/status/current/version");
+  std::vector<std::pair<std::string, std::string>> available;  // version, image
+  if (cvsh.contains("status") && cvsh["status"].contains("availableUpdates") &&
+      cvsh["status"]["availableUpdates"].is_array()) {
+    for (const json& update : cvsh["status"]["availableUpdates"]) {
+      available.emplace_back(update.value("version", ""), update.value("image", ""));
+    }
+  }
+  std::vector<std::string> offered;
+  for (const auto& [version, image] : available) offered.push_back(version);
+
+  std::string to = request.to;
+  if (request.latest) {
+    if (available.empty()) {
+      return absl::FailedPreconditionError(fmt::format(
+          "cluster {} has no available updates{}: publish the target first (bash upgrade.sh "
+          "--skip-sync-image), or wait for the CVO to list it",
+          request.cluster, current.empty() ? "" : " beyond " + current));
+    }
+    to = available.front().first;
+    for (const auto& [version, image] : available) {
+      if (VersionLess(to, version)) to = version;
+    }
+  }
+  if (to.empty()) return absl::InvalidArgumentError("give --to=<version> or --to-latest");
+  if (!current.empty() && !VersionLess(current, to)) {
+    return absl::FailedPreconditionError(fmt::format(
+        "cluster {} is already at {}; {} is not an upgrade", request.cluster, current, to));
+  }
+  const bool listed = std::find(offered.begin(), offered.end(), to) != offered.end();
+  if (!listed && !request.allow_explicit) {
+    return absl::FailedPreconditionError(
+        fmt::format("{} is not among the available updates of cluster {} ({}); pass "
+                    "--allow-explicit-upgrade to request it anyway",
+                    to, request.cluster, offered.empty() ? "none" : JoinNames(offered)));
+  }
+  if (request.cluster != acp::kGlobalCluster) {
+    ASSIGN_OR_RETURN(VersionReading global_version,
+                     ReadCurrentVersion(global, acp::kGlobalCluster));
+    if (!global_version.version.empty() && VersionLess(global_version.version, to)) {
+      return absl::FailedPreconditionError(
+          fmt::format("the global cluster is at {}: upgrade it to {} before cluster {}",
+                      global_version.version, to, request.cluster));
+    }
+  }
+  if (request.cluster != acp::kGlobalCluster) {
+    // §1 rule 6: at most kMaxParallelWorkloadUpgrades workload clusters at a time.
+    auto shadows = global.List(acp::kClusterVersionShadows, acp::kPlatformNamespace);
+    if (!shadows.ok()) return shadows.status();
+    std::vector<std::string> upgrading;
+    for (const json& other : ItemsOf(*shadows)) {
+      const std::string name = NameOf(other);
+      if (name == acp::kGlobalCluster || name == request.cluster) continue;
+      const std::string state = StatusDocument(other, std::chrono::system_clock::now())["state"];
+      if (state == "Progressing" || state == "Stalled") upgrading.push_back(name);
+    }
+    if (upgrading.size() >= kMaxParallelWorkloadUpgrades) {
+      return absl::FailedPreconditionError(fmt::format(
+          "{} workload clusters are upgrading already ({}); at most {} may upgrade at the same "
+          "time: wait for one to finish",
+          upgrading.size(), JoinNames(upgrading, 5), kMaxParallelWorkloadUpgrades));
+    }
+  }
+  const std::string requested = StringAt(cvsh, "/spec/desiredUpdate/version");
+  const std::string desired = StringAt(cvsh, "/status/desired/version");
+  const bool running = ConditionStatus(cvsh, "Reconciling") == "True";
+  if (requested == to) {
+    return RequestOutcome{
+        to, true,
+        fmt::format("cluster {}: the upgrade to {} is already requested", request.cluster, to)};
+  }
+  if (running && !desired.empty() && desired != to && desired != current) {
+    return absl::FailedPreconditionError(fmt::format(
+        "cluster {} is upgrading to {}; wait for it (ac adm upgrade status --cluster {})",
+        request.cluster, desired, request.cluster));
+  }
+  json update = {{"version", to}};
+  for (const auto& [version, image] : available) {
+    if (version == to && !image.empty()) update["image"] = image;
+  }
+  auto patched = global.MergePatch(acp::kClusterVersionShadows, acp::kPlatformNamespace,
+                                   request.cluster, {{"spec", {{"desiredUpdate", update}}}});
+  if (!patched.ok()) return patched.status();
+  return RequestOutcome{
+      to, false,
+      fmt::format("cluster {}: upgrade to {} requested{}; watch it with: ac adm upgrade status "
+                  "--cluster {}",
+                  request.cluster, to, listed ? "" : " (explicit: not in availableUpdates)",
+                  request.cluster)};
+}
+
+}  // namespace upgrade

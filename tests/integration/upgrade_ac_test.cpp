@@ -1,0 +1,350 @@
+// `ac adm upgrade` against the stand-in API server with the platform simulator playing the
+// CVO and the ModuleInfo controller: overview, --to/--to-latest and their refusals, status
+// (table/json/yaml, exit codes, --wait, stalled), and the components dialog with the TopoLVM
+// steps (including a crash between saving and restoring) and the plugin report.
+#include <gtest/gtest.h>
+
+#include <filesystem>
+#include <thread>
+
+#include "integration/upgrade_fixture.h"
+#include "k8s/platform_resources.h"
+#include "platform_sim/platform_simulator.h"
+
+namespace upgrade_testing {
+namespace {
+
+namespace acp = k8s::acp;
+using nlohmann::json;
+using testing_support::CommandResult;
+
+class UpgradeAcTest : public UpgradeClusterTest {
+ protected:
+  UpgradeAcTest() : sim_(GlobalConfig(), {.tick = std::chrono::milliseconds(100)}) {}
+  ~UpgradeAcTest() override { sim_.Stop(); }
+
+  void DeployCvo() {
+    Put(global(), acp::kDeployments, acp::kPlatformNamespace,
+        {{"metadata", {{"name", "cluster-version-operator"}}},
+         {"spec",
+          {{"selector", {{"matchLabels", {{"app", "cvo"}}}}},
+           {"template",
+            {{"metadata", {{"labels", {{"app", "cvo"}}}}},
+             {"spec", {{"containers", {{{"name", "cvo"}, {"image", "r/cvo:v1"}}}}}}}}}}});
+  }
+  void PublishManifest(const std::string& version) {
+    Put(global(), acp::kProductManifests, "",
+        {{"metadata", {{"name", "acp-" + version}}},
+         {"spec", {{"version", version}, {"image", "r/acp/product:v" + version}}}});
+  }
+  CommandResult Ac(const std::string& args) {
+    return Run(UpgradeClusterTest::Ac() + "adm upgrade " + args + " --kubeconfig " + kubeconfig_);
+  }
+  json Shadow(const std::string& cluster) {
+    return Get(global(), acp::kClusterVersionShadows, acp::kPlatformNamespace, cluster);
+  }
+  json ModuleInfo(const std::string& name, const std::string& cluster, const std::string& module,
+                  const std::string& version, const std::vector<std::string>& available) {
+    json versions = json::array();
+    for (const std::string& v : available) versions.push_back({{"version", v}});
+    return {
+        {"metadata",
+         {{"name", name},
+          {"labels", {{"cpaas.io/cluster-name", cluster}, {"cpaas.io/module-name", module}}}}},
+        {"spec", {{"version", version}}},
+        {"status", {{"version", version}, {"phase", "Running"}, {"availableVersions", versions}}}};
+  }
+
+  platform_sim::PlatformSimulator sim_;
+};
+
+TEST_F(UpgradeAcTest, RequestAndWatchAGlobalUpgrade) {
+  SeedHealthyGlobal("4.2.1");
+  DeployCvo();
+  PublishManifest("4.3.0");
+  PublishManifest("4.3.1");
+  sim_.Tick();
+
+  CommandResult overview = Ac("");
+  ASSERT_EQ(overview.exit_code, 0) << overview.output;
+  EXPECT_NE(overview.output.find("Current version:    4.2.1"), std::string::npos);
+  EXPECT_NE(overview.output.find("  4.3.0         r/acp/product:v4.3.0"), std::string::npos)
+      << overview.output;
+  EXPECT_NE(overview.output.find("  4.3.1 "), std::string::npos);
+  EXPECT_NE(overview.output.find("Preflight:          no result yet"), std::string::npos);
+
+  CommandResult not_offered = Ac("--to=4.4.0");
+  EXPECT_EQ(not_offered.exit_code, 5) << not_offered.output;
+  EXPECT_EQ(Lines(not_offered.output), 1);
+  EXPECT_NE(not_offered.output.find("not among the available updates of cluster global (4.3.0, "
+                                    "4.3.1); pass --allow-explicit-upgrade"),
+            std::string::npos)
+      << not_offered.output;
+  CommandResult downgrade = Ac("--to=4.2.0 --allow-explicit-upgrade");
+  EXPECT_EQ(downgrade.exit_code, 5);
+  EXPECT_NE(downgrade.output.find("already at 4.2.1"), std::string::npos) << downgrade.output;
+  EXPECT_EQ(Ac("--allow-explicit-upgrade").exit_code, 2);
+  EXPECT_TRUE(Shadow("global")["spec"].value("desiredUpdate", json()).is_null());
+
+  // --allow-explicit-upgrade skips only the availableUpdates check.
+  CommandResult explicit_request = Ac("--to=4.3.2 --allow-explicit-upgrade");
+  ASSERT_EQ(explicit_request.exit_code, 0) << explicit_request.output;
+  EXPECT_NE(explicit_request.output.find("upgrade to 4.3.2 requested (explicit: not in "
+                                         "availableUpdates)"),
+            std::string::npos)
+      << explicit_request.output;
+  EXPECT_EQ(Shadow("global")["spec"]["desiredUpdate"]["version"], "4.3.2");
+
+  CommandResult latest = Ac("--cluster=global --to-latest");
+  ASSERT_EQ(latest.exit_code, 0) << latest.output;
+  EXPECT_NE(latest.output.find("upgrade to 4.3.1 requested"), std::string::npos);
+  EXPECT_EQ(Shadow("global")["spec"]["desiredUpdate"]["version"], "4.3.1");
+  EXPECT_EQ(Shadow("global")["spec"]["desiredUpdate"]["image"], "r/acp/product:v4.3.1");
+  EXPECT_NE(Ac("--to-latest").output.find("already requested"), std::string::npos);
+
+  // Requested, not yet picked up by the CVO.
+  CommandResult waiting = Ac("status -o json");
+  EXPECT_EQ(waiting.exit_code, 3) << waiting.output;
+  json document = json::parse(waiting.output);
+  EXPECT_EQ(document["state"], "Progressing");
+  EXPECT_NE(document["waitingOn"].get<std::string>().find("the CVO to start the upgrade to 4.3.1"),
+            std::string::npos);
+
+  sim_.Tick();  // the run starts: stages Pending
+  sim_.Tick();  // Core Running
+  CommandResult running = Ac("status");
+  EXPECT_EQ(running.exit_code, 3) << running.output;
+  EXPECT_NE(running.output.find("Waiting on:  stage Core (Running)"), std::string::npos)
+      << running.output;
+  EXPECT_NE(running.output.find("STAGE"), std::string::npos);
+  EXPECT_NE(running.output.find("Elapsed:"), std::string::npos);
+  EXPECT_NE(running.output.find("4.3.1         Partial"), std::string::npos) << running.output;
+
+  for (int tick = 0; tick < 10; ++tick) sim_.Tick();
+  CommandResult done = Ac("status -o yaml");
+  EXPECT_EQ(done.exit_code, 0) << done.output;
+  EXPECT_NE(done.output.find("state: Completed"), std::string::npos) << done.output;
+  EXPECT_NE(done.output.find("currentVersion: 4.3.1"), std::string::npos);
+  EXPECT_NE(done.output.find("waitingOn: nothing"), std::string::npos);
+  EXPECT_NE(Ac("").output.find("Current version:    4.3.1"), std::string::npos);
+}
+
+TEST_F(UpgradeAcTest, WorkloadUpgradeOrderingStallAndWait) {
+  SeedHealthyGlobal("4.3.0");
+  SeedWorkload("4.2.0");
+  DeployCvo();
+  PublishManifest("4.3.0");
+  PublishManifest("4.4.0");
+  sim_.Tick();
+
+  // §1 rule 4: not beyond the global's version, even when offered and explicit.
+  CommandResult ahead = Ac("--cluster=work-1 --to=4.4.0 --allow-explicit-upgrade");
+  EXPECT_EQ(ahead.exit_code, 5) << ahead.output;
+  EXPECT_NE(ahead.output.find("the global cluster is at 4.3.0: upgrade it to 4.4.0 before "
+                              "cluster work-1"),
+            std::string::npos)
+      << ahead.output;
+  CommandResult missing = Ac("--cluster=work-9 --to=4.3.0");
+  EXPECT_EQ(missing.exit_code, 1);
+  EXPECT_NE(missing.output.find("no ClusterVersionShadow cpaas-system/work-9: check --cluster"),
+            std::string::npos);
+
+  // §1 rule 6: with 20 workload clusters upgrading, a 21st must wait.
+  for (int i = 0; i < 20; ++i) {
+    Put(global(), acp::kClusterVersionShadows, acp::kPlatformNamespace,
+        {{"metadata", {{"name", "busy-" + std::to_string(i)}}},
+         {"spec", {{"desiredUpdate", {{"version", "4.3.0"}}}}},
+         {"status", {{"current", {{"version", "4.2.0"}}}}}});
+  }
+  CommandResult crowded = Ac("--cluster=work-1 --to=4.3.0");
+  EXPECT_EQ(crowded.exit_code, 5) << crowded.output;
+  EXPECT_NE(crowded.output.find("20 workload clusters are upgrading already"), std::string::npos)
+      << crowded.output;
+  ASSERT_TRUE(global().Delete(acp::kClusterVersionShadows, acp::kPlatformNamespace, "busy-0").ok());
+
+  json cvsh = Shadow("work-1");
+  cvsh["metadata"]["annotations"] = {{"platform-sim.test/stall-stage", "Aligned"}};
+  ASSERT_TRUE(global().Update(acp::kClusterVersionShadows, acp::kPlatformNamespace, cvsh).ok());
+  ASSERT_EQ(Ac("--cluster=work-1 --to=4.3.0").exit_code, 0);
+  sim_.Start();
+  CommandResult stalled = Ac("status --cluster=work-1 --wait --timeout 60 -o json");
+  EXPECT_EQ(stalled.exit_code, 4) << stalled.output;
+  json document = json::parse(stalled.output);
+  EXPECT_EQ(document["state"], "Stalled");
+  EXPECT_NE(document["waitingOn"].get<std::string>().find("stage Aligned failed"),
+            std::string::npos)
+      << stalled.output;
+
+  // Fixed: the run goes on and completes.
+  cvsh = Shadow("work-1");
+  cvsh["metadata"]["annotations"] = json::object();
+  ASSERT_TRUE(global().Update(acp::kClusterVersionShadows, acp::kPlatformNamespace, cvsh).ok());
+  int code = -1;
+  for (int attempt = 0; attempt < 60 && code != 0; ++attempt) {
+    code = Ac("status --cluster=work-1").exit_code;
+    if (code != 0) std::this_thread::sleep_for(std::chrono::milliseconds(250));
+  }
+  EXPECT_EQ(code, 0);
+  EXPECT_EQ(Shadow("work-1")["status"]["current"]["version"], "4.3.0");
+}
+
+TEST_F(UpgradeAcTest, ComponentsDialogWithTopolvmStepsSurvivingACrash) {
+  SeedHealthyGlobal("4.1.0");
+  SeedWorkload("3.18.1");
+  Put(global(), acp::kModuleInfos, "",
+      ModuleInfo("work-1-base1", "work-1", "acp-base", "3.18.1", {"4.1.0"}));
+  Put(global(), acp::kModuleInfos, "",
+      ModuleInfo("work-1-kube1", "work-1", "kubernetes", "1.30.5", {"1.31.2"}));
+  Put(global(), acp::kModuleInfos, "",
+      ModuleInfo("work-1-log1", "work-1", "logging", "4.1.2", {"4.1.0"}));  // the 4.2.1 trap
+  Put(global(), acp::kModuleInfos, "",
+      {{"metadata", {{"name", "work-1-topolvm-migrate-catalog-updater-7f2"}}},
+       {"spec", {{"version", "3.18.1"}}}});
+  for (const char* name :
+       {"operatorhub-topolvm-operator.v4.0.3", "operatorhub-topolvm-operator.v4.1.0"}) {
+    Put(work(), acp::kArtifactVersions, acp::kPlatformNamespace,
+        {{"metadata",
+          {{"name", name},
+           {"labels", {{"cpaas.io/artifact-version", "operatorhub-topolvm-operator"}}}}},
+         {"spec", {{"present", true}, {"tag", name}}}});
+  }
+  const std::string state = dir_.File("state");
+  std::filesystem::create_directories(state);
+  const std::string saved = state + "/topolvm-artifact-work-1.yaml";
+  const std::string common =
+      "components --cluster work-1 --release-version 4.1.0 --state-dir " + state + " ";
+
+  CommandResult dry = Ac(common);
+  ASSERT_EQ(dry.exit_code, 0) << dry.output;
+  EXPECT_NE(dry.output.find("acp-base"), std::string::npos);
+  EXPECT_NE(dry.output.find("only lower versions offered (4.1.0), not a downgrade"),
+            std::string::npos)
+      << dry.output;
+  EXPECT_NE(dry.output.find("dry run: pass --apply"), std::string::npos);
+  EXPECT_EQ(Get(global(), acp::kModuleInfos, "", "work-1-base1")["spec"]["version"], "3.18.1");
+
+  CommandResult trap = Ac(common + "--set logging=4.1.0 --apply");
+  EXPECT_EQ(trap.exit_code, 5) << trap.output;
+  EXPECT_EQ(Lines(trap.output), 1) << trap.output;
+  EXPECT_NE(trap.output.find("lower than its current version 4.1.2"), std::string::npos);
+  EXPECT_EQ(Ac(common + "--skip nosuch").exit_code, 2);
+  EXPECT_TRUE(work()
+                  .Get(acp::kArtifactVersions, acp::kPlatformNamespace,
+                       "operatorhub-topolvm-operator.v4.1.0")
+                  .ok());
+
+  // Apply without waiting, and nothing moves the components yet: the run "crashes" here,
+  // with TopoLVM's ArtifactVersion deleted and only in the save file.
+  CommandResult applied = Ac(common + "--no-kubernetes --apply");
+  ASSERT_EQ(applied.exit_code, 0) << applied.output;
+  EXPECT_NE(
+      applied.output.find("TopoLVM: saved ArtifactVersion operatorhub-topolvm-operator.v4.1.0 "
+                          "to " +
+                          saved),
+      std::string::npos)
+      << applied.output;
+  EXPECT_NE(applied.output.find("TopoLVM: deleted ModuleInfo "
+                                "work-1-topolvm-migrate-catalog-updater-7f2 on global"),
+            std::string::npos);
+  EXPECT_NE(applied.output.find("acp-base: 3.18.1 -> 4.1.0 requested"), std::string::npos);
+  EXPECT_TRUE(std::filesystem::exists(saved));
+  EXPECT_TRUE(absl::IsNotFound(work()
+                                   .Get(acp::kArtifactVersions, acp::kPlatformNamespace,
+                                        "operatorhub-topolvm-operator.v4.1.0")
+                                   .status()));
+  EXPECT_TRUE(work()
+                  .Get(acp::kArtifactVersions, acp::kPlatformNamespace,
+                       "operatorhub-topolvm-operator.v4.0.3")
+                  .ok());  // not the target minor
+  EXPECT_FALSE(
+      global().Get(acp::kModuleInfos, "", "work-1-topolvm-migrate-catalog-updater-7f2").ok());
+  EXPECT_EQ(Get(global(), acp::kModuleInfos, "", "work-1-kube1")["spec"]["version"], "1.30.5");
+
+  // Run again before anything moved: the save file is kept and the deletion finished again.
+  CommandResult again = Ac(common + "--no-kubernetes --apply");
+  ASSERT_EQ(again.exit_code, 0) << again.output;
+  EXPECT_NE(again.output.find("already saved in " + saved), std::string::npos) << again.output;
+  EXPECT_NE(again.output.find("acp-base: 4.1.0 already requested"), std::string::npos);
+  EXPECT_TRUE(std::filesystem::exists(saved));
+
+  // The controllers work; the next run finds the components settled and restores TopoLVM.
+  sim_.Start();
+  for (int attempt = 0; attempt < 100; ++attempt) {
+    if (Get(global(), acp::kModuleInfos, "", "work-1-base1")["status"]["version"] == "4.1.0") break;
+    std::this_thread::sleep_for(std::chrono::milliseconds(100));
+  }
+  CommandResult resumed = Ac(common + "--no-kubernetes --apply --wait --timeout 60");
+  ASSERT_EQ(resumed.exit_code, 0) << resumed.output;
+  EXPECT_NE(resumed.output.find("TopoLVM: re-created ArtifactVersion "
+                                "cpaas-system/operatorhub-topolvm-operator.v4.1.0"),
+            std::string::npos)
+      << resumed.output;
+  EXPECT_FALSE(std::filesystem::exists(saved));
+  const json restored = Get(work(), acp::kArtifactVersions, acp::kPlatformNamespace,
+                            "operatorhub-topolvm-operator.v4.1.0");
+  EXPECT_EQ(restored["metadata"]["labels"]["cpaas.io/artifact-version"],
+            "operatorhub-topolvm-operator");
+  EXPECT_EQ(Get(global(), acp::kModuleInfos, "", "work-1-base1")["status"]["version"], "4.1.0");
+
+  // Kubernetes, chosen explicitly now, follows too.
+  CommandResult kubernetes = Ac(common +
+                                "--skip logging --kubernetes 1.31.2 --apply --wait "
+                                "--timeout 60");
+  ASSERT_EQ(kubernetes.exit_code, 0) << kubernetes.output;
+  EXPECT_NE(kubernetes.output.find("TopoLVM: no steps (no component leaves 3.18 in this run)"),
+            std::string::npos)
+      << kubernetes.output;
+  EXPECT_NE(kubernetes.output.find("every component is at its Target"), std::string::npos);
+  EXPECT_TRUE(work()
+                  .Get(acp::kArtifactVersions, acp::kPlatformNamespace,
+                       "operatorhub-topolvm-operator.v4.1.0")
+                  .ok());
+  EXPECT_EQ(Get(global(), acp::kModuleInfos, "", "work-1-kube1")["status"]["version"], "1.31.2");
+}
+
+TEST_F(UpgradeAcTest, ComponentsAskForEachTargetOnATerminal) {
+  SeedHealthyGlobal("4.3.0");
+  SeedWorkload("4.2.0");
+  Put(global(), acp::kModuleInfos, "",
+      ModuleInfo("work-1-base1", "work-1", "acp-base", "4.2.0", {"4.3.0"}));
+  Put(global(), acp::kModuleInfos, "",
+      ModuleInfo("work-1-kube1", "work-1", "kubernetes", "1.32.3", {"1.33.1"}));
+  Put(global(), acp::kModuleInfos, "",
+      ModuleInfo("work-1-log1", "work-1", "logging", "4.2.0", {"4.2.5", "4.3.0"}));
+  // A pseudo-terminal (script(1)) answers: acp-base "-" (Do not upgrade), Kubernetes Enter
+  // (the proposed 1.33.1), logging 4.2.5.
+  CommandResult asked = testing_support::RunCommand(
+      "printf -- '-\\n\\n4.2.5\\n' | script -qec \"env -u KUBECONFIG HOME=" + dir_.path() + " " +
+      UpgradeClusterTest::Ac() + "adm upgrade components --cluster work-1 --apply --kubeconfig " +
+      kubeconfig_ + "\" /dev/null");
+  EXPECT_EQ(asked.exit_code, 0) << asked.output;
+  EXPECT_NE(asked.output.find("Target for logging (current 4.2.0, available 4.2.5, 4.3.0) [4.3.0"),
+            std::string::npos)
+      << asked.output;
+  EXPECT_EQ(Get(global(), acp::kModuleInfos, "", "work-1-base1")["spec"]["version"], "4.2.0");
+  EXPECT_EQ(Get(global(), acp::kModuleInfos, "", "work-1-kube1")["spec"]["version"], "1.33.1");
+  EXPECT_EQ(Get(global(), acp::kModuleInfos, "", "work-1-log1")["spec"]["version"], "4.2.5");
+}
+
+TEST_F(UpgradeAcTest, GlobalComponentsReportTheRequiredPlugins) {
+  SeedHealthyGlobal("4.1.0");
+  Put(global(), acp::kModuleInfos, "",
+      ModuleInfo("global-docs1", "global", "acp-product-docs", "4.1.0", {}));
+  CommandResult report = Ac("components --apply");
+  ASSERT_EQ(report.exit_code, 0) << report.output;
+  EXPECT_NE(report.output.find("nothing to upgrade"), std::string::npos);
+  EXPECT_NE(report.output.find("Alauda Container Platform Product Docs: installed (ModuleInfo "
+                               "global-docs1, version 4.1.0)"),
+            std::string::npos)
+      << report.output;
+  EXPECT_NE(report.output.find("Alauda Container Platform Cluster Enhancer: NOT installed — "
+                               "install it: Marketplace > Cluster Plugins > global"),
+            std::string::npos)
+      << report.output;
+  CommandResult unknown = Ac("components --cluster nope");
+  EXPECT_EQ(unknown.exit_code, 2);
+  EXPECT_NE(unknown.output.find("cluster nope has no components"), std::string::npos);
+}
+
+}  // namespace
+}  // namespace upgrade_testing

@@ -1,4 +1,491 @@
-// Placeholder registration, replaced by the dr commands' author.
-#include "ac_commands.h"
+// `ac adm dr check|upgrade|failover|reenable`: the global DR procedures of acp-spec.md §5
+// and §8.7 as resumable commands over the dr_runbook library. Flags -> context -> runner.
+#include <fmt/format.h>
+#include <unistd.h>
 
-void AddDrCommands(CLI::App&, int&) {}
+#include <cstdlib>
+#include <fstream>
+#include <iostream>
+#include <memory>
+#include <set>
+#include <sstream>
+
+#include "ac_commands.h"
+#include "common/absl_fmt.h"
+#include "dr/cluster_checks.h"
+#include "dr/dr_context.h"
+#include "dr/failover_steps.h"
+#include "dr/plan.h"
+#include "dr/plugin_steps.h"
+#include "dr/runner.h"
+#include "dr/upgrade_steps.h"
+#include "k8s/platform_connection.h"
+#include "k8s/platform_resources.h"
+
+namespace {
+
+using nlohmann::json;
+
+// Exit codes of every `ac adm dr` command (README).
+constexpr int kExitOk = 0;
+constexpr int kExitFailed = 1;
+constexpr int kExitUsage = 2;
+constexpr int kExitBlocked = 3;
+constexpr int kExitNeedsOperator = 4;
+
+struct SideFlags {
+  std::string kubeconfig;
+  std::string address;
+  std::string token;
+};
+
+struct RegistryFlagValues {
+  std::string address;
+  std::string username;
+  std::string password;
+};
+
+struct DrFlags {
+  SideFlags primary, standby;
+  bool insecure_skip_tls_verify = false;
+  std::string monitor_url;
+  std::string standby_vip;
+  std::vector<std::string> primary_etcd_endpoints;
+  std::string output = "text";
+  int poll_ms = 1000;
+  int step_timeout_s = 3600;
+  int stall_grace_s = 60;
+  // upgrade
+  std::string to, from, package;
+  RegistryFlagValues primary_registry, standby_registry;
+  bool no_auth = false, plain = false, insecure_registry = false;
+  std::string registry_ca_file;
+  // all runs
+  std::string journal;
+  bool plan_only = false;
+  bool reset_journal = false;
+  std::vector<std::string> confirm;
+  // failover / reenable
+  std::string domain;
+  bool primary_lost = false;
+  std::string plugin_object;
+};
+
+void AddConnectionFlags(CLI::App& command, DrFlags& flags) {
+  for (auto [side, values] : {std::pair<std::string, SideFlags*>{"primary", &flags.primary},
+                              std::pair<std::string, SideFlags*>{"standby", &flags.standby}}) {
+    command.add_option("--" + side + "-kubeconfig", values->kubeconfig,
+                       "kubeconfig of the " + side + " global cluster");
+    command.add_option(
+        "--" + side + "-address", values->address,
+        "platform address of the " + side + " (reached at <address>/kubernetes/global)");
+    command.add_option("--" + side + "-token", values->token,
+                       "API token for --" + side + "-address (or $AC_DR_" +
+                           (side == "primary" ? std::string("PRIMARY") : std::string("STANDBY")) +
+                           "_TOKEN, which keeps it out of ps)");
+  }
+  command.add_flag("--insecure-skip-tls-verify", flags.insecure_skip_tls_verify,
+                   "do not verify the platform addresses' certificates");
+  command.add_option("--monitor-url", flags.monitor_url,
+                     "the standby's etcd-sync-monitor (default: http://<clusterIP of Service "
+                     "cpaas-system/etcd-sync-monitor> read through the standby API)");
+  command.add_option("--standby-vip", flags.standby_vip,
+                     "the standby VIP, expected in ProductBase base spec.alternativeURLs");
+  command
+      .add_option("--primary-etcd-endpoints", flags.primary_etcd_endpoints,
+                  "etcd endpoints the sync reaches through the primary VIP (2379 reachability)")
+      ->delimiter(',');
+  command.add_option("--poll-interval-ms", flags.poll_ms, "how often waits poll the clusters")
+      ->check(CLI::Range(10, 600000));
+  command.add_option("--step-timeout", flags.step_timeout_s, "seconds a step may wait")
+      ->check(CLI::Range(1, 7 * 24 * 3600));
+  command
+      .add_option("--stall-grace", flags.stall_grace_s,
+                  "seconds an upgrade may report Stalled=True without progress before its "
+                  "step fails")
+      ->check(CLI::Range(0, 24 * 3600));
+}
+
+// `default_journal` applies when --journal is not given (the flag variables are shared by
+// the subcommands, only one of which runs).
+void AddRunFlags(CLI::App& command, DrFlags& flags, const std::string& default_journal) {
+  command.add_option("--journal", flags.journal,
+                     "journal file, resumed from when it exists (default " + default_journal + ")");
+  command.add_flag("--plan", flags.plan_only,
+                   "print the ordered steps with their gates and journal state; change nothing");
+  command.add_flag("--reset-journal", flags.reset_journal,
+                   "discard a saved journal (file and ConfigMap) and start from the first step");
+  command.add_option("-o,--output", flags.output, "text or json (with --plan)")
+      ->check(CLI::IsMember({"text", "json"}));
+  command.preparse_callback([&flags, default_journal](size_t) { flags.journal = default_journal; });
+}
+
+absl::StatusOr<dr::ClusterAccess> Access(const std::string& label, const SideFlags& side,
+                                         bool insecure) {
+  if (side.kubeconfig.empty() && side.address.empty()) {
+    return absl::InvalidArgumentError(fmt::format(
+        "no {0} cluster: give --{0}-kubeconfig <file> or --{0}-address <url> with a token", label));
+  }
+  if (!side.kubeconfig.empty() && !side.address.empty()) {
+    return absl::InvalidArgumentError(
+        fmt::format("--{0}-kubeconfig and --{0}-address are alternatives; give one", label));
+  }
+  k8s::PlatformConnection connection;
+  connection.kubeconfig = side.kubeconfig;
+  connection.platform_address = side.address;
+  connection.address_flag = "--" + label + "-address";
+  connection.insecure_skip_tls_verify = insecure;
+  std::string token = side.token;
+  if (token.empty()) {
+    const char* env =
+        std::getenv(label == "primary" ? "AC_DR_PRIMARY_TOKEN" : "AC_DR_STANDBY_TOKEN");
+    if (env) token = env;
+  }
+  if (!side.address.empty() && token.empty()) {
+    return absl::InvalidArgumentError(
+        fmt::format("--{0}-address needs an API token: give --{0}-token or $AC_DR_{1}_TOKEN", label,
+                    label == "primary" ? "PRIMARY" : "STANDBY"));
+  }
+  connection.platform_token = common::Secret(token);
+  auto config = k8s::ConfigForCluster(connection, k8s::acp::kGlobalCluster);
+  if (!config.ok()) return config.status();
+  return dr::ClusterAccess{label, *config, side.kubeconfig};
+}
+
+dr::RegistryTarget Registry(const RegistryFlagValues& values, const DrFlags& flags,
+                            const char* password_env) {
+  dr::RegistryTarget target;
+  target.address = values.address;
+  target.username = values.username;
+  std::string password = values.password;
+  if (password.empty() && std::getenv(password_env)) password = std::getenv(password_env);
+  target.password = common::Secret(password);
+  target.no_auth = flags.no_auth;
+  target.plain = flags.plain;
+  target.insecure = flags.insecure_registry;
+  target.ca_file = flags.registry_ca_file;
+  return target;
+}
+
+absl::StatusOr<std::unique_ptr<dr::DrContext>> MakeContext(const DrFlags& flags) {
+  auto primary = Access("primary", flags.primary, flags.insecure_skip_tls_verify);
+  if (!primary.ok()) return primary.status();
+  auto standby = Access("standby", flags.standby, flags.insecure_skip_tls_verify);
+  if (!standby.ok()) return standby.status();
+  dr::DrOptions options;
+  options.target_version = flags.to;
+  options.source_version = flags.from;
+  options.package_dir = flags.package;
+  options.monitor_url = flags.monitor_url;
+  options.standby_vip = flags.standby_vip;
+  options.primary_etcd_endpoints = flags.primary_etcd_endpoints;
+  options.primary_registry =
+      Registry(flags.primary_registry, flags, "AC_DR_PRIMARY_REGISTRY_PASSWORD");
+  options.standby_registry =
+      Registry(flags.standby_registry, flags, "AC_DR_STANDBY_REGISTRY_PASSWORD");
+  options.domain = flags.domain;
+  options.primary_lost = flags.primary_lost;
+  options.plugin_object = flags.plugin_object;
+  options.poll = std::chrono::milliseconds(flags.poll_ms);
+  options.step_timeout = std::chrono::seconds(flags.step_timeout_s);
+  options.stall_grace = std::chrono::seconds(flags.stall_grace_s);
+  return std::make_unique<dr::DrContext>(std::move(options), std::move(*primary),
+                                         std::move(*standby), std::cout);
+}
+
+int Fail(int code, const absl::Status& status) {
+  std::cerr << "ac adm dr: " << common::View(status.message()) << "\n";
+  return code;
+}
+
+int ExitFor(const dr::RunOutcome& outcome) {
+  switch (outcome.kind) {
+    case dr::RunOutcome::Kind::kDone:
+      return kExitOk;
+    case dr::RunOutcome::Kind::kBlocked:
+      return kExitBlocked;
+    case dr::RunOutcome::Kind::kNeedsConfirmation:
+      return kExitNeedsOperator;
+    case dr::RunOutcome::Kind::kFailed:
+      return kExitFailed;
+  }
+  return kExitFailed;
+}
+
+int PrintPlan(const dr::Plan& plan, dr::JournalStore& store, const DrFlags& flags) {
+  auto saved = store.Load();
+  if (!saved.ok()) return Fail(kExitFailed, saved.status());
+  const dr::Journal* journal = nullptr;
+  if (*saved && (*saved)->operation == plan.operation &&
+      (*saved)->target_version == plan.target_version) {
+    journal = &**saved;
+  }
+  if (flags.output == "json") {
+    std::cout << dr::RenderPlanJson(plan, journal).dump(2) << "\n";
+  } else {
+    std::cout << dr::RenderPlanText(plan, journal);
+  }
+  return kExitOk;
+}
+
+int RunPlan(const dr::Plan& plan, dr::JournalStore& store, const DrFlags& flags,
+            const std::map<std::string, dr::StepAction>& actions) {
+  if (flags.plan_only) return PrintPlan(plan, store, flags);
+  for (const std::string& step : flags.confirm) {
+    bool known = false;
+    for (const dr::PlanStep& planned : plan.steps)
+      known = known || (planned.name == step && planned.manual);
+    if (!known) {
+      return Fail(kExitUsage,
+                  absl::InvalidArgumentError(fmt::format(
+                      "--confirm {}: not a manual step of this plan (see --plan)", step)));
+    }
+  }
+  dr::Runner runner(plan, store, std::cout);
+  if (auto prepared = runner.Prepare(flags.reset_journal); !prepared.ok()) {
+    return Fail(absl::IsFailedPrecondition(prepared) ? kExitUsage : kExitFailed, prepared);
+  }
+  std::cout << dr::RenderPlanText(plan, &runner.journal()) << std::flush;
+  const std::set<std::string> confirmed(flags.confirm.begin(), flags.confirm.end());
+  dr::RunOutcome outcome = runner.Run(actions, confirmed);
+  return ExitFor(outcome);
+}
+
+// ---- check ----------------------------------------------------------------------------
+
+int RunCheck(const DrFlags& flags) {
+  auto context = MakeContext(flags);
+  if (!context.ok()) return Fail(kExitUsage, context.status());
+  dr::CheckReport report = dr::RunDrCheck(**context);
+  if (flags.output == "json") {
+    std::cout << report.RenderJson().dump(2) << "\n";
+  } else {
+    std::cout << report.RenderText();
+  }
+  return report.Blocked() ? kExitBlocked : kExitOk;
+}
+
+// ---- upgrade --------------------------------------------------------------------------
+
+// The source version: --from, else the unfinished journal's (the primary's own version
+// changes during the run), else what the primary runs now.
+absl::StatusOr<std::string> SourceVersion(dr::DrContext& context, dr::JournalStore& store,
+                                          const DrFlags& flags) {
+  if (!flags.from.empty()) return flags.from;
+  if (!flags.reset_journal) {
+    auto saved = store.Load();
+    if (!saved.ok()) return saved.status();
+    if (*saved && (*saved)->operation == "upgrade" && !(*saved)->Complete() &&
+        (*saved)->target_version == flags.to) {
+      return (*saved)->source_version;
+    }
+  }
+  auto version = dr::ClusterVersion(context.primary_client());
+  if (!version.ok()) {
+    return absl::UnavailableError(fmt::format("cannot read the primary's version: {}; pass --from",
+                                              common::View(version.status().message())));
+  }
+  return *version;
+}
+
+absl::Status ValidateUpgradeRun(const DrFlags& flags) {
+  if (flags.package.empty()) {
+    return absl::InvalidArgumentError("--package <dir> (the extracted core package) is required");
+  }
+  if (access((flags.package + "/upgrade.sh").c_str(), R_OK) != 0) {
+    return absl::InvalidArgumentError(
+        fmt::format("--package {}: no upgrade.sh there; point it at the extracted core package",
+                    flags.package));
+  }
+  for (auto [flag, value] : {std::pair{"--primary-registry", &flags.primary_registry},
+                             std::pair{"--standby-registry", &flags.standby_registry}}) {
+    if (value->address.empty()) {
+      return absl::InvalidArgumentError(fmt::format(
+          "{} <host:port> is required: each global cluster's images go to its own registry", flag));
+    }
+    if (!flags.no_auth && value->username.empty()) {
+      return absl::InvalidArgumentError(fmt::format(
+          "{} needs {}-username (and the password in {}-password or $AC_DR_{}_REGISTRY_PASSWORD), "
+          "or --no-auth",
+          flag, flag, flag, std::string(flag) == "--primary-registry" ? "PRIMARY" : "STANDBY"));
+    }
+  }
+  return absl::OkStatus();
+}
+
+int RunUpgrade(const DrFlags& flags) {
+  if (flags.to.empty())
+    return Fail(kExitUsage, absl::InvalidArgumentError("--to <version> is required"));
+  if (!flags.plan_only) {
+    if (auto valid = ValidateUpgradeRun(flags); !valid.ok()) return Fail(kExitUsage, valid);
+  }
+  auto context = MakeContext(flags);
+  if (!context.ok()) return Fail(kExitUsage, context.status());
+  dr::DrContext& ctx = **context;
+  dr::JournalStore store(flags.journal, &ctx.primary_client(), "dr-upgrade-journal", std::cout);
+  auto source = SourceVersion(ctx, store, flags);
+  if (!source.ok()) return Fail(kExitFailed, source.status());
+  auto plan = dr::BuildUpgradePlan(*source, flags.to);
+  if (!plan.ok()) return Fail(kExitUsage, plan.status());
+  const dr::PluginLocation plugin = plan->plugin;
+  std::map<std::string, dr::StepAction> actions = {
+      {"check", [&](dr::StepRun& run) { return dr::CheckGateStep(ctx, run, {}); }},
+      {"uninstall-sync-plugin",
+       [&](dr::StepRun& run) { return dr::UninstallSyncPlugin(ctx, run, plugin); }},
+      {"sync-images-standby", [&](dr::StepRun& run) { return dr::SyncImages(ctx, run, true); }},
+      {"sync-images-primary", [&](dr::StepRun& run) { return dr::SyncImages(ctx, run, false); }},
+      {"upgrade-standby", [&](dr::StepRun& run) { return dr::UpgradeCluster(ctx, run, true); }},
+      {"verify-standby", [&](dr::StepRun& run) { return dr::VerifyCluster(ctx, run, true); }},
+      {"upgrade-primary", [&](dr::StepRun& run) { return dr::UpgradeCluster(ctx, run, false); }},
+      {"verify-primary", [&](dr::StepRun& run) { return dr::VerifyCluster(ctx, run, false); }},
+      {"reinstall-sync-plugin",
+       [&](dr::StepRun& run) { return dr::ReinstallSyncPlugin(ctx, run, json()); }},
+      {"wait-sync-start", [&](dr::StepRun& run) { return dr::WaitSyncStart(ctx, run); }},
+      {"restart-sync-leader", [&](dr::StepRun& run) { return dr::RestartSyncLeader(ctx, run); }},
+      {"final-check", [&](dr::StepRun& run) { return dr::CheckGateStep(ctx, run, {}); }},
+  };
+  return RunPlan(*plan, store, flags, actions);
+}
+
+// ---- failover / reenable --------------------------------------------------------------
+
+int RunFailover(const DrFlags& flags) {
+  auto context = MakeContext(flags);
+  if (!context.ok()) return Fail(kExitUsage, context.status());
+  dr::DrContext& ctx = **context;
+  // The standby becomes the primary: its copy of the journal survives the old primary.
+  dr::JournalStore store(flags.journal, &ctx.standby_client(), "dr-failover-journal", std::cout);
+  dr::Plan plan = dr::BuildFailoverPlan(flags.primary_lost);
+  dr::CheckScope scope;
+  scope.primary_machines = !flags.primary_lost;
+  scope.alternative_urls = false;
+  scope.etcd_reachable = false;
+  scope.sync_leader = false;
+  std::map<std::string, dr::StepAction> actions = {
+      {"check", [&](dr::StepRun& run) { return dr::CheckGateStep(ctx, run, scope); }},
+      {"uninstall-sync-plugin",
+       [&](dr::StepRun& run) { return dr::UninstallSyncPlugin(ctx, run, plan.plugin); }},
+      {"switch-dns", [&](dr::StepRun& run) { return dr::VerifyDomainSwitched(ctx, run); }},
+      {"restart-platform-pods",
+       [&](dr::StepRun& run) {
+         return dr::RestartPlatformPods(ctx, run, true, dr::NewPrimaryRestartServices(),
+                                        "restart-platform-pods");
+       }},
+      {"restart-warlock",
+       [&](dr::StepRun& run) {
+         return dr::RestartPlatformPods(ctx, run, false, dr::kOldPrimaryRestartServices,
+                                        "restart-warlock");
+       }},
+  };
+  return RunPlan(plan, store, flags, actions);
+}
+
+// The plugin object for the new standby: --plugin-object, else what the failover saved
+// (its journal ConfigMap on the new primary, or its file).
+absl::StatusOr<json> PluginForReenable(dr::DrContext& ctx, const DrFlags& flags) {
+  if (!flags.plugin_object.empty()) {
+    std::ifstream in(flags.plugin_object);
+    std::stringstream text;
+    text << in.rdbuf();
+    json object = json::parse(text.str(), nullptr, false);
+    if (!in || object.is_discarded() || !object.is_object()) {
+      return absl::InvalidArgumentError(
+          fmt::format("--plugin-object {}: not a readable JSON ModuleInfo", flags.plugin_object));
+    }
+    return object;
+  }
+  dr::JournalStore failover("dr-failover-journal.json", &ctx.primary_client(),
+                            "dr-failover-journal", std::cout);
+  auto saved = failover.Load();
+  if (saved.ok() && *saved && !(*saved)->saved_plugin.is_null()) return (*saved)->saved_plugin;
+  return json();
+}
+
+int RunReenable(const DrFlags& flags) {
+  auto context = MakeContext(flags);
+  if (!context.ok()) return Fail(kExitUsage, context.status());
+  dr::DrContext& ctx = **context;
+  dr::JournalStore store(flags.journal, &ctx.primary_client(), "dr-reenable-journal", std::cout);
+  dr::Plan plan = dr::BuildReenablePlan();
+  std::map<std::string, dr::StepAction> actions = {
+      {"reinstall-sync-plugin",
+       [&](dr::StepRun& run) -> absl::Status {
+         auto plugin = PluginForReenable(ctx, flags);
+         if (!plugin.ok()) return plugin.status();
+         return dr::ReinstallSyncPlugin(ctx, run, *plugin);
+       }},
+      {"wait-sync-start", [&](dr::StepRun& run) { return dr::WaitSyncStart(ctx, run); }},
+      {"restart-sync-leader", [&](dr::StepRun& run) { return dr::RestartSyncLeader(ctx, run); }},
+      {"final-check", [&](dr::StepRun& run) { return dr::CheckGateStep(ctx, run, {}); }},
+  };
+  return RunPlan(plan, store, flags, actions);
+}
+
+}  // namespace
+
+void AddDrCommands(CLI::App& adm, int& exit_code) {
+  auto flags = std::make_shared<DrFlags>();
+  CLI::App* dr_app =
+      adm.add_subcommand("dr", "Global DR: check, upgrade, failover, re-enable sync");
+  dr_app->require_subcommand(1);
+
+  CLI::App* check = dr_app->add_subcommand(
+      "check", "The DR gate: consistency (/check), Machines, alternativeURLs, 2379, sync leader");
+  AddConnectionFlags(*check, *flags);
+  check->add_option("-o,--output", flags->output, "text or json")
+      ->check(CLI::IsMember({"text", "json"}));
+  check->callback([flags, &exit_code] { exit_code = RunCheck(*flags); });
+
+  CLI::App* upgrade = dr_app->add_subcommand(
+      "upgrade", "Upgrade both global clusters of a DR pair (acp-spec.md §5), resumable");
+  AddConnectionFlags(*upgrade, *flags);
+  AddRunFlags(*upgrade, *flags, "dr-upgrade-journal.json");
+  upgrade->add_option("--to", flags->to, "target version")->required();
+  upgrade->add_option("--from", flags->from,
+                      "source version (default: the primary's cvsh global status.current.version)");
+  upgrade->add_option("--package", flags->package,
+                      "the extracted core package (upgrade.sh, images/)");
+  for (auto [side, values] :
+       {std::pair<std::string, RegistryFlagValues*>{"primary", &flags->primary_registry},
+        std::pair<std::string, RegistryFlagValues*>{"standby", &flags->standby_registry}}) {
+    upgrade->add_option(
+        "--" + side + "-registry", values->address,
+        "the " + side + "'s registry, host:port (the standby: its own, e.g. <standby-VIP>:11443)");
+    upgrade->add_option("--" + side + "-registry-username", values->username, "registry user");
+    upgrade->add_option("--" + side + "-registry-password", values->password,
+                        "registry password (prefer $AC_DR_" +
+                            std::string(side == "primary" ? "PRIMARY" : "STANDBY") +
+                            "_REGISTRY_PASSWORD; it reaches upgrade.sh on stdin)");
+  }
+  upgrade->add_flag("--no-auth", flags->no_auth, "the registries take no credentials");
+  upgrade->add_flag("--plain", flags->plain, "the registries speak plain HTTP");
+  upgrade->add_flag("--insecure", flags->insecure_registry, "HTTPS without certificate checks");
+  upgrade->add_option("--registry-ca-file", flags->registry_ca_file,
+                      "CA bundle for the registries");
+  upgrade->callback([flags, &exit_code] { exit_code = RunUpgrade(*flags); });
+
+  CLI::App* failover = dr_app->add_subcommand(
+      "failover", "Make the standby the primary (acp-spec.md §8.7), resumable");
+  AddConnectionFlags(*failover, *flags);
+  AddRunFlags(*failover, *flags, "dr-failover-journal.json");
+  failover->add_option("--confirm", flags->confirm,
+                       "a manual step done by the operator (repeatable)");
+  failover->add_option("--domain", flags->domain,
+                       "the platform access domain, checked to resolve to --standby-vip");
+  failover->add_flag("--primary-lost", flags->primary_lost,
+                     "the primary is gone: nothing is read from or done on it");
+  failover->callback([flags, &exit_code] { exit_code = RunFailover(*flags); });
+
+  CLI::App* reenable = dr_app->add_subcommand(
+      "reenable",
+      "After a failover: install the sync on the old primary, the new standby (§8.7 step 10). "
+      "--primary-* is the new primary, --standby-* the old primary");
+  AddConnectionFlags(*reenable, *flags);
+  AddRunFlags(*reenable, *flags, "dr-reenable-journal.json");
+  reenable->add_option("--confirm", flags->confirm,
+                       "a manual step done by the operator (repeatable)");
+  reenable->add_option(
+      "--plugin-object", flags->plugin_object,
+      "JSON ModuleInfo of the etcd Synchronizer (default: the one the failover saved)");
+  reenable->callback([flags, &exit_code] { exit_code = RunReenable(*flags); });
+}

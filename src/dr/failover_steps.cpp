@@ -1,0 +1,86 @@
+#include "dr/failover_steps.h"
+
+#include <arpa/inet.h>
+#include <fmt/format.h>
+#include <netdb.h>
+#include <sys/socket.h>
+
+#include "common/absl_fmt.h"
+#include "dr/gates.h"
+#include "k8s/platform_resources.h"
+
+namespace dr {
+
+using nlohmann::json;
+namespace acp = k8s::acp;
+
+const std::vector<std::string>& NewPrimaryRestartServices() {
+  static const std::vector<std::string> services = {"cpaas-elasticsearch", "alertmanager",
+                                                    "vmselect", "vminsert", "cluster-transformer"};
+  return services;
+}
+
+absl::Status RestartPlatformPods(DrContext& context, StepRun& run, bool standby,
+                                 const std::vector<std::string>& services,
+                                 const std::string& step) {
+  k8s::RestClient& client = context.client(standby);
+  int deleted = 0;
+  for (const std::string& service : services) {
+    auto pods = client.List(acp::kPods, acp::kPlatformNamespace, "service_name=" + service);
+    if (!pods.ok()) return pods.status();
+    for (const json& pod : (*pods)["items"]) {
+      const std::string name = pod.value("/metadata/name"_json_pointer, std::string());
+      auto removed = client.Delete(acp::kPods, acp::kPlatformNamespace, name);
+      if (!removed.ok() && !absl::IsNotFound(removed)) return removed;
+      run.out << fmt::format("      restarted cpaas-system/{} (service_name={})\n", name, service);
+      ++deleted;
+    }
+  }
+  run.journal.Find(step)->message = deleted == 0 ? "no such pods (components not installed)"
+                                                 : fmt::format("{} pod(s) restarted", deleted);
+  return absl::OkStatus();
+}
+
+absl::Status VerifyDomainSwitched(DrContext& context, StepRun& run) {
+  const std::string& domain = context.options().domain;
+  if (domain.empty()) {
+    run.journal.Find("switch-dns")->message = "confirmed by the operator (no --domain to verify)";
+    return absl::OkStatus();
+  }
+  const std::string vip = UrlHost(context.options().standby_vip);
+  addrinfo hints{};
+  hints.ai_socktype = SOCK_STREAM;
+  addrinfo* found = nullptr;
+  if (int error = getaddrinfo(domain.c_str(), nullptr, &hints, &found); error != 0) {
+    return absl::FailedPreconditionError(fmt::format(
+        "{} does not resolve from here ({}); check the DNS change, then rerun with --confirm "
+        "switch-dns",
+        domain, gai_strerror(error)));
+  }
+  std::string addresses;
+  bool matches = false;
+  for (addrinfo* address = found; address; address = address->ai_next) {
+    char text[INET6_ADDRSTRLEN] = {};
+    const void* raw =
+        address->ai_family == AF_INET
+            ? static_cast<const void*>(&reinterpret_cast<sockaddr_in*>(address->ai_addr)->sin_addr)
+            : static_cast<const void*>(
+                  &reinterpret_cast<sockaddr_in6*>(address->ai_addr)->sin6_addr);
+    inet_ntop(address->ai_family, raw, text, sizeof(text));
+    if (addresses.find(text) == std::string::npos) {
+      addresses += (addresses.empty() ? "" : ", ") + std::string(text);
+    }
+    matches = matches || vip == text;
+  }
+  freeaddrinfo(found);
+  if (!matches) {
+    return absl::FailedPreconditionError(fmt::format(
+        "{} resolves to {}, not to the standby VIP {}; fix the DNS record (or wait for its TTL), "
+        "then rerun with --confirm switch-dns",
+        domain, addresses, vip));
+  }
+  run.journal.Find("switch-dns")->message = fmt::format("{} resolves to {}", domain, vip);
+  return absl::OkStatus();
+}
+
+}  // namespace dr

@@ -1,0 +1,323 @@
+#include "dr/plan.h"
+
+#include <fmt/format.h>
+
+#include "common/version_compare.h"
+
+namespace dr {
+
+using nlohmann::json;
+
+const char* SideName(Side side) {
+  switch (side) {
+    case Side::kPrimary:
+      return "primary";
+    case Side::kStandby:
+      return "standby";
+    case Side::kBoth:
+      return "both";
+    case Side::kNone:
+      return "-";
+  }
+  return "-";
+}
+
+std::vector<std::string> Plan::StepNames() const {
+  std::vector<std::string> names;
+  for (const PlanStep& step : steps) names.push_back(step.name);
+  return names;
+}
+
+absl::StatusOr<PluginLocation> PluginLocationFor(const std::string& source_version) {
+  if (source_version.empty()) {
+    return absl::InvalidArgumentError(
+        "the source version is unknown (no cvsh global status.current.version and no "
+        "ProductBase base spec.version on the primary); pass --from <version>");
+  }
+  if (common::CompareVersions(source_version, "3.18") < 0) {
+    return absl::InvalidArgumentError(fmt::format(
+        "source version {}: the 3.16 etcd-mirror is a helm release on a primary node "
+        "(acp-spec.md §5 step 2); uninstall it by hand, then rerun with --from 4.0 or later",
+        source_version));
+  }
+  if (common::CompareVersions(source_version, "4.0") < 0) {
+    return PluginLocation{Side::kPrimary, "EtcdSync",
+                          "3.18 ran the EtcdSync plugin on the primary"};
+  }
+  return PluginLocation{Side::kStandby, kSyncModuleName,
+                        "4.0+ runs the etcd Synchronizer on the standby"};
+}
+
+namespace {
+
+const std::vector<std::string> kCheckGates = {
+    "etcd-sync-monitor /check: 0 missed and 0 surplus keys",
+    "machines.platform.tkestack.io: every Machine Running on both clusters",
+    "ProductBase base spec.alternativeURLs lists the standby VIP",
+    "port 2379 of --primary-etcd-endpoints reachable (when given)", "etcd-sync leader present"};
+
+}  // namespace
+
+absl::StatusOr<Plan> BuildUpgradePlan(const std::string& source_version,
+                                      const std::string& target_version) {
+  if (target_version.empty()) return absl::InvalidArgumentError("--to <version> is required");
+  auto plugin = PluginLocationFor(source_version);
+  if (!plugin.ok()) return plugin.status();
+  if (common::CompareVersions(target_version, source_version) <= 0) {
+    return absl::InvalidArgumentError(
+        fmt::format("--to {} is not newer than the primary's version {}; nothing to upgrade",
+                    target_version, source_version));
+  }
+  Plan plan;
+  plan.operation = "upgrade";
+  plan.source_version = source_version;
+  plan.target_version = target_version;
+  plan.plugin = *plugin;
+  const std::string plugin_name =
+      plugin->side == Side::kPrimary ? "EtcdSync" : "etcd Synchronizer (etcd-sync)";
+  plan.steps = {
+      {"check", "DR consistency gate before the plugin is touched (§5 step 1)", Side::kBoth,
+       kCheckGates},
+      {"uninstall-sync-plugin",
+       fmt::format("save and uninstall the {} plugin on the {} ({})", plugin_name,
+                   SideName(plugin->side), plugin->why),
+       plugin->side,
+       {"plugin ModuleInfo gone", "etcd-sync-monitor stops answering (the sync stopped)"}},
+      {"sync-images-standby",
+       "upgrade.sh --only-sync-image into the standby's own registry (--standby-registry)",
+       Side::kStandby,
+       {"upgrade.sh exits 0"}},
+      {"sync-images-primary",
+       "upgrade.sh --only-sync-image into the primary's registry (--primary-registry)",
+       Side::kPrimary,
+       {"upgrade.sh exits 0"}},
+      {"upgrade-standby",
+       fmt::format("upgrade.sh --skip-sync-image on the standby, request {} (cvsh global)",
+                   target_version),
+       Side::kStandby,
+       {fmt::format("cvsh global history[0] {} Completed", target_version),
+        "no Stalled=True condition"}},
+      {"verify-standby",
+       "verify the standby",
+       Side::kStandby,
+       {fmt::format("cvsh global status.current.version {}", target_version), "Ready=True",
+        "every Machine Running"}},
+      {"upgrade-primary",
+       fmt::format("upgrade.sh --skip-sync-image on the primary, request {} (only after the "
+                   "standby finished)",
+                   target_version),
+       Side::kPrimary,
+       {fmt::format("cvsh global history[0] {} Completed", target_version),
+        "no Stalled=True condition"}},
+      {"verify-primary",
+       "verify the primary",
+       Side::kPrimary,
+       {fmt::format("cvsh global status.current.version {}", target_version), "Ready=True",
+        "every Machine Running"}},
+      {"reinstall-sync-plugin",
+       "re-create the etcd Synchronizer plugin on the standby (§5 step 6)",
+       Side::kStandby,
+       {"plugin ModuleInfo present on the standby"}},
+      {"wait-sync-start",
+       "wait for `Start Sync update` (initial copy done, §5 step 7)",
+       Side::kStandby,
+       {"etcd-sync-monitor /metrics: etcd_sync_leader 1, etcd_sync_initial_copy_done 1, "
+        "etcd_sync_lag_events 0"}},
+      {"restart-sync-leader",
+       "delete the etcd-sync leader pod so objects with ownerReferences sync again (§5 step 7)",
+       Side::kStandby,
+       {"a new leader", "`Start Sync update` again"}},
+      {"final-check", "DR consistency gate after the upgrade (§5 step 7)", Side::kBoth,
+       kCheckGates},
+  };
+  return plan;
+}
+
+Plan BuildFailoverPlan(bool primary_lost) {
+  Plan plan;
+  plan.operation = "failover";
+  plan.plugin = {Side::kStandby, kSyncModuleName, "the etcd Synchronizer runs on the standby"};
+  std::vector<std::string> check_gates = {
+      "etcd-sync-monitor /check: 0 missed and 0 surplus keys",
+      primary_lost ? "machines.platform.tkestack.io: every Machine Running on the standby"
+                   : "machines.platform.tkestack.io: every Machine Running on both clusters"};
+  plan.steps = {
+      {"ensure-es-template",
+       "Elasticsearch index template on the standby (§8.7 step 1)",
+       Side::kStandby,
+       {},
+       true,
+       "if Log Storage for Elasticsearch is installed on the standby: copy "
+       "installer/res/packaged-scripts/for-upgrade/ensure-asm-template.sh to /root of a standby "
+       "control-plane node and run it as root (on a 401, restart the ES pods and run it again); "
+       "if ES is not installed there is nothing to do"},
+      {"check", "DR consistency gate before the plugin is touched (§8.7 step 2)", Side::kBoth,
+       check_gates},
+      {"uninstall-sync-plugin",
+       "save and uninstall the etcd Synchronizer on the standby (§8.7 step 3)",
+       Side::kStandby,
+       {"plugin ModuleInfo gone", "etcd-sync-monitor stops answering (the sync stopped)"}},
+      {"remove-2379-forwarding",
+       "remove the 2379 forwarding from both VIPs (§8.7 step 4)",
+       Side::kBoth,
+       {},
+       true,
+       "on the load balancers of both VIPs, delete the TCP 2379 forwarding rule"},
+      {"switch-dns",
+       "point the platform domain at the standby VIP (§8.7 step 5)",
+       Side::kStandby,
+       {"with --domain: the domain resolves to --standby-vip from here"},
+       true,
+       "change the DNS record of the platform access domain to the standby VIP; the standby "
+       "becomes the primary"},
+      {"restart-platform-pods",
+       "restart Elasticsearch, VictoriaMetrics and cluster-transformer pods on the new primary "
+       "(§8.7 step 8)",
+       Side::kStandby,
+       {"pods with service_name in (cpaas-elasticsearch, alertmanager, vmselect, vminsert, "
+        "cluster-transformer) deleted in cpaas-system"}},
+  };
+  if (!primary_lost) {
+    plan.steps.push_back({"restart-warlock",
+                          "restart warlock on the old primary (§8.7 step 9)",
+                          Side::kPrimary,
+                          {"pods with service_name=warlock deleted in cpaas-system"}});
+  }
+  plan.steps.push_back(
+      {"confirm-console",
+       "confirm the console shows the former standby (§8.7 step 6-7)",
+       Side::kStandby,
+       {},
+       true,
+       "in the sentry pod run `nslookup <domain>` (restart coredns if it is "
+       "wrong), clear the browser cache and confirm the UI is the former standby"});
+  return plan;
+}
+
+Plan BuildReenablePlan() {
+  Plan plan;
+  plan.operation = "reenable";
+  plan.plugin = {Side::kStandby, kSyncModuleName,
+                 "the old primary becomes the standby and runs the etcd Synchronizer"};
+  plan.steps = {
+      {"restore-2379-forwarding",
+       "forward 2379 to the new primary's control-plane nodes",
+       Side::kBoth,
+       {},
+       true,
+       "only in LB-forwarding mode: forward TCP 2379 on the new primary's VIP to its "
+       "control-plane nodes (not needed when the standby reaches the active etcd directly)"},
+      {"reinstall-sync-plugin",
+       "install the etcd Synchronizer on the new standby (the old primary) (§8.7 step 10)",
+       Side::kStandby,
+       {"plugin ModuleInfo present on the new standby"}},
+      {"wait-sync-start",
+       "wait for `Start Sync update`",
+       Side::kStandby,
+       {"etcd-sync-monitor /metrics: etcd_sync_leader 1, etcd_sync_initial_copy_done 1, "
+        "etcd_sync_lag_events 0"}},
+      {"restart-sync-leader",
+       "delete the etcd-sync leader pod so owned objects sync again",
+       Side::kStandby,
+       {"a new leader", "`Start Sync update` again"}},
+      {"final-check", "DR consistency gate of the new pair", Side::kBoth, kCheckGates},
+  };
+  return plan;
+}
+
+namespace {
+
+const StepRecord* RecordFor(const Journal* journal, const std::string& name) {
+  return journal ? journal->Find(name) : nullptr;
+}
+
+const char* Mark(const StepRecord* record) {
+  if (!record) return "[ ]";
+  switch (record->state) {
+    case StepState::kDone:
+      return "[x]";
+    case StepState::kRunning:
+      return "[>]";
+    case StepState::kFailed:
+      return "[!]";
+    case StepState::kPending:
+      return "[ ]";
+  }
+  return "[ ]";
+}
+
+}  // namespace
+
+std::string RenderPlanText(const Plan& plan, const Journal* journal) {
+  std::string out;
+  if (plan.operation == "upgrade") {
+    out += fmt::format("DR upgrade {} -> {}: {} steps; plugin on the {} ({})\n",
+                       plan.source_version, plan.target_version, plan.steps.size(),
+                       SideName(plan.plugin.side), plan.plugin.module_name);
+  } else {
+    out += fmt::format("DR {}: {} steps\n", plan.operation, plan.steps.size());
+  }
+  if (journal) {
+    size_t done = 0;
+    for (const StepRecord& step : journal->steps) done += step.state == StepState::kDone ? 1 : 0;
+    out += fmt::format("journal: {} of {} steps done, updated {}\n", done, journal->steps.size(),
+                       journal->updated_at.empty() ? "never" : journal->updated_at);
+  }
+  for (size_t i = 0; i < plan.steps.size(); ++i) {
+    const PlanStep& step = plan.steps[i];
+    const StepRecord* record = RecordFor(journal, step.name);
+    out += fmt::format("{} {:>2}. {:<24} {:<8} {}{}\n", Mark(record), i + 1, step.name,
+                       SideName(step.side), step.manual ? "MANUAL: " : "", step.title);
+    for (const std::string& gate : step.gates) out += fmt::format("         gate: {}\n", gate);
+    if (step.manual) out += fmt::format("         do: {}\n", step.instruction);
+    if (record && record->state != StepState::kPending) {
+      out += fmt::format("         {} {}{}{}\n", StepStateName(record->state),
+                         record->finished_at.empty() ? record->started_at : record->finished_at,
+                         record->seconds > 0 ? fmt::format(" ({:.1f}s)", record->seconds) : "",
+                         record->message.empty() ? "" : ": " + record->message);
+    }
+  }
+  if (plan.operation == "upgrade") {
+    out +=
+        "No workload cluster is touched by this plan; upgrade workload clusters only after it "
+        "is complete (acp-spec.md §1 rule 3).\n";
+  }
+  return out;
+}
+
+json RenderPlanJson(const Plan& plan, const Journal* journal) {
+  json steps = json::array();
+  for (const PlanStep& step : plan.steps) {
+    json item = {{"name", step.name},
+                 {"title", step.title},
+                 {"cluster", SideName(step.side)},
+                 {"gates", step.gates},
+                 {"manual", step.manual}};
+    if (step.manual) item["instruction"] = step.instruction;
+    const StepRecord* record = RecordFor(journal, step.name);
+    item["state"] = record ? StepStateName(record->state) : "pending";
+    if (record) {
+      item["startedAt"] = record->started_at;
+      item["finishedAt"] = record->finished_at;
+      item["seconds"] = record->seconds;
+      item["attempts"] = record->attempts;
+      item["message"] = record->message;
+    }
+    steps.push_back(item);
+  }
+  json out = {{"operation", plan.operation}, {"steps", steps}};
+  if (plan.operation == "upgrade") {
+    out["sourceVersion"] = plan.source_version;
+    out["targetVersion"] = plan.target_version;
+    out["plugin"] = {{"cluster", SideName(plan.plugin.side)},
+                     {"moduleName", plan.plugin.module_name}};
+  }
+  if (journal) {
+    out["journal"] = {{"sequence", journal->sequence},
+                      {"updatedAt", journal->updated_at},
+                      {"complete", journal->Complete()}};
+  }
+  return out;
+}
+
+}  // namespace dr

@@ -1,0 +1,199 @@
+#include "dr/plugin_steps.h"
+
+#include <fmt/format.h>
+
+#include "common/absl_fmt.h"
+#include "common/status_macros.h"
+#include "dr/monitor_client.h"
+#include "dr/poll.h"
+#include "k8s/platform_resources.h"
+
+namespace dr {
+
+using nlohmann::json;
+namespace acp = k8s::acp;
+
+namespace {
+
+// The leader pod named by Lease cpaas-system/etcd-sync-mirror, when that pod exists (a
+// Lease left by an uninstalled or restarted sync names a pod that is gone).
+std::string LivePodHolder(k8s::RestClient& standby) {
+  auto lease = standby.Get(acp::kLeases, acp::kPlatformNamespace, "etcd-sync-mirror");
+  if (!lease.ok()) return "";
+  const std::string holder = lease->value("/spec/holderIdentity"_json_pointer, std::string());
+  if (holder.empty() || !standby.Get(acp::kPods, acp::kPlatformNamespace, holder).ok()) return "";
+  return holder;
+}
+
+}  // namespace
+
+std::string PluginSelector(const std::string& module_name) {
+  return fmt::format("{}={},{}={}", kModuleNameLabel, module_name, kClusterNameLabel,
+                     acp::kGlobalCluster);
+}
+
+json ObjectForRecreate(const json& object) {
+  json out = object;
+  out.erase("status");
+  if (out.contains("metadata") && out["metadata"].is_object()) {
+    for (const char* field :
+         {"resourceVersion", "uid", "creationTimestamp", "generation", "managedFields", "selfLink",
+          "deletionTimestamp", "deletionGracePeriodSeconds"}) {
+      out["metadata"].erase(field);
+    }
+  }
+  return out;
+}
+
+absl::Status CheckGateStep(DrContext& context, StepRun& run, const CheckScope& scope) {
+  CheckReport report = RunDrCheck(context, scope);
+  for (const GateResult& gate : report.gates) {
+    run.out << fmt::format("      {:<7} {:<24} {}\n", gate.passed ? "ok" : "BLOCKED", gate.name,
+                           gate.detail);
+  }
+  if (report.Blocked()) {
+    return absl::FailedPreconditionError("the DR check blocks: " + report.BlockersSummary());
+  }
+  return absl::OkStatus();
+}
+
+absl::Status UninstallSyncPlugin(DrContext& context, StepRun& run, const PluginLocation& where) {
+  const bool standby = where.side == Side::kStandby;
+  k8s::RestClient& client = context.client(standby);
+  const std::string selector = PluginSelector(where.module_name);
+  auto list = client.List(acp::kModuleInfos, "", selector);
+  if (!list.ok()) return list.status();
+  const json& items = (*list)["items"];
+  if (items.size() > 1) {
+    return absl::FailedPreconditionError(
+        fmt::format("{} ModuleInfos on the {} carry {}; uninstall the extra ones by hand and rerun",
+                    items.size(), SideName(where.side), selector));
+  }
+  if (items.empty() && run.journal.saved_plugin.is_null()) {
+    return absl::FailedPreconditionError(fmt::format(
+        "no ModuleInfo with {} on the {}: the {} plugin is not installed there, so the pair is "
+        "not in sync; install it (Marketplace > Cluster Plugins > global) and rerun",
+        selector, SideName(where.side), where.module_name));
+  }
+  if (!items.empty()) {
+    const json& plugin = items[0];
+    const std::string name = plugin.value("/metadata/name"_json_pointer, std::string());
+    if (run.journal.saved_plugin.is_null()) {
+      // Saved before the delete, so a crash between the two loses nothing.
+      run.journal.saved_plugin = ObjectForRecreate(plugin);
+      if (auto saved = run.save(); !saved.ok()) return saved;
+      run.out << fmt::format("      saved ModuleInfo {} to the journal\n", name);
+    }
+    auto removed = client.Delete(acp::kModuleInfos, "", name);
+    if (!removed.ok() && !absl::IsNotFound(removed)) return removed;
+    run.out << fmt::format("      deleted ModuleInfo {} on the {}\n", name, SideName(where.side));
+  }
+  RETURN_IF_ERROR(
+      PollUntil(context, "the plugin's ModuleInfo to disappear", [&]() -> absl::StatusOr<bool> {
+        auto now = client.List(acp::kModuleInfos, "", selector);
+        if (!now.ok()) return now.status();
+        return (*now)["items"].empty();
+      }));
+  RETURN_IF_ERROR(PollUntil(context, "etcd-sync to stop (its monitor still answers)",
+                            [&]() -> absl::StatusOr<bool> {
+                              auto url = context.MonitorUrl();
+                              return !url.ok() || !MonitorClient(*url).Answers();
+                            }));
+  run.out << "      the sync has stopped (etcd-sync-monitor no longer answers)\n";
+  return absl::OkStatus();
+}
+
+absl::Status ReinstallSyncPlugin(DrContext& context, StepRun& run, const json& fallback) {
+  k8s::RestClient& standby = context.standby_client();
+  const std::string selector = PluginSelector(kSyncModuleName);
+  auto list = standby.List(acp::kModuleInfos, "", selector);
+  if (!list.ok()) return list.status();
+  if (!(*list)["items"].empty()) {
+    run.out << "      the etcd Synchronizer ModuleInfo is already on the standby\n";
+    return absl::OkStatus();
+  }
+  json plugin = run.journal.saved_plugin.is_null() ? fallback : run.journal.saved_plugin;
+  if (plugin.is_null() || !plugin.is_object()) {
+    return absl::FailedPreconditionError(
+        "the journal holds no saved etcd Synchronizer object to re-create; pass --plugin-object "
+        "<file> with its ModuleInfo (JSON or YAML)");
+  }
+  plugin = ObjectForRecreate(plugin);
+  json& labels = plugin["metadata"]["labels"];
+  if (labels.value(kModuleNameLabel, "") != kSyncModuleName) {
+    // From 3.18 the plugin moves from the primary (EtcdSync) to the standby (etcd-sync).
+    labels[kModuleNameLabel] = kSyncModuleName;
+    plugin["metadata"]["name"] = fmt::format("{}-{}", acp::kGlobalCluster, kSyncModuleName);
+  }
+  labels[kClusterNameLabel] = acp::kGlobalCluster;
+  auto created = standby.Create(acp::kModuleInfos, "", plugin);
+  if (!created.ok() && !absl::IsAlreadyExists(created.status())) return created.status();
+  run.out << fmt::format("      created ModuleInfo {} on the standby\n",
+                         plugin.value("/metadata/name"_json_pointer, std::string()));
+  return absl::OkStatus();
+}
+
+absl::Status WaitSyncStart(DrContext& context, StepRun& run) {
+  RETURN_IF_ERROR(PollUntil(context,
+                            "`Start Sync update` (etcd-sync's initial copy) and no replication lag",
+                            [&]() -> absl::StatusOr<bool> {
+                              auto url = context.MonitorUrl();
+                              return url.ok() && MonitorClient(*url).SyncCaughtUp();
+                            }));
+  run.out << "      Start Sync update: the leader finished its initial copy and caught up "
+             "(etcd_sync_lag_events 0)\n";
+  return absl::OkStatus();
+}
+
+absl::Status RestartSyncLeader(DrContext& context, StepRun& run) {
+  k8s::RestClient& standby = context.standby_client();
+  json& notes = run.journal.notes["restart-sync-leader"];
+  if (!notes.is_object()) notes = json::object();
+  // The pods to restart are chosen once and recorded before they are deleted: a rerun after
+  // a crash deletes the same pods (again, if the crash came first), never the new leader.
+  if (!notes.contains("pods")) {
+    std::vector<std::string> victims;
+    if (std::string holder = LivePodHolder(standby); !holder.empty()) {
+      victims.push_back(holder);
+    } else {
+      // No Lease says who leads: restarting every replica restarts the leader too.
+      auto pods = standby.List(acp::kPods, acp::kPlatformNamespace, "app=etcd-sync");
+      if (!pods.ok()) return pods.status();
+      for (const json& item : (*pods)["items"]) {
+        victims.push_back(item.value("/metadata/name"_json_pointer, std::string()));
+      }
+      if (victims.empty()) {
+        return absl::FailedPreconditionError(
+            "no etcd-sync pod on the standby (no Lease cpaas-system/etcd-sync-mirror holder, no "
+            "pod labelled app=etcd-sync); check the plugin's Deployment and rerun");
+      }
+    }
+    notes["pods"] = victims;
+    if (auto saved = run.save(); !saved.ok()) return saved;
+  }
+  for (const json& victim : notes["pods"]) {
+    auto removed = standby.Delete(acp::kPods, acp::kPlatformNamespace, victim.get<std::string>());
+    if (removed.ok()) {
+      run.out << fmt::format("      deleted etcd-sync pod cpaas-system/{}\n",
+                             victim.get<std::string>());
+    } else if (!absl::IsNotFound(removed)) {
+      return removed;
+    }
+  }
+  const std::string old_pod = notes["pods"][0].get<std::string>();
+  RETURN_IF_ERROR(
+      PollUntil(context, "a new etcd-sync leader after the restart", [&]() -> absl::StatusOr<bool> {
+        // The Lease names a live pod other than the deleted one; or (no Lease, or it names
+        // no live pod) the old pod is gone - its container ended - and another one exists.
+        const std::string holder = LivePodHolder(standby);
+        if (!holder.empty()) return holder != old_pod;
+        if (!absl::IsNotFound(standby.Get(acp::kPods, acp::kPlatformNamespace, old_pod).status())) {
+          return false;
+        }
+        auto pods = standby.List(acp::kPods, acp::kPlatformNamespace, "app=etcd-sync");
+        return pods.ok() && !(*pods)["items"].empty();
+      }));
+  return WaitSyncStart(context, run);
+}
+
+}  // namespace dr

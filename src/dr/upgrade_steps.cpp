@@ -1,0 +1,286 @@
+#include "dr/upgrade_steps.h"
+
+#include <fcntl.h>
+#include <fmt/format.h>
+#include <unistd.h>
+
+#include <cstdlib>
+#include <fstream>
+
+#include "common/absl_fmt.h"
+#include "common/status_macros.h"
+#include "dr/child_command.h"
+#include "dr/gates.h"
+#include "dr/poll.h"
+#include "k8s/platform_resources.h"
+
+namespace dr {
+
+using nlohmann::json;
+namespace acp = k8s::acp;
+
+namespace {
+
+std::string Str(const json& object, const char* pointer) {
+  const json::json_pointer path(pointer);
+  return object.contains(path) && object.at(path).is_string() ? object.at(path).get<std::string>()
+                                                              : "";
+}
+
+const json* Condition(const json& cvsh, const std::string& type) {
+  const json::json_pointer path("/status/conditions");
+  if (!cvsh.contains(path) || !cvsh.at(path).is_array()) return nullptr;
+  for (const json& condition : cvsh.at(path)) {
+    if (condition.value("type", "") == type) return &condition;
+  }
+  return nullptr;
+}
+
+// A kubeconfig for the child scripts: the operator's file, or a private one (mode 0600,
+// removed afterwards) when the cluster is reached through the platform address.
+class ChildKubeconfig {
+ public:
+  explicit ChildKubeconfig(const ClusterAccess& access) {
+    if (!access.kubeconfig.empty()) {
+      path_ = access.kubeconfig;
+      return;
+    }
+    char name[] = "/tmp/ac-dr-kubeconfig-XXXXXX";
+    const int fd = mkstemp(name);
+    if (fd < 0) return;
+    close(fd);
+    path_ = name;
+    owned_ = true;
+    json cluster = {{"server", access.config.server}};
+    if (!access.config.ca_file.empty()) cluster["certificate-authority"] = access.config.ca_file;
+    if (access.config.insecure_skip_tls_verify) cluster["insecure-skip-tls-verify"] = true;
+    json user = json::object();
+    if (!access.config.token.empty()) user["token"] = access.config.token.Reveal();
+    json config = {{"apiVersion", "v1"},
+                   {"kind", "Config"},
+                   {"clusters", {{{"name", access.label}, {"cluster", cluster}}}},
+                   {"users", {{{"name", access.label}, {"user", user}}}},
+                   {"contexts",
+                    {{{"name", access.label},
+                      {"context", {{"cluster", access.label}, {"user", access.label}}}}}},
+                   {"current-context", access.label}};
+    std::ofstream(path_) << config.dump(2);  // JSON is YAML
+  }
+  ~ChildKubeconfig() {
+    if (owned_) unlink(path_.c_str());
+  }
+  const std::string& path() const { return path_; }
+
+ private:
+  std::string path_;
+  bool owned_ = false;
+};
+
+std::string ExitMeaning(int code) {
+  switch (code) {
+    case 2:
+      return "bad flags or configuration";
+    case 3:
+      return "image bundle missing, invalid or corrupt";
+    case 4:
+      return "the registry refused the credentials";
+    case 5:
+      return "registry unreachable or TLS error";
+    default:
+      return "failed";
+  }
+}
+
+}  // namespace
+
+std::vector<std::string> RegistryFlags(const RegistryTarget& registry) {
+  std::vector<std::string> flags = {"--registry", registry.address};
+  if (!registry.no_auth && !registry.username.empty()) {
+    flags.insert(flags.end(), {"--username", registry.username, "--password-stdin"});
+  }
+  if (registry.plain) flags.push_back("--plain");
+  if (registry.insecure) flags.push_back("--insecure");
+  if (!registry.ca_file.empty()) flags.insert(flags.end(), {"--ca-file", registry.ca_file});
+  return flags;
+}
+
+absl::Status SyncImages(DrContext& context, StepRun& run, bool standby) {
+  const RegistryTarget& registry =
+      standby ? context.options().standby_registry : context.options().primary_registry;
+  const std::string side = standby ? "standby" : "primary";
+  std::vector<std::string> argv = {"bash", context.options().package_dir + "/upgrade.sh",
+                                   "--only-sync-image"};
+  for (const std::string& flag : RegistryFlags(registry)) argv.push_back(flag);
+  run.out << "      " << ShellQuote(argv) << "\n";
+  // upgrade.sh may consult the cluster; make sure it is this side's, not $KUBECONFIG's.
+  ChildKubeconfig kubeconfig(context.access(standby));
+  const common::Secret none;
+  auto result = RunChild(argv, {{"KUBECONFIG", kubeconfig.path()}},
+                         registry.no_auth ? none : registry.password, run.out);
+  if (!result.ok()) return result.status();
+  if (result->exit_code != 0) {
+    return absl::UnavailableError(fmt::format(
+        "upgrade.sh --only-sync-image into the {} registry {} exited {} ({}): {}; fix it and "
+        "rerun (images already pushed are not pushed again)",
+        side, registry.address, result->exit_code, ExitMeaning(result->exit_code), result->tail));
+  }
+  return absl::OkStatus();
+}
+
+absl::StatusOr<std::string> ClusterVersion(k8s::RestClient& client) {
+  auto cvsh = client.Get(acp::kClusterVersionShadows, acp::kPlatformNamespace, acp::kGlobalCluster);
+  if (cvsh.ok()) {
+    std::string version = Str(*cvsh, "/status/current/version");
+    if (!version.empty()) return version;
+  } else if (!absl::IsNotFound(cvsh.status())) {
+    return cvsh.status();
+  }
+  auto base = client.Get(acp::kProductBases, "", "base");
+  if (base.ok()) return Str(*base, "/spec/version");
+  if (absl::IsNotFound(base.status())) return std::string();
+  return base.status();
+}
+
+UpgradeProgress ReadUpgradeProgress(const json& cvsh, const std::string& version) {
+  UpgradeProgress progress;
+  const json::json_pointer history("/status/history");
+  if (cvsh.contains(history) && cvsh.at(history).is_array() && !cvsh.at(history).empty()) {
+    const json& latest = cvsh.at(history)[0];
+    progress.completed =
+        latest.value("version", "") == version && latest.value("state", "") == "Completed";
+  }
+  if (const json* stalled = Condition(cvsh, "Stalled");
+      stalled && stalled->value("status", "") == "True") {
+    progress.stalled = true;
+    progress.stalled_message =
+        fmt::format("{}: {}", stalled->value("reason", ""), stalled->value("message", ""));
+  }
+  const json::json_pointer stages("/status/stages");
+  if (cvsh.contains(stages) && cvsh.at(stages).is_array()) {
+    for (const json& stage : cvsh.at(stages)) {
+      progress.stages += fmt::format("{}{} {}", progress.stages.empty() ? "" : ", ",
+                                     stage.value("name", "?"), stage.value("phase", "?"));
+    }
+  }
+  return progress;
+}
+
+absl::Status UpgradeCluster(DrContext& context, StepRun& run, bool standby) {
+  k8s::RestClient& client = context.client(standby);
+  const ClusterAccess& access = context.access(standby);
+  const std::string& to = context.options().target_version;
+  const std::string step = standby ? "upgrade-standby" : "upgrade-primary";
+  auto cvsh = client.Get(acp::kClusterVersionShadows, acp::kPlatformNamespace, acp::kGlobalCluster);
+  if (!cvsh.ok()) {
+    return absl::FailedPreconditionError(fmt::format(
+        "cannot read cvsh global in cpaas-system on the {}: {}; is this an ACP 4.3+ global "
+        "cluster with the ClusterVersionShadow CRD?",
+        access.label, common::View(cvsh.status().message())));
+  }
+  if (Str(*cvsh, "/status/current/version") == to || ReadUpgradeProgress(*cvsh, to).completed) {
+    run.journal.Find(step)->message = fmt::format("the {} already runs {}", access.label, to);
+    return absl::OkStatus();
+  }
+  json& notes = run.journal.notes[step];
+  if (!notes.is_object()) notes = json::object();
+  if (!notes.value("prepared", false)) {
+    ChildKubeconfig kubeconfig(access);
+    if (kubeconfig.path().empty()) {
+      return absl::InternalError("cannot write a kubeconfig for upgrade.sh under /tmp");
+    }
+    std::vector<std::string> argv = {"bash", context.options().package_dir + "/upgrade.sh",
+                                     "--skip-sync-image"};
+    const RegistryTarget& registry =
+        standby ? context.options().standby_registry : context.options().primary_registry;
+    for (const std::string& flag : RegistryFlags(registry)) argv.push_back(flag);
+    run.out << fmt::format("      KUBECONFIG={} {}\n",
+                           access.kubeconfig.empty() ? "(" + access.label + ")" : access.kubeconfig,
+                           ShellQuote(argv));
+    const common::Secret none;
+    auto result = RunChild(argv, {{"KUBECONFIG", kubeconfig.path()}},
+                           registry.no_auth ? none : registry.password, run.out);
+    if (!result.ok()) return result.status();
+    if (result->exit_code != 0) {
+      return absl::UnavailableError(
+          fmt::format("upgrade.sh --skip-sync-image on the {} exited {}: {}; fix it and rerun",
+                      access.label, result->exit_code, result->tail));
+    }
+    notes["prepared"] = true;
+    RETURN_IF_ERROR(run.save());
+  }
+  auto fresh =
+      client.Get(acp::kClusterVersionShadows, acp::kPlatformNamespace, acp::kGlobalCluster);
+  if (!fresh.ok()) return fresh.status();
+  if (Str(*fresh, "/spec/desiredUpdate/version") != to) {
+    auto patched =
+        client.MergePatch(acp::kClusterVersionShadows, acp::kPlatformNamespace, acp::kGlobalCluster,
+                          {{"spec", {{"desiredUpdate", {{"version", to}}}}}});
+    if (!patched.ok()) return patched.status();
+    run.out << fmt::format("      requested {} on the {} (cvsh global spec.desiredUpdate)\n", to,
+                           access.label);
+  }
+  // Stalled=True fails the step once the stages stopped moving for --stall-grace: a CVO that
+  // recovers (or a rerun after the fix, while the condition is still set) is not a failure.
+  std::string last_stages;
+  auto last_change = std::chrono::steady_clock::now();
+  absl::Status stalled = absl::OkStatus();
+  RETURN_IF_ERROR(PollUntil(
+      context, fmt::format("the {} upgrade to {} (cvsh global history)", access.label, to),
+      [&]() -> absl::StatusOr<bool> {
+        auto now =
+            client.Get(acp::kClusterVersionShadows, acp::kPlatformNamespace, acp::kGlobalCluster);
+        if (!now.ok()) return false;  // the API server may restart during its own upgrade
+        UpgradeProgress progress = ReadUpgradeProgress(*now, to);
+        if (progress.stages != last_stages && !progress.stages.empty()) {
+          run.out << fmt::format("      stages: {}\n", progress.stages) << std::flush;
+          last_stages = progress.stages;
+          last_change = std::chrono::steady_clock::now();
+        }
+        if (progress.completed) return true;
+        if (progress.stalled &&
+            std::chrono::steady_clock::now() - last_change >= context.options().stall_grace) {
+          stalled = absl::AbortedError(fmt::format(
+              "the {} upgrade to {} is stalled ({}); fix the failing stage (kubectl -n "
+              "cpaas-system get cvsh global -o yaml), then rerun: the run resumes here without "
+              "requesting the upgrade again",
+              access.label, to, progress.stalled_message));
+          return true;
+        }
+        return false;
+      }));
+  return stalled;
+}
+
+absl::Status VerifyCluster(DrContext& context, StepRun& run, bool standby) {
+  k8s::RestClient& client = context.client(standby);
+  const std::string label = context.access(standby).label;
+  const std::string& to = context.options().target_version;
+  auto cvsh = client.Get(acp::kClusterVersionShadows, acp::kPlatformNamespace, acp::kGlobalCluster);
+  if (!cvsh.ok()) return cvsh.status();
+  std::vector<std::string> problems;
+  const std::string current = Str(*cvsh, "/status/current/version");
+  if (current != to)
+    problems.push_back(fmt::format("status.current.version is {}, not {}", current, to));
+  const json* ready = Condition(*cvsh, "Ready");
+  if (!ready || ready->value("status", "") != "True") {
+    problems.push_back(fmt::format("condition Ready is {}",
+                                   ready ? ready->value("status", "?") : std::string("missing")));
+  }
+  UpgradeProgress progress = ReadUpgradeProgress(*cvsh, to);
+  if (progress.stalled) problems.push_back("Stalled=True: " + progress.stalled_message);
+  GateResult machines = EvaluateMachines(label, client.List(acp::kMachines, ""));
+  if (!machines.passed) problems.push_back(machines.detail);
+  if (!problems.empty()) {
+    std::string joined;
+    for (const std::string& problem : problems) joined += (joined.empty() ? "" : "; ") + problem;
+    return absl::FailedPreconditionError(fmt::format(
+        "the {} is not verified at {}: {}; fix it (kubectl -n cpaas-system get cvsh global), then "
+        "rerun",
+        label, to, joined));
+  }
+  run.journal.Find(standby ? "verify-standby" : "verify-primary")->message =
+      fmt::format("{} at {}, Ready, {}", label, to, machines.detail);
+  return absl::OkStatus();
+}
+
+}  // namespace dr

@@ -1,0 +1,37 @@
+// The DR upgrade's own steps (§5 steps 3-5): the package's images into one cluster's
+// registry, one global cluster's upgrade (upgrade.sh --skip-sync-image, then the request on
+// cvsh global, watched to Completed), and its verification.
+#pragma once
+
+#include <nlohmann/json.hpp>
+#include <string>
+#include <vector>
+
+#include "absl/status/status.h"
+#include "absl/status/statusor.h"
+#include "dr/dr_context.h"
+#include "dr/runner.h"
+
+namespace dr {
+
+absl::Status SyncImages(DrContext& context, StepRun& run, bool standby);
+absl::Status UpgradeCluster(DrContext& context, StepRun& run, bool standby);
+absl::Status VerifyCluster(DrContext& context, StepRun& run, bool standby);
+
+// The version a cluster runs: cvsh global status.current.version, else ProductBase base
+// spec.version.
+absl::StatusOr<std::string> ClusterVersion(k8s::RestClient& client);
+
+// What the cvsh says about a requested upgrade to `version`.
+struct UpgradeProgress {
+  bool completed = false;
+  bool stalled = false;
+  std::string stalled_message;
+  std::string stages;  // "Core Finished, Aligned Running, Kubernetes Pending"
+};
+UpgradeProgress ReadUpgradeProgress(const nlohmann::json& cvsh, const std::string& version);
+
+// upgrade.sh's registry flags for one registry (the password goes to stdin).
+std::vector<std::string> RegistryFlags(const RegistryTarget& registry);
+
+}  // namespace dr

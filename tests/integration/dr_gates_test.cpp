@@ -1,0 +1,153 @@
+// `ac adm dr check` and the upgrade's first gate on a local DR pair (dr_harness.h): a surplus
+// key on the standby and a non-running Machine block, and nothing is uninstalled; then the
+// failover with its manual steps, and the re-enable.
+#include <gtest/gtest.h>
+
+#include <thread>
+
+#include "dr_harness.h"
+#include "k8s/platform_resources.h"
+
+namespace {
+
+using dr_testing::DrPair;
+using nlohmann::json;
+namespace acp = k8s::acp;
+
+bool PluginInstalled(DrPair& pair) {
+  auto plugin = pair.standby().List(acp::kModuleInfos, "", "cpaas.io/module-name=etcd-sync");
+  return plugin.ok() && !(*plugin)["items"].empty();
+}
+
+TEST(DrGatesTest, ASurplusKeyAndANonRunningMachineBlock) {
+  DrPair pair;
+  ASSERT_TRUE(pair.WaitConsistent()) << pair.SyncLogs();
+  auto passing = pair.RunAc("check", {"-o", "json"});
+  ASSERT_EQ(passing.exit_code, 0) << passing.output;
+  json report = json::parse(passing.output, nullptr, false);
+  ASSERT_FALSE(report.is_discarded()) << passing.output;
+  EXPECT_TRUE(report["passed"].get<bool>());
+  EXPECT_EQ(report["gates"].size(), 6u) << report.dump(2);
+
+  // Without --monitor-url the monitor is found through its Service on the standby.
+  auto no_service = pair.RunAc("check", {}, /*with_monitor_url=*/false);
+  EXPECT_EQ(no_service.exit_code, 3) << no_service.output;
+  EXPECT_NE(no_service.output.find("Service cpaas-system/etcd-sync-monitor"), std::string::npos)
+      << no_service.output;
+  ASSERT_TRUE(
+      pair.standby()
+          .Create(acp::kServices, acp::kPlatformNamespace,
+                  {{"metadata", {{"name", "etcd-sync-monitor"}}},
+                   {"spec",
+                    {{"clusterIP", "127.0.0.1"}, {"ports", {{{"port", pair.monitor_port()}}}}}}})
+          .ok());
+  auto by_service = pair.RunAc("check", {}, /*with_monitor_url=*/false);
+  EXPECT_EQ(by_service.exit_code, 0) << by_service.output;
+
+  // A key only the standby has, in the synced scope.
+  auto surplus = pair.standby().Create(
+      acp::kConfigMaps, "team-a",
+      {{"metadata", {{"name", "standby-only"}, {"namespace", "team-a"}}}, {"data", {{"a", "b"}}}});
+  ASSERT_TRUE(surplus.ok()) << surplus.status();
+  auto blocked = pair.RunAc("check");
+  EXPECT_EQ(blocked.exit_code, 3) << blocked.output;
+  EXPECT_NE(blocked.output.find("BLOCKED consistency"), std::string::npos) << blocked.output;
+  EXPECT_NE(blocked.output.find("1 surplus"), std::string::npos) << blocked.output;
+  EXPECT_NE(blocked.output.find("standby-only"), std::string::npos) << blocked.output;
+
+  auto upgrade = pair.RunAc("upgrade");
+  EXPECT_EQ(upgrade.exit_code, 3) << upgrade.output;
+  EXPECT_NE(upgrade.output.find("[1/12] check"), std::string::npos) << upgrade.output;
+  EXPECT_NE(upgrade.output.find("BLOCKED after"), std::string::npos) << upgrade.output;
+  EXPECT_NE(upgrade.output.find("do NOT uninstall etcd-sync"), std::string::npos);
+  EXPECT_TRUE(PluginInstalled(pair)) << "a blocked gate must not uninstall the plugin";
+  EXPECT_EQ(pair.sync_starts(), 1);
+  EXPECT_EQ(pair.CatalogSize(true), 0);
+
+  // Clean the surplus key; break a Machine on the primary (it syncs to the standby).
+  ASSERT_TRUE(pair.standby().Delete(acp::kConfigMaps, "team-a", "standby-only").ok());
+  auto machine = pair.primary().Get(acp::kMachines, "", "business-1-m2");
+  ASSERT_TRUE(machine.ok());
+  (*machine)["status"]["phase"] = "Failed";
+  ASSERT_TRUE(pair.primary().UpdateStatus(acp::kMachines, "", *machine).ok());
+  ASSERT_TRUE(pair.WaitConsistent());
+  auto machine_blocked = pair.RunAc("check");
+  EXPECT_EQ(machine_blocked.exit_code, 3) << machine_blocked.output;
+  EXPECT_NE(machine_blocked.output.find("BLOCKED machines/primary"), std::string::npos)
+      << machine_blocked.output;
+  EXPECT_NE(machine_blocked.output.find("business-1-m2 (Failed)"), std::string::npos);
+  EXPECT_EQ(machine_blocked.output.find("BLOCKED consistency"), std::string::npos)
+      << machine_blocked.output;
+  auto resumed = pair.RunAc("upgrade");
+  EXPECT_EQ(resumed.exit_code, 3) << resumed.output;
+  EXPECT_NE(resumed.output.find("business-1-m2 (Failed)"), std::string::npos) << resumed.output;
+  EXPECT_TRUE(PluginInstalled(pair));
+
+  // The sync is stopped by hand: the gate names the unreachable monitor and the leader.
+  ASSERT_TRUE(pair.standby().Delete(acp::kModuleInfos, "", dr_testing::kPluginName).ok());
+  for (int i = 0; i < 100 && pair.sync_running(); ++i) {
+    std::this_thread::sleep_for(std::chrono::milliseconds(100));
+  }
+  auto stopped = pair.RunAc("check");
+  EXPECT_EQ(stopped.exit_code, 3) << stopped.output;
+  EXPECT_NE(stopped.output.find("cannot reach etcd-sync-monitor"), std::string::npos)
+      << stopped.output;
+  EXPECT_NE(stopped.output.find("BLOCKED sync-leader"), std::string::npos) << stopped.output;
+}
+
+TEST(DrGatesTest, FailoverWithManualStepsThenReenable) {
+  DrPair pair;
+  ASSERT_TRUE(pair.WaitConsistent()) << pair.SyncLogs();
+  // Platform pods the failover restarts on the new primary, and warlock on the old one.
+  for (const char* service : {"cpaas-elasticsearch", "vmselect"}) {
+    ASSERT_TRUE(pair.standby()
+                    .Create(acp::kPods, acp::kPlatformNamespace,
+                            {{"metadata",
+                              {{"name", std::string(service) + "-0"},
+                               {"labels", {{"service_name", service}}}}}})
+                    .ok());
+  }
+  ASSERT_TRUE(pair.primary()
+                  .Create(acp::kPods, acp::kPlatformNamespace,
+                          {{"metadata",
+                            {{"name", "warlock-0"}, {"labels", {{"service_name", "warlock"}}}}}})
+                  .ok());
+
+  auto first = pair.RunAc("failover");
+  EXPECT_EQ(first.exit_code, 4) << first.output;
+  EXPECT_NE(first.output.find("ACTION NEEDED"), std::string::npos) << first.output;
+  EXPECT_NE(first.output.find("--confirm ensure-es-template"), std::string::npos);
+  EXPECT_TRUE(PluginInstalled(pair));
+
+  auto second = pair.RunAc("failover", {"--confirm", "ensure-es-template"});
+  EXPECT_EQ(second.exit_code, 4) << second.output;
+  EXPECT_NE(second.output.find("--confirm remove-2379-forwarding"), std::string::npos)
+      << second.output;
+  EXPECT_FALSE(PluginInstalled(pair)) << "the check passed, so the plugin is uninstalled";
+
+  auto typo = pair.RunAc("failover", {"--confirm", "switch-dsn"});
+  EXPECT_EQ(typo.exit_code, 2) << typo.output;
+
+  auto third = pair.RunAc("failover", {"--confirm", "remove-2379-forwarding", "--confirm",
+                                       "switch-dns", "--confirm", "confirm-console"});
+  EXPECT_EQ(third.exit_code, 0) << third.output;
+  EXPECT_NE(third.output.find("DR failover complete"), std::string::npos) << third.output;
+  auto pods = pair.standby().List(acp::kPods, acp::kPlatformNamespace, "service_name=vmselect");
+  ASSERT_TRUE(pods.ok());
+  EXPECT_TRUE((*pods)["items"].empty());
+  auto warlock = pair.primary().List(acp::kPods, acp::kPlatformNamespace, "service_name=warlock");
+  ASSERT_TRUE(warlock.ok());
+  EXPECT_TRUE((*warlock)["items"].empty());
+  auto configmap =
+      pair.standby().Get(acp::kConfigMaps, acp::kPlatformNamespace, "dr-failover-journal");
+  ASSERT_TRUE(configmap.ok()) << "the failover journal lives on the new primary";
+
+  // Re-enable (the harness only syncs in one direction, so the pair keeps its orientation):
+  // the plugin comes back from the object the failover saved.
+  auto reenable = pair.RunAc("reenable", {"--confirm", "restore-2379-forwarding"});
+  EXPECT_EQ(reenable.exit_code, 0) << reenable.output << pair.SyncLogs();
+  EXPECT_TRUE(PluginInstalled(pair));
+  EXPECT_TRUE(pair.WaitConsistent());
+}
+
+}  // namespace

@@ -12,6 +12,7 @@
 
 #include "ac_commands.h"
 #include "common/absl_fmt.h"
+#include "common/status_macros.h"
 #include "dr/cluster_checks.h"
 #include "dr/dr_context.h"
 #include "dr/failover_steps.h"
@@ -19,6 +20,7 @@
 #include "dr/plugin_steps.h"
 #include "dr/runner.h"
 #include "dr/upgrade_steps.h"
+#include "k8s/dr_role.h"
 #include "k8s/platform_connection.h"
 #include "k8s/platform_resources.h"
 
@@ -365,7 +367,15 @@ int RunFailover(const DrFlags& flags) {
       {"check", [&](dr::StepRun& run) { return dr::CheckGateStep(ctx, run, scope); }},
       {"uninstall-sync-plugin",
        [&](dr::StepRun& run) { return dr::UninstallSyncPlugin(ctx, run, plan.plugin); }},
-      {"switch-dns", [&](dr::StepRun& run) { return dr::VerifyDomainSwitched(ctx, run); }},
+      {"switch-dns",
+       [&](dr::StepRun& run) -> absl::Status {
+         if (absl::Status switched = dr::VerifyDomainSwitched(ctx, run); !switched.ok()) {
+           return switched;
+         }
+         RETURN_IF_ERROR(dr::MarkRole(ctx, run, true, k8s::kDrRolePrimary));
+         if (flags.primary_lost) return absl::OkStatus();
+         return dr::MarkRole(ctx, run, false, k8s::kDrRoleStandby);
+       }},
       {"restart-platform-pods",
        [&](dr::StepRun& run) {
          return dr::RestartPlatformPods(ctx, run, true, dr::NewPrimaryRestartServices(),
@@ -412,6 +422,9 @@ int RunReenable(const DrFlags& flags) {
        [&](dr::StepRun& run) -> absl::Status {
          auto plugin = PluginForReenable(ctx, flags);
          if (!plugin.ok()) return plugin.status();
+         // The old primary becomes this pair's standby (violet warns on pushes to it).
+         RETURN_IF_ERROR(dr::MarkRole(ctx, run, false, k8s::kDrRolePrimary));
+         RETURN_IF_ERROR(dr::MarkRole(ctx, run, true, k8s::kDrRoleStandby));
          return dr::ReinstallSyncPlugin(ctx, run, *plugin);
        }},
       {"wait-sync-start", [&](dr::StepRun& run) { return dr::WaitSyncStart(ctx, run); }},

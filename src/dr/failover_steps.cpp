@@ -6,7 +6,9 @@
 #include <sys/socket.h>
 
 #include "common/absl_fmt.h"
+#include "common/status_macros.h"
 #include "dr/gates.h"
+#include "k8s/dr_role.h"
 #include "k8s/platform_resources.h"
 
 namespace dr {
@@ -38,6 +40,14 @@ absl::Status RestartPlatformPods(DrContext& context, StepRun& run, bool standby,
   }
   run.journal.Find(step)->message = deleted == 0 ? "no such pods (components not installed)"
                                                  : fmt::format("{} pod(s) restarted", deleted);
+  return absl::OkStatus();
+}
+
+absl::Status MarkRole(DrContext& context, StepRun& run, bool standby_side, const char* role) {
+  RETURN_IF_ERROR(k8s::WriteDrRole(context.client(standby_side), role));
+  run.out << fmt::format("      {} marked {} (ConfigMap cpaas-system/{})\n",
+                         standby_side ? context.standby().label : context.primary().label, role,
+                         k8s::kDrRoleConfigMap);
   return absl::OkStatus();
 }
 

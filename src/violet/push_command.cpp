@@ -9,6 +9,7 @@
 
 #include "bundle/image_name.h"
 #include "common/absl_fmt.h"
+#include "k8s/dr_role.h"
 #include "k8s/platform_registry.h"
 #include "k8s/platform_resources.h"
 #include "k8s/rest_client.h"
@@ -182,7 +183,7 @@ int RunPush(const PushRequest& request, std::ostream& out, std::ostream& err) {
   k8s::RestClient global(*global_config);
 
   // The first request also proves the credentials.
-  auto role = GlobalDrRole(global);
+  auto role = k8s::ReadDrRole(global);
   if (!role.ok()) {
     if (IsAuthError(role.status())) {
       err << "violet: the platform refused the credentials (" << Msg(role.status()) << "); "

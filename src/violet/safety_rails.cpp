@@ -35,13 +35,6 @@ absl::StatusOr<std::string> GlobalUpgradeInProgress(k8s::RestClient& global) {
   return UpgradeInProgressReason(*cvsh);
 }
 
-absl::StatusOr<std::string> GlobalDrRole(k8s::RestClient& global) {
-  auto map = global.Get(k8s::acp::kConfigMaps, k8s::acp::kPlatformNamespace, kDrRoleConfigMap);
-  if (absl::IsNotFound(map.status())) return std::string();
-  if (!map.ok()) return map.status();
-  return map->value("data", json::object()).value("role", "");
-}
-
 std::vector<std::string> WorkloadClusters(const std::vector<std::string>& clusters) {
   std::vector<std::string> workload;
   for (const std::string& cluster : clusters) {

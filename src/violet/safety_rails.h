@@ -11,20 +11,12 @@
 
 namespace violet {
 
-// The DR role marker (README "violet: standby rule"): ConfigMap cpaas-system/global-dr-role,
-// data.role "primary" or "standby". cpaas-system is not replicated by etcd-sync, so each
-// global cluster keeps its own; the DR tools write it, operators may too.
-inline constexpr const char* kDrRoleConfigMap = "global-dr-role";
-
 // Why the global ClusterVersionShadow says an upgrade is in progress (history[0].state
 // Partial, or a stage Running); empty when it is not.
 std::string UpgradeInProgressReason(const nlohmann::json& cvsh);
 
 // Reads cvsh cpaas-system/global; a missing cvsh is "not in progress" (empty).
 absl::StatusOr<std::string> GlobalUpgradeInProgress(k8s::RestClient& global);
-
-// "standby", "primary" or "" (no marker).
-absl::StatusOr<std::string> GlobalDrRole(k8s::RestClient& global);
 
 // The names in `clusters` other than "global".
 std::vector<std::string> WorkloadClusters(const std::vector<std::string>& clusters);

@@ -6,6 +6,7 @@
 #include <thread>
 
 #include "dr_harness.h"
+#include "k8s/dr_role.h"
 #include "k8s/platform_resources.h"
 
 namespace {
@@ -141,6 +142,9 @@ TEST(DrGatesTest, FailoverWithManualStepsThenReenable) {
   auto configmap =
       pair.standby().Get(acp::kConfigMaps, acp::kPlatformNamespace, "dr-failover-journal");
   ASSERT_TRUE(configmap.ok()) << "the failover journal lives on the new primary";
+  // The roles swapped on the clusters themselves (violet reads them to warn on a standby).
+  EXPECT_EQ(k8s::ReadDrRole(pair.standby()).value_or("?"), "primary");
+  EXPECT_EQ(k8s::ReadDrRole(pair.primary()).value_or("?"), "standby");
 
   // Re-enable (the harness only syncs in one direction, so the pair keeps its orientation):
   // the plugin comes back from the object the failover saved.
@@ -148,6 +152,8 @@ TEST(DrGatesTest, FailoverWithManualStepsThenReenable) {
   EXPECT_EQ(reenable.exit_code, 0) << reenable.output << pair.SyncLogs();
   EXPECT_TRUE(PluginInstalled(pair));
   EXPECT_TRUE(pair.WaitConsistent());
+  EXPECT_EQ(k8s::ReadDrRole(pair.primary()).value_or("?"), "primary");
+  EXPECT_EQ(k8s::ReadDrRole(pair.standby()).value_or("?"), "standby");
 }
 
 }  // namespace

@@ -77,3 +77,20 @@ TEST(SyncRulesTest, MistakesNameTheFileAndField) {
 
 }  // namespace
 }  // namespace etcdsync
+
+namespace etcdsync {
+namespace {
+
+// The rules we ship in deploy/etcd-sync load, and keep the standby's own plugin record out
+// of the sync while other cluster plugins' records are still carried.
+TEST(SyncRulesTest, ShippedDeployRulesExcludeOnlyThePluginsOwnModuleInfo) {
+  auto rules = LoadSyncRules(std::string(PROJECT_SOURCE_DIR) + "/deploy/etcd-sync/rules.yaml");
+  ASSERT_TRUE(rules.ok()) << rules.status();
+  KubernetesKeyFilter filter("/registry/", *rules);
+  EXPECT_FALSE(filter.Includes("/registry/cluster.alauda.io/moduleinfoes/global-etcd-sync"));
+  EXPECT_TRUE(filter.Includes("/registry/cluster.alauda.io/moduleinfoes/global-1a2b3c"));
+  EXPECT_FALSE(filter.Includes("/registry/pods/kube-system/p"));  // defaults still apply
+}
+
+}  // namespace
+}  // namespace etcdsync

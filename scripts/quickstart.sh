@@ -1,7 +1,9 @@
 #!/usr/bin/env bash
 # The main job on an embedded default: a local primary and standby etcd, Kubernetes-shaped
 # sample keys in the primary, etcd-sync between them, live changes, and the consistency
-# result. Everything runs on 127.0.0.1 and is torn down at the end (--keep leaves it up).
+# result; then the image sync of a sample bundle into a local registry (upgrade.sh
+# --only-sync-image) and violet's offline commands on sample packages. Everything runs on
+# 127.0.0.1 and is torn down at the end (--keep leaves it up).
 set -euo pipefail
 root=$(cd "$(dirname "$0")/.." && pwd)
 keep=false
@@ -16,6 +18,7 @@ sync_pid=""
 cleanup() {
   [ -n "$sync_pid" ] && kill "$sync_pid" 2>/dev/null && wait "$sync_pid" 2>/dev/null || true
   "$root/scripts/etcd-pair.sh" stop "$state" >/dev/null
+  "$root/scripts/registry-server.sh" stop "$state" registry >/dev/null 2>&1 || true
   rm -rf "$state"
 }
 if $keep; then
@@ -67,7 +70,22 @@ step "replication lag at 1000 writes/s for 3 s"
 "$bin/etcd-workload/etcd-workload" lag --source "$PRIMARY_ENDPOINTS" \
   --dest "$STANDBY_ENDPOINTS" --rate 1000 --duration 3
 
+step "image sync: a sample bundle into a local registry (upgrade.sh --only-sync-image)"
+registry=$("$root/scripts/registry-server.sh" start "$state" registry "${owner[@]}")
+"$bin/make-sample-bundle/make-sample-bundle" "$state/package/images" --images 12 >/dev/null
+export IMAGE_SYNC_BIN="$bin/image-sync/image-sync"
+bash "$root/upgrade.sh" --only-sync-image=true --bundle "$state/package/images" \
+  --registry "$registry" --plain
+step "the same push again: every image is found by digest, nothing is sent"
+bash "$root/upgrade.sh" --only-sync-image --bundle "$state/package/images" \
+  --registry "$registry" --plain
+step "violet: sample packages, their signatures and metadata (no platform needed)"
+"$root/scripts/make-sample-packages.sh" "$state/packages" >/dev/null
+"$bin/violet/violet" verify "$state/packages" --keyring "$state/packages/violet-sample-key.asc"
+"$bin/violet/violet" show "$(ls "$state"/packages/topolvm-operator*.tgz)" --all
+
 if $keep; then
   step "left running: etcd-sync pid $sync_pid, state in $state"
-  echo "stop with: kill $sync_pid; $root/scripts/etcd-pair.sh stop $state"
+  echo "registry: $registry"
+  echo "stop with: kill $sync_pid; $root/scripts/etcd-pair.sh stop $state; $root/scripts/registry-server.sh stop $state registry"
 fi

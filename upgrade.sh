@@ -19,6 +19,9 @@
 #   ($UPGRADE_CONFIG, default upgrade.conf beside this script; a line `registry: host:port`).
 # Image sync: [--bundle <dir>] (default images/ beside this script) [--parallel <n>]
 #   [--chunk-size <MiB> [--state-dir <dir>]] (resume an interrupted push; see README).
+#   Then the images of the plugin packages in [--plugins <dir>] (default plugins/ beside this
+#   script, Era B's plugins/*.tgz) with violet push --skip-crs (signatures checked as violet
+#   does: $VIOLET_KEYRING); no custom resources are created.
 # Release: release.yaml beside this script (or --release <file>): version, productImage,
 #   cvoImage, images.
 # Exit codes: 0 done (preflight: Passed); 1 push failed or interrupted; 2 bad flags or
@@ -35,7 +38,7 @@ usage() { sed -n '2,/^set -euo/p' "${BASH_SOURCE[0]}" | sed '$d' | sed 's/^# \{0
 only_sync=false skip_sync=false preflight=false skip_check_artifacts=false
 registry="" username="" password="" password_stdin=false creds=""
 cluster="" to="" dr_standby="" output="" release="$here/release.yaml"
-bundle="$here/images" extra=() tls=() conn=()
+bundle="$here/images" plugins="$here/plugins" extra=() tls=() conn=()
 while [ $# -gt 0 ]; do
   case "$1" in
     --only-sync-image|--only-sync-image=true) only_sync=true; shift ;;
@@ -45,7 +48,7 @@ while [ $# -gt 0 ]; do
     --preflight) preflight=true; shift ;;
     --skip-check-artifacts) skip_check_artifacts=true; shift ;;
     --registry|--username|--password|--target-creds|--ca-file|--bundle|--parallel|--chunk-size|--state-dir|\
-    --cluster|--to|--dr-standby-kubeconfig|--release|--kubeconfig|--context|--platform-address|--platform-token|--output)
+    --cluster|--to|--dr-standby-kubeconfig|--release|--kubeconfig|--context|--platform-address|--platform-token|--output|--plugins)
       [ $# -ge 2 ] || die "$1 needs a value"
       case "$1" in
         --registry) registry=$2 ;;
@@ -53,6 +56,7 @@ while [ $# -gt 0 ]; do
         --password) password=$2 ;;
         --target-creds) creds=$2 ;;
         --bundle) bundle=$2 ;;
+        --plugins) plugins=$2 ;;
         --cluster) cluster=$2 ;;
         --to) to=$2 ;;
         --dr-standby-kubeconfig) dr_standby=$2 ;;
@@ -67,7 +71,7 @@ while [ $# -gt 0 ]; do
     --*=*)
       case "${1%%=*}" in
         --registry|--username|--password|--target-creds|--ca-file|--bundle|--parallel|--chunk-size|--state-dir|\
-        --cluster|--to|--dr-standby-kubeconfig|--release|--kubeconfig|--context|--platform-address|--platform-token|--output)
+        --cluster|--to|--dr-standby-kubeconfig|--release|--kubeconfig|--context|--platform-address|--platform-token|--output|--plugins)
           set -- "${1%%=*}" "${1#*=}" "${@:2}" ;;
         *) die "unknown flag ${1%%=*} (see bash upgrade.sh --help)" ;;
       esac ;;
@@ -107,8 +111,9 @@ fi
 if [ -n "$username" ] && [ -z "$password" ] && ! $password_stdin; then
   die "--username needs --password or --password-stdin"
 fi
-if $password_stdin && ! $only_sync; then
-  # Read once here: the sync and the trigger may both need it.
+has_plugins() { compgen -G "$plugins/*.tgz" >/dev/null; }
+if $password_stdin && { ! $only_sync || has_plugins; }; then
+  # Read once here: the image sync, the plugins' push and the trigger may all need it.
   IFS= read -r password || true
   password=${password%$'\r'}
   [ -n "$password" ] || die "--password-stdin: standard input held no password"
@@ -213,6 +218,29 @@ sync_images() {
   fi
 }
 
+# Era B: the plugin packages' images (plugins/*.tgz) into the same registry, images only.
+sync_plugins() {
+  has_plugins || return 0
+  local bin
+  bin=$(find_bin violet "${VIOLET_BIN:-}")
+  [ -n "$bin" ] || die "violet binary not found beside upgrade.sh (bin/violet) for $plugins/*.tgz; set VIOLET_BIN" 1
+  local args=(push "$plugins" --skip-crs --dest-repo "$registry")
+  local i
+  for ((i = 0; i < ${#tls[@]}; i++)); do
+    case "${tls[$i]}" in
+      --ca-file) args+=(--registry-ca-file "${tls[$((i + 1))]}"); i=$((i + 1)) ;;
+      *) args+=("${tls[$i]}") ;;
+    esac
+  done
+  echo "upgrade.sh: pushing the images of the plugin packages in $plugins" >&2
+  if [ -n "$username" ]; then
+    # The password goes by environment: it never appears in violet's command line.
+    VIOLET_REGISTRY_PASSWORD=$password "$bin" "${args[@]}" --username "$username"
+  else
+    "$bin" "${args[@]}" --no-auth
+  fi
+}
+
 if $only_sync || ! $skip_sync; then
   if [ "$SKIP_SYNC_IMAGE" = true ]; then
     echo "upgrade.sh: registry $registry is external: image sync skipped (SKIP_SYNC_IMAGE=true)" >&2
@@ -220,6 +248,7 @@ if $only_sync || ! $skip_sync; then
     set +e
     sync_images
     code=$?
+    [ $code -ne 0 ] || { sync_plugins; code=$?; }
     set -e
     [ $code -eq 0 ] || exit $code
   fi

@@ -127,7 +127,10 @@ absl::Status ValidatePushRequest(const PushRequest& request) {
     auto address = ParseRegistryAddress(request.dest_repo, "--dest-repo");
     if (!address.ok()) return address.status();
   }
-  if (absl::Status status = RequirePlatform(request.connection); !status.ok()) return status;
+  // Images only into a named registry needs no platform (see RunPush).
+  if (!request.skip_crs || request.dest_repo.empty()) {
+    if (absl::Status status = RequirePlatform(request.connection); !status.ok()) return status;
+  }
   if (request.clusters.empty()) return usage("--clusters is empty: name at least one cluster");
   for (const std::string& cluster : request.clusters) {
     if (cluster.empty() || cluster.find('/') != std::string::npos) {
@@ -175,23 +178,32 @@ int RunPush(const PushRequest& request, std::ostream& out, std::ostream& err) {
     plans.push_back(std::move(plan));
   }
 
-  auto global_config = k8s::ConfigForCluster(request.connection, k8s::acp::kGlobalCluster);
-  if (!global_config.ok()) {
-    err << "violet: " << Msg(global_config.status()) << "\n";
-    return kExitUsage;
-  }
-  k8s::RestClient global(*global_config);
-
-  // The first request also proves the credentials.
-  auto role = k8s::ReadDrRole(global);
-  if (!role.ok()) {
-    if (IsAuthError(role.status())) {
-      err << "violet: the platform refused the credentials (" << Msg(role.status()) << "); "
-          << PlatformAuthHint(request) << "\n";
-      return kExitAuthRefused;
+  // Images only, into a registry named on the command line, with no platform flags: nothing
+  // to read from or write to a cluster (upgrade.sh pushes its plugins/*.tgz this way).
+  const bool platform_given =
+      !request.connection.platform_address.empty() || !request.connection.kubeconfig.empty();
+  const bool needs_platform = !request.skip_crs || request.dest_repo.empty() || platform_given;
+  std::optional<k8s::RestClient> global;
+  std::string role;
+  if (needs_platform) {
+    auto global_config = k8s::ConfigForCluster(request.connection, k8s::acp::kGlobalCluster);
+    if (!global_config.ok()) {
+      err << "violet: " << Msg(global_config.status()) << "\n";
+      return kExitUsage;
     }
-    err << "violet: " << Msg(role.status()) << "\n";
-    return kExitFailed;
+    global.emplace(*global_config);
+    // The first request also proves the credentials.
+    auto read_role = k8s::ReadDrRole(*global);
+    if (!read_role.ok()) {
+      if (IsAuthError(read_role.status())) {
+        err << "violet: the platform refused the credentials (" << Msg(read_role.status()) << "); "
+            << PlatformAuthHint(request) << "\n";
+        return kExitAuthRefused;
+      }
+      err << "violet: " << Msg(read_role.status()) << "\n";
+      return kExitFailed;
+    }
+    role = *read_role;
   }
 
   const bool any_bundle = std::any_of(plans.begin(), plans.end(), [](const PackagePlan& plan) {
@@ -199,7 +211,7 @@ int RunPush(const PushRequest& request, std::ostream& out, std::ostream& err) {
   });
   const std::vector<std::string> workload = WorkloadClusters(request.clusters);
   if (!request.skip_crs && any_bundle && !workload.empty()) {
-    auto in_progress = GlobalUpgradeInProgress(global);
+    auto in_progress = GlobalUpgradeInProgress(*global);
     if (!in_progress.ok()) {
       err << "violet: cannot read the global cluster's upgrade state: " << Msg(in_progress.status())
           << "\n";
@@ -222,7 +234,7 @@ int RunPush(const PushRequest& request, std::ostream& out, std::ostream& err) {
           *in_progress, names);
     }
   }
-  if (*role == "standby" && request.dest_repo.empty() && !request.skip_push) {
+  if (role == "standby" && request.dest_repo.empty() && !request.skip_push) {
     out << "WARNING: this platform is a standby global cluster (ConfigMap "
            "cpaas-system/global-dr-role role=standby) and no --dest-repo was given: the images "
            "go to the registry ProductBase base names, which is the primary's; give --dest-repo "
@@ -239,7 +251,7 @@ int RunPush(const PushRequest& request, std::ostream& out, std::ostream& err) {
     options.host = address->host;
     options.transport.plain = options.transport.plain || address->plain;
   } else {
-    auto platform_registry = k8s::ReadPlatformRegistry(global);
+    auto platform_registry = k8s::ReadPlatformRegistry(*global);
     if (!platform_registry.ok()) {
       err << "violet: " << Msg(platform_registry.status())
           << " (or give the registry with --dest-repo)\n";

@@ -123,6 +123,46 @@ TEST_F(ImageSyncTest, TlsWithCaAndBasicAuthThroughUpgradeSh) {
   EXPECT_NE(legacy.output.find("8 already present"), std::string::npos) << legacy.output;
 }
 
+// Era B: upgrade.sh --only-sync-image also pushes the images of the core package's plugin
+// packages (plugins/*.tgz, through violet push --skip-crs), with the same registry, TLS and
+// credentials, and no cluster to talk to.
+TEST_F(ImageSyncTest, PluginPackagesImagesGoWithTheSync) {
+  MakeBundle(3);
+  const std::string certs = dir_.File("certs");
+  RunScript(kSource + "/scripts/gen-test-certs.sh '" + certs + "'");
+  RunScript("htpasswd -cbB '" + dir_.File("htpasswd") + "' alice 'pa ss'");
+  const std::string plugins = dir_.File("plugins");
+  RunScript(kSource + "/scripts/make-sample-packages.sh '" + plugins + "'");
+  RegistryServer registry(dir_.path(), "plugins", certs, dir_.File("htpasswd"));
+  std::ofstream(dir_.File("password")) << "pa ss\n";
+  const std::string upgrade =
+      "IMAGE_SYNC_BIN=" + std::string(IMAGE_SYNC_BINARY) +
+      " VIOLET_BIN=" + std::string(VIOLET_BINARY) + " VIOLET_KEYRING='" + plugins +
+      "/violet-sample-key.asc' bash " + kSource + "/upgrade.sh --only-sync-image --bundle '" +
+      bundle_ + "' --plugins '" + plugins + "' --registry " + registry.address() + " --ca-file " +
+      certs + "/ca.crt --username alice --password-stdin < " + dir_.File("password");
+  CommandResult pushed = RunCommand(upgrade);
+  ASSERT_EQ(pushed.exit_code, 0) << pushed.output;
+  EXPECT_EQ(pushed.output.find("pa ss"), std::string::npos) << pushed.output;
+  const std::string tls = "--cert-dir " + SkopeoCertDir(certs) + " --creds 'alice:pa ss'";
+  ExpectAllImagesServed(registry.address(), tls);
+  for (const char* image : {"acp/topolvm-operator-bundle:v2.3.0", "acp/cloudedge-plugin:v0.3.16",
+                            "acp/chart-nfs:v4.0.2"}) {
+    CommandResult inspected =
+        RunCommand("skopeo inspect --raw " + tls + " docker://" + registry.address() + "/" + image);
+    EXPECT_EQ(inspected.exit_code, 0) << image << ": " << inspected.output;
+  }
+  CommandResult again = RunCommand(upgrade);
+  ASSERT_EQ(again.exit_code, 0) << again.output;
+  EXPECT_NE(again.output.find("Nothing changed"), std::string::npos) << again.output;
+
+  // A plugin package that fails its signature check stops the run with violet's exit code.
+  std::ofstream(plugins + "/nfs.v4.0.2.tgz", std::ios::app) << "tampered";
+  CommandResult tampered = RunCommand(upgrade);
+  EXPECT_EQ(tampered.exit_code, 3) << tampered.output;
+  EXPECT_NE(tampered.output.find("nfs.v4.0.2.tgz"), std::string::npos) << tampered.output;
+}
+
 TEST_F(ImageSyncTest, CredentialsFromAuthFileAndMissingCredentials) {
   MakeBundle(3);
   const std::string certs = dir_.File("certs");

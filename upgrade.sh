@@ -33,6 +33,12 @@ set -euo pipefail
 
 here=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
 die() { echo "upgrade.sh: $1" >&2; exit "${2:-2}"; }
+# Private scratch space: a fresh directory of mode 0700 from mktemp (nothing at a name
+# another user could predict or plant a link at), removed on every exit.
+scratch=$(mktemp -d "${TMPDIR:-/tmp}/upgrade.sh.XXXXXXXX") || die "cannot create a temporary directory" 1
+trap 'rm -rf "$scratch"' EXIT
+trap 'exit 130' INT
+trap 'exit 143' TERM
 usage() { sed -n '2,/^set -euo/p' "${BASH_SOURCE[0]}" | sed '$d' | sed 's/^# \{0,1\}//'; }
 
 only_sync=false skip_sync=false preflight=false skip_check_artifacts=false
@@ -166,11 +172,10 @@ if [ -z "$registry" ]; then
   resolved="" code=0
   if cluster_configured; then
     set +e
-    resolved=$(core registry --print-password 2>"${TMPDIR:-/tmp}/upgrade.sh.$$.err")
+    resolved=$(core registry --print-password 2>"$scratch/registry.err")
     code=$?
     set -e
-    problem=$(cat "${TMPDIR:-/tmp}/upgrade.sh.$$.err" 2>/dev/null || true)
-    rm -f "${TMPDIR:-/tmp}/upgrade.sh.$$.err"
+    problem=$(cat "$scratch/registry.err" 2>/dev/null || true)
     if [ $code -ne 0 ] && { [ $code -ne 6 ] || [ ! -f "$config" ]; }; then
       echo "$problem" >&2
       exit $code

@@ -218,8 +218,9 @@ int main(int argc, char** argv) {
   etcdsync::KubernetesKeyFilter filter(config.prefix, rules);
   std::unique_ptr<etcdsync::ApplyPolicy> policy;
   if (owner_ordering) {
-    policy = std::make_unique<etcdsync::OwnersFirstPolicy>(config.prefix, config.state_prefix,
-                                                           filter, config.hold_timeout, stats);
+    policy = std::make_unique<etcdsync::OwnersFirstPolicy>(
+        config.prefix, config.state_prefix, filter, config.hold_timeout,
+        etcdsync::TxnLimits{config.max_txn_ops, config.max_request_bytes}, stats);
   } else {
     policy = std::make_unique<etcdsync::PassThroughPolicy>();
   }

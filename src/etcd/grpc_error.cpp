@@ -77,4 +77,10 @@ bool IsCompacted(const absl::Status& status) {
   return absl::StrContains(status.message(), "required revision has been compacted");
 }
 
+bool IsRequestTooLarge(const absl::Status& status) {
+  // The second form is gRPC's own limit (etcd sets it to --max-request-bytes + 512 KiB).
+  return !status.ok() && (absl::StrContains(status.message(), "request is too large") ||
+                          absl::StrContains(status.message(), "received message larger than max"));
+}
+
 }  // namespace etcd

@@ -26,4 +26,7 @@ bool IsRetriable(const grpc::Status& status);
 // etcd's "required revision has been compacted" (Range/Watch below the compaction point).
 bool IsCompacted(const absl::Status& status);
 
+// etcd's "request is too large": the request is over the server's --max-request-bytes.
+bool IsRequestTooLarge(const absl::Status& status);
+
 }  // namespace etcd

@@ -55,6 +55,14 @@ std::string RenderMetrics(const etcdsync::SyncStats& stats, const ScrapeTimeFact
           static_cast<double>(stats.held_released_on_timeout.load()));
   counter("etcd_sync_lease_keys_skipped_total", "lease-bound source keys not replicated",
           static_cast<double>(stats.lease_keys_skipped.load()));
+  counter("etcd_sync_unwritable_values_total",
+          "source values no destination Txn can carry (raise the destination's "
+          "--max-request-bytes); skipped and listed by /check",
+          static_cast<double>(stats.unwritable_values.load()));
+  counter("etcd_sync_too_large_to_hold_total",
+          "objects written without waiting for their owners because their held copy would "
+          "not fit a Txn",
+          static_cast<double>(stats.too_large_to_hold.load()));
   counter("etcd_sync_check_failures_total", "periodic consistency checks that failed to run",
           static_cast<double>(check.failures));
   if (check.report) {

@@ -1,9 +1,11 @@
 #include "sync/destination_writer.h"
 
 #include <fmt/format.h>
+#include <spdlog/spdlog.h>
 
 #include "absl/strings/match.h"
 #include "common/absl_fmt.h"
+#include "etcd/grpc_error.h"
 
 namespace etcdsync {
 
@@ -20,7 +22,9 @@ bool IsFenceLost(const absl::Status& status) {
          absl::StartsWith(status.message(), kFenceLost);
 }
 
-absl::Status ApplyTxn(etcd::Client& destination, const etcd::pb::TxnRequest& txn) {
+namespace {
+
+absl::Status ApplyOnce(etcd::Client& destination, const etcd::pb::TxnRequest& txn) {
   auto response = destination.Txn(txn);
   if (!response.ok()) return response.status();
   if (!response->succeeded()) {
@@ -30,8 +34,104 @@ absl::Status ApplyTxn(etcd::Client& destination, const etcd::pb::TxnRequest& txn
   return absl::OkStatus();
 }
 
-ParallelApplier::ParallelApplier(etcd::Client& destination, int parallelism)
-    : destination_(destination), capacity_(static_cast<size_t>(std::max(1, parallelism)) * 2) {
+bool IsCheckpointPut(const etcd::pb::RequestOp& op, std::string_view checkpoint_key) {
+  return !checkpoint_key.empty() && op.has_request_put() &&
+         op.request_put().key() == checkpoint_key;
+}
+
+// Keys are untrusted source data: a log line shows at most this much of one.
+std::string ShortKey(const std::string& key) {
+  constexpr size_t kShown = 200;
+  if (key.size() <= kShown) return key;
+  return fmt::format("{}... ({} bytes)", key.substr(0, kShown), key.size());
+}
+
+void ReportUnwritable(const etcd::pb::TxnRequest& txn, const OversizeHandling& oversize) {
+  for (const auto& op : txn.success()) {
+    if (!op.has_request_put() || IsCheckpointPut(op, oversize.checkpoint_key)) continue;
+    spdlog::error(
+        "key {} ({} byte value) cannot be written to the destination: etcd refuses even a "
+        "Txn holding this put alone ({} bytes) as too large. Raise the destination etcd's "
+        "--max-request-bytes to at least the source's (and etcd-sync's --max-request-bytes "
+        "with it); every other key goes on replicating, and /check lists this one",
+        ShortKey(op.request_put().key()), op.request_put().value().size(), txn.ByteSizeLong());
+    if (oversize.stats != nullptr) ++oversize.stats->unwritable_values;
+  }
+}
+
+}  // namespace
+
+std::vector<etcd::pb::TxnRequest> SplitTxn(const etcd::pb::TxnRequest& txn,
+                                           std::string_view checkpoint_key) {
+  std::vector<const etcd::pb::RequestOp*> data;
+  const etcd::pb::RequestOp* checkpoint = nullptr;
+  for (const auto& op : txn.success()) {
+    if (IsCheckpointPut(op, checkpoint_key)) {
+      checkpoint = &op;
+    } else {
+      data.push_back(&op);
+    }
+  }
+  if (data.empty() || (data.size() == 1 && checkpoint == nullptr)) return {};
+  auto part = [&](size_t begin, size_t end, bool with_checkpoint) {
+    etcd::pb::TxnRequest out;
+    *out.mutable_compare() = txn.compare();
+    for (size_t i = begin; i < end; ++i) *out.add_success() = *data[i];
+    if (with_checkpoint && checkpoint != nullptr) *out.add_success() = *checkpoint;
+    return out;
+  };
+  std::vector<etcd::pb::TxnRequest> parts;
+  if (data.size() == 1) {
+    // The value alone, then the checkpoint alone: a crash in between replays the put.
+    parts.push_back(part(0, 1, false));
+    parts.push_back(part(1, 1, true));
+  } else {
+    const size_t half = data.size() / 2;
+    parts.push_back(part(0, half, false));
+    parts.push_back(part(half, data.size(), true));
+  }
+  return parts;
+}
+
+absl::Status ApplyTxn(etcd::Client& destination, const etcd::pb::TxnRequest& txn,
+                      const OversizeHandling& oversize) {
+  absl::Status status = ApplyOnce(destination, txn);
+  if (!etcd::IsRequestTooLarge(status)) return status;
+  spdlog::warn(
+      "the destination refused a Txn of {} bytes ({} operations) as too large: splitting it. "
+      "If this repeats, set --max-request-bytes to the destination etcd's own value",
+      txn.ByteSizeLong(), txn.success_size());
+  // Parts still to apply, in order; each split replaces one part by two smaller ones, so
+  // this ends after at most 2 x (operations) attempts.
+  std::deque<etcd::pb::TxnRequest> pending;
+  for (auto& part : SplitTxn(txn, oversize.checkpoint_key)) pending.push_back(std::move(part));
+  if (pending.empty()) {
+    ReportUnwritable(txn, oversize);
+    return absl::OkStatus();
+  }
+  while (!pending.empty()) {
+    etcd::pb::TxnRequest part = std::move(pending.front());
+    pending.pop_front();
+    status = ApplyOnce(destination, part);
+    if (status.ok()) continue;
+    if (!etcd::IsRequestTooLarge(status)) return status;
+    std::vector<etcd::pb::TxnRequest> smaller = SplitTxn(part, oversize.checkpoint_key);
+    if (smaller.empty()) {
+      ReportUnwritable(part, oversize);
+      continue;
+    }
+    for (auto it = smaller.rbegin(); it != smaller.rend(); ++it) {
+      pending.push_front(std::move(*it));
+    }
+  }
+  return absl::OkStatus();
+}
+
+ParallelApplier::ParallelApplier(etcd::Client& destination, int parallelism,
+                                 OversizeHandling oversize)
+    : destination_(destination),
+      oversize_(std::move(oversize)),
+      capacity_(static_cast<size_t>(std::max(1, parallelism)) * 2) {
   for (int i = 0; i < std::max(1, parallelism); ++i) {
     workers_.emplace_back([this](std::stop_token stop) { Work(stop); });
   }
@@ -71,7 +171,7 @@ void ParallelApplier::Work(std::stop_token stop) {
       queue_.pop_front();
       ++busy_;
     }
-    absl::Status status = ApplyTxn(destination_, txn);
+    absl::Status status = ApplyTxn(destination_, txn, oversize_);
     std::lock_guard lock(mutex_);
     --busy_;
     if (!status.ok() && first_error_.ok()) {

@@ -11,6 +11,7 @@
 
 #include "absl/status/status.h"
 #include "etcd/client.h"
+#include "sync/sync_stats.h"
 
 namespace etcdsync {
 
@@ -18,11 +19,34 @@ namespace etcdsync {
 absl::Status FenceLostError(std::string_view detail);
 bool IsFenceLost(const absl::Status& status);
 
-absl::Status ApplyTxn(etcd::Client& destination, const etcd::pb::TxnRequest& txn);
+// What ApplyTxn does when the destination refuses a Txn as too large (its
+// --max-request-bytes is below what etcd-sync was told, or one value plus the fence and the
+// checkpoint is over the limit while the value alone, as the source wrote it, was not).
+struct OversizeHandling {
+  // A put to this key (the checkpoint) stays in the last part of a split Txn, so the
+  // checkpoint never moves ahead of the data it describes.
+  std::string checkpoint_key;
+  // Counts the values no Txn can carry (SyncStats::unwritable_values); may be null.
+  SyncStats* stats = nullptr;
+};
+
+// Applies `txn` (fenced). A Txn the destination refuses as too large is split: its data
+// operations in halves, the checkpoint put in the last part, and the parts applied in order
+// (re-applying a part after a crash writes the same values again: idempotent). A part that
+// is a single put and still too large cannot be written at all: it is logged as an error,
+// counted, and skipped, so that replication of every other key goes on (/check then lists
+// the key as missed or stale). Never loops: every split makes the parts strictly smaller.
+absl::Status ApplyTxn(etcd::Client& destination, const etcd::pb::TxnRequest& txn,
+                      const OversizeHandling& oversize = {});
+
+// The parts ApplyTxn tries when `txn` is too large; empty when it cannot be split (a single
+// operation, or nothing but the checkpoint). Pure; exposed for tests.
+std::vector<etcd::pb::TxnRequest> SplitTxn(const etcd::pb::TxnRequest& txn,
+                                           std::string_view checkpoint_key);
 
 class ParallelApplier {
  public:
-  ParallelApplier(etcd::Client& destination, int parallelism);
+  ParallelApplier(etcd::Client& destination, int parallelism, OversizeHandling oversize = {});
   ~ParallelApplier();
 
   // Blocks while the queue is full. Returns the first failure so far, if any.
@@ -34,6 +58,7 @@ class ParallelApplier {
   void Work(std::stop_token stop);
 
   etcd::Client& destination_;
+  const OversizeHandling oversize_;
   const size_t capacity_;
   std::mutex mutex_;
   std::condition_variable_any changed_;

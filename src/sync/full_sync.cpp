@@ -98,7 +98,8 @@ absl::StatusOr<FullSyncResult> FullSync::Run(const Checkpoint& identity, std::st
 
   const TxnLimits limits{config_.max_txn_ops, config_.max_request_bytes};
   CopyProgress progress(counted.count(), config_.progress_interval);
-  ParallelApplier applier(destination_, config_.copy_parallelism);
+  ParallelApplier applier(destination_, config_.copy_parallelism,
+                          OversizeHandling{config_.CheckpointKey(), &stats_});
   int64_t pinned = result.revision;  // 0 (latest) once the source compacted it
   policy_.BeginFullSync();
   // An empty destination range (the usual first copy) needs no per-page comparison reads.

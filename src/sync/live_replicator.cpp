@@ -107,7 +107,8 @@ absl::Status LiveReplicator::Write(std::vector<Mutation> admitted, int64_t throu
         revision, config_.max_txn_ops, config_.max_request_bytes);
   }
   stats_.split_revisions += static_cast<int64_t>(batch.split_revisions.size());
-  for (const auto& txn : batch.txns) RETURN_IF_ERROR(ApplyTxn(destination_, txn));
+  const OversizeHandling oversize{config_.CheckpointKey(), &stats_};
+  for (const auto& txn : batch.txns) RETURN_IF_ERROR(ApplyTxn(destination_, txn, oversize));
   checkpoint.revision = through;
   stats_.applied_revision = through;
   stats_.txns_applied += static_cast<int64_t>(batch.txns.size());

@@ -30,11 +30,13 @@ absl::Status ScanRange(etcd::Client& client, const std::string& from, const std:
 
 OwnersFirstPolicy::OwnersFirstPolicy(std::string prefix, std::string state_prefix,
                                      const KeyFilter& filter, std::chrono::seconds hold_timeout,
-                                     SyncStats& stats, std::function<Clock::time_point()> now)
+                                     TxnLimits limits, SyncStats& stats,
+                                     std::function<Clock::time_point()> now)
     : prefix_(std::move(prefix)),
       held_prefix_(std::move(state_prefix) + "held/"),
       filter_(filter),
       hold_timeout_(hold_timeout),
+      limits_(limits),
       stats_(stats),
       now_(std::move(now)) {}
 
@@ -169,6 +171,17 @@ std::vector<Mutation> OwnersFirstPolicy::Admit(std::vector<Mutation> batch) {
     std::vector<uint64_t> missing;
     for (const auto& uid : meta.owner_uids) {
       if (!present_uids_.contains(Hash(uid))) missing.push_back(Hash(uid));
+    }
+    if (!missing.empty()) {
+      Mutation held_copy;
+      held_copy.key = HeldKey(mutation.key);
+      held_copy.value = mutation.value;
+      if (!FitsBesideCheckpoint(held_copy, limits_)) {
+        spdlog::warn("writing {} ({} bytes) without waiting for its owners: too large to hold",
+                     mutation.key.substr(0, 200), mutation.value.size());
+        ++stats_.too_large_to_hold;
+        missing.clear();
+      }
     }
     if (missing.empty()) {
       Forget(mutation.key, mutation.revision, out);

@@ -3,7 +3,10 @@
 // never sees an orphan and deletes it. Held objects are kept in the destination under
 // <state-prefix>held/<key> in the same Txn as the checkpoint (a crash loses none), are
 // released the moment their last owner lands, and are released anyway, with a warning,
-// after `hold_timeout` (an owner that never comes, e.g. in an excluded namespace).
+// after `hold_timeout` (an owner that never comes, e.g. in an excluded namespace). An
+// object too large for its held copy to share a Txn with the checkpoint under `limits` is
+// written at once instead (counted in SyncStats::too_large_to_hold): holding it could
+// lose it, writing it early only risks what the hold avoids.
 #pragma once
 
 #include <chrono>
@@ -15,6 +18,7 @@
 #include "sync/apply_policy.h"
 #include "sync/key_filter.h"
 #include "sync/sync_stats.h"
+#include "sync/txn_batcher.h"
 
 namespace etcdsync {
 
@@ -22,7 +26,7 @@ class OwnersFirstPolicy : public ApplyPolicy {
  public:
   using Clock = std::chrono::steady_clock;
   OwnersFirstPolicy(std::string prefix, std::string state_prefix, const KeyFilter& filter,
-                    std::chrono::seconds hold_timeout, SyncStats& stats,
+                    std::chrono::seconds hold_timeout, TxnLimits limits, SyncStats& stats,
                     std::function<Clock::time_point()> now = Clock::now);
 
   absl::Status Prepare(etcd::Client& destination) override;
@@ -53,6 +57,7 @@ class OwnersFirstPolicy : public ApplyPolicy {
   std::string held_prefix_;
   const KeyFilter& filter_;
   std::chrono::seconds hold_timeout_;
+  TxnLimits limits_;
   SyncStats& stats_;
   std::function<Clock::time_point()> now_;
 

@@ -21,6 +21,12 @@ struct SyncStats {
   std::atomic<int64_t> held_objects{0};  // dependents waiting for their owners
   std::atomic<int64_t> held_released_on_timeout{0};
   std::atomic<int64_t> lease_keys_skipped{0};
+  // Source values no destination Txn can carry (the destination's --max-request-bytes is
+  // below the source's): logged, skipped, listed by /check.
+  std::atomic<int64_t> unwritable_values{0};
+  // Objects too large to be held back for their owners (their held copy would not fit a
+  // Txn with the checkpoint): written at once instead.
+  std::atomic<int64_t> too_large_to_hold{0};
   // steady_clock nanoseconds when the oldest received, not yet applied change arrived (0:
   // nothing pending).
   std::atomic<int64_t> pending_since_ns{0};

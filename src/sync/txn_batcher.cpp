@@ -38,6 +38,10 @@ void AddCheckpoint(etcd::pb::TxnRequest& txn, const std::string& key,
 
 size_t OpBytes(const Mutation& mutation) { return mutation.bytes() + kPerOpOverheadBytes; }
 
+size_t ByteBudget(const TxnLimits& limits) {
+  return limits.max_bytes > kTxnOverheadBytes ? limits.max_bytes - kTxnOverheadBytes : 1;
+}
+
 // Accumulates one Txn at a time.
 class Builder {
  public:
@@ -45,7 +49,7 @@ class Builder {
           const std::optional<Checkpoint>& checkpoint)
       : fence_(fence), checkpoint_key_(checkpoint_key), checkpoint_(checkpoint) {
     ops_limit_ = std::max(1, limits.max_ops - (checkpoint.has_value() ? 1 : 0));
-    byte_budget_ = limits.max_bytes > kTxnOverheadBytes ? limits.max_bytes - kTxnOverheadBytes : 1;
+    byte_budget_ = ByteBudget(limits);
   }
 
   bool empty() const { return txn_.success_size() == 0; }
@@ -75,11 +79,35 @@ class Builder {
       Checkpoint at = *checkpoint_;
       at.revision = completed;
       AddCheckpoint(txn_, checkpoint_key_, at);
+      checkpoint_owed_ = false;
     }
     out.push_back(std::move(txn_));
     txn_ = etcd::pb::TxnRequest();
     bytes_ = 0;
     positions_.clear();
+  }
+
+  // An operation larger than the byte budget: alone, with the fence, without the
+  // checkpoint (which the next Txn, or Finish, writes).
+  bool Oversized(const Mutation& mutation) const { return OpBytes(mutation) > byte_budget_; }
+  void AddSolo(const Mutation& mutation, int64_t completed,
+               std::vector<etcd::pb::TxnRequest>& out) {
+    Close(completed, out);
+    etcd::pb::TxnRequest solo;
+    AddFence(solo, fence_);
+    SetOp(*solo.add_success(), mutation);
+    out.push_back(std::move(solo));
+    checkpoint_owed_ = checkpoint_.has_value();
+  }
+
+  void Finish(int64_t completed, std::vector<etcd::pb::TxnRequest>& out) {
+    Close(completed, out);
+    if (checkpoint_owed_) {
+      Checkpoint at = *checkpoint_;
+      at.revision = completed;
+      out.push_back(BuildCheckpointTxn(fence_, checkpoint_key_, at));
+      checkpoint_owed_ = false;
+    }
   }
 
  private:
@@ -91,6 +119,7 @@ class Builder {
   etcd::pb::TxnRequest txn_;
   size_t bytes_ = 0;
   std::unordered_map<std::string, int> positions_;
+  bool checkpoint_owed_ = false;  // a solo Txn was the last one written
 };
 
 }  // namespace
@@ -117,8 +146,12 @@ TxnBatch BuildTxns(std::span<const Mutation> mutations, const Fence& fence, cons
       for (size_t i = begin; i < end; ++i) builder.Add(mutations[i]);
     } else {
       // Larger than one Txn may be: the only case where a revision is not atomic.
-      if (revision != 0) batch.split_revisions.push_back(revision);
+      if (revision != 0 && group_ops > 1) batch.split_revisions.push_back(revision);
       for (size_t i = begin; i < end; ++i) {
+        if (builder.Oversized(mutations[i])) {
+          builder.AddSolo(mutations[i], completed, batch.txns);
+          continue;
+        }
         if (!builder.empty() && !builder.Fits(1, OpBytes(mutations[i]))) {
           builder.Close(completed, batch.txns);
         }
@@ -128,8 +161,12 @@ TxnBatch BuildTxns(std::span<const Mutation> mutations, const Fence& fence, cons
     if (revision != 0) completed = revision;
     begin = end;
   }
-  builder.Close(completed, batch.txns);
+  builder.Finish(completed, batch.txns);
   return batch;
+}
+
+bool FitsBesideCheckpoint(const Mutation& mutation, const TxnLimits& limits) {
+  return OpBytes(mutation) <= ByteBudget(limits);
 }
 
 etcd::pb::TxnRequest BuildCheckpointTxn(const Fence& fence, const std::string& checkpoint_key,

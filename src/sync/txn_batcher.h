@@ -35,10 +35,17 @@ struct TxnBatch {
 // stores the checkpoint, whose revision is the last source revision that Txn completes
 // (so a crash between two Txns of one revision replays that revision, never skips it).
 // `base_revision` is the checkpoint revision before this batch.
+// One put too large to share a Txn with the checkpoint (a value near the source's own
+// request limit) goes alone into a Txn with just the fence, and the checkpoint follows in
+// the next Txn (a crash in between replays that put: idempotent). Whether even that fits
+// is the destination's to say: ApplyTxn handles its refusal.
 TxnBatch BuildTxns(std::span<const Mutation> mutations, const Fence& fence, const TxnLimits& limits,
                    const std::string& checkpoint_key = "",
                    const std::optional<Checkpoint>& checkpoint = std::nullopt,
                    int64_t base_revision = 0);
+
+// True when `mutation` can share a Txn with the fence and the checkpoint under `limits`.
+bool FitsBesideCheckpoint(const Mutation& mutation, const TxnLimits& limits);
 
 // A Txn that only moves the checkpoint (after filtered-out events or progress notices).
 etcd::pb::TxnRequest BuildCheckpointTxn(const Fence& fence, const std::string& checkpoint_key,

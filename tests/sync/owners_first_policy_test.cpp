@@ -40,8 +40,13 @@ class OwnersFirstPolicyTest : public ::testing::Test {
   PrefixFilter filter_{"/registry/", {}};
   SyncStats stats_;
   OwnersFirstPolicy::Clock::time_point now_ = OwnersFirstPolicy::Clock::now();
-  OwnersFirstPolicy policy_{"/registry/", "/etcd-sync/",          filter_, std::chrono::seconds(60),
-                            stats_,       [this] { return now_; }};
+  OwnersFirstPolicy policy_{"/registry/",
+                            "/etcd-sync/",
+                            filter_,
+                            std::chrono::seconds(60),
+                            TxnLimits{128, 64 * 1024},
+                            stats_,
+                            [this] { return now_; }};
 };
 
 TEST_F(OwnersFirstPolicyTest, DependentsWaitForTheirOwnersInTheWorstOrder) {
@@ -116,6 +121,17 @@ TEST_F(OwnersFirstPolicyTest, OpaqueValuesAreNeverHeld) {
   auto out = policy_.Admit({encrypted});
   ASSERT_EQ(out.size(), 1u);
   EXPECT_EQ(out[0].value, encrypted.value);
+}
+
+// A held copy is written with the checkpoint; one too large for that Txn would be lost,
+// so such an object is written at once instead (the limits here are 64 KiB).
+TEST_F(OwnersFirstPolicyTest, ObjectsTooLargeToHoldAreWrittenAtOnce) {
+  Mutation big = Object("/registry/pods/ns/big", "u-1", {"u-missing"}, 3);
+  big.value.append(70 * 1024, ' ');  // still valid JSON: trailing white space
+  auto out = policy_.Admit({big});
+  EXPECT_EQ(Describe(out), (std::vector<std::string>{"put /registry/pods/ns/big @3"}));
+  EXPECT_EQ(policy_.held(), 0u);
+  EXPECT_EQ(stats_.too_large_to_hold, 1);
 }
 
 }  // namespace

@@ -104,5 +104,64 @@ TEST(TxnBatcherTest, CheckpointOnlyTxn) {
   EXPECT_EQ(CheckpointRevision(txn), 77);
 }
 
+// A value near the destination's own request limit cannot share a Txn with the checkpoint:
+// it goes alone (fenced, no checkpoint) and the checkpoint follows, never ahead of it.
+TEST(TxnBatcherTest, ValueTooLargeForTheCheckpointGoesAloneAndTheCheckpointFollows) {
+  const TxnLimits limits{128, 100'000};
+  std::vector<Mutation> events = {Put("/registry/small", 5), Put("/registry/huge", 6, 99'500)};
+  Checkpoint checkpoint{Checkpoint::Phase::kLive, 0, "c1", "/registry/"};
+  TxnBatch batch = BuildTxns(events, kFence, limits, "/etcd-sync/checkpoint", checkpoint, 4);
+  ASSERT_EQ(batch.txns.size(), 3u);
+  EXPECT_EQ(CheckpointRevision(batch.txns[0]), 5);  // the small put, checkpoint at 5
+  const auto& solo = batch.txns[1];
+  ASSERT_EQ(solo.compare_size(), 1);
+  EXPECT_EQ(solo.compare(0).key(), kFence.leader_key);
+  ASSERT_EQ(solo.success_size(), 1);  // the value alone: no checkpoint put
+  EXPECT_EQ(solo.success(0).request_put().key(), "/registry/huge");
+  ASSERT_EQ(batch.txns[2].success_size(), 1);  // then the checkpoint alone
+  EXPECT_EQ(CheckpointRevision(batch.txns[2]), 6);
+  EXPECT_TRUE(batch.split_revisions.empty());  // one op: no revision was split
+}
+
+TEST(TxnBatcherTest, TheTxnAfterASoloValueCarriesTheCheckpoint) {
+  const TxnLimits limits{128, 100'000};
+  std::vector<Mutation> events = {Put("/registry/huge", 6, 99'500), Put("/registry/after", 7)};
+  Checkpoint checkpoint{Checkpoint::Phase::kLive, 0, "c1", "/registry/"};
+  TxnBatch batch = BuildTxns(events, kFence, limits, "/etcd-sync/checkpoint", checkpoint, 5);
+  ASSERT_EQ(batch.txns.size(), 2u);
+  EXPECT_EQ(batch.txns[0].success_size(), 1);
+  EXPECT_EQ(batch.txns[1].success(0).request_put().key(), "/registry/after");
+  EXPECT_EQ(CheckpointRevision(batch.txns[1]), 7);
+}
+
+TEST(TxnBatcherTest, HugeValueInsideAMultiKeyRevisionKeepsTheCheckpointBehind) {
+  const TxnLimits limits{128, 100'000};
+  std::vector<Mutation> events = {Put("/registry/a", 6), Put("/registry/huge", 6, 99'500),
+                                  Put("/registry/b", 6)};
+  Checkpoint checkpoint{Checkpoint::Phase::kLive, 0, "c1", "/registry/"};
+  TxnBatch batch = BuildTxns(events, kFence, limits, "/etcd-sync/checkpoint", checkpoint, 5);
+  ASSERT_EQ(batch.split_revisions, std::vector<int64_t>{6});
+  ASSERT_EQ(batch.txns.size(), 3u);
+  EXPECT_EQ(CheckpointRevision(batch.txns[0]), 5);  // revision 6 not complete yet
+  EXPECT_EQ(batch.txns[1].success_size(), 1);       // the huge one alone
+  EXPECT_EQ(CheckpointRevision(batch.txns[2]), 6);
+}
+
+TEST(TxnBatcherTest, CopyTxnsOfHugeValuesHaveNoCheckpoint) {
+  const TxnLimits limits{128, 100'000};
+  std::vector<Mutation> copy = {Put("/registry/huge", 0, 99'500), Put("/registry/x", 0)};
+  TxnBatch batch = BuildTxns(copy, kFence, limits);
+  ASSERT_EQ(batch.txns.size(), 2u);
+  for (const auto& txn : batch.txns) {
+    for (const auto& op : txn.success()) EXPECT_NE(op.request_put().key(), "/etcd-sync/checkpoint");
+  }
+}
+
+TEST(TxnBatcherTest, FitsBesideCheckpoint) {
+  const TxnLimits limits{128, 100'000};
+  EXPECT_TRUE(FitsBesideCheckpoint(Put("/registry/k", 1, 90'000), limits));
+  EXPECT_FALSE(FitsBesideCheckpoint(Put("/registry/k", 1, 99'500), limits));
+}
+
 }  // namespace
 }  // namespace etcdsync

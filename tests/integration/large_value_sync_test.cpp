@@ -6,6 +6,7 @@
 
 #include <nlohmann/json.hpp>
 
+#include "absl/strings/match.h"
 #include "etcd_sync_fixture.h"
 #include "support/http_get.h"
 
@@ -84,7 +85,8 @@ int64_t Metric(const std::string& base, const std::string& name) {
 class LargeValueSyncTest : public EtcdSyncTest {};
 
 TEST_F(LargeValueSyncTest, EveryValueTheSourceAcceptsReplicatesInCopyAndLive) {
-  const size_t largest = LargestAccepted(primary_->client(), "/registry/configmaps/tenant/probe");
+  // Both keys have the same length, so the same largest object fits under each.
+  const size_t largest = LargestAccepted(primary_->client(), "/registry/configmaps/tenant/copied");
   ASSERT_GT(largest, 1'500'000u);
   // Before etcd-sync starts: the initial copy carries it.
   ASSERT_TRUE(primary_->client()
@@ -95,8 +97,8 @@ TEST_F(LargeValueSyncTest, EveryValueTheSourceAcceptsReplicatesInCopyAndLive) {
   ASSERT_TRUE(sync->WaitForLog("Start Sync update", 60s)) << sync->Log();
   // Live: the same size again, then an ordinary key behind it.
   ASSERT_TRUE(primary_->client()
-                  .Txn(ApiServerStyleCreate("/registry/configmaps/tenant/live",
-                                            PaddedObject("live", largest)))
+                  .Txn(ApiServerStyleCreate("/registry/configmaps/tenant/live00",
+                                            PaddedObject("live00", largest)))
                   .ok());
   Put(primary_->client(), "/registry/configmaps/tenant/after", "{}");
   auto diff = WaitEqual(60s);
@@ -139,8 +141,9 @@ TEST_F(LargeValueSyncTest, ValueTheDestinationCannotTakeIsReportedAndReplication
   ASSERT_TRUE(primary_->client().Txn(three).ok());
   Put(primary_->client(), "/registry/configmaps/tenant/after", "{}");
 
-  ASSERT_TRUE(
-      WaitUntil([&] { return Get(standby_->client(), "/registry/configmaps/tenant/after"); }, 60s))
+  ASSERT_TRUE(WaitUntil(
+      [&] { return Get(standby_->client(), "/registry/configmaps/tenant/after").has_value(); },
+      60s))
       << sync->Log();
   for (int i = 0; i < 3; ++i) {
     EXPECT_EQ(Get(standby_->client(), "/registry/configmaps/tenant/part-" + std::to_string(i)),

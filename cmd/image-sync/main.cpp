@@ -13,10 +13,12 @@
 #include "bundle/oci_layout.h"
 #include "common/absl_fmt.h"
 #include "common/logging.h"
+#include "common/untrusted_text.h"
 #include "common/yaml_config.h"
 #include "registry/credentials.h"
 #include "registry/pusher.h"
 #include "registry/registry_client.h"
+#include "registry/transfer_flags.h"
 
 namespace {
 
@@ -28,8 +30,16 @@ constexpr int kExitBundle = 3;
 constexpr int kExitAuth = 4;
 constexpr int kExitUnreachable = 5;
 
+// One bounded line whatever a message quotes (names from the bundle, a registry's answers):
+// the head and the tail (the hint) of a long one.
 int Fail(int code, std::string_view message) {
-  std::cerr << "image-sync: " << message << "\n";
+  constexpr size_t kHead = 1536, kTail = 512;
+  std::string line = message.size() <= kHead + kTail
+                         ? common::Clip(message, kHead + kTail)
+                         : common::Clip(message.substr(0, kHead), kHead) + " [... " +
+                               std::to_string(message.size() - kHead - kTail) + " bytes ...] " +
+                               common::Clip(message.substr(message.size() - kTail), kTail);
+  std::cerr << "image-sync: " << line << "\n";
   return code;
 }
 int Fail(int code, absl::string_view message) { return Fail(code, common::View(message)); }
@@ -95,6 +105,8 @@ int main(int argc, char** argv) {
       ->check(CLI::IsMember({"auto", "tty", "plain", "none"}));
   app.add_option("--progress-interval", progress_interval, "seconds between plain progress lines")
       ->check(CLI::Range(1, 3600));
+  registry::TransferLimits limits;
+  registry::AddTransferLimitFlags(app, limits);
   app.add_flag("-v,--verbose", verbose, "log every request decision");
   try {
     app.parse(argc, argv);
@@ -122,6 +134,7 @@ int main(int argc, char** argv) {
   options.transport.plain = plain;
   options.transport.insecure = insecure;
   options.transport.ca_file = ca_file;
+  options.transport.limits = limits;
   options.retry.max_attempts = retries;
   options.chunk_bytes = chunk_mib << 20;
   if (chunk_mib > 0 && !state_dir.empty()) {

@@ -11,6 +11,7 @@
 #include "common/base64.h"
 #include "common/logging.h"
 #include "registry/registry_client.h"
+#include "registry/transfer_flags.h"
 #include "upgrade/artifact_check.h"
 #include "upgrade/cluster_access.h"
 #include "upgrade/preflight_inputs.h"
@@ -50,6 +51,7 @@ struct RegistryAccess {
   std::string registry, username;
   bool password_stdin = false, plain = false, insecure = false;
   std::string ca_file;
+  registry::TransferLimits limits;
 };
 
 void AddRegistryFlags(CLI::App& app, RegistryAccess& access) {
@@ -168,6 +170,7 @@ int RunTrigger(const upgrade::ConnectionFlags& flags, const RegistryAccess& acce
     options.transport.plain = access.plain;
     options.transport.insecure = access.insecure;
     options.transport.ca_file = access.ca_file;
+    options.transport.limits = access.limits;
     options.retry.max_attempts = 2;
     if (!resolved->username.empty()) {
       options.credentials = {resolved->username, resolved->password};
@@ -233,6 +236,7 @@ int main(int argc, char** argv) {
   bool skip_check_artifacts = false;
   CLI::App* trigger = app.add_subcommand("trigger", "publish the release and deploy the CVO");
   AddRegistryFlags(*trigger, access);
+  registry::AddTransferLimitFlags(*trigger, access.limits);
   trigger->add_option("--release", release_path, "the package's release.yaml");
   trigger->add_flag("--skip-check-artifacts", skip_check_artifacts,
                     "do not verify the release's images in the registry");

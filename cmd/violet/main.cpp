@@ -9,6 +9,7 @@
 #include "package/opened_package.h"
 #include "package/package_archive.h"
 #include "package/package_verification.h"
+#include "registry/transfer_flags.h"
 #include "violet/exit_codes.h"
 #include "violet/gc_command.h"
 #include "violet/list_command.h"
@@ -82,6 +83,7 @@ int main(int argc, char** argv) {
   push_cmd->add_flag("--insecure", push.registry_insecure,
                      "HTTPS without verifying the registry's certificate");
   push_cmd->add_option("--registry-ca-file", push.registry_ca_file, "CA bundle for the registry");
+  registry::AddTransferLimitFlags(*push_cmd, push.limits);
   auto* clusters_option =
       push_cmd->add_option("--clusters", clusters, "target clusters for operators (a,b)")
           ->delimiter(',');

@@ -1,12 +1,69 @@
 #include "bundle/blob_reader.h"
 
+#include <fcntl.h>
 #include <fmt/format.h>
+#include <sys/stat.h>
+#include <unistd.h>
 
+#include <algorithm>
 #include <cerrno>
+#include <climits>
+#include <cstdlib>
 #include <cstring>
 #include <vector>
 
 namespace bundle {
+namespace {
+
+absl::Status Unreadable(const std::string& what, const std::string& why) {
+  return absl::FailedPreconditionError(
+      fmt::format("bundle corrupt: {} {} — re-extract the bundle", what, why));
+}
+
+std::string Resolved(const std::string& path) {
+  char* resolved = realpath(path.c_str(), nullptr);
+  std::string out = resolved != nullptr ? resolved : "";
+  free(resolved);
+  return out;
+}
+
+// Opens a blob only when it is a regular file inside its layout: a FIFO would block the open
+// (and every read) forever, and a device or a link out of the layout would stream another
+// file's bytes to the registry before the digest check at the end stopped them.
+absl::StatusOr<FILE*> OpenBlob(const std::string& path, const std::string& what) {
+  const int fd = open(path.c_str(), O_RDONLY | O_NONBLOCK | O_NOCTTY | O_CLOEXEC);
+  if (fd < 0) return Unreadable(what, fmt::format("cannot be read ({})", std::strerror(errno)));
+  struct stat info {};
+  if (fstat(fd, &info) != 0 || !S_ISREG(info.st_mode)) {
+    close(fd);
+    return Unreadable(what, S_ISFIFO(info.st_mode)  ? "is a FIFO, not a regular file"
+                            : S_ISDIR(info.st_mode) ? "is a directory, not a regular file"
+                                                    : "is not a regular file");
+  }
+  // A blob at <layout>/blobs/<algorithm>/<hex> must resolve inside <layout>.
+  const size_t blobs = path.rfind("/blobs/");
+  if (blobs != std::string::npos &&
+      std::count(path.begin() + static_cast<std::ptrdiff_t>(blobs) + 7, path.end(), '/') == 1) {
+    const std::string root = Resolved(blobs == 0 ? "/" : path.substr(0, blobs));
+    std::string target(4096, '\0');
+    const std::string link = "/proc/self/fd/" + std::to_string(fd);
+    const ssize_t length = readlink(link.c_str(), target.data(), target.size());
+    target = length > 0 ? target.substr(0, static_cast<size_t>(length)) : Resolved(path);
+    if (root.empty() || !target.starts_with(root == "/" ? root : root + "/")) {
+      close(fd);
+      return Unreadable(what, "is a link out of the bundle");
+    }
+  }
+  fcntl(fd, F_SETFL, fcntl(fd, F_GETFL) & ~O_NONBLOCK);
+  FILE* file = fdopen(fd, "rb");
+  if (file == nullptr) {
+    close(fd);
+    return Unreadable(what, fmt::format("cannot be read ({})", std::strerror(errno)));
+  }
+  return file;
+}
+
+}  // namespace
 
 BlobReader::BlobReader(std::string path, std::string digest, int64_t size, std::string what)
     : path_(std::move(path)), digest_(std::move(digest)), what_(std::move(what)), size_(size) {}
@@ -17,12 +74,10 @@ BlobReader::~BlobReader() {
 
 absl::Status BlobReader::Rewind(int64_t offset) {
   if (file_ != nullptr) fclose(file_);
-  file_ = fopen(path_.c_str(), "rb");
-  if (file_ == nullptr) {
-    return absl::FailedPreconditionError(
-        fmt::format("bundle corrupt: {} cannot be read ({}) — re-extract the bundle", what_,
-                    std::strerror(errno)));
-  }
+  file_ = nullptr;
+  absl::StatusOr<FILE*> opened = OpenBlob(path_, what_);
+  if (!opened.ok()) return opened.status();
+  file_ = *opened;
   hasher_.Finish();  // resets
   position_ = 0;
   std::vector<char> buffer(1 << 20);

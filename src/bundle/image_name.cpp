@@ -4,6 +4,8 @@
 
 #include <regex>
 
+#include "common/untrusted_text.h"
+
 namespace bundle {
 namespace {
 
@@ -20,8 +22,8 @@ absl::StatusOr<ImageName> ParseImageName(std::string_view ref_name) {
       "[a-z0-9]+((\\.|_|__|-+)[a-z0-9]+)*(/[a-z0-9]+((\\.|_|__|-+)[a-z0-9]+)*)*");
   static const std::regex kTag("[A-Za-z0-9_][A-Za-z0-9_.-]{0,127}");
   const auto bad = [&](std::string_view why) {
-    return absl::InvalidArgumentError(
-        fmt::format("image name \"{}\" {}: expected <repository>:<tag>", ref_name, why));
+    return absl::InvalidArgumentError(fmt::format(
+        "image name \"{}\" {}: expected <repository>:<tag>", common::Clip(ref_name), why));
   };
   std::string_view rest = ref_name;
   if (rest.find('@') != std::string_view::npos) return bad("holds a digest");

@@ -21,11 +21,42 @@ void UnlockShare(CURL*, curl_lock_data data, void* user) {
 }
 
 struct Transfer {
-  const HttpRequest* request;
-  HttpResponse* response;
+  const HttpRequest* request = nullptr;
+  HttpResponse* response = nullptr;
   size_t body_offset = 0;
   absl::Status stream_status;
+  const TransferLimits* limits = nullptr;
+  StallMeter* meter = nullptr;
+  std::chrono::steady_clock::time_point start;
+  std::chrono::milliseconds deadline{0};
+  int64_t body_bytes = 0;
+  std::string limit_hit;  // why OnProgress stopped the transfer
 };
+
+// The deadline and the minimum speed. Bytes are due while the body goes out and while the
+// answer's body comes in; not while the registry thinks (the deadline bounds that).
+int OnProgress(void* user, curl_off_t dltotal, curl_off_t dlnow, curl_off_t ultotal,
+               curl_off_t ulnow) {
+  auto* transfer = static_cast<Transfer*>(user);
+  const auto now = std::chrono::steady_clock::now();
+  if (now - transfer->start > transfer->deadline) {
+    transfer->limit_hit =
+        DescribeDeadline(*transfer->limits, transfer->deadline, transfer->body_bytes);
+    return 1;
+  }
+  const bool due =
+      (ultotal > 0 && ulnow < ultotal) || (dlnow > 0 && (dltotal == 0 || dlnow < dltotal));
+  if (!due) {
+    transfer->meter->Pause();
+    return 0;
+  }
+  int64_t moved = 0;
+  if (transfer->meter->Stalled(now, static_cast<int64_t>(ulnow + dlnow), &moved)) {
+    transfer->limit_hit = DescribeStall(*transfer->limits, moved);
+    return 1;
+  }
+  return 0;
+}
 
 size_t OnHeader(char* data, size_t size, size_t count, void* user) {
   auto* transfer = static_cast<Transfer*>(user);
@@ -142,7 +173,16 @@ absl::StatusOr<HttpResponse> HttpSession::Perform(const HttpRequest& request) {
   const TransportOptions& options = transport_->options_;
   curl_easy_reset(curl);  // keeps the live connections and the TLS session cache
   HttpResponse response;
-  Transfer transfer{&request, &response, 0, absl::OkStatus()};
+  Transfer transfer;
+  transfer.request = &request;
+  transfer.response = &response;
+  StallMeter meter(options.limits);
+  transfer.limits = &options.limits;
+  transfer.meter = &meter;
+  transfer.start = std::chrono::steady_clock::now();
+  transfer.body_bytes =
+      request.stream != nullptr ? request.stream_length : static_cast<int64_t>(request.body.size());
+  transfer.deadline = RequestDeadline(options.limits, transfer.body_bytes, request.commit_bytes);
   curl_easy_setopt(curl, CURLOPT_URL, request.url.c_str());
   curl_easy_setopt(curl, CURLOPT_SHARE, transport_->share_);
   curl_easy_setopt(curl, CURLOPT_NOSIGNAL, 1L);
@@ -150,8 +190,12 @@ absl::StatusOr<HttpResponse> HttpSession::Perform(const HttpRequest& request) {
   curl_easy_setopt(curl, CURLOPT_HTTP_VERSION, static_cast<long>(CURL_HTTP_VERSION_2TLS));
   curl_easy_setopt(curl, CURLOPT_CONNECTTIMEOUT,
                    static_cast<long>(options.connect_timeout.count()));
-  curl_easy_setopt(curl, CURLOPT_LOW_SPEED_LIMIT, 1L);
-  curl_easy_setopt(curl, CURLOPT_LOW_SPEED_TIME, static_cast<long>(options.stall_timeout.count()));
+  curl_easy_setopt(curl, CURLOPT_PROTOCOLS_STR, "http,https");  // a token realm is a URL too
+  curl_easy_setopt(curl, CURLOPT_NOPROGRESS, 0L);
+  curl_easy_setopt(curl, CURLOPT_XFERINFOFUNCTION, OnProgress);
+  curl_easy_setopt(curl, CURLOPT_XFERINFODATA, &transfer);
+  // Backstop should the progress callback not run (it runs at least once a second).
+  curl_easy_setopt(curl, CURLOPT_TIMEOUT_MS, static_cast<long>(transfer.deadline.count() + 5000));
   curl_easy_setopt(curl, CURLOPT_TCP_KEEPALIVE, 1L);
   curl_easy_setopt(curl, CURLOPT_BUFFERSIZE, 256L * 1024);
   curl_easy_setopt(curl, CURLOPT_UPLOAD_BUFFERSIZE, 2L * 1024 * 1024);
@@ -192,6 +236,10 @@ absl::StatusOr<HttpResponse> HttpSession::Perform(const HttpRequest& request) {
   const CURLcode code = curl_easy_perform(curl);
   curl_slist_free_all(headers);
   if (!transfer.stream_status.ok()) return transfer.stream_status;
+  if (code == CURLE_ABORTED_BY_CALLBACK && !transfer.limit_hit.empty()) {
+    return absl::UnavailableError(
+        fmt::format("curl{}: {}", static_cast<int>(code), transfer.limit_hit));
+  }
   if (code != CURLE_OK) {
     const std::string reason = error[0] != '\0' ? error : curl_easy_strerror(code);
     // The curl code travels in the message's first token for DescribeNetworkError.
@@ -226,6 +274,8 @@ std::string DescribeNetworkError(const absl::Status& status, const TransportOpti
       }
       return fmt::format("TLS handshake failed ({}){}", message,
                          options.ca_file.empty() ? " — check --ca-file" : "");
+    case CURLE_ABORTED_BY_CALLBACK:  // a TransferLimits line, naming its flag
+      return std::string(message);
     case CURLE_SSL_CACERT_BADFILE:
       return fmt::format("cannot use --ca-file {} ({})", options.ca_file, message);
     default:

@@ -12,6 +12,7 @@
 
 #include "absl/status/statusor.h"
 #include "bundle/blob_reader.h"
+#include "registry/transfer_limits.h"
 
 namespace registry {
 
@@ -20,7 +21,7 @@ struct TransportOptions {
   bool insecure = false;  // TLS without certificate verification
   std::string ca_file;    // extra trust anchors (PEM); the system store otherwise
   std::chrono::seconds connect_timeout{15};
-  std::chrono::seconds stall_timeout{60};  // abort a transfer that moved no byte this long
+  TransferLimits limits;  // minimum speed and deadlines (transfer_limits.h)
 };
 
 struct HttpRequest {
@@ -31,6 +32,7 @@ struct HttpRequest {
   bundle::BlobReader* stream = nullptr;  // streamed body, from its current position
   int64_t stream_length = 0;             // bytes of `stream` to send
   std::function<void(int64_t)> on_sent;  // bytes of body handed to the socket
+  int64_t commit_bytes = 0;  // a blob the registry verifies before it answers (finishing PUT)
 };
 
 struct HttpResponse {
@@ -65,8 +67,9 @@ class Transport {
 class HttpSession {
  public:
   ~HttpSession();
-  // A network failure (no HTTP status) is Unavailable with curl's reason; a body-stream
-  // failure (corrupt blob) is returned as the stream's own status.
+  // A network failure (no HTTP status) is Unavailable with curl's reason ("curl<code>: ...");
+  // a request past its deadline or below the minimum speed (TransferLimits) is "curl42: "
+  // and a line naming the flag; a body-stream failure (corrupt blob) is the stream's status.
   absl::StatusOr<HttpResponse> Perform(const HttpRequest& request);
 
  private:

@@ -12,6 +12,8 @@
 #include "common/absl_fmt.h"
 #include "common/base64.h"
 #include "common/status_macros.h"
+#include "common/untrusted_text.h"
+#include "registry/realm_policy.h"
 #include "registry/www_authenticate.h"
 
 namespace registry {
@@ -106,8 +108,8 @@ absl::StatusOr<std::string> RegistryClient::ResolveLocation(const std::string& l
   }
   curl_url_cleanup(url);
   if (resolved.empty()) {
-    return absl::InternalError(
-        fmt::format("registry {}: unusable Location \"{}\"", options_.host, location));
+    return absl::InternalError(fmt::format("registry {}: unusable Location \"{}\"", options_.host,
+                                           common::Clip(location)));
   }
   *same_origin = Origin(resolved) == Origin(BaseUrl());
   return resolved;
@@ -154,7 +156,7 @@ absl::Status RegistryClient::Authorize(HttpSession& session, const HttpResponse&
   if (challenge.scheme != "bearer" || !challenge.params.contains("realm")) {
     return absl::UnauthenticatedError(
         fmt::format("registry {} asks for unsupported authentication \"{}\"", options_.host,
-                    response.Header("www-authenticate")));
+                    common::Clip(response.Header("www-authenticate"))));
   }
   if (failed_with.starts_with("Authorization: Bearer")) {
     if (credentials.empty()) return required();
@@ -162,9 +164,16 @@ absl::Status RegistryClient::Authorize(HttpSession& session, const HttpResponse&
         fmt::format("registry {} denied user \"{}\" access to {} — grant the user push rights",
                     options_.host, credentials.username, scope.empty() ? "the registry" : scope));
   }
+  // Where the credentials may go (realm_policy.h): refused with them, asked without them.
+  const std::string& realm = challenge.params.at("realm");
+  const absl::Status may_send = CredentialsMayGoToRealm(BaseUrl(), realm, options_.transport.plain);
+  if (!may_send.ok() && (!absl::IsPermissionDenied(may_send) || !credentials.empty())) {
+    return absl::Status(may_send.code(),
+                        fmt::format("registry {}: {}", options_.host, may_send.message()));
+  }
   std::lock_guard lock(auth_mutex_);
   auth_mode_ = AuthMode::kBearer;
-  realm_ = challenge.params.at("realm");
+  realm_ = realm;
   service_ = challenge.params.contains("service") ? challenge.params.at("service") : "";
   std::string url = realm_;
   std::vector<std::string> query;
@@ -179,7 +188,7 @@ absl::Status RegistryClient::Authorize(HttpSession& session, const HttpResponse&
   for (const std::string& part : query) url = WithQuery(url, part);
   HttpRequest token_request;
   token_request.url = url;
-  if (!credentials.empty()) {
+  if (!credentials.empty() && may_send.ok()) {
     token_request.headers.push_back(
         "Authorization: Basic " +
         common::EncodeBase64(credentials.username + ":" + credentials.password.Reveal()));
@@ -188,7 +197,7 @@ absl::Status RegistryClient::Authorize(HttpSession& session, const HttpResponse&
   auto token_response = session.Perform(token_request);
   if (!token_response.ok()) {
     return absl::UnavailableError(
-        fmt::format("registry {}: token service {} {}", options_.host, Origin(realm_),
+        fmt::format("registry {}: token service {} {}", options_.host, common::Clip(Origin(realm_)),
                     DescribeNetworkError(token_response.status(), options_.transport)));
   }
   if (token_response->status == 401 || token_response->status == 403) {
@@ -279,12 +288,19 @@ absl::Status RegistryClient::ErrorFor(const HttpResponse& response, const std::s
     const auto parsed = nlohmann::json::parse(response.body);
     if (parsed.contains("errors") && parsed["errors"].is_array() && !parsed["errors"].empty()) {
       const auto& first = parsed["errors"][0];
-      detail = fmt::format(" {}: {}", first.value("code", ""), first.value("message", ""));
+      if (first.is_object()) {
+        const auto text = [&](const char* key) {
+          return first.contains(key) && first[key].is_string()
+                     ? common::Clip(first[key].get<std::string>())
+                     : std::string();
+        };
+        detail = fmt::format(" {}: {}", text("code"), text("message"));
+      }
     }
   } catch (const nlohmann::json::exception&) {
   }
-  const std::string message = fmt::format("registry {}: {} failed: HTTP {}{}", options_.host, what,
-                                          response.status, detail);
+  const std::string message = fmt::format("registry {}: {} failed: HTTP {}{}", options_.host,
+                                          common::Clip(what, 512), response.status, detail);
   switch (response.status) {
     case 401:
       return absl::UnauthenticatedError(message);
@@ -302,7 +318,8 @@ absl::Status RegistryClient::NetworkError(const absl::Status& status,
                                           const std::string& what) const {
   if (!absl::IsUnavailable(status) || !common::View(status.message()).starts_with("curl"))
     return status;
-  return absl::UnavailableError(fmt::format("registry {}: {}: {}", options_.host, what,
+  return absl::UnavailableError(fmt::format("registry {}: {}: {}", options_.host,
+                                            common::Clip(what, 512),
                                             DescribeNetworkError(status, options_.transport)));
 }
 
@@ -314,10 +331,13 @@ absl::StatusOr<std::unique_ptr<RegistryClient>> RegistryClient::Connect(Registry
   call.retry = false;
   auto response = client->Send(*session, call);
   // Refused on the very first request is a wrong --registry or a registry that is not
-  // running: say so now rather than after seconds of backoff. Anything else is retried.
-  const bool refused =
-      !response.ok() && common::View(response.status().message())
-                            .starts_with(fmt::format("curl{}:", CURLE_COULDNT_CONNECT));
+  // running, and one too slow for the limits (TransferLimits) will not be faster on the next
+  // attempt: say so now rather than after minutes of backoff. Anything else is retried.
+  const auto failed_with = [&](int code) {
+    return !response.ok() &&
+           common::View(response.status().message()).starts_with(fmt::format("curl{}:", code));
+  };
+  const bool refused = failed_with(CURLE_COULDNT_CONNECT) || failed_with(CURLE_ABORTED_BY_CALLBACK);
   if (!response.ok() && !refused) {
     call.retry = true;
     response = client->Send(*session, call);
@@ -391,7 +411,7 @@ absl::Status RegistryClient::PutManifest(HttpSession& session, const std::string
   const std::string stored = response->Header("docker-content-digest");
   if (!stored.empty() && stored != expected) {
     return absl::DataLossError(fmt::format("registry {}: {} stored digest {}, expected {}",
-                                           options_.host, what, stored, expected));
+                                           options_.host, what, common::Clip(stored), expected));
   }
   return absl::OkStatus();
 }
@@ -458,7 +478,7 @@ absl::StatusOr<std::string> RegistryClient::StartUpload(HttpSession& session,
     return absl::PermissionDeniedError(fmt::format(
         "registry {} sent the upload of {} to another host ({}); refusing to send data and "
         "credentials there",
-        options_.host, what, Origin(location)));
+        options_.host, what, common::Clip(Origin(location))));
   }
   return location;
 }
@@ -573,6 +593,7 @@ absl::Status RegistryClient::UploadOnce(HttpSession& session, const std::string&
   Call finish;
   finish.request.method = "PUT";
   finish.request.url = WithQuery(upload.location, digest_query);
+  finish.request.commit_bytes = blob.size;
   finish.scope = scope;
   finish.retry = false;
   auto response = Send(session, finish);

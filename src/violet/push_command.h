@@ -9,6 +9,7 @@
 #include "absl/status/status.h"
 #include "common/secret.h"
 #include "k8s/platform_connection.h"
+#include "registry/transfer_limits.h"
 
 namespace violet {
 
@@ -22,6 +23,7 @@ struct PushRequest {
   bool plain = false;
   bool registry_insecure = false;  // TLS without verifying the registry's certificate
   std::string registry_ca_file;
+  registry::TransferLimits limits;  // --min-speed, --stall-seconds, --request-timeout
   std::vector<std::string> clusters{"global"};
   bool clusters_given = false;
   std::string catalog_source = "platform";

@@ -95,4 +95,23 @@ TEST_F(ImageSyncTokenTest, WrongOrMissingCredentialsAreOneLineAndLeakNothing) {
       << anonymous.output;
 }
 
+TEST_F(ImageSyncTokenTest, HttpsRegistryNeverSendsCredentialsToAnHttpRealm) {
+  // A TLS registry whose challenge names a plain-HTTP token service: the credentials would
+  // cross the network in clear. They are not sent; the run stops with one line.
+  const std::string certs = dir_.File("certs");
+  testing_support::RunScript(std::string(PROJECT_SOURCE_DIR) + "/scripts/gen-test-certs.sh '" +
+                             certs + "'");
+  RegistryServer secure(dir_.path(), "secure-token", certs, "", tokens_.realm(),
+                        tokens_.cert_file());
+  CommandResult refused =
+      RunCommand(std::string(IMAGE_SYNC_BINARY) + " --progress none --bundle '" + bundle_ +
+                 "' --registry " + secure.address() + " --ca-file " + certs +
+                 "/ca.crt --username carol --password-stdin < " + dir_.File("good"));
+  EXPECT_EQ(refused.exit_code, 4) << refused.output;
+  EXPECT_EQ(Lines(refused.output), 1) << refused.output;
+  EXPECT_NE(refused.output.find("is plain HTTP while the registry is HTTPS"), std::string::npos)
+      << refused.output;
+  EXPECT_EQ(tokens_.tokens_issued() + tokens_.refusals(), 0) << "the token service was asked";
+}
+
 }  // namespace

@@ -21,7 +21,8 @@
 #   [--chunk-size <MiB> [--state-dir <dir>]] (resume an interrupted push; see README).
 #   Then the images of the plugin packages in [--plugins <dir>] (default plugins/ beside this
 #   script, Era B's plugins/*.tgz) with violet push --skip-crs (signatures checked as violet
-#   does: $VIOLET_KEYRING); no custom resources are created.
+#   does: [--keyring <file|dir>] or $VIOLET_KEYRING; with a keyring named, a package without
+#   .sig is refused unless [--allow-unsigned]); no custom resources are created.
 # Release: release.yaml beside this script (or --release <file>): version, productImage,
 #   cvoImage, images.
 # Exit codes: 0 done (preflight: Passed); 1 push failed or interrupted; 2 bad flags or
@@ -44,7 +45,7 @@ usage() { sed -n '2,/^set -euo/p' "${BASH_SOURCE[0]}" | sed '$d' | sed 's/^# \{0
 only_sync=false skip_sync=false preflight=false skip_check_artifacts=false
 registry="" username="" password="" password_stdin=false creds=""
 cluster="" to="" dr_standby="" output="" release="$here/release.yaml"
-bundle="$here/images" plugins="$here/plugins" extra=() tls=() conn=()
+bundle="$here/images" plugins="$here/plugins" extra=() tls=() conn=() verify=()
 while [ $# -gt 0 ]; do
   case "$1" in
     --only-sync-image|--only-sync-image=true) only_sync=true; shift ;;
@@ -53,8 +54,10 @@ while [ $# -gt 0 ]; do
     --skip-sync-image=false) skip_sync=false; shift ;;
     --preflight) preflight=true; shift ;;
     --skip-check-artifacts) skip_check_artifacts=true; shift ;;
+    --allow-unsigned) verify+=("$1"); shift ;;
     --registry|--username|--password|--target-creds|--ca-file|--bundle|--parallel|--chunk-size|--state-dir|\
-    --cluster|--to|--dr-standby-kubeconfig|--release|--kubeconfig|--context|--platform-address|--platform-token|--output|--plugins)
+    --cluster|--to|--dr-standby-kubeconfig|--release|--kubeconfig|--context|--platform-address|--platform-token|--output|--plugins|\
+    --keyring)
       [ $# -ge 2 ] || die "$1 needs a value"
       case "$1" in
         --registry) registry=$2 ;;
@@ -71,13 +74,15 @@ while [ $# -gt 0 ]; do
         --ca-file) extra+=("$1" "$2"); tls+=("$1" "$2") ;;
         --platform-token) export ACP_PLATFORM_TOKEN=$2 ;;  # to upgrade-core by env, not argv
         --kubeconfig|--context|--platform-address) conn+=("$1" "$2") ;;
+        --keyring) verify+=("$1" "$2") ;;
         *) extra+=("$1" "$2") ;;
       esac
       shift 2 ;;
     --*=*)
       case "${1%%=*}" in
         --registry|--username|--password|--target-creds|--ca-file|--bundle|--parallel|--chunk-size|--state-dir|\
-        --cluster|--to|--dr-standby-kubeconfig|--release|--kubeconfig|--context|--platform-address|--platform-token|--output|--plugins)
+        --cluster|--to|--dr-standby-kubeconfig|--release|--kubeconfig|--context|--platform-address|--platform-token|--output|--plugins|\
+        --keyring)
           set -- "${1%%=*}" "${1#*=}" "${@:2}" ;;
         *) die "unknown flag ${1%%=*} (see bash upgrade.sh --help)" ;;
       esac ;;
@@ -229,7 +234,7 @@ sync_plugins() {
   local bin
   bin=$(find_bin violet "${VIOLET_BIN:-}")
   [ -n "$bin" ] || die "violet binary not found beside upgrade.sh (bin/violet) for $plugins/*.tgz; set VIOLET_BIN" 1
-  local args=(push "$plugins" --skip-crs --dest-repo "$registry")
+  local args=(push "$plugins" --skip-crs --dest-repo "$registry" "${verify[@]}")
   local i
   for ((i = 0; i < ${#tls[@]}; i++)); do
     case "${tls[$i]}" in

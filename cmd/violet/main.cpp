@@ -54,6 +54,31 @@ struct PlatformFlags {
   }
 };
 
+// How far a package may expand when it is read (push, show).
+void AddLimitFlags(CLI::App* command, package::ExtractLimits& limits) {
+  command
+      ->add_option("--max-extract-bytes", limits.max_total_bytes,
+                   "refuse a package that extracts to more bytes than this")
+      ->capture_default_str()
+      ->check(CLI::PositiveNumber);
+  command
+      ->add_option("--max-member-bytes", limits.max_member_bytes,
+                   "refuse a package with a member larger than this")
+      ->capture_default_str()
+      ->check(CLI::PositiveNumber);
+  command
+      ->add_option("--max-members", limits.max_members,
+                   "refuse a package with more members (files and directories)")
+      ->capture_default_str()
+      ->check(CLI::PositiveNumber);
+  command
+      ->add_option("--max-extract-ratio", limits.max_ratio,
+                   "refuse a package that extracts to more than this many times its size once "
+                   "past 64 MiB (a decompression bomb); 0: no ratio check")
+      ->capture_default_str()
+      ->check(CLI::NonNegativeNumber);
+}
+
 }  // namespace
 
 int main(int argc, char** argv) {
@@ -102,7 +127,11 @@ int main(int argc, char** argv) {
                      "do not check the .sha256/.sig files beside packages");
   push_cmd->add_option("--keyring", push.keyring,
                        "public keys (file or GnuPG home) for .sig checks (default "
-                       "$VIOLET_KEYRING, then ~/.gnupg)");
+                       "$VIOLET_KEYRING, then ~/.gnupg); a named keyring requires signatures");
+  push_cmd->add_flag("--allow-unsigned", push.allow_unsigned,
+                     "with --keyring/$VIOLET_KEYRING: accept packages without .sig (checksum "
+                     "only, with a warning)");
+  AddLimitFlags(push_cmd, push.limits);
   push_cmd->add_option("--parallel", push.parallel, "registry requests in flight")
       ->check(CLI::Range(1, 64));
 
@@ -112,6 +141,8 @@ int main(int argc, char** argv) {
   auto* show_cmd = app.add_subcommand("show", "print a package's metadata");
   show_cmd->add_option("package", show_path, "package .tgz")->required();
   show_cmd->add_flag("--all", show_all, "also the artifact and the related images");
+  package::ExtractLimits show_limits;
+  AddLimitFlags(show_cmd, show_limits);
 
   // verify
   std::string verify_path;
@@ -120,7 +151,9 @@ int main(int argc, char** argv) {
   verify_cmd->add_option("path", verify_path, "package .tgz or directory")->required();
   verify_cmd->add_option("--keyring", verify_options.keyring,
                          "public keys (file or GnuPG home); default $VIOLET_KEYRING, then "
-                         "~/.gnupg");
+                         "~/.gnupg; a named keyring requires signatures");
+  verify_cmd->add_flag("--allow-unsigned", verify_options.allow_unsigned,
+                       "with --keyring/$VIOLET_KEYRING: accept packages without .sig");
 
   // list
   violet::ListRequest list;
@@ -162,7 +195,7 @@ int main(int argc, char** argv) {
     return violet::kExitOk;
   }
   if (show_cmd->parsed()) {
-    auto manifest = package::ReadPackageManifest(show_path);
+    auto manifest = package::ReadPackageManifest(show_path, show_limits);
     if (!manifest.ok()) {
       std::cerr << "violet: " << common::View(manifest.status().message()) << "\n";
       return violet::kExitPackageInvalid;
@@ -179,6 +212,10 @@ int main(int argc, char** argv) {
     std::vector<package::Verification> results;
     for (const std::string& archive : *packages) {
       results.push_back(package::VerifyPackageFile(archive, verify_options));
+      if (!results.back().warning.empty()) {
+        std::cerr << "WARNING: " << std::filesystem::path(archive).filename().string() << ": "
+                  << results.back().warning << "\n";
+      }
     }
     std::cout << package::FormatVerificationSummary(verify_path, results);
     for (const auto& result : results) {

@@ -3,16 +3,18 @@
 #include <fmt/format.h>
 #include <spdlog/spdlog.h>
 
+#include <algorithm>
 #include <filesystem>
 #include <fstream>
+#include <map>
 #include <nlohmann/json.hpp>
 #include <set>
-#include <sstream>
 
 #include "bundle/blob_reader.h"
 #include "bundle/digest.h"
 #include "bundle/media_types.h"
 #include "common/absl_fmt.h"
+#include "common/bounded_parse.h"
 #include "common/status_macros.h"
 
 namespace bundle {
@@ -21,11 +23,14 @@ namespace {
 namespace fs = std::filesystem;
 using nlohmann::json;
 
-constexpr int kMaxDepth = 8;
-
 absl::Status Corrupt(const std::string& dir, const std::string& what, const std::string& why) {
   return absl::FailedPreconditionError(
       fmt::format("bundle {} corrupt: {} {} — re-extract the bundle", dir, what, why));
+}
+
+std::string Shortened(std::string text) {
+  if (text.size() > 200) text = text.substr(0, 200) + "...";
+  return text;
 }
 
 // Descriptor fields, checked; `what` names the referencing manifest in errors.
@@ -33,7 +38,7 @@ absl::StatusOr<Descriptor> ParseDescriptor(const json& node, const std::string& 
   if (!node.is_object() || !node.contains("digest") || !node["digest"].is_string() ||
       !node.contains("size") || !node["size"].is_number_integer()) {
     return absl::FailedPreconditionError(
-        fmt::format("{}: descriptor without digest or size: {}", what, node.dump()));
+        fmt::format("{}: descriptor without digest or size: {}", what, Shortened(node.dump())));
   }
   Descriptor descriptor;
   descriptor.digest = node["digest"].get<std::string>();
@@ -59,33 +64,68 @@ class Reader {
     return dir_ + "/blobs/sha256/" + std::string(DigestHex(digest));
   }
 
-  absl::StatusOr<json> ReadJson(const Descriptor& descriptor, const std::string& what,
-                                std::string* bytes) {
-    ASSIGN_OR_RETURN(
-        *bytes, ReadVerifiedBlob(BlobPath(descriptor.digest), descriptor.digest, descriptor.size,
-                                 fmt::format("{} ({})", what, descriptor.digest)));
-    try {
-      return json::parse(*bytes);
-    } catch (const json::exception&) {
-      return Corrupt(dir_, fmt::format("{} ({})", what, descriptor.digest), "is not JSON");
+  // Counts bytes of manifests the layout holds in memory against kMaxLayoutManifestBytes.
+  absl::Status Charge(size_t bytes) {
+    held_bytes_ += bytes;
+    if (held_bytes_ > kMaxLayoutManifestBytes) {
+      return absl::InvalidArgumentError(fmt::format(
+          "bundle {}: its manifests and indexes add up to more than {} bytes; refusing it", dir_,
+          kMaxLayoutManifestBytes));
     }
+    return absl::OkStatus();
   }
 
-  // Reads the manifest or index at `descriptor` and everything below it.
-  absl::StatusOr<ManifestNode> ReadNode(const Descriptor& descriptor, const std::string& image,
-                                        int depth) {
-    if (depth > kMaxDepth) {
-      return Corrupt(dir_, "image " + image, "nests indexes more than 8 deep");
+  absl::StatusOr<json> ReadJson(const Descriptor& descriptor, const std::string& what,
+                                std::string* bytes) {
+    const std::string named = fmt::format("{} ({})", what, descriptor.digest);
+    if (descriptor.size > static_cast<int64_t>(kMaxManifestBytes)) {
+      return absl::InvalidArgumentError(
+          fmt::format("bundle {}: {} is {} bytes, more than the {} a manifest or index may have; "
+                      "refusing it",
+                      dir_, named, descriptor.size, kMaxManifestBytes));
     }
-    ManifestNode node;
-    node.descriptor = descriptor;
+    ASSIGN_OR_RETURN(*bytes, ReadVerifiedBlob(BlobPath(descriptor.digest), descriptor.digest,
+                                              descriptor.size, named));
+    RETURN_IF_ERROR(Charge(bytes->size()));
+    auto parsed = common::ParseJsonBounded(*bytes, kMaxManifestBytes, kMaxManifestJsonDepth, named);
+    if (!parsed.ok()) {
+      return absl::FailedPreconditionError(
+          fmt::format("bundle {}: {}", dir_, common::View(parsed.status().message())));
+    }
+    return parsed;
+  }
+
+  // The manifest or index at `descriptor` and everything below it, `depth` indexes below an
+  // image's root. Each digest is read once: a second reference shares the first node.
+  absl::StatusOr<std::shared_ptr<const ManifestNode>> ReadNode(const Descriptor& descriptor,
+                                                               const std::string& image,
+                                                               int depth) {
+    if (depth > kMaxIndexNesting) {
+      return Corrupt(dir_, "image " + image,
+                     fmt::format("nests indexes more than {} deep", kMaxIndexNesting));
+    }
+    if (auto cached = nodes_.find(descriptor.digest); cached != nodes_.end()) {
+      if (depth + cached->second.height > kMaxIndexNesting) {
+        return Corrupt(dir_, "image " + image,
+                       fmt::format("nests indexes more than {} deep", kMaxIndexNesting));
+      }
+      if (cached->second.node->descriptor.size != descriptor.size) {
+        return Corrupt(dir_, fmt::format("image {} manifest {}", image, descriptor.digest),
+                       fmt::format("is referenced with size {} and with size {}", descriptor.size,
+                                   cached->second.node->descriptor.size));
+      }
+      return cached->second.node;
+    }
+    auto node = std::make_shared<ManifestNode>();
+    node->descriptor = descriptor;
+    int height = 0;
     ASSIGN_OR_RETURN(json parsed,
-                     ReadJson(descriptor, "image " + image + " manifest", &node.bytes));
-    if (node.descriptor.media_type.empty() && parsed.contains("mediaType") &&
+                     ReadJson(descriptor, "image " + image + " manifest", &node->bytes));
+    if (node->descriptor.media_type.empty() && parsed.contains("mediaType") &&
         parsed["mediaType"].is_string()) {
-      node.descriptor.media_type = parsed["mediaType"].get<std::string>();
+      node->descriptor.media_type = parsed["mediaType"].get<std::string>();
     }
-    const std::string& type = node.descriptor.media_type;
+    const std::string& type = node->descriptor.media_type;
     const std::string what = fmt::format("image {} manifest {}", image, descriptor.digest);
     if (IsIndexType(type)) {
       if (!parsed.contains("manifests") || !parsed["manifests"].is_array() ||
@@ -94,38 +134,40 @@ class Reader {
       }
       for (const json& child : parsed["manifests"]) {
         ASSIGN_OR_RETURN(Descriptor child_descriptor, ParseDescriptor(child, what));
-        ASSIGN_OR_RETURN(ManifestNode child_node, ReadNode(child_descriptor, image, depth + 1));
-        node.children.push_back(std::move(child_node));
+        ASSIGN_OR_RETURN(auto child_node, ReadNode(child_descriptor, image, depth + 1));
+        height = std::max(height, 1 + nodes_.at(child_descriptor.digest).height);
+        node->children.push_back(std::move(child_node));
       }
-      return node;
-    }
-    if (!IsManifestType(type)) {
+    } else if (!IsManifestType(type)) {
       return absl::InvalidArgumentError(fmt::format(
           "bundle {}: {} has unsupported media type \"{}\" (OCI or Docker v2 schema 2 only)", dir_,
-          what, type));
-    }
-    if (!parsed.contains("config")) return Corrupt(dir_, what, "has no config");
-    ASSIGN_OR_RETURN(Descriptor config, ParseDescriptor(parsed["config"], what));
-    node.blobs.push_back(config);
-    if (parsed.contains("layers")) {
-      if (!parsed["layers"].is_array()) return Corrupt(dir_, what, "has malformed layers");
-      for (const json& layer : parsed["layers"]) {
-        ASSIGN_OR_RETURN(Descriptor layer_descriptor, ParseDescriptor(layer, what));
-        node.blobs.push_back(layer_descriptor);
+          what, Shortened(type)));
+    } else {
+      if (!parsed.contains("config")) return Corrupt(dir_, what, "has no config");
+      ASSIGN_OR_RETURN(Descriptor config, ParseDescriptor(parsed["config"], what));
+      node->blobs.push_back(config);
+      if (parsed.contains("layers")) {
+        if (!parsed["layers"].is_array()) return Corrupt(dir_, what, "has malformed layers");
+        for (const json& layer : parsed["layers"]) {
+          ASSIGN_OR_RETURN(Descriptor layer_descriptor, ParseDescriptor(layer, what));
+          node->blobs.push_back(layer_descriptor);
+        }
+      }
+      for (const Descriptor& blob : node->blobs) {
+        std::error_code error;
+        const auto on_disk = fs::file_size(BlobPath(blob.digest), error);
+        if (error) {
+          return Corrupt(dir_, fmt::format("image {}: blob {}", image, blob.digest), "is missing");
+        }
+        if (static_cast<int64_t>(on_disk) != blob.size) {
+          return Corrupt(dir_, fmt::format("image {}: blob {}", image, blob.digest),
+                         fmt::format("is {} bytes, the manifest says {}", on_disk, blob.size));
+        }
       }
     }
-    for (const Descriptor& blob : node.blobs) {
-      std::error_code error;
-      const auto on_disk = fs::file_size(BlobPath(blob.digest), error);
-      if (error) {
-        return Corrupt(dir_, fmt::format("image {}: blob {}", image, blob.digest), "is missing");
-      }
-      if (static_cast<int64_t>(on_disk) != blob.size) {
-        return Corrupt(dir_, fmt::format("image {}: blob {}", image, blob.digest),
-                       fmt::format("is {} bytes, the manifest says {}", on_disk, blob.size));
-      }
-    }
-    return node;
+    std::shared_ptr<const ManifestNode> shared = std::move(node);
+    nodes_[descriptor.digest] = Cached{shared, height};
+    return shared;
   }
 
   // Collects named images from an index (index.json or an unnamed nested index).
@@ -150,7 +192,12 @@ class Reader {
                        descriptor.digest, kRefNameAnnotation);
           continue;
         }
-        if (depth > kMaxDepth) return Corrupt(dir_, where, "nests indexes more than 8 deep");
+        // A nested index reached again holds nothing new: its images are already collected.
+        if (!nested_seen_.insert(descriptor.digest).second) continue;
+        if (depth >= kMaxIndexNesting) {
+          return Corrupt(dir_, where,
+                         fmt::format("nests indexes more than {} deep", kMaxIndexNesting));
+        }
         std::string bytes;
         ASSIGN_OR_RETURN(json nested, ReadJson(descriptor, "nested index", &bytes));
         RETURN_IF_ERROR(CollectImages(nested, fmt::format("nested index {}", descriptor.digest),
@@ -166,14 +213,22 @@ class Reader {
         return absl::InvalidArgumentError(
             fmt::format("bundle {}: image {} is named twice", dir_, name->ToString()));
       }
-      ASSIGN_OR_RETURN(ManifestNode root, ReadNode(descriptor, name->ToString(), 0));
-      images.push_back(Image{*std::move(name), std::move(root)});
+      ASSIGN_OR_RETURN(auto root, ReadNode(descriptor, name->ToString(), 0));
+      RETURN_IF_ERROR(Charge(root->bytes.size()));  // each image holds a copy of its root
+      images.push_back(Image{*std::move(name), *root});
     }
     return absl::OkStatus();
   }
 
  private:
+  struct Cached {
+    std::shared_ptr<const ManifestNode> node;
+    int height = 0;  // indexes below it
+  };
   std::string dir_;
+  std::map<std::string, Cached> nodes_;  // by digest
+  std::set<std::string> nested_seen_;    // unnamed nested indexes of index.json's tree
+  size_t held_bytes_ = 0;
 };
 
 }  // namespace
@@ -191,34 +246,54 @@ absl::StatusOr<OciLayout> OciLayout::Open(const std::string& dir) {
   OciLayout layout;
   layout.dir_ = fs::absolute(dir).lexically_normal().string();
   if (layout.dir_.size() > 1 && layout.dir_.back() == '/') layout.dir_.pop_back();
+  // oci-layout and index.json: small files, read only when they are.
   const auto read_file = [&](const std::string& name) -> absl::StatusOr<std::string> {
-    std::ifstream in(layout.dir_ + "/" + name, std::ios::binary);
-    if (!in) {
+    const std::string path = layout.dir_ + "/" + name;
+    std::error_code error;
+    if (!fs::exists(path, error)) {
       return absl::InvalidArgumentError(
           fmt::format("bundle {} is not an OCI image layout: {} is missing", layout.dir_, name));
     }
-    std::stringstream text;
-    text << in.rdbuf();
-    return text.str();
+    if (!fs::is_regular_file(path, error)) {
+      return absl::InvalidArgumentError(
+          fmt::format("bundle {}: {} is not a regular file; refusing it", layout.dir_, name));
+    }
+    const auto size = fs::file_size(path, error);
+    if (!error && size > kMaxManifestBytes) {
+      return absl::InvalidArgumentError(
+          fmt::format("bundle {}: {} is {} bytes, more than the {} it may have; refusing it",
+                      layout.dir_, name, size, kMaxManifestBytes));
+    }
+    std::ifstream in(path, std::ios::binary);
+    if (!in) return absl::InvalidArgumentError(fmt::format("cannot read {}", path));
+    std::string text(kMaxManifestBytes + 1, '\0');
+    in.read(text.data(), static_cast<std::streamsize>(text.size()));
+    text.resize(static_cast<size_t>(in.gcount()));
+    if (text.size() > kMaxManifestBytes) {
+      return absl::InvalidArgumentError(
+          fmt::format("bundle {}: {} is more than the {} bytes it may have; refusing it",
+                      layout.dir_, name, kMaxManifestBytes));
+    }
+    return text;
   };
   ASSIGN_OR_RETURN(std::string marker, read_file("oci-layout"));
   ASSIGN_OR_RETURN(std::string index_text, read_file("index.json"));
-  try {
-    const json version = json::parse(marker);
-    if (!version.contains("imageLayoutVersion")) throw std::runtime_error("no version");
-  } catch (const std::exception&) {
+  auto version = common::ParseJsonBounded(marker, kMaxManifestBytes, 4, "oci-layout");
+  if (!version.ok() || !version->is_object() || !version->contains("imageLayoutVersion")) {
     return absl::InvalidArgumentError(fmt::format(
         "bundle {}: oci-layout has no imageLayoutVersion — not an OCI image layout", layout.dir_));
   }
-  json index;
-  try {
-    index = json::parse(index_text);
-  } catch (const json::exception&) {
-    return Corrupt(layout.dir_, "index.json", "is not JSON");
+  auto index =
+      common::ParseJsonBounded(index_text, kMaxManifestBytes, kMaxManifestJsonDepth, "index.json");
+  if (!index.ok()) {
+    return absl::FailedPreconditionError(fmt::format("bundle {}: {} — re-extract the bundle",
+                                                     layout.dir_,
+                                                     common::View(index.status().message())));
   }
+  if (!index->is_object()) return Corrupt(layout.dir_, "index.json", "is not a JSON object");
   Reader reader(layout.dir_);
   std::set<std::string> names;
-  RETURN_IF_ERROR(reader.CollectImages(index, "index.json", 0, layout.images_, names));
+  RETURN_IF_ERROR(reader.CollectImages(*index, "index.json", 0, layout.images_, names));
   if (layout.images_.empty()) {
     return absl::InvalidArgumentError(
         fmt::format("bundle {} names no images (no {} annotations in index.json)", layout.dir_,

@@ -3,7 +3,9 @@
 // and by digest while streamed (blob_reader.h). A corrupt bundle is refused by name.
 #pragma once
 
+#include <cstddef>
 #include <cstdint>
+#include <memory>
 #include <string>
 #include <vector>
 
@@ -18,13 +20,20 @@ struct Descriptor {
   int64_t size = 0;
 };
 
+// Limits on what a layout may make us read (a hostile bundle is small on disk and costly).
+inline constexpr size_t kMaxManifestBytes = 4 << 20;  // one manifest or index (containerd's)
+inline constexpr int kMaxManifestJsonDepth = 32;      // JSON nesting inside one of them
+inline constexpr int kMaxIndexNesting = 8;            // index -> index -> ... below an image
+inline constexpr size_t kMaxLayoutManifestBytes = size_t{256} << 20;  // all manifests held
+
 // A manifest or an index as stored in the bundle (bytes are pushed as they are, so the
-// digest is preserved), with everything it references.
+// digest is preserved), with everything it references. Indexes that share a child share
+// the node: each digest is read once, and the tree is a DAG.
 struct ManifestNode {
   Descriptor descriptor;
   std::string bytes;
-  std::vector<Descriptor> blobs;       // image manifest: config, then layers
-  std::vector<ManifestNode> children;  // index: its manifests (possibly indexes)
+  std::vector<Descriptor> blobs;                              // manifest: config, then layers
+  std::vector<std::shared_ptr<const ManifestNode>> children;  // index: its manifests
   bool is_index() const { return !children.empty(); }
 };
 
@@ -37,7 +46,8 @@ class OciLayout {
  public:
   // Refuses (InvalidArgument, FailedPrecondition for corruption) a directory that is not a
   // layout, manifests whose digest/size do not match, missing or wrongly sized blobs,
-  // unsupported media types and duplicate or malformed image names.
+  // unsupported media types, duplicate or malformed image names, and what exceeds the
+  // limits above (index.json included).
   static absl::StatusOr<OciLayout> Open(const std::string& dir);
 
   const std::string& dir() const { return dir_; }

@@ -5,7 +5,6 @@
 #include <filesystem>
 #include <fstream>
 #include <set>
-#include <sstream>
 
 #include "common/absl_fmt.h"
 #include "package/package_archive.h"
@@ -20,26 +19,29 @@ std::vector<std::string> OpenedPackage::ReferencedImages() const {
   return images;
 }
 
-absl::StatusOr<PackageManifest> ReadPackageManifest(const std::string& archive) {
-  auto text = ReadArchiveMember(archive, kManifestFile);
+absl::StatusOr<PackageManifest> ReadPackageManifest(const std::string& archive,
+                                                    const ExtractLimits& limits) {
+  auto text = ReadArchiveMember(archive, kManifestFile, kMaxManifestBytes, limits);
   if (!text.ok()) return text.status();
   return ParsePackageManifest(*text, archive);
 }
 
-absl::StatusOr<OpenedPackage> OpenPackage(const std::string& archive, const std::string& work_dir) {
+namespace {
+
+absl::StatusOr<OpenedPackage> OpenExtracted(const std::string& archive, const std::string& dir) {
   namespace fs = std::filesystem;
-  const std::string dir = (fs::path(work_dir) / fs::path(archive).filename()).string() + ".d";
+  const fs::path manifest_path = fs::path(dir) / kManifestFile;
   std::error_code error;
-  fs::remove_all(dir, error);
-  if (absl::Status status = ExtractArchive(archive, dir); !status.ok()) return status;
-  std::ifstream in(fs::path(dir) / kManifestFile);
-  if (!in) {
+  if (!fs::is_regular_file(manifest_path, error)) {
     return absl::InvalidArgumentError(
         fmt::format("package {}: no {} in it; is it a violet package?", archive, kManifestFile));
   }
-  std::stringstream text;
-  text << in.rdbuf();
-  auto manifest = ParsePackageManifest(text.str(), archive);
+  std::ifstream in(manifest_path, std::ios::binary);
+  std::string text(kMaxManifestBytes + 1, '\0');
+  in.read(text.data(), static_cast<std::streamsize>(text.size()));
+  text.resize(static_cast<size_t>(in.gcount()));
+  // ParsePackageManifest refuses more than kMaxManifestBytes.
+  auto manifest = ParsePackageManifest(text, archive);
   if (!manifest.ok()) return manifest.status();
   auto layout = bundle::OciLayout::Open((fs::path(dir) / kImagesDir).string());
   if (!layout.ok()) {
@@ -63,6 +65,20 @@ absl::StatusOr<OpenedPackage> OpenPackage(const std::string& archive, const std:
     return absl::InvalidArgumentError(
         fmt::format("package {}: chart {} is not in the package", archive, opened.manifest.chart));
   }
+  return opened;
+}
+
+}  // namespace
+
+absl::StatusOr<OpenedPackage> OpenPackage(const std::string& archive, const std::string& work_dir,
+                                          const ExtractLimits& limits) {
+  namespace fs = std::filesystem;
+  const std::string dir = (fs::path(work_dir) / fs::path(archive).filename()).string() + ".d";
+  std::error_code error;
+  fs::remove_all(dir, error);
+  if (absl::Status status = ExtractArchive(archive, dir, limits); !status.ok()) return status;
+  auto opened = OpenExtracted(archive, dir);
+  if (!opened.ok()) fs::remove_all(dir, error);
   return opened;
 }
 

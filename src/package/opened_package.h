@@ -7,6 +7,7 @@
 
 #include "absl/status/statusor.h"
 #include "bundle/oci_layout.h"
+#include "package/package_archive.h"
 #include "package/package_manifest.h"
 
 namespace package {
@@ -20,11 +21,15 @@ struct OpenedPackage {
   std::vector<std::string> ReferencedImages() const;
 };
 
-// Reads only package.yaml (fast; for `violet show`).
-absl::StatusOr<PackageManifest> ReadPackageManifest(const std::string& archive);
+// Reads only package.yaml (for `violet show` and push's plan); the archive's headers are
+// checked against `limits` and for duplicates on the way.
+absl::StatusOr<PackageManifest> ReadPackageManifest(const std::string& archive,
+                                                    const ExtractLimits& limits = {});
 
 // Extracts `archive` under `work_dir` and validates it. Errors (InvalidArgument or
-// FailedPrecondition) start with "package <archive>:" and say what is wrong.
-absl::StatusOr<OpenedPackage> OpenPackage(const std::string& archive, const std::string& work_dir);
+// FailedPrecondition) start with "package <archive>:" and say what is wrong; the extracted
+// directory is removed then.
+absl::StatusOr<OpenedPackage> OpenPackage(const std::string& archive, const std::string& work_dir,
+                                          const ExtractLimits& limits = {});
 
 }  // namespace package

@@ -3,11 +3,12 @@
 #include <fmt/format.h>
 #include <yaml-cpp/yaml.h>
 
-#include <regex>
 #include <set>
+#include <string_view>
 
 #include "bundle/image_name.h"
 #include "common/absl_fmt.h"
+#include "common/bounded_parse.h"
 
 namespace package {
 namespace {
@@ -16,9 +17,52 @@ absl::Status Invalid(const std::string& where, const std::string& what) {
   return absl::InvalidArgumentError(fmt::format("package {}: {}: {}", where, kManifestFile, what));
 }
 
-bool IsDnsLabel(const std::string& text) {
-  static const std::regex kLabel("[a-z0-9]([-a-z0-9]*[a-z0-9])?");
-  return text.size() <= 50 && std::regex_match(text, kLabel);
+// Hand-written checks, not std::regex: libstdc++'s regex recurses once per character and a
+// long enough field overflows the stack.
+bool IsLowerAlnum(char c) { return (c >= 'a' && c <= 'z') || (c >= '0' && c <= '9'); }
+bool IsAlnum(char c) { return IsLowerAlnum(c) || (c >= 'A' && c <= 'Z'); }
+
+// [a-z0-9]([-a-z0-9]*[a-z0-9])?, at most 50.
+bool IsDnsLabel(std::string_view text) {
+  if (text.empty() || text.size() > 50) return false;
+  if (!IsLowerAlnum(text.front()) || !IsLowerAlnum(text.back())) return false;
+  for (char c : text) {
+    if (!IsLowerAlnum(c) && c != '-') return false;
+  }
+  return true;
+}
+
+// [A-Za-z0-9][A-Za-z0-9._+-]{0,62}
+bool IsVersion(std::string_view text) {
+  if (text.empty() || text.size() > 63 || !IsAlnum(text.front())) return false;
+  for (char c : text) {
+    if (!IsAlnum(c) && c != '.' && c != '_' && c != '+' && c != '-') return false;
+  }
+  return true;
+}
+
+// os/arch or os/arch/variant, each [a-z0-9]+.
+bool IsPlatform(std::string_view text) {
+  if (text.size() > 64) return false;
+  int parts = 0;
+  size_t start = 0;
+  while (true) {
+    const size_t slash = text.find('/', start);
+    const std::string_view part = text.substr(start, slash - start);
+    if (part.empty()) return false;
+    for (char c : part) {
+      if (!IsLowerAlnum(c)) return false;
+    }
+    ++parts;
+    if (slash == std::string_view::npos) break;
+    start = slash + 1;
+  }
+  return parts == 2 || parts == 3;
+}
+
+// A field quoted in an error: at most a line's worth of it.
+std::string Shown(const std::string& text) {
+  return text.size() > 80 ? text.substr(0, 80) + "..." : text;
 }
 
 }  // namespace
@@ -37,12 +81,13 @@ std::string TypeName(PackageType type) {
 
 absl::StatusOr<PackageManifest> ParsePackageManifest(const std::string& yaml_text,
                                                      const std::string& where) {
-  YAML::Node root;
-  try {
-    root = YAML::Load(yaml_text);
-  } catch (const YAML::Exception& e) {
-    return Invalid(where, fmt::format("not YAML ({})", e.what()));
+  auto loaded =
+      common::ParseYamlBounded(yaml_text, kMaxManifestBytes, kMaxManifestDepth, kManifestFile);
+  if (!loaded.ok()) {
+    return absl::InvalidArgumentError(
+        fmt::format("package {}: {}", where, common::View(loaded.status().message())));
   }
+  const YAML::Node root = *std::move(loaded);
   if (!root.IsMap()) return Invalid(where, "must be a mapping (name:, type:, version:, ...)");
   static const std::set<std::string> kKnown = {
       "formatVersion", "name",     "displayName",   "type",      "version",
@@ -93,20 +138,19 @@ absl::StatusOr<PackageManifest> ParsePackageManifest(const std::string& yaml_tex
   if (!IsDnsLabel(manifest.name)) {
     return Invalid(where, fmt::format("name \"{}\" must be lower-case letters, digits and '-' "
                                       "(at most 50)",
-                                      manifest.name));
+                                      Shown(manifest.name)));
   }
-  static const std::regex kVersion("[A-Za-z0-9][A-Za-z0-9._+-]{0,62}");
-  if (!std::regex_match(manifest.version, kVersion)) {
-    return Invalid(where,
-                   fmt::format("version \"{}\" is missing or not a version", manifest.version));
+  if (!IsVersion(manifest.version)) {
+    return Invalid(
+        where, fmt::format("version \"{}\" is missing or not a version", Shown(manifest.version)));
   }
   if (manifest.architectures.empty()) {
     return Invalid(where, "architectures is empty (e.g. [linux/amd64])");
   }
-  static const std::regex kPlatform("[a-z0-9]+/[a-z0-9]+(/[a-z0-9]+)?");
   for (const std::string& arch : manifest.architectures) {
-    if (!std::regex_match(arch, kPlatform)) {
-      return Invalid(where, fmt::format("architecture \"{}\" is not os/arch (linux/amd64)", arch));
+    if (!IsPlatform(arch)) {
+      return Invalid(where,
+                     fmt::format("architecture \"{}\" is not os/arch (linux/amd64)", Shown(arch)));
     }
   }
   if (manifest.artifact.empty()) return Invalid(where, "artifact (repository:tag) is missing");
@@ -117,17 +161,17 @@ absl::StatusOr<PackageManifest> ParsePackageManifest(const std::string& yaml_tex
        }()) {
     auto parsed = bundle::ParseImageName(*image);
     if (!parsed.ok()) {
-      return Invalid(where, fmt::format("image \"{}\": {}", *image, parsed.status().message()));
+      return Invalid(where, fmt::format("{}", common::View(parsed.status().message())));
     }
   }
   if (!manifest.lifecycle.empty() && manifest.lifecycle != "Aligned" &&
       manifest.lifecycle != "Agnostic" && manifest.lifecycle != "Core") {
     return Invalid(where, fmt::format("lifecycle \"{}\" is not Core, Aligned or Agnostic",
-                                      manifest.lifecycle));
+                                      Shown(manifest.lifecycle)));
   }
   if (manifest.chart.find("..") != std::string::npos || manifest.chart.starts_with("/")) {
-    return Invalid(where,
-                   fmt::format("chart \"{}\" must be a path inside the package", manifest.chart));
+    return Invalid(where, fmt::format("chart \"{}\" must be a path inside the package",
+                                      Shown(manifest.chart)));
   }
   if (manifest.display_name.empty()) manifest.display_name = manifest.name;
   return manifest;

@@ -2,6 +2,7 @@
 // the package is, which image is its artifact and which images come with it. Parse + validate.
 #pragma once
 
+#include <cstddef>
 #include <string>
 #include <vector>
 
@@ -11,6 +12,9 @@ namespace package {
 
 inline constexpr const char* kManifestFile = "package.yaml";
 inline constexpr const char* kImagesDir = "images";
+// package.yaml is a page of metadata: larger or deeper files are refused unread.
+inline constexpr size_t kMaxManifestBytes = 1 << 20;
+inline constexpr int kMaxManifestDepth = 16;
 
 enum class PackageType { kOperatorBundle, kClusterPlugin, kChart };
 

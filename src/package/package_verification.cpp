@@ -172,8 +172,13 @@ std::string ExpectedSha256(const std::string& text) {
   return hex;
 }
 
+bool KeyringNamed(const VerifyOptions& options) {
+  const char* env = std::getenv("VIOLET_KEYRING");
+  return !options.keyring.empty() || (env != nullptr && *env != '\0');
+}
+
 Verification VerifyPackageFile(const std::string& archive, const VerifyOptions& options) {
-  Verification result{archive, VerificationOutcome::kNoFile, ""};
+  Verification result{archive, VerificationOutcome::kNoFile, "", ""};
   std::error_code error;
   const std::string sig = archive + ".sig";
   const std::string sum = archive + ".sha256";
@@ -181,14 +186,27 @@ Verification VerifyPackageFile(const std::string& archive, const VerifyOptions& 
   const bool has_sum = fs::exists(sum, error);
   if (has_sum) {
     if (std::string problem = CheckSha256(archive, sum); !problem.empty()) {
-      return {archive, VerificationOutcome::kFailed, problem};
+      return {archive, VerificationOutcome::kFailed, problem, ""};
     }
-    result = {archive, VerificationOutcome::kChecksum, "sha256 matches"};
+    result = {archive, VerificationOutcome::kChecksum, "sha256 matches", ""};
   }
   if (has_sig) {
     GpgResult gpg = CheckGpg(archive, sig, options);
-    if (!gpg.ok) return {archive, VerificationOutcome::kFailed, "GPG: " + gpg.detail};
-    result = {archive, VerificationOutcome::kGpg, gpg.detail};
+    if (!gpg.ok) return {archive, VerificationOutcome::kFailed, "GPG: " + gpg.detail, ""};
+    result = {archive, VerificationOutcome::kGpg, gpg.detail, ""};
+  } else if (KeyringNamed(options)) {
+    // Deleting a .sig (and rewriting the .sha256) must not turn a signed package into a
+    // checksum-only one when the operator named the keys to trust.
+    if (!options.allow_unsigned) {
+      return {archive, VerificationOutcome::kFailed,
+              "not signed (no .sig beside it) and a keyring was named (--keyring or "
+              "$VIOLET_KEYRING), so a signature is required; pass --allow-unsigned to accept "
+              "unsigned packages",
+              ""};
+    }
+    result.warning =
+        fmt::format("not signed (no .sig beside it); accepted {}because of --allow-unsigned",
+                    has_sum ? "on its checksum only " : "without any check ");
   }
   return result;
 }

@@ -86,10 +86,16 @@ class Builder {
   // Tasks that must finish before `node` may be referenced by its parent (or its tag).
   std::vector<size_t> Node(const bundle::ManifestNode& node, const std::string& repository,
                            const std::string& image, bool by_digest) {
+    // A manifest shared by several indexes (the layout is a DAG) is planned once per
+    // repository: looked up before its children are walked again.
+    const auto key = std::make_pair(repository, node.descriptor.digest);
+    if (by_digest) {
+      if (auto found = manifests_.find(key); found != manifests_.end()) return {found->second};
+    }
     std::vector<size_t> deps;
     if (node.is_index()) {
-      for (const bundle::ManifestNode& child : node.children) {
-        auto child_deps = Node(child, repository, image, true);
+      for (const auto& child : node.children) {
+        auto child_deps = Node(*child, repository, image, true);
         deps.insert(deps.end(), child_deps.begin(), child_deps.end());
       }
     } else {
@@ -97,8 +103,6 @@ class Builder {
         deps.push_back(Blob(blob, repository, image));
     }
     if (!by_digest) return deps;  // the root goes up by tag, which stores the digest too
-    const auto key = std::make_pair(repository, node.descriptor.digest);
-    if (auto found = manifests_.find(key); found != manifests_.end()) return {found->second};
     PlanTask manifest = Task(PlanTask::Kind::kManifest, repository, image);
     manifest.manifest = &node;
     manifest.reference = node.descriptor.digest;

@@ -161,7 +161,8 @@ int RunPush(const PushRequest& request, std::ostream& out, std::ostream& err) {
     PackagePlan plan;
     plan.archive = archive;
     if (!request.skip_verify) {
-      plan.verification = package::VerifyPackageFile(archive, {.keyring = request.keyring});
+      plan.verification = package::VerifyPackageFile(
+          archive, {.keyring = request.keyring, .allow_unsigned = request.allow_unsigned});
       if (plan.verification.outcome == package::VerificationOutcome::kFailed) {
         plan.error = fmt::format("package {}: verification failed: {}",
                                  fs::path(archive).filename().string(), plan.verification.detail);
@@ -169,7 +170,7 @@ int RunPush(const PushRequest& request, std::ostream& out, std::ostream& err) {
         continue;
       }
     }
-    auto manifest = package::ReadPackageManifest(archive);
+    auto manifest = package::ReadPackageManifest(archive, request.limits);
     if (manifest.ok()) {
       plan.manifest = std::move(*manifest);
     } else {
@@ -309,13 +310,24 @@ int RunPush(const PushRequest& request, std::ostream& out, std::ostream& err) {
           out << fmt::format("package {}: verified with checksum\n", label);
           break;
       }
+      if (!plan.verification.warning.empty()) {
+        out << fmt::format("WARNING: package {}: {}\n", label, plan.verification.warning);
+      }
     }
-    auto opened = package::OpenPackage(archive, work.path());
+    auto opened = package::OpenPackage(archive, work.path(), request.limits);
     if (!opened.ok()) {
       err << "violet: " << Msg(opened.status()) << "\n";
       totals.Fail(kExitPackageInvalid);
       continue;
     }
+    // The unpacked copy goes when this package is done, however it ends.
+    struct RemoveWhenDone {
+      std::string dir;
+      ~RemoveWhenDone() {
+        std::error_code error;
+        fs::remove_all(dir, error);
+      }
+    } remove_when_done{opened->dir};
     if (!request.skip_push) {
       registry::PushOptions push;
       push.parallel = request.parallel;
@@ -416,8 +428,6 @@ int RunPush(const PushRequest& request, std::ostream& out, std::ostream& err) {
       }
       if (failed) break;
     }
-    std::error_code error;
-    fs::remove_all(opened->dir, error);
     if (!failed) ++totals.packages_ok;
   }
 

@@ -9,6 +9,7 @@
 #include "absl/status/status.h"
 #include "common/secret.h"
 #include "k8s/platform_connection.h"
+#include "package/package_archive.h"
 #include "registry/transfer_limits.h"
 
 namespace violet {
@@ -34,7 +35,9 @@ struct PushRequest {
   bool force = false;        // create CRs on workload clusters during the global upgrade
   bool skip_verify = false;  // do not check .sha256/.sig beside the packages
   std::string keyring;
-  std::string work_dir;  // where packages are unpacked (default: a temporary directory)
+  bool allow_unsigned = false;    // with a keyring named: accept packages without .sig
+  package::ExtractLimits limits;  // what a package may expand to
+  std::string work_dir;           // where packages are unpacked (default: a temporary directory)
   int parallel = 8;
 };
 

@@ -156,6 +156,25 @@ TEST_F(ImageSyncTest, PluginPackagesImagesGoWithTheSync) {
   ASSERT_EQ(again.exit_code, 0) << again.output;
   EXPECT_NE(again.output.find("Nothing changed"), std::string::npos) << again.output;
 
+  // Issue 11: a plugin package whose .sig was deleted is refused while a keyring is named;
+  // upgrade.sh passes --keyring and --allow-unsigned through to violet.
+  std::filesystem::remove(plugins + "/cloudedge.v0.3.16.tgz.sig");
+  CommandResult stripped = RunCommand(upgrade);
+  EXPECT_EQ(stripped.exit_code, 3) << stripped.output;
+  EXPECT_NE(stripped.output.find("cloudedge.v0.3.16.tgz: verification failed: not signed"),
+            std::string::npos)
+      << stripped.output;
+  std::string by_flag = upgrade;  // the keyring by flag instead of $VIOLET_KEYRING
+  const std::string env_keyring = "VIOLET_KEYRING='" + plugins + "/violet-sample-key.asc'";
+  by_flag.replace(by_flag.find(env_keyring), env_keyring.size(), "VIOLET_KEYRING=");
+  by_flag.replace(by_flag.find(" --only-sync-image"), 0,
+                  " --keyring '" + plugins + "/violet-sample-key.asc' --allow-unsigned");
+  CommandResult allowed = RunCommand(by_flag);
+  EXPECT_EQ(allowed.exit_code, 0) << allowed.output;
+  EXPECT_NE(allowed.output.find("WARNING: package cloudedge.v0.3.16.tgz: not signed"),
+            std::string::npos)
+      << allowed.output;
+
   // A plugin package that fails its signature check stops the run with violet's exit code.
   std::ofstream(plugins + "/nfs.v4.0.2.tgz", std::ios::app) << "tampered";
   CommandResult tampered = RunCommand(upgrade);

@@ -226,8 +226,14 @@ TEST_F(VioletTest, VerifyGroupsSignedChecksummedFailedAndUnsignedPackages) {
     file.seekp(100);
     file.put('\x5a');
   }
-  CommandResult verify = RunViolet({"verify", mixed});
+  // The fixture names a keyring ($VIOLET_KEYRING): packages without .sig pass only with
+  // --allow-unsigned (each with a warning).
+  CommandResult verify = RunViolet({"verify", mixed, "--allow-unsigned"});
   EXPECT_EQ(verify.exit_code, 3) << verify.output;
+  EXPECT_TRUE(Contains(verify.output,
+                       "WARNING: nfs.v4.0.2.tgz: not signed (no .sig beside it); accepted on its "
+                       "checksum only because of --allow-unsigned"))
+      << verify.output;
   EXPECT_TRUE(Contains(verify.output, "verify path: " + mixed)) << verify.output;
   EXPECT_TRUE(Contains(verify.output,
                        "====== Verification Summary ======\n"
@@ -237,6 +243,18 @@ TEST_F(VioletTest, VerifyGroupsSignedChecksummedFailedAndUnsignedPackages) {
       << verify.output;
   EXPECT_TRUE(Contains(verify.output, "No verification file found (1):\n  unsigned.tgz"))
       << verify.output;
+
+  CommandResult strict = RunViolet({"verify", mixed});
+  EXPECT_EQ(strict.exit_code, 3) << strict.output;
+  EXPECT_TRUE(Contains(strict.output,
+                       "Verification failed (3):\n  cloudedge.v0.3.16.tgz: checksum mismatch"))
+      << strict.output;
+  EXPECT_TRUE(Contains(strict.output,
+                       "  nfs.v4.0.2.tgz: not signed (no .sig beside it) and a keyring was named "
+                       "(--keyring or $VIOLET_KEYRING), so a signature is required; pass "
+                       "--allow-unsigned to accept unsigned packages\n"
+                       "  unsigned.tgz: not signed"))
+      << strict.output;
 
   // Signature only: a changed package is a BAD signature.
   fs::remove(tampered + ".sha256");
@@ -260,19 +278,43 @@ TEST_F(VioletTest, VerifyGroupsSignedChecksummedFailedAndUnsignedPackages) {
   EXPECT_TRUE(Contains(push.output, "verification failed: GPG: BAD signature")) << push.output;
   EXPECT_FALSE(RegistryHas(registry_.address(), "acp/cloudedge-plugin", "v0.3.16"));
 
-  // An unsigned package is pushed, with a notice.
+  // Issue 11: the .sig deleted and the .sha256 rewritten. With a keyring named, refused
+  // (exit 3, one line) and nothing pushed; --allow-unsigned pushes it with a warning.
+  const std::string stripped =
+      CopyPackage(packages_, "cloudedge.v0.3.16.tgz", dir_.File("stripped"), true);
+  fs::remove(stripped + ".sig");
+  CommandResult refused = RunViolet(Push(stripped));
+  EXPECT_EQ(refused.exit_code, 3) << refused.output;
+  EXPECT_EQ(Count(refused.output, "violet: "), 1) << refused.output;
+  EXPECT_TRUE(Contains(refused.output,
+                       "violet: package cloudedge.v0.3.16.tgz: verification failed: not signed"))
+      << refused.output;
+  EXPECT_FALSE(RegistryHas(registry_.address(), "acp/cloudedge-plugin", "v0.3.16"));
+  CommandResult allowed = RunViolet(Push(stripped, {"--allow-unsigned"}));
+  EXPECT_EQ(allowed.exit_code, 0) << allowed.output;
+  EXPECT_TRUE(Contains(allowed.output,
+                       "WARNING: package cloudedge.v0.3.16.tgz: not signed (no .sig beside it); "
+                       "accepted on its checksum only because of --allow-unsigned"))
+      << allowed.output;
+  EXPECT_TRUE(RegistryHas(registry_.address(), "acp/cloudedge-plugin", "v0.3.16"));
+
+  // With the default keyring (~/.gnupg, nothing named), unsigned packages are accepted: a
+  // checksum-only one on its checksum, one without either file with a notice.
+  unsetenv("VIOLET_KEYRING");
+  CommandResult default_keyring = RunViolet(Push(stripped));
+  EXPECT_EQ(default_keyring.exit_code, 0) << default_keyring.output;
+  EXPECT_TRUE(Contains(default_keyring.output, "verified with checksum")) << default_keyring.output;
   CommandResult unsigned_push = RunViolet(Push(dir_.File("unsigned")));
   EXPECT_EQ(unsigned_push.exit_code, 0) << unsigned_push.output;
   EXPECT_TRUE(Contains(unsigned_push.output, "no .sha256 or .sig beside it; not verified"))
       << unsigned_push.output;
-  EXPECT_TRUE(RegistryHas(registry_.address(), "acp/cloudedge-plugin", "v0.3.16"));
 }
 
 TEST_F(VioletTest, CorruptAndInconsistentPackagesAreRefused) {
   const std::string truncated =
       CopyPackage(packages_, "topolvm-operator.v2.3.0.tgz", dir_.File("bad"), false);
   fs::resize_file(truncated, fs::file_size(truncated) - 2000);
-  CommandResult push = RunViolet(Push(truncated));
+  CommandResult push = RunViolet(Push(truncated, {"--allow-unsigned"}));
   EXPECT_EQ(push.exit_code, 3) << push.output;
   EXPECT_TRUE(Contains(push.output, "corrupt or truncated")) << push.output;
 
@@ -282,7 +324,8 @@ TEST_F(VioletTest, CorruptAndInconsistentPackagesAreRefused) {
   RunScript("tar xzf '" + packages_ + "/nfs.v4.0.2.tgz' -C '" + work + "' && sed -i " +
             "'s|acp/nfs:v4.0.2|acp/nfs-missing:v4.0.2|' '" + work + "/package.yaml' && tar czf '" +
             dir_.File("bad/nfs.v4.0.2.tgz") + "' -C '" + work + "' .");
-  CommandResult inconsistent = RunViolet(Push(dir_.File("bad/nfs.v4.0.2.tgz")));
+  CommandResult inconsistent =
+      RunViolet(Push(dir_.File("bad/nfs.v4.0.2.tgz"), {"--allow-unsigned"}));
   EXPECT_EQ(inconsistent.exit_code, 3) << inconsistent.output;
   EXPECT_TRUE(Contains(inconsistent.output,
                        "names image acp/nfs-missing:v4.0.2 but images/ does not hold it"))
@@ -292,6 +335,29 @@ TEST_F(VioletTest, CorruptAndInconsistentPackagesAreRefused) {
   EXPECT_EQ(show.exit_code, 0) << show.output;  // show reads package.yaml only
   CommandResult not_a_package = RunViolet({"show", packages_ + "/violet-sample-key.asc"});
   EXPECT_EQ(not_a_package.exit_code, 3) << not_a_package.output;
+
+  // Issue 11: a second package.yaml appended (show would read the first, extraction keep
+  // the last) is refused by show and push alike, in one line.
+  const std::string twice = dir_.File("twice");
+  fs::create_directories(twice + "/x");
+  RunScript("cd '" + twice + "' && tar xzf '" + packages_ + "/nfs.v4.0.2.tgz' -C x && " +
+            "sed -i 's|^version:.*|version: v9.9.9|' x/package.yaml && gunzip -c '" + packages_ +
+            "/nfs.v4.0.2.tgz' > nfs.tar && tar rf nfs.tar -C x package.yaml && " +
+            "gzip -c nfs.tar > nfs.v4.0.2.tgz && rm nfs.tar");
+  for (const std::vector<std::string>& args :
+       {std::vector<std::string>{"show", twice + "/nfs.v4.0.2.tgz"},
+        Push(twice + "/nfs.v4.0.2.tgz", {"--skip-verify"})}) {
+    CommandResult refused = RunViolet(args);
+    EXPECT_EQ(refused.exit_code, 3) << refused.output;
+    EXPECT_TRUE(Contains(refused.output, "appears twice in the archive")) << refused.output;
+    EXPECT_EQ(Count(refused.output, "violet: "), 1) << refused.output;
+  }
+
+  // A package expanding beyond --max-extract-bytes is refused naming the flag.
+  CommandResult capped =
+      RunViolet(Push(packages_ + "/nfs.v4.0.2.tgz", {"--max-extract-bytes", "1000"}));
+  EXPECT_EQ(capped.exit_code, 3) << capped.output;
+  EXPECT_TRUE(Contains(capped.output, "(--max-extract-bytes); refusing it")) << capped.output;
 }
 
 TEST_F(VioletTest, ShowPrintsMetadataAndVersionPrintsTheVersion) {

@@ -12,6 +12,7 @@
 #include "bundle/media_types.h"
 #include "bundle/oci_layout.h"
 #include "bundle/sample_bundle.h"
+#include "registry/push_plan.h"
 #include "support/temp_dir.h"
 
 namespace {
@@ -158,6 +159,129 @@ TEST(OciLayoutErrorsTest, NotALayoutAndDuplicateNames) {
   auto duplicate = bundle::OciLayout::Open(dir.path());
   ASSERT_FALSE(duplicate.ok());
   EXPECT_NE(Message(duplicate.status()).find("named twice"), std::string::npos);
+}
+
+// Hostile layouts (issue 11): small on disk, costly to read. Each is built here at run time.
+class HostileLayoutTest : public ::testing::Test {
+ protected:
+  void SetUp() override {
+    std::filesystem::create_directories(dir_.File("blobs/sha256"));
+    std::ofstream(dir_.File("oci-layout")) << R"({"imageLayoutVersion": "1.0.0"})";
+  }
+  // Stores `bytes` as a blob; its descriptor.
+  nlohmann::json Blob(const std::string& bytes, std::string_view media_type) {
+    const std::string digest = bundle::Sha256Digest(bytes);
+    std::ofstream(dir_.File("blobs/sha256/" + digest.substr(7)), std::ios::binary) << bytes;
+    return {{"mediaType", media_type}, {"digest", digest}, {"size", bytes.size()}};
+  }
+  void WriteIndex(const nlohmann::json& root, const std::string& name = "acp/x:v1") {
+    nlohmann::json entry = root;
+    entry["annotations"][std::string(bundle::kRefNameAnnotation)] = name;
+    nlohmann::json index = {{"schemaVersion", 2}, {"manifests", {entry}}};
+    std::ofstream(dir_.File("index.json")) << index.dump();
+  }
+  nlohmann::json Manifest(int n) {
+    nlohmann::json config = Blob("{\"n\":" + std::to_string(n) + "}", bundle::kOciConfig);
+    nlohmann::json manifest = {{"schemaVersion", 2},
+                               {"mediaType", bundle::kOciManifest},
+                               {"config", config},
+                               {"layers", nlohmann::json::array()}};
+    return Blob(manifest.dump(), bundle::kOciManifest);
+  }
+  TempDir dir_;
+};
+
+TEST_F(HostileLayoutTest, SharedChildrenAreReadOncePerDigest) {
+  // 8 levels of 8 indexes, each listing all 8 of the level below: 8^8 paths, 57 digests.
+  std::vector<nlohmann::json> level;
+  for (int i = 0; i < 8; ++i) level.push_back(Manifest(i));
+  for (int depth = 0; depth < 7; ++depth) {
+    std::vector<nlohmann::json> above;
+    for (int i = 0; i < 8; ++i) {
+      nlohmann::json index = {{"schemaVersion", 2},
+                              {"mediaType", bundle::kOciIndex},
+                              {"annotations", {{"level", std::to_string(depth * 8 + i)}}},
+                              {"manifests", level}};
+      above.push_back(Blob(index.dump(), bundle::kOciIndex));
+    }
+    level = std::move(above);
+  }
+  nlohmann::json root = {
+      {"schemaVersion", 2}, {"mediaType", bundle::kOciIndex}, {"manifests", level}};
+  WriteIndex(Blob(root.dump(), bundle::kOciIndex));
+  auto layout = bundle::OciLayout::Open(dir_.path());
+  ASSERT_TRUE(layout.ok()) << layout.status();
+  const bundle::ManifestNode& top = layout->images().at(0).root;
+  ASSERT_EQ(top.children.size(), 8u);
+  EXPECT_EQ(top.children[0]->children[3].get(), top.children[5]->children[3].get());
+  // The push plan, too, walks each digest once: 56 indexes + 8 manifests by digest + the tag.
+  const registry::PushPlan plan = registry::BuildPushPlan({{&layout->images().at(0), false}});
+  EXPECT_EQ(plan.manifests, 8u * 7 + 8 + 1);
+  EXPECT_EQ(plan.uploads, 8u);  // the configs
+}
+
+TEST_F(HostileLayoutTest, IndexNestedTooDeepIsRefused) {
+  nlohmann::json below = Manifest(0);
+  for (int depth = 0; depth < 10; ++depth) {
+    nlohmann::json index = {
+        {"schemaVersion", 2}, {"mediaType", bundle::kOciIndex}, {"manifests", {below}}};
+    below = Blob(index.dump(), bundle::kOciIndex);
+  }
+  WriteIndex(below);
+  auto layout = bundle::OciLayout::Open(dir_.path());
+  ASSERT_FALSE(layout.ok());
+  EXPECT_NE(Message(layout.status()).find("nests indexes more than 8 deep"), std::string::npos)
+      << layout.status();
+}
+
+TEST_F(HostileLayoutTest, DeeplyNestedJsonIsRefusedNotCrashing) {
+  const std::string deep = std::string(100000, '[') + std::string(100000, ']');
+  std::ofstream(dir_.File("index.json")) << deep;
+  auto layout = bundle::OciLayout::Open(dir_.path());
+  ASSERT_FALSE(layout.ok());
+  EXPECT_NE(Message(layout.status()).find("index.json nests deeper than 32 levels"),
+            std::string::npos)
+      << layout.status();
+
+  // The same inside a manifest blob the index names.
+  WriteIndex(Blob("{\"a\":" + deep + "}", bundle::kOciManifest));
+  auto in_manifest = bundle::OciLayout::Open(dir_.path());
+  ASSERT_FALSE(in_manifest.ok());
+  EXPECT_NE(Message(in_manifest.status()).find("nests deeper than 32 levels"), std::string::npos)
+      << in_manifest.status();
+}
+
+TEST_F(HostileLayoutTest, OversizedManifestsAreRefusedUnread) {
+  // A descriptor claiming 1 GiB: refused by its size, the blob is never read.
+  const std::string digest = bundle::Sha256Digest("x");
+  WriteIndex({{"mediaType", bundle::kOciManifest}, {"digest", digest}, {"size", 1 << 30}});
+  auto claimed = bundle::OciLayout::Open(dir_.path());
+  ASSERT_FALSE(claimed.ok());
+  EXPECT_NE(Message(claimed.status()).find("is 1073741824 bytes, more than the 4194304"),
+            std::string::npos)
+      << claimed.status();
+
+  std::ofstream(dir_.File("index.json")) << std::string(5 << 20, ' ') << "{}";
+  auto big_index = bundle::OciLayout::Open(dir_.path());
+  ASSERT_FALSE(big_index.ok());
+  EXPECT_NE(Message(big_index.status()).find("index.json is 5242882 bytes, more than the 4194304"),
+            std::string::npos)
+      << big_index.status();
+}
+
+TEST(ImageNameTest, HandWrittenGrammarMatchesTheReference) {
+  for (const char* good : {"a:1", "a.b/c__d/e-f---g:v1.0_x-y", "a0/b1:TAG", "x:_"}) {
+    EXPECT_TRUE(bundle::ParseImageName(good).ok()) << good;
+  }
+  for (const char* bad : {"a___b:1", "a..b:1", "a._b:1", "-a:1", "a-:1", "a//b:1", "a/:1", "a_:1",
+                          "a:-1", "a:.x", "a:b/c"}) {
+    EXPECT_FALSE(bundle::ParseImageName(bad).ok()) << bad;
+  }
+  EXPECT_FALSE(bundle::ParseImageName("a:" + std::string(129, 't')).ok());
+  // Long names are refused quickly, and quoted only in part.
+  auto long_name = bundle::ParseImageName(std::string(50000, 'a') + ":" + std::string(50000, 't'));
+  ASSERT_FALSE(long_name.ok());
+  EXPECT_LT(long_name.status().message().size(), 300u);
 }
 
 }  // namespace

@@ -117,8 +117,10 @@ TEST(PushPlanTest, IndexWaitsForChildrenAndTagOnlySkipsBlobs) {
   bundle::Image index;
   index.name = {"acp/multi", "v1"};
   index.root.descriptor = {std::string(bundle::kOciIndex), "sha256:" + std::string(64, 'e'), 1};
-  index.root.children.push_back(Image("x", "x", {Blob("3", 5)}, "1").root);
-  index.root.children.push_back(Image("x", "x", {Blob("3", 5), Blob("4", 5)}, "2").root);
+  index.root.children.push_back(
+      std::make_shared<const bundle::ManifestNode>(Image("x", "x", {Blob("3", 5)}, "1").root));
+  index.root.children.push_back(std::make_shared<const bundle::ManifestNode>(
+      Image("x", "x", {Blob("3", 5), Blob("4", 5)}, "2").root));
   const auto retag = Image("acp/done", "v9", {Blob("5", 5)}, "3");
   const auto plan = registry::BuildPushPlan({{&index, false}, {&retag, true}});
   EXPECT_EQ(plan.uploads, 2u);

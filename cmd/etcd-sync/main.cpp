@@ -3,6 +3,7 @@
 #include <unistd.h>
 
 #include <CLI/CLI.hpp>
+#include <charconv>
 #include <csignal>
 #include <cstdlib>
 #include <fstream>
@@ -47,6 +48,19 @@ void AddSideFlags(CLI::App& app, const std::string& side, const std::string& wha
                      std::string(side == "source" ? "SOURCE" : "DEST") + "_PASSWORD)");
 }
 
+// Numbers that count or time something must be positive; CLI11's own range check would
+// print the numeric limits of the type.
+const CLI::Validator kPositive(
+    [](std::string& text) -> std::string {
+      long long value = 0;
+      const auto [end, error] = std::from_chars(text.data(), text.data() + text.size(), value);
+      if (error != std::errc() || end != text.data() + text.size() || value <= 0) {
+        return "must be a positive whole number, got \"" + text + "\"";
+      }
+      return "";
+    },
+    "POSITIVE");
+
 std::string DefaultIdentity() {
   if (const char* pod = std::getenv("POD_NAME"); pod && *pod) return pod;
   char host[256] = {};
@@ -70,11 +84,17 @@ absl::StatusOr<etcd::ClientOptions> MakeClientOptions(const Side& side, const st
                                       "endpoints: " + std::string(endpoints.status().message()));
   }
   options.endpoints = *std::move(endpoints);
+  if (side.tls.cert_file.empty() != side.tls.key_file.empty()) {
+    return absl::InvalidArgumentError(
+        options.flag_prefix + "cert and " + options.flag_prefix +
+        "key must be given together (the client certificate and its private key)");
+  }
   options.tls = side.tls;
   options.username = side.user;
   options.request_timeout = timeout;
   const std::string env =
       flag_side == "source" ? "ETCD_SYNC_SOURCE_PASSWORD" : "ETCD_SYNC_DEST_PASSWORD";
+  options.password_source = options.flag_prefix + "password-file or $" + env;
   if (!side.password_file.empty()) {
     std::ifstream in(side.password_file);
     std::string password;
@@ -118,18 +138,24 @@ int main(int argc, char** argv) {
       ->capture_default_str();
   app.add_option("--max-txn-ops", config.max_txn_ops,
                  "operations per destination Txn (the destination's --max-txn-ops)")
+      ->check(kPositive)
       ->capture_default_str();
   app.add_option("--max-request-bytes", config.max_request_bytes,
                  "bytes per destination request (the destination's --max-request-bytes)")
+      ->check(kPositive)
       ->capture_default_str();
   app.add_option("--copy-page-size", config.copy_page_size, "keys per source page while copying")
+      ->check(kPositive)
       ->capture_default_str();
   app.add_option("--copy-parallelism", config.copy_parallelism,
                  "destination Txns in flight while copying")
+      ->check(kPositive)
       ->capture_default_str();
   app.add_option("--leader-lease-ttl", lease_ttl, "seconds; leader lease on the destination")
+      ->check(kPositive)
       ->capture_default_str();
   app.add_option("--request-timeout-ms", timeout_ms, "deadline of each etcd request")
+      ->check(kPositive)
       ->capture_default_str();
   app.add_option("--identity", config.identity,
                  "this replica's name in the leader election (default: $POD_NAME or host-pid)");
@@ -145,6 +171,7 @@ int main(int argc, char** argv) {
   int hold_timeout = 300;
   app.add_option("--hold-timeout", hold_timeout,
                  "seconds a dependent may wait for its owners before it is written anyway")
+      ->check(kPositive)
       ->capture_default_str();
   std::string lease_keys = "skip";
   app.add_option("--lease-keys", lease_keys,
@@ -160,7 +187,7 @@ int main(int argc, char** argv) {
   int check_interval = 300;
   app.add_option("--check-interval", check_interval,
                  "seconds between periodic consistency checks (they feed /metrics)")
-      ->check(CLI::PositiveNumber)
+      ->check(kPositive)
       ->capture_default_str();
 
   try {

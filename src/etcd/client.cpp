@@ -2,6 +2,10 @@
 
 #include <fmt/format.h>
 #include <grpc/support/log.h>
+#include <openssl/err.h>
+#include <openssl/evp.h>
+#include <openssl/pem.h>
+#include <openssl/x509.h>
 #include <spdlog/spdlog.h>
 
 #include <fstream>
@@ -28,6 +32,39 @@ absl::StatusOr<std::string> ReadPemFile(const std::string& path, const std::stri
     return absl::InvalidArgumentError(fmt::format("{}{}{}{}", flag, " ", path, ": not a PEM file"));
   }
   return content.str();
+}
+
+// gRPC reports a key that does not belong to the certificate as a failed connection; say
+// which flags disagree before connecting.
+absl::Status CheckKeyMatchesCertificate(const std::string& cert_pem, const std::string& key_pem,
+                                        const ClientOptions& options) {
+  const std::string cert_flag =
+      fmt::format("{}cert {}", options.flag_prefix, options.tls.cert_file);
+  const std::string key_flag = fmt::format("{}key {}", options.flag_prefix, options.tls.key_file);
+  std::unique_ptr<BIO, decltype(&BIO_free)> cert_bio(
+      BIO_new_mem_buf(cert_pem.data(), static_cast<int>(cert_pem.size())), BIO_free);
+  std::unique_ptr<X509, decltype(&X509_free)> cert(
+      PEM_read_bio_X509(cert_bio.get(), nullptr, nullptr, nullptr), X509_free);
+  // No passphrase callback may prompt on a terminal: an encrypted key simply fails to load.
+  auto no_passphrase = [](char*, int, int, void*) { return 0; };
+  std::unique_ptr<BIO, decltype(&BIO_free)> key_bio(
+      BIO_new_mem_buf(key_pem.data(), static_cast<int>(key_pem.size())), BIO_free);
+  std::unique_ptr<EVP_PKEY, decltype(&EVP_PKEY_free)> key(
+      PEM_read_bio_PrivateKey(key_bio.get(), nullptr, no_passphrase, nullptr), EVP_PKEY_free);
+  absl::Status result;
+  if (cert == nullptr) {
+    result = absl::InvalidArgumentError(
+        fmt::format("{}: not a PEM certificate — give the client certificate", cert_flag));
+  } else if (key == nullptr) {
+    result = absl::InvalidArgumentError(fmt::format(
+        "{}: not an unencrypted PEM private key — give the key of {}", key_flag, cert_flag));
+  } else if (X509_check_private_key(cert.get(), key.get()) != 1) {
+    result = absl::InvalidArgumentError(fmt::format(
+        "{} does not match the certificate {} — give the private key of that certificate", key_flag,
+        cert_flag));
+  }
+  ERR_clear_error();
+  return result;
 }
 
 absl::StatusOr<std::shared_ptr<grpc::ChannelCredentials>> MakeCredentials(
@@ -57,6 +94,7 @@ absl::StatusOr<std::shared_ptr<grpc::ChannelCredentials>> MakeCredentials(
                      ReadPemFile(options.tls.cert_file, options.flag_prefix + "cert"));
     ASSIGN_OR_RETURN(ssl.pem_private_key,
                      ReadPemFile(options.tls.key_file, options.flag_prefix + "key"));
+    RETURN_IF_ERROR(CheckKeyMatchesCertificate(ssl.pem_cert_chain, ssl.pem_private_key, options));
   }
   return grpc::SslCredentials(ssl);
 }
@@ -152,7 +190,13 @@ absl::Status Client::Authenticate(Connection& connection) {
 }
 
 CallSite Client::Site(const Connection& connection, std::string_view operation) const {
-  return CallSite{options_.cluster_name, connection.display, options_.flag_prefix, operation};
+  const Endpoint::Scheme scheme = connection.endpoint.scheme;
+  const bool tls = scheme == Endpoint::Scheme::kHttps ||
+                   (scheme == Endpoint::Scheme::kUnspecified && options_.tls.any());
+  return CallSite{options_.cluster_name,          connection.display,
+                  options_.flag_prefix,           operation,
+                  options_.password_source,       tls,
+                  !options_.tls.cert_file.empty()};
 }
 
 void Client::PrepareContext(grpc::ClientContext& context, std::chrono::milliseconds timeout) {

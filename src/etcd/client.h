@@ -38,6 +38,8 @@ struct ClientOptions {
   TlsFiles tls;
   std::string username;
   common::Secret password;
+  // Where the operator sets the password, for errors; default: <flag_prefix>password-file.
+  std::string password_source;
   std::chrono::milliseconds request_timeout{15000};
 };
 

@@ -15,6 +15,18 @@ absl::StatusCode ToAbslCode(grpc::StatusCode code) {
 std::string Hint(const grpc::Status& status, const CallSite& site) {
   const std::string& msg = status.error_message();
   const std::string prefix(site.flag_prefix);
+  // A server that requires a client certificate completes the TLS 1.3 handshake, then
+  // closes the connection: gRPC sees a read failure, not a handshake error.
+  if (site.tls && !site.client_certificate &&
+      (absl::StrContains(msg, "certificate required") ||
+       absl::StrContains(msg, "CERTIFICATE_REQUIRED") ||
+       absl::StrContains(msg, "Endpoint read failed") || absl::StrContains(msg, "Socket closed") ||
+       absl::StrContains(msg, "Connection reset"))) {
+    return fmt::format("{}{}{}{}{}",
+                       "the server closed the TLS connection: it requires a client certificate "
+                       "— set ",
+                       prefix, "cert and ", prefix, "key");
+  }
   if (absl::StrContains(msg, "CERTIFICATE_VERIFY_FAILED") ||
       absl::StrContains(msg, "certificate verify failed")) {
     return fmt::format("{}{}{}", "TLS handshake failed: server certificate not trusted — check ",
@@ -43,8 +55,10 @@ std::string Hint(const grpc::Status& status, const CallSite& site) {
       absl::StrContains(msg, "user name is empty") ||
       absl::StrContains(msg, "authentication failed") ||
       absl::StrContains(msg, "permission denied")) {
-    return fmt::format("{}{}{}{}{}{}{}", "not authorised — check ", prefix, "user/", prefix,
-                       "password or ", prefix, "cert");
+    const std::string password =
+        site.password_source.empty() ? prefix + "password-file" : std::string(site.password_source);
+    return fmt::format("{}{}{}{}{}{}{}", "not authorised — check ", prefix,
+                       "user and its password (", password, "), or ", prefix, "cert");
   }
   return "";
 }

@@ -12,10 +12,13 @@
 namespace etcd {
 
 struct CallSite {
-  std::string_view cluster;      // "source etcd" / "destination etcd"
-  std::string_view endpoint;     // as the operator wrote it
-  std::string_view flag_prefix;  // "--source-" / "--dest-"
-  std::string_view operation;    // "Range", "Txn", ...
+  std::string_view cluster;               // "source etcd" / "destination etcd"
+  std::string_view endpoint;              // as the operator wrote it
+  std::string_view flag_prefix;           // "--source-" / "--dest-"
+  std::string_view operation;             // "Range", "Txn", ...
+  std::string_view password_source = {};  // "--source-password-file or $ETCD_SYNC_..."
+  bool tls = false;                       // whether the connection uses TLS
+  bool client_certificate = false;        // whether a client certificate was presented
 };
 
 absl::Status FromGrpc(const grpc::Status& status, const CallSite& site);

@@ -3,6 +3,7 @@
 #include <fmt/format.h>
 #include <spdlog/spdlog.h>
 
+#include <algorithm>
 #include <condition_variable>
 
 #include "common/absl_fmt.h"
@@ -17,12 +18,8 @@ namespace {
 // Counts no more than this many changed keys when computing lag in events.
 constexpr int kLagScanLimit = 100000;
 
-class CountingSink : public etcdsync::CheckSink {
- public:
-  void Missed(const std::string&) override {}
-  void Surplus(const std::string&) override {}
-  void Stale(const std::string&) override {}
-};
+// How long a refused /check caller is asked to wait before retrying.
+constexpr int kCheckRetryAfterSeconds = 10;
 
 bool WantsJson(const httplib::Request& request) {
   if (request.get_param_value("format") == "json") return true;
@@ -43,7 +40,68 @@ MonitorServer::MonitorServer(MonitorOptions options, const etcdsync::SyncConfig&
       source_(source),
       destination_(destination),
       filter_(filter),
-      stats_(stats) {}
+      stats_(stats),
+      server_(static_cast<size_t>(std::max(options_.http_threads, options_.max_check_requests + 2)),
+              options_.request_read_deadline) {
+  if (!options_.check) {
+    options_.check = [this](etcdsync::CheckSink& sink) {
+      return etcdsync::RunConsistencyCheck(source_, destination_, config_, filter_, sink);
+    };
+  }
+}
+
+class MonitorServer::CheckTicket {
+ public:
+  explicit CheckTicket(std::atomic<int>& count) : count_(count) {}
+  ~CheckTicket() { --count_; }
+
+ private:
+  std::atomic<int>& count_;
+};
+
+std::shared_ptr<MonitorServer::CheckTicket> MonitorServer::AdmitCheck() {
+  if (++check_requests_ > options_.max_check_requests) {
+    --check_requests_;
+    return nullptr;
+  }
+  return std::make_shared<CheckTicket>(check_requests_);
+}
+
+int MonitorServer::check_waiters() {
+  std::lock_guard lock(flight_mutex_);
+  return flight_ ? flight_->waiters : 0;
+}
+
+MonitorServer::Outcome MonitorServer::RunCheck() {
+  Outcome outcome;
+  try {
+    outcome.spool = std::make_shared<SpooledCheckSink>();
+    outcome.report = options_.check(*outcome.spool);
+  } catch (const std::exception& e) {
+    outcome.report = absl::InternalError(e.what());
+  }
+  return outcome;
+}
+
+std::shared_ptr<const MonitorServer::Outcome> MonitorServer::SharedCheck() {
+  std::unique_lock lock(flight_mutex_);
+  if (std::shared_ptr<Flight> flight = flight_) {
+    ++flight->waiters;
+    flight_done_.wait(lock, [&] { return flight->done; });
+    return flight->outcome;
+  }
+  auto flight = std::make_shared<Flight>();
+  flight->waiters = 1;
+  flight_ = flight;
+  lock.unlock();
+  auto outcome = std::make_shared<const Outcome>(RunCheck());
+  lock.lock();
+  flight->outcome = outcome;
+  flight->done = true;
+  flight_.reset();
+  flight_done_.notify_all();
+  return outcome;
+}
 
 MonitorServer::~MonitorServer() {
   server_.stop();
@@ -101,12 +159,19 @@ void MonitorServer::Routes() {
                          "text/plain; version=0.0.4; charset=utf-8");
   });
   server_.Get("/check", [this](const httplib::Request& request, httplib::Response& response) {
-    auto spool = std::make_shared<SpooledCheckSink>();
-    absl::StatusOr<etcdsync::CheckReport> report;
-    {
-      std::lock_guard lock(check_mutex_);
-      report = etcdsync::RunConsistencyCheck(source_, destination_, config_, filter_, *spool);
+    // Each /check holds an HTTP worker until its answer is sent: a bounded number may.
+    std::shared_ptr<CheckTicket> ticket = AdmitCheck();
+    if (ticket == nullptr) {
+      response.status = 429;
+      response.set_header("Retry-After", std::to_string(kCheckRetryAfterSeconds));
+      response.set_content(
+          fmt::format("too many /check requests in progress (at most {}): retry in {} s\n",
+                      options_.max_check_requests, kCheckRetryAfterSeconds),
+          "text/plain");
+      return;
     }
+    std::shared_ptr<const Outcome> outcome = SharedCheck();
+    const absl::StatusOr<etcdsync::CheckReport>& report = outcome->report;
     if (!report.ok()) {
       response.status = 503;
       response.set_content(fmt::format("check failed: {}\n", report.status().message()),
@@ -119,11 +184,14 @@ void MonitorServer::Routes() {
     const bool json = WantsJson(request);
     response.set_chunked_content_provider(
         json ? "application/json" : "text/plain; charset=utf-8",
-        [spool, json, result = *report](size_t, httplib::DataSink& sink) {
+        [ticket, outcome, json](size_t, httplib::DataSink& sink) {
           auto write = [&sink](std::string_view chunk) {
             return sink.write(chunk.data(), chunk.size());
           };
-          if (json ? spool->RenderJson(result, write) : spool->RenderText(write)) sink.done();
+          const SpooledCheckSink& spool = *outcome->spool;
+          if (json ? spool.RenderJson(*outcome->report, write) : spool.RenderText(write)) {
+            sink.done();
+          }
           return true;
         });
   });
@@ -166,12 +234,8 @@ void MonitorServer::PeriodicChecks(std::stop_token stop) {
       if (stop.stop_requested()) break;
     }
     if (!stats_.initial_copy_done) continue;
-    CountingSink sink;
-    absl::StatusOr<etcdsync::CheckReport> report;
-    {
-      std::lock_guard lock(check_mutex_);
-      report = etcdsync::RunConsistencyCheck(source_, destination_, config_, filter_, sink);
-    }
+    std::shared_ptr<const Outcome> outcome = SharedCheck();
+    const absl::StatusOr<etcdsync::CheckReport>& report = outcome->report;
     std::lock_guard lock(last_mutex_);
     if (report.ok()) {
       last_.report = *report;

@@ -1,7 +1,12 @@
 #include "monitor/spooled_check_sink.h"
 
+#include <unistd.h>
+
+#include <algorithm>
+#include <cstring>
 #include <nlohmann/json.hpp>
 #include <stdexcept>
+#include <vector>
 
 namespace monitor {
 namespace {
@@ -11,6 +16,39 @@ std::FILE* OpenSpool() {
   if (file == nullptr) throw std::runtime_error("cannot create a temporary file for /check");
   return file;
 }
+
+// Buffered reads through pread: its own offset, so concurrent readers do not disturb
+// each other (or the FILE's position).
+class SpoolReader {
+ public:
+  explicit SpoolReader(int fd) : fd_(fd), buffer_(64 * 1024) {}
+
+  // Reads exactly `n` bytes; false at the end of the file.
+  bool Read(char* out, size_t n) {
+    while (n > 0) {
+      if (begin_ == end_) {
+        const ssize_t got = pread(fd_, buffer_.data(), buffer_.size(), offset_);
+        if (got <= 0) return false;
+        offset_ += got;
+        begin_ = 0;
+        end_ = static_cast<size_t>(got);
+      }
+      const size_t take = std::min(n, end_ - begin_);
+      std::memcpy(out, buffer_.data() + begin_, take);
+      begin_ += take;
+      out += take;
+      n -= take;
+    }
+    return true;
+  }
+
+ private:
+  int fd_;
+  std::vector<char> buffer_;
+  off_t offset_ = 0;
+  size_t begin_ = 0;
+  size_t end_ = 0;
+};
 
 }  // namespace
 
@@ -40,20 +78,19 @@ void SpooledCheckSink::Append(std::FILE* file, const std::string& key) {
 
 bool SpooledCheckSink::ForEachKey(std::FILE* file,
                                   const std::function<bool(const std::string&)>& line) {
-  std::fflush(file);
-  std::rewind(file);
+  std::fflush(file);  // locks the stream; nothing to flush once the check is over
+  SpoolReader reader(fileno(file));
   std::string key;
   uint32_t size = 0;
-  while (std::fread(&size, sizeof(size), 1, file) == 1) {
+  while (reader.Read(reinterpret_cast<char*>(&size), sizeof(size))) {
     key.resize(size);
-    if (size > 0 && std::fread(key.data(), 1, size, file) != size) break;
+    if (!reader.Read(key.data(), size)) break;
     if (!line(key)) return false;
   }
-  std::fseek(file, 0, SEEK_END);
   return true;
 }
 
-bool SpooledCheckSink::RenderText(const Write& write) {
+bool SpooledCheckSink::RenderText(const Write& write) const {
   const std::pair<const char*, std::FILE*> sections[] = {{"LOCAL ETCD missed keys:\n", missed_},
                                                          {"LOCAL ETCD surplus keys:\n", surplus_},
                                                          {"LOCAL ETCD stale keys:\n", stale_}};
@@ -66,7 +103,7 @@ bool SpooledCheckSink::RenderText(const Write& write) {
   return true;
 }
 
-bool SpooledCheckSink::RenderJson(const etcdsync::CheckReport& report, const Write& write) {
+bool SpooledCheckSink::RenderJson(const etcdsync::CheckReport& report, const Write& write) const {
   nlohmann::json head = {
       {"sourceRevision", report.source_revision},
       {"destinationRevision", report.destination_revision},

@@ -24,13 +24,14 @@ class SpooledCheckSink : public etcdsync::CheckSink {
 
   using Write = std::function<bool(std::string_view)>;
   // "LOCAL ETCD missed keys:" / "LOCAL ETCD surplus keys:" / "LOCAL ETCD stale keys:",
-  // one key per line under each.
-  bool RenderText(const Write& write);
-  bool RenderJson(const etcdsync::CheckReport& report, const Write& write);
+  // one key per line under each. Once the check is over, several requests may render the
+  // same spool at once.
+  bool RenderText(const Write& write) const;
+  bool RenderJson(const etcdsync::CheckReport& report, const Write& write) const;
 
  private:
   static void Append(std::FILE* file, const std::string& key);
-  // Calls `line` for each key spooled in `file`.
+  // Calls `line` for each key spooled in `file`, reading at offsets of its own.
   static bool ForEachKey(std::FILE* file, const std::function<bool(const std::string&)>& line);
 
   std::FILE* missed_;

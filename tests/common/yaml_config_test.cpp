@@ -13,7 +13,8 @@ struct Parsed {
   bool verbose = false;
 };
 
-int Parse(const std::string& yaml, std::vector<std::string> args, Parsed& out) {
+int Parse(const std::string& yaml, std::vector<std::string> args, Parsed& out,
+          std::string* message = nullptr) {
   const std::string path = testing::TempDir() + "/config.yaml";
   std::ofstream(path) << yaml;
   CLI::App app;
@@ -28,6 +29,7 @@ int Parse(const std::string& yaml, std::vector<std::string> args, Parsed& out) {
   try {
     app.parse(static_cast<int>(argv.size()), argv.data());
   } catch (const CLI::ParseError& e) {
+    if (message != nullptr) *message = e.what();
     return e.get_exit_code();
   }
   return 0;
@@ -59,6 +61,70 @@ TEST(YamlConfigTest, UnknownKeyIsAnError) {
 TEST(YamlConfigTest, InvalidYamlIsAnError) {
   Parsed parsed;
   EXPECT_NE(0, Parse("prefix: [unclosed\n", {}, parsed));
+}
+
+// Odd shapes are one-line parse errors, never an uncaught exception.
+std::string Refusal(const std::string& yaml) {
+  Parsed parsed;
+  std::string message;
+  EXPECT_NE(0, Parse(yaml, {}, parsed, &message)) << yaml.substr(0, 80);
+  EXPECT_EQ(message.find('\n'), std::string::npos) << message;
+  return message;
+}
+
+TEST(YamlConfigTest, ListOfMapsIsOneLine) {
+  const std::string message = Refusal("exclude-prefix: [{a: b}]\n");
+  EXPECT_NE(message.find("\"exclude-prefix\" must be a value or a list of values"),
+            std::string::npos)
+      << message;
+}
+
+TEST(YamlConfigTest, MapValueIsOneLine) {
+  const std::string message = Refusal("prefix:\n  a: b\n");
+  EXPECT_NE(message.find("\"prefix\" must be a value"), std::string::npos) << message;
+}
+
+TEST(YamlConfigTest, ComplexKeyIsOneLine) {
+  const std::string message = Refusal("? [a, b]\n: c\n");
+  EXPECT_NE(message.find("every key must be a flag name"), std::string::npos) << message;
+}
+
+TEST(YamlConfigTest, ListOfListsIsOneLine) { Refusal("exclude-prefix: [[a], b]\n"); }
+
+TEST(YamlConfigTest, FileOverOneMebibyteIsRefused) {
+  const std::string big = "prefix: /registry/\n" + std::string(common::kMaxConfigBytes, '#');
+  const std::string message = Refusal(big);
+  EXPECT_NE(message.find("larger than 1024 KiB"), std::string::npos) << message;
+}
+
+TEST(YamlConfigTest, DeepFlowNestingIsRefusedBeforeParsing) {
+  const std::string message =
+      Refusal("exclude-prefix: " + std::string(100, '[') + std::string(100, ']') + "\n");
+  EXPECT_NE(message.find("nested more than"), std::string::npos) << message;
+}
+
+TEST(YamlConfigTest, DeepBlockNestingIsRefusedBeforeParsing) {
+  std::string yaml;
+  for (int level = 0; level < 40; ++level) yaml += std::string(level, ' ') + "k:\n";
+  EXPECT_NE(Refusal(yaml).find("nested more than"), std::string::npos);
+  std::string dashes = "exclude-prefix:\n";
+  for (int i = 0; i < 40; ++i) dashes += "- ";
+  EXPECT_NE(Refusal(dashes + "x\n").find("nested more than"), std::string::npos);
+}
+
+TEST(YamlConfigTest, DeepNestingHiddenFromThePreScanStillFailsCleanly) {
+  // Brackets the pre-scan takes for quoted text: yaml-cpp's depth guard stops the parser.
+  std::string yaml = "exclude-prefix: [a'b, ";
+  for (int i = 0; i < 100000; ++i) yaml += "[";
+  Refusal(yaml + "\n");
+}
+
+TEST(YamlConfigTest, IpV6EndpointsAndQuotedBracketsAreFine) {
+  Parsed parsed;
+  ASSERT_EQ(0, Parse("source-endpoints: https://[fd00::1]:2379,https://[fd00::2]:2379\n"
+                     "exclude-prefix: ['/registry/[[[[[[[[[[[[[[[[[[[[/']\n",
+                     {}, parsed));
+  EXPECT_EQ(parsed.excluded, (std::vector<std::string>{"/registry/[[[[[[[[[[[[[[[[[[[[/"}));
 }
 
 }  // namespace

@@ -204,6 +204,33 @@ TEST_F(EtcdTlsTest, MissingFileIsNamed) {
       << client.status();
 }
 
+TEST_F(EtcdTlsTest, KeyOfAnotherCertificateNamesCertAndKey) {
+  auto options = Options(certs_ + "/ca.crt");
+  options.tls.key_file = certs_ + "/server.key";
+  auto client = etcd::Client::Connect(options);
+  ASSERT_FALSE(client.ok());
+  const std::string message = Message(client.status());
+  EXPECT_NE(message.find("--dest-key " + certs_ + "/server.key does not match"), std::string::npos)
+      << message;
+  EXPECT_NE(message.find("--dest-cert"), std::string::npos) << message;
+  EXPECT_EQ(message.find("--dest-endpoints"), std::string::npos) << message;
+  EXPECT_EQ(message.find('\n'), std::string::npos);
+}
+
+TEST_F(EtcdTlsTest, ServerThatRequiresAClientCertificateSaysSo) {
+  auto options = Options(certs_ + "/ca.crt");
+  options.tls.cert_file.clear();
+  options.tls.key_file.clear();
+  auto client = etcd::Client::Connect(options);
+  ASSERT_FALSE(client.ok());
+  const std::string message = Message(client.status());
+  EXPECT_NE(message.find("requires a client certificate"), std::string::npos) << message;
+  EXPECT_NE(message.find("--dest-cert"), std::string::npos) << message;
+  EXPECT_NE(message.find("--dest-key"), std::string::npos) << message;
+  EXPECT_EQ(message.find("unreachable"), std::string::npos) << message;
+  EXPECT_EQ(message.find('\n'), std::string::npos);
+}
+
 TEST_F(EtcdTlsTest, PlainClientAgainstTlsServerSaysSo) {
   etcd::ClientOptions options;
   options.cluster_name = "destination etcd";
@@ -237,6 +264,9 @@ TEST_F(EtcdClientTest, UserPasswordAuth) {
   ASSERT_FALSE(refused.ok());
   const std::string message = Message(refused.status());
   EXPECT_NE(message.find("--source-user"), std::string::npos) << message;
+  // The flag that exists: --source-password-file (there is no --source-password).
+  EXPECT_NE(message.find("--source-password-file"), std::string::npos) << message;
+  EXPECT_EQ(message.find("--source-password "), std::string::npos) << message;
   EXPECT_EQ(message.find("wrong-pw"), std::string::npos) << "password leaked: " << message;
 }
 

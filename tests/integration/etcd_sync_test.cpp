@@ -243,6 +243,54 @@ TEST_F(EtcdSyncTest, ConfigFileHoldsTheSameSettings) {
   EXPECT_EQ(Count(standby_->client(), "/registry/pods/"), 0);
 }
 
+// Flag and config-file mistakes are refused before any connection: exit 2, one line that
+// names the flag.
+TEST(EtcdSyncFlagsTest, BadValuesAreOneLineUsageErrors) {
+  TempDir dir;
+  auto write = [&](const std::string& name, const std::string& text) {
+    std::ofstream(dir.File(name)) << text;
+    return dir.File(name);
+  };
+  struct Case {
+    std::vector<std::string> args;
+    std::string says;
+  };
+  const std::vector<Case> cases = {
+      {{"--check-interval", "0"}, "--check-interval: must be a positive whole number, got \"0\""},
+      {{"--hold-timeout=-5"}, "--hold-timeout: must be a positive whole number, got \"-5\""},
+      {{"--leader-lease-ttl", "0"}, "--leader-lease-ttl: must be a positive"},
+      {{"--request-timeout-ms", "0"}, "--request-timeout-ms: must be a positive"},
+      {{"--max-txn-ops", "0"}, "--max-txn-ops: must be a positive"},
+      {{"--max-request-bytes=-1"}, "--max-request-bytes: must be a positive"},
+      {{"--copy-page-size", "0"}, "--copy-page-size: must be a positive"},
+      {{"--copy-parallelism", "0"}, "--copy-parallelism: must be a positive"},
+      {{"--source-cert", dir.File("client.crt")}, "--source-cert and --source-key must be given"},
+      {{"--source-key", dir.File("client.key")}, "--source-cert and --source-key must be given"},
+      {{"--dest-cert", dir.File("client.crt")}, "--dest-cert and --dest-key must be given"},
+      {{"--config", write("list-of-maps.yaml", "exclude-prefix: [{a: b}]\n")},
+       "\"exclude-prefix\" must be a value or a list of values"},
+      {{"--config", write("complex-key.yaml", "? [a, b]\n: c\n")}, "every key must be a flag name"},
+      {{"--config", write("deep.yaml", "exclude-prefix: " + std::string(5000, '[') + "\n")},
+       "nested more than"},
+  };
+  for (const Case& c : cases) {
+    std::vector<std::string> argv = {ETCD_SYNC_BINARY,
+                                     "--source-endpoints",
+                                     "127.0.0.1:1",
+                                     "--dest-endpoints",
+                                     "127.0.0.1:1",
+                                     "--monitor-listen",
+                                     ""};
+    argv.insert(argv.end(), c.args.begin(), c.args.end());
+    ChildProcess sync(argv, dir.File("mistake.log"));
+    EXPECT_EQ(sync.WaitExit(20s), 2) << c.args.front() << ": " << sync.Log();
+    const std::string log = sync.Log();
+    EXPECT_NE(log.find(c.says), std::string::npos) << log;
+    EXPECT_EQ(std::count(log.begin(), log.end(), '\n'), 1) << log;
+    std::remove(dir.File("mistake.log").c_str());
+  }
+}
+
 class EtcdSyncTlsTest : public ::testing::Test {
  protected:
   TempDir dir_;

@@ -1,0 +1,201 @@
+// etcd-sync-monitor under hostile load: concurrent /check requests share one check and are
+// capped, slow-header connections are cut at the request deadline, and /healthz keeps
+// answering meanwhile. The check itself is injected (it blocks until the test lets it go).
+#include "monitor/monitor_server.h"
+
+#include <arpa/inet.h>
+#include <gtest/gtest.h>
+#include <httplib.h>
+#include <netinet/in.h>
+#include <sys/socket.h>
+#include <unistd.h>
+
+#include <atomic>
+#include <future>
+#include <thread>
+#include <vector>
+
+#include "support/etcd_member.h"
+#include "support/temp_dir.h"
+#include "sync/sync_rules.h"
+
+namespace {
+
+using namespace std::chrono_literals;
+using testing_support::EtcdMember;
+using testing_support::TempDir;
+
+// A check that blocks until Release(), counting how often it ran.
+class BlockingCheck {
+ public:
+  monitor::CheckFunction Function() {
+    return [this](etcdsync::CheckSink& sink) -> absl::StatusOr<etcdsync::CheckReport> {
+      ++runs_;
+      released_.wait();
+      sink.Missed("/registry/pods/default/missing");
+      etcdsync::CheckReport report;
+      report.missed = 1;
+      return report;
+    };
+  }
+  void Release() {
+    if (!done_.exchange(true)) release_.set_value();
+  }
+  int runs() const { return runs_; }
+
+ private:
+  std::atomic<int> runs_{0};
+  std::atomic<bool> done_{false};
+  std::promise<void> release_;
+  std::shared_future<void> released_{release_.get_future().share()};
+};
+
+// A raw connection to the monitor that sends part of a request's headers.
+class RawConnection {
+ public:
+  explicit RawConnection(int port) : fd_(::socket(AF_INET, SOCK_STREAM, 0)) {
+    sockaddr_in address{};
+    address.sin_family = AF_INET;
+    address.sin_port = htons(static_cast<uint16_t>(port));
+    address.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+    connected_ = ::connect(fd_, reinterpret_cast<sockaddr*>(&address), sizeof(address)) == 0;
+    timeval bound{10, 0};  // the test's own bound on waiting for the server
+    ::setsockopt(fd_, SOL_SOCKET, SO_RCVTIMEO, &bound, sizeof(bound));
+  }
+  ~RawConnection() { ::close(fd_); }
+  bool connected() const { return connected_; }
+  bool Send(std::string_view bytes) {
+    return ::send(fd_, bytes.data(), bytes.size(), MSG_NOSIGNAL) ==
+           static_cast<ssize_t>(bytes.size());
+  }
+  // True once the server closed the connection (without answering anything).
+  bool ClosedByServer() {
+    char byte;
+    return ::recv(fd_, &byte, 1, 0) == 0;
+  }
+
+ private:
+  int fd_;
+  bool connected_ = false;
+};
+
+class MonitorServerTest : public ::testing::Test {
+ protected:
+  monitor::MonitorServer* Start(monitor::MonitorOptions options) {
+    options.listen = "127.0.0.1:0";
+    options.check = check_.Function();
+    server_ = std::make_unique<monitor::MonitorServer>(options, config_, etcd_.client(),
+                                                       etcd_.client(), filter_, stats_);
+    EXPECT_TRUE(server_->Start().ok());
+    return server_.get();
+  }
+
+  // A GET that gives up after `timeout`: status 0 when nothing came back in time.
+  static httplib::Result Get(int port, const std::string& path, std::chrono::seconds timeout) {
+    httplib::Client client("127.0.0.1", port);
+    client.set_connection_timeout(timeout);
+    client.set_read_timeout(timeout);
+    return client.Get(path);
+  }
+
+  // The blocked check is let go first, so that the server can stop.
+  ~MonitorServerTest() override { check_.Release(); }
+
+  TempDir dir_;
+  EtcdMember etcd_{dir_.path(), "monitor"};
+  etcdsync::SyncConfig config_;
+  etcdsync::KubernetesKeyFilter filter_{config_.prefix, etcdsync::DefaultSyncRules()};
+  etcdsync::SyncStats stats_;
+  BlockingCheck check_;
+  std::unique_ptr<monitor::MonitorServer> server_;
+};
+
+// Lets the check go when a test ends early, before the waiting requests are joined.
+struct ReleaseOnExit {
+  BlockingCheck& check;
+  ~ReleaseOnExit() { check.Release(); }
+};
+
+TEST_F(MonitorServerTest, HealthAnswersWhileChecksWaitAndSlowClientsStall) {
+  monitor::MonitorOptions options;
+  auto* server = Start(options);
+  const int port = server->port();
+  const int callers = options.max_check_requests;
+
+  // As many /check requests as may wait: they all wait for one (blocked) check.
+  std::vector<std::future<httplib::Result>> checks;
+  ReleaseOnExit release{check_};
+  for (int i = 0; i < callers; ++i) {
+    checks.push_back(std::async(std::launch::async, [port] { return Get(port, "/check", 60s); }));
+  }
+  for (int i = 0; i < 200 && server->check_waiters() < callers; ++i) {
+    std::this_thread::sleep_for(50ms);
+  }
+  ASSERT_EQ(server->check_waiters(), callers);
+
+  // One more is refused at once, with Retry-After.
+  auto refused = Get(port, "/check", 5s);
+  ASSERT_TRUE(refused);
+  EXPECT_EQ(refused->status, 429);
+  EXPECT_EQ(refused->get_header_value("Retry-After"), "10");
+  EXPECT_NE(refused->body.find("too many /check requests"), std::string::npos) << refused->body;
+
+  // Clients that never finish their headers.
+  std::vector<std::unique_ptr<RawConnection>> stalled;
+  for (int i = 0; i < 12; ++i) {
+    stalled.push_back(std::make_unique<RawConnection>(port));
+    ASSERT_TRUE(stalled.back()->connected());
+    ASSERT_TRUE(stalled.back()->Send("GET /healthz HTTP/1.1\r\nHo"));
+  }
+
+  for (const char* path : {"/healthz", "/readyz", "/metrics"}) {
+    auto answer = Get(port, path, 2s);
+    ASSERT_TRUE(answer) << path << " did not answer within 2 s while /check waits";
+    EXPECT_NE(answer->status, 429) << path;
+  }
+  EXPECT_EQ(Get(port, "/healthz", 2s)->status, 200);
+
+  check_.Release();
+  for (auto& check : checks) {
+    auto result = check.get();
+    ASSERT_TRUE(result);
+    EXPECT_EQ(result->status, 200);
+    EXPECT_NE(result->body.find("/registry/pods/default/missing"), std::string::npos)
+        << result->body;
+  }
+  EXPECT_EQ(check_.runs(), 1) << "concurrent /check callers must share one check";
+}
+
+TEST_F(MonitorServerTest, ConnectionThatTricklesItsHeadersIsCutAtTheDeadline) {
+  monitor::MonitorOptions options;
+  options.request_read_deadline = 500ms;
+  auto* server = Start(options);
+  RawConnection slow(server->port());
+  ASSERT_TRUE(slow.connected());
+  // A byte every 100 ms keeps any per-read timeout happy; only a deadline stops it.
+  std::atomic<bool> stop{false};
+  std::jthread trickle([&] {
+    const std::string request = "GET /healthz HTTP/1.1\r\nX-Slow: " + std::string(200, 'a');
+    for (char byte : request) {
+      if (stop || !slow.Send(std::string_view(&byte, 1))) return;
+      std::this_thread::sleep_for(100ms);
+    }
+  });
+  EXPECT_TRUE(slow.ClosedByServer());
+  stop = true;
+}
+
+TEST_F(MonitorServerTest, CheckAfterASharedCheckRunsAFreshOne) {
+  auto* server = Start({});
+  check_.Release();
+  auto first = Get(server->port(), "/check?format=json", 10s);
+  auto second = Get(server->port(), "/check", 10s);
+  ASSERT_TRUE(first);
+  ASSERT_TRUE(second);
+  EXPECT_EQ(first->status, 200);
+  EXPECT_NE(first->body.find("\"missed\":{\"count\":1"), std::string::npos) << first->body;
+  EXPECT_EQ(second->status, 200);
+  EXPECT_EQ(check_.runs(), 2);
+}
+
+}  // namespace

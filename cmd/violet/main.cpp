@@ -108,7 +108,7 @@ int main(int argc, char** argv) {
   push_cmd->add_flag("--insecure", push.registry_insecure,
                      "HTTPS without verifying the registry's certificate");
   push_cmd->add_option("--registry-ca-file", push.registry_ca_file, "CA bundle for the registry");
-  registry::AddTransferLimitFlags(*push_cmd, push.limits);
+  registry::AddTransferLimitFlags(*push_cmd, push.transfer_limits);
   auto* clusters_option =
       push_cmd->add_option("--clusters", clusters, "target clusters for operators (a,b)")
           ->delimiter(',');

@@ -247,7 +247,7 @@ int RunPush(const PushRequest& request, std::ostream& out, std::ostream& err) {
   options.transport.plain = request.plain;
   options.transport.insecure = request.registry_insecure;
   options.transport.ca_file = request.registry_ca_file;
-  options.transport.limits = request.limits;
+  options.transport.limits = request.transfer_limits;
   if (!request.dest_repo.empty()) {
     auto address = ParseRegistryAddress(request.dest_repo, "--dest-repo");
     options.host = address->host;

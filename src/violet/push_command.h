@@ -24,7 +24,7 @@ struct PushRequest {
   bool plain = false;
   bool registry_insecure = false;  // TLS without verifying the registry's certificate
   std::string registry_ca_file;
-  registry::TransferLimits limits;  // --min-speed, --stall-seconds, --request-timeout
+  registry::TransferLimits transfer_limits;  // --min-speed, --stall-seconds, --request-timeout
   std::vector<std::string> clusters{"global"};
   bool clusters_given = false;
   std::string catalog_source = "platform";

@@ -116,12 +116,12 @@ copy_path() {
 }
 
 # ldd lists the whole closure (the libraries of the libraries too) and the loader.
-libraries=$(ldd "$binary" | awk '$2 == "=>" && $3 ~ /^\// {print $3} $1 ~ /^\// {print $1}') ||
-  die "ldd $binary failed"
-if ldd "$binary" | grep -q "not found"; then
-  die "ldd $binary: a library is not found on this host: $(ldd "$binary" | grep "not found" | head -1)"
+ldd_out=$(ldd "$binary") || die "ldd $binary failed"
+if grep -q "not found" <<< "$ldd_out"; then
+  die "ldd $binary: a library is not found on this host: $(grep -m1 "not found" <<< "$ldd_out")"
 fi
-interpreter=$(ldd "$binary" | awk '$1 ~ /^\// {print $1; exit}')
+libraries=$(awk '$2 == "=>" && $3 ~ /^\// {print $3} $1 ~ /^\// {print $1}' <<< "$ldd_out")
+interpreter=$(awk '$1 ~ /^\// {print $1; exit}' <<< "$ldd_out")
 [ -n "$interpreter" ] || die "ldd $binary names no dynamic loader (a static binary needs no libraries; ship it another way)"
 for library in $libraries; do copy_path "$library"; done
 chmod 0755 "$rootfs$(readlink -f "$interpreter")"

@@ -35,7 +35,7 @@ pass() { passed=$((passed + 1)); echo "ok: $*"; }
 expected_version=$("$etcd_sync" --version)
 version=$(sed -E 's/^etcd-sync ([^ ]+) .*/\1/' <<< "$expected_version")
 bash "$root/scripts/build-etcd-sync-image.sh" --binary "$etcd_sync" --out "$work/layout" \
-  --source https://example.invalid/acp-global-tools > "$work/build.out" ||
+  --source https://example.invalid/acp-global-tools > "$work/build.out" 2>&1 ||
   fail "build-etcd-sync-image.sh failed: $(cat "$work/build.out")"
 name="acp/etcd-sync:$version"
 built_digest=$(jq -r --arg name "$name" \
@@ -43,14 +43,15 @@ built_digest=$(jq -r --arg name "$name" \
   "$work/layout/index.json")
 [ -n "$built_digest" ] || fail "index.json has no entry named $name: $(cat "$work/layout/index.json")"
 bash "$root/scripts/build-etcd-sync-image.sh" --binary "$etcd_sync" --out "$work/again" \
-  --source https://example.invalid/acp-global-tools > /dev/null
+  --source https://example.invalid/acp-global-tools > "$work/build.out" 2>&1 ||
+  fail "second build failed: $(cat "$work/build.out")"
 [ "$(jq -r '.manifests[0].digest' "$work/again/index.json")" = "$built_digest" ] ||
   fail "a second build of the same binary gave another digest (the layer is not reproducible)"
 # Added into an existing bundle (the core package's images/), next to what is there.
 jq '.manifests[0].annotations["org.opencontainers.image.ref.name"] = "other/image:1"' \
   "$work/again/index.json" > "$work/again/index.json.new" && mv "$work/again/index.json.new" "$work/again/index.json"
 bash "$root/scripts/build-etcd-sync-image.sh" --binary "$etcd_sync" --out "$work/again" \
-  --tag rebuilt > /dev/null
+  --tag rebuilt > "$work/build.out" 2>&1 || fail "build into an existing layout failed: $(cat "$work/build.out")"
 [ "$(jq -r '[.manifests[].annotations["org.opencontainers.image.ref.name"]] | sort | join(" ")' \
   "$work/again/index.json")" = "acp/etcd-sync:rebuilt other/image:1" ] ||
   fail "adding to an existing layout: $(cat "$work/again/index.json")"

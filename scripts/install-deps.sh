@@ -19,7 +19,13 @@ packages=(
   docker-registry skopeo apache2-utils zlib1g-dev bc
   # violet: package archives (.tgz) and GPG signature checks
   libarchive-dev libgpgme-dev gnupg
+  # the etcd-sync image (scripts/build-etcd-sync-image.sh) and its deployment's checks
+  # (promtool from prometheus)
+  jq ca-certificates binutils prometheus
 )
+# `kubectl kustomize deploy/etcd-sync` in the tests: Debian's kubectl 1.20 unless a kubectl
+# is already there (upstream's package ships the same /usr/bin/kubectl).
+command -v kubectl >/dev/null || packages+=(kubernetes-client)
 
 missing=()
 for package in "${packages[@]}"; do

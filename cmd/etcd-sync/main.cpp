@@ -119,6 +119,8 @@ int main(int argc, char** argv) {
   CLI::App app{
       "etcd-sync: one-way replication of the primary global cluster's etcd into the "
       "standby's etcd"};
+  app.set_version_flag("--version", "etcd-sync " ETCD_SYNC_VERSION " (commit " ETCD_SYNC_COMMIT
+                                    ", built " ETCD_SYNC_BUILT ")");
   common::UseYamlConfig(app,
                         "YAML file with the same settings as the flags (flag names "
                         "without dashes as keys)");

@@ -1,0 +1,71 @@
+#!/usr/bin/env bash
+# deploy/etcd-sync as shipped: the alert rules load and behave (promtool check + test
+# rules), the PrometheusRule carries exactly those rules, and `kubectl kustomize` renders a
+# hardened deployment of the image scripts/build-etcd-sync-image.sh builds (its repository
+# and etcd-sync's version as the tag). Works with kubectl 1.20 (Debian 12's
+# kubernetes-client) and later; $KUBECTL picks another kubectl.
+#
+#   tests/scripts/etcd_sync_deploy_test.sh <etcd-sync binary>
+set -euo pipefail
+[ $# -eq 1 ] || { echo "usage: $0 <etcd-sync>" >&2; exit 2; }
+root=$(cd "$(dirname "$0")/../.." && pwd)
+deploy="$root/deploy/etcd-sync"
+kubectl=${KUBECTL:-kubectl}
+fail() { echo "FAIL: $*" >&2; exit 1; }
+passed=0
+pass() { passed=$((passed + 1)); echo "ok: $*"; }
+
+command -v promtool >/dev/null || fail "promtool not found: apt-get install prometheus (scripts/install-deps.sh)"
+out=$(promtool check rules "$deploy/alerts/etcd-sync-rules.yaml" 2>&1) || fail "promtool check rules: $out"
+(cd "$deploy/alerts" && promtool test rules etcd-sync-rules.test.yaml > /dev/null 2>&1) ||
+  fail "promtool test rules: $(cd "$deploy/alerts" && promtool test rules etcd-sync-rules.test.yaml 2>&1)"
+for alert in EtcdSyncDown EtcdSyncNoLeader EtcdSyncLagHigh EtcdSyncCheckMissedKeys \
+             EtcdSyncCheckSurplusKeys EtcdSyncSourceUnreachable EtcdSyncUnwritableValues; do
+  grep -q "alert: $alert\$" "$deploy/alerts/etcd-sync-rules.yaml" || fail "no alert $alert"
+  [ "$(grep -c "alertname: $alert\$" "$deploy/alerts/etcd-sync-rules.test.yaml")" -ge 2 ] ||
+    fail "alert $alert has no firing and no quiet case in etcd-sync-rules.test.yaml"
+done
+pass "promtool check rules and test rules (7 alerts, each firing and quiet)"
+
+bash "$root/scripts/etcd-sync-prometheusrule.sh" --check > /dev/null ||
+  fail "prometheusrule.yaml differs from alerts/etcd-sync-rules.yaml: bash scripts/etcd-sync-prometheusrule.sh > deploy/etcd-sync/prometheusrule.yaml"
+pass "prometheusrule.yaml carries exactly alerts/etcd-sync-rules.yaml"
+
+if ! command -v "$kubectl" >/dev/null; then
+  echo "SKIPPED: kubectl not found (apt-get install kubernetes-client): the kustomize rendering is not checked" >&2
+  echo "etcd-sync deploy: $passed passed, 0 failed, 1 skipped"
+  exit 0
+fi
+rendered=$("$kubectl" kustomize "$deploy" 2>&1) || fail "kubectl kustomize deploy/etcd-sync: $rendered"
+has() { grep -Eq -- "$1" <<< "$rendered" || fail "the rendered deployment has no line matching /$1/ ($2)"; }
+lacks() { ! grep -Eq -- "$1" <<< "$rendered" || fail "the rendered deployment has a line matching /$1/ ($2)"; }
+for kind in Deployment Service ConfigMap PodDisruptionBudget ServiceMonitor PrometheusRule; do
+  has "^kind: $kind\$" "kind $kind"
+done
+[ "$(grep -c '^kind:' <<< "$rendered")" = "$(grep -c '^  namespace: cpaas-system$' <<< "$rendered")" ] ||
+  fail "not every object goes to cpaas-system"
+
+version=$("$1" --version | sed -E 's/^etcd-sync ([^ ]+) .*/\1/')
+has "^ +image: REGISTRY/acp/etcd-sync:$version\$" \
+  "the image as build-etcd-sync-image.sh names it, tagged with etcd-sync's version $version"
+lacks ':latest' "no :latest image"
+pass "kustomize renders REGISTRY/acp/etcd-sync:$version into cpaas-system"
+
+has '^[ -]+automountServiceAccountToken: false$' "no service account token"
+has '^[ -]+type: RuntimeDefault$' "seccomp RuntimeDefault"
+has '^[ -]+allowPrivilegeEscalation: false$' "no privilege escalation"
+has '^[ -]+readOnlyRootFilesystem: true$' "read-only root filesystem"
+has '^ +- ALL$|drop: \[.?ALL.?\]' "capabilities drop ALL"
+lacks '^[ -]+add:' "no capability added"
+lacks 'privileged: true' "not privileged"
+has '^[ -]+minAvailable: 1$' "PodDisruptionBudget minAvailable 1"
+has '^[ -]+replicas: 2$' "2 replicas"
+has '^[ -]+mountPath: /tmp$' "/tmp writable (an emptyDir) under the read-only root"
+has '^[ -]+path: /etc/kubernetes/pki/etcd$' "the node's etcd client certificate"
+has '^[ -]+readOnly: true$' "read-only mounts"
+has '^[ -]+secretName: remote-etcd-client$' "the active cluster's client certificate"
+has '^  name: etcd-sync-monitor$' "Service etcd-sync-monitor"
+has '^[ -]+port: http$' "ServiceMonitor on the Service's http port"
+has '^[ -]+path: /metrics$' "ServiceMonitor path /metrics"
+pass "hardened: no token, seccomp, no escalation, read-only root, no capabilities, PDB, ServiceMonitor"
+echo "etcd-sync deploy: $passed passed, 0 failed"

@@ -10,8 +10,8 @@
 #include <cstring>
 #include <vector>
 
-#include "bundle/regular_file.h"
 #include "common/absl_fmt.h"
+#include "common/regular_file.h"
 
 namespace bundle {
 namespace {
@@ -32,7 +32,7 @@ std::string Resolved(const std::string& path) {
 // a link out of the layout would stream another file's bytes to the registry before the digest
 // check at the end stopped them.
 absl::StatusOr<FILE*> OpenBlob(const std::string& path, const std::string& what) {
-  absl::StatusOr<int> opened = OpenRegularFile(path, what);
+  absl::StatusOr<int> opened = common::OpenRegularFile(path, what);
   if (!opened.ok()) {
     return absl::FailedPreconditionError(fmt::format("bundle corrupt: {} — re-extract the bundle",
                                                      common::View(opened.status().message())));

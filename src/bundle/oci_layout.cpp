@@ -12,9 +12,9 @@
 #include "bundle/blob_reader.h"
 #include "bundle/digest.h"
 #include "bundle/media_types.h"
-#include "bundle/regular_file.h"
 #include "common/absl_fmt.h"
 #include "common/bounded_parse.h"
+#include "common/regular_file.h"
 #include "common/status_macros.h"
 
 namespace bundle {
@@ -249,7 +249,7 @@ absl::StatusOr<OciLayout> OciLayout::Open(const std::string& dir) {
   // oci-layout and index.json: small regular files (a FIFO there would block the read forever).
   const auto read_file = [&](const std::string& name) -> absl::StatusOr<std::string> {
     absl::StatusOr<std::string> text =
-        ReadRegularFile(layout.dir_ + "/" + name, kMaxManifestBytes, name);
+        common::ReadRegularFile(layout.dir_ + "/" + name, kMaxManifestBytes, name);
     if (absl::IsNotFound(text.status())) {
       return absl::InvalidArgumentError(
           fmt::format("bundle {} is not an OCI image layout: {} is missing", layout.dir_, name));

@@ -14,7 +14,6 @@
 #include "bundle/digest.h"
 #include "bundle/media_types.h"
 #include "bundle/oci_layout.h"
-#include "bundle/regular_file.h"
 #include "bundle/sample_bundle.h"
 #include "support/temp_dir.h"
 
@@ -145,20 +144,6 @@ TEST(HostileLayoutFileTest, FifoDirectoryOrDeviceAtIndexOrMarkerIsRefusedAtOnce)
     EXPECT_NE(message.find(c.expected), std::string::npos) << message;
     EXPECT_EQ(message.find('\n'), std::string::npos) << message;
   }
-}
-
-TEST(HostileLayoutFileTest, ReadRegularFileIsBounded) {
-  TempDir dir;
-  std::ofstream(dir.File("small")) << "12345";
-  auto fits = bundle::ReadRegularFile(dir.File("small"), 5, "small");
-  ASSERT_TRUE(fits.ok()) << fits.status();
-  EXPECT_EQ(*fits, "12345");
-  auto over = bundle::ReadRegularFile(dir.File("small"), 4, "small");
-  ASSERT_FALSE(over.ok());
-  EXPECT_NE(Message(over.status()).find("small is 5 bytes, more than the 4 it may have"),
-            std::string::npos)
-      << over.status();
-  EXPECT_TRUE(absl::IsNotFound(bundle::ReadRegularFile(dir.File("none"), 4, "none").status()));
 }
 
 TEST(HostileNameTest, LongImageNameIsQuotedClipped) {

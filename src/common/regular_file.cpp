@@ -1,4 +1,4 @@
-#include "bundle/regular_file.h"
+#include "common/regular_file.h"
 
 #include <fcntl.h>
 #include <fmt/format.h>
@@ -9,7 +9,7 @@
 #include <cstdint>
 #include <cstring>
 
-namespace bundle {
+namespace common {
 
 absl::StatusOr<int> OpenRegularFile(const std::string& path, const std::string& what) {
   const int fd = open(path.c_str(), O_RDONLY | O_NONBLOCK | O_NOCTTY | O_CLOEXEC);
@@ -63,4 +63,4 @@ absl::StatusOr<std::string> ReadRegularFile(const std::string& path, size_t max_
   return text;
 }
 
-}  // namespace bundle
+}  // namespace common

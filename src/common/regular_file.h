@@ -1,5 +1,5 @@
-// Opening a bundle's files (blobs, index.json, oci-layout) only when they are regular files:
-// a FIFO would block open() and every read forever, a directory or a device is no file at all.
+// Reading a file only when it is a regular file: a FIFO would block open() and every read
+// forever, a directory or a device is no file at all. Bundles, auth files, kubeconfigs.
 #pragma once
 
 #include <cstddef>
@@ -7,7 +7,7 @@
 
 #include "absl/status/statusor.h"
 
-namespace bundle {
+namespace common {
 
 // A read-only descriptor (blocking mode, close-on-exec) of `path` once fstat says it is a
 // regular file; opened with O_NONBLOCK so a FIFO cannot block. Errors name `what`:
@@ -21,4 +21,4 @@ absl::StatusOr<int> OpenRegularFile(const std::string& path, const std::string& 
 absl::StatusOr<std::string> ReadRegularFile(const std::string& path, size_t max_bytes,
                                             const std::string& what);
 
-}  // namespace bundle
+}  // namespace common

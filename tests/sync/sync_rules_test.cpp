@@ -2,6 +2,7 @@
 
 #include <gtest/gtest.h>
 #include <sys/stat.h>
+#include <unistd.h>
 
 #include <cstdio>
 #include <fstream>
@@ -31,8 +32,10 @@ TEST(SyncRulesTest, DefaultsKeepClusterLocalStateOut) {
   EXPECT_FALSE(filter.Includes("/other/key"));
 }
 
+// One file per test (ctest runs the tests as parallel processes sharing TempDir()).
 std::string WriteRules(const std::string& text) {
-  const std::string path = testing::TempDir() + "/rules.yaml";
+  const std::string path = testing::TempDir() + "/rules-" +
+                           testing::UnitTest::GetInstance()->current_test_info()->name() + ".yaml";
   std::ofstream(path) << text;
   return path;
 }
@@ -103,7 +106,7 @@ TEST(SyncRulesTest, HostileRulesFilesAreRefusedWithOneLine) {
     EXPECT_EQ(message.find('\n'), std::string::npos) << message.substr(0, 300);
     EXPECT_LT(message.size(), 400u) << message.substr(0, 300);
   }
-  const std::string fifo = testing::TempDir() + "/rules.fifo";
+  const std::string fifo = testing::TempDir() + "/rules-" + std::to_string(getpid()) + ".fifo";
   std::remove(fifo.c_str());
   ASSERT_EQ(mkfifo(fifo.c_str(), 0600), 0);
   auto blocked = LoadSyncRules(fifo);  // used to block etcd-sync's start forever

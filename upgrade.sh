@@ -23,6 +23,9 @@
 #   script, Era B's plugins/*.tgz) with violet push --skip-crs (signatures checked as violet
 #   does: [--keyring <file|dir>] or $VIOLET_KEYRING; with a keyring named, a package without
 #   .sig is refused unless [--allow-unsigned]); no custom resources are created.
+# Slow registries: [--min-speed <bytes/s>] (default 1024) averaged over [--stall-seconds <s>]
+#   (default 30) while bytes are due, [--request-timeout <s>] (default 60) per request without
+#   a blob; to image-sync, violet push and upgrade-core trigger (every step that talks to it).
 # Release: release.yaml beside this script (or --release <file>): version, productImage,
 #   cvoImage, images.
 # Exit codes: 0 done (preflight: Passed); 1 push failed or interrupted; 2 bad flags or
@@ -45,7 +48,7 @@ usage() { sed -n '2,/^set -euo/p' "${BASH_SOURCE[0]}" | sed '$d' | sed 's/^# \{0
 only_sync=false skip_sync=false preflight=false skip_check_artifacts=false
 registry="" username="" password="" password_stdin=false creds=""
 cluster="" to="" dr_standby="" output="" release="$here/release.yaml"
-bundle="$here/images" plugins="$here/plugins" extra=() tls=() conn=() verify=()
+bundle="$here/images" plugins="$here/plugins" extra=() tls=() conn=() verify=() limits=()
 while [ $# -gt 0 ]; do
   case "$1" in
     --only-sync-image|--only-sync-image=true) only_sync=true; shift ;;
@@ -57,7 +60,7 @@ while [ $# -gt 0 ]; do
     --allow-unsigned) verify+=("$1"); shift ;;
     --registry|--username|--password|--target-creds|--ca-file|--bundle|--parallel|--chunk-size|--state-dir|\
     --cluster|--to|--dr-standby-kubeconfig|--release|--kubeconfig|--context|--platform-address|--platform-token|--output|--plugins|\
-    --keyring)
+    --keyring|--min-speed|--stall-seconds|--request-timeout)
       [ $# -ge 2 ] || die "$1 needs a value"
       case "$1" in
         --registry) registry=$2 ;;
@@ -75,6 +78,7 @@ while [ $# -gt 0 ]; do
         --platform-token) export ACP_PLATFORM_TOKEN=$2 ;;  # to upgrade-core by env, not argv
         --kubeconfig|--context|--platform-address) conn+=("$1" "$2") ;;
         --keyring) verify+=("$1" "$2") ;;
+        --min-speed|--stall-seconds|--request-timeout) limits+=("$1" "$2") ;;
         *) extra+=("$1" "$2") ;;
       esac
       shift 2 ;;
@@ -82,7 +86,7 @@ while [ $# -gt 0 ]; do
       case "${1%%=*}" in
         --registry|--username|--password|--target-creds|--ca-file|--bundle|--parallel|--chunk-size|--state-dir|\
         --cluster|--to|--dr-standby-kubeconfig|--release|--kubeconfig|--context|--platform-address|--platform-token|--output|--plugins|\
-        --keyring)
+        --keyring|--min-speed|--stall-seconds|--request-timeout)
           set -- "${1%%=*}" "${1#*=}" "${@:2}" ;;
         *) die "unknown flag ${1%%=*} (see bash upgrade.sh --help)" ;;
       esac ;;
@@ -214,7 +218,7 @@ sync_images() {
   local bin
   bin=$(find_bin image-sync "${IMAGE_SYNC_BIN:-}")
   [ -n "$bin" ] || die "image-sync binary not found beside upgrade.sh (bin/image-sync); set IMAGE_SYNC_BIN" 1
-  local args=(--bundle "$bundle" --registry "$registry" "${extra[@]}")
+  local args=(--bundle "$bundle" --registry "$registry" "${extra[@]}" "${limits[@]}")
   if [ -n "$username" ]; then
     args+=(--username "$username" --password-stdin)
     # The password goes through a pipe: it never appears in image-sync's command line.
@@ -234,7 +238,7 @@ sync_plugins() {
   local bin
   bin=$(find_bin violet "${VIOLET_BIN:-}")
   [ -n "$bin" ] || die "violet binary not found beside upgrade.sh (bin/violet) for $plugins/*.tgz; set VIOLET_BIN" 1
-  local args=(push "$plugins" --skip-crs --dest-repo "$registry" "${verify[@]}")
+  local args=(push "$plugins" --skip-crs --dest-repo "$registry" "${verify[@]}" "${limits[@]}")
   local i
   for ((i = 0; i < ${#tls[@]}; i++)); do
     case "${tls[$i]}" in
@@ -267,7 +271,7 @@ fi
 
 # ---- trigger: verify artifacts, publish the release, deploy the CVO ---------------------------
 cluster_configured || die "--skip-sync-image needs the global cluster: pass --kubeconfig <file> (or set KUBECONFIG)"
-args=(trigger --release "$release" --registry "$registry" "${tls[@]}")
+args=(trigger --release "$release" --registry "$registry" "${tls[@]}" "${limits[@]}")
 $skip_check_artifacts && args+=(--skip-check-artifacts)
 if [ -n "$username" ]; then
   args+=(--username "$username" --password-stdin)

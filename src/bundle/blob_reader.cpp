@@ -1,8 +1,6 @@
 #include "bundle/blob_reader.h"
 
-#include <fcntl.h>
 #include <fmt/format.h>
-#include <sys/stat.h>
 #include <unistd.h>
 
 #include <algorithm>
@@ -11,6 +9,9 @@
 #include <cstdlib>
 #include <cstring>
 #include <vector>
+
+#include "common/absl_fmt.h"
+#include "common/regular_file.h"
 
 namespace bundle {
 namespace {
@@ -27,19 +28,16 @@ std::string Resolved(const std::string& path) {
   return out;
 }
 
-// Opens a blob only when it is a regular file inside its layout: a FIFO would block the open
-// (and every read) forever, and a device or a link out of the layout would stream another
-// file's bytes to the registry before the digest check at the end stopped them.
+// Opens a blob only when it is a regular file (OpenRegularFile) inside its layout: a device or
+// a link out of the layout would stream another file's bytes to the registry before the digest
+// check at the end stopped them.
 absl::StatusOr<FILE*> OpenBlob(const std::string& path, const std::string& what) {
-  const int fd = open(path.c_str(), O_RDONLY | O_NONBLOCK | O_NOCTTY | O_CLOEXEC);
-  if (fd < 0) return Unreadable(what, fmt::format("cannot be read ({})", std::strerror(errno)));
-  struct stat info {};
-  if (fstat(fd, &info) != 0 || !S_ISREG(info.st_mode)) {
-    close(fd);
-    return Unreadable(what, S_ISFIFO(info.st_mode)  ? "is a FIFO, not a regular file"
-                            : S_ISDIR(info.st_mode) ? "is a directory, not a regular file"
-                                                    : "is not a regular file");
+  absl::StatusOr<int> opened = common::OpenRegularFile(path, what);
+  if (!opened.ok()) {
+    return absl::FailedPreconditionError(fmt::format("bundle corrupt: {} — re-extract the bundle",
+                                                     common::View(opened.status().message())));
   }
+  const int fd = *opened;
   // A blob at <layout>/blobs/<algorithm>/<hex> must resolve inside <layout>.
   const size_t blobs = path.rfind("/blobs/");
   if (blobs != std::string::npos &&
@@ -54,7 +52,6 @@ absl::StatusOr<FILE*> OpenBlob(const std::string& path, const std::string& what)
       return Unreadable(what, "is a link out of the bundle");
     }
   }
-  fcntl(fd, F_SETFL, fcntl(fd, F_GETFL) & ~O_NONBLOCK);
   FILE* file = fdopen(fd, "rb");
   if (file == nullptr) {
     close(fd);

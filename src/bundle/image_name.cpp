@@ -62,7 +62,7 @@ bool IsTag(std::string_view text) {
 absl::StatusOr<ImageName> ParseImageName(std::string_view ref_name) {
   const auto bad = [&](std::string_view why) {
     return absl::InvalidArgumentError(fmt::format(
-        "image name \"{}\" {}: expected <repository>:<tag>", common::Clip(ref_name), why));
+        "image name \"{}\" {}: expected <repository>:<tag>", common::Clip(ref_name, 128), why));
   };
   std::string_view rest = ref_name;
   if (rest.find('@') != std::string_view::npos) return bad("holds a digest");

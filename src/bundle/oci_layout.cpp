@@ -5,7 +5,6 @@
 
 #include <algorithm>
 #include <filesystem>
-#include <fstream>
 #include <map>
 #include <nlohmann/json.hpp>
 #include <set>
@@ -15,6 +14,7 @@
 #include "bundle/media_types.h"
 #include "common/absl_fmt.h"
 #include "common/bounded_parse.h"
+#include "common/regular_file.h"
 #include "common/status_macros.h"
 
 namespace bundle {
@@ -246,33 +246,17 @@ absl::StatusOr<OciLayout> OciLayout::Open(const std::string& dir) {
   OciLayout layout;
   layout.dir_ = fs::absolute(dir).lexically_normal().string();
   if (layout.dir_.size() > 1 && layout.dir_.back() == '/') layout.dir_.pop_back();
-  // oci-layout and index.json: small files, read only when they are.
+  // oci-layout and index.json: small regular files (a FIFO there would block the read forever).
   const auto read_file = [&](const std::string& name) -> absl::StatusOr<std::string> {
-    const std::string path = layout.dir_ + "/" + name;
-    std::error_code error;
-    if (!fs::exists(path, error)) {
+    absl::StatusOr<std::string> text =
+        common::ReadRegularFile(layout.dir_ + "/" + name, kMaxManifestBytes, name);
+    if (absl::IsNotFound(text.status())) {
       return absl::InvalidArgumentError(
           fmt::format("bundle {} is not an OCI image layout: {} is missing", layout.dir_, name));
     }
-    if (!fs::is_regular_file(path, error)) {
-      return absl::InvalidArgumentError(
-          fmt::format("bundle {}: {} is not a regular file; refusing it", layout.dir_, name));
-    }
-    const auto size = fs::file_size(path, error);
-    if (!error && size > kMaxManifestBytes) {
-      return absl::InvalidArgumentError(
-          fmt::format("bundle {}: {} is {} bytes, more than the {} it may have; refusing it",
-                      layout.dir_, name, size, kMaxManifestBytes));
-    }
-    std::ifstream in(path, std::ios::binary);
-    if (!in) return absl::InvalidArgumentError(fmt::format("cannot read {}", path));
-    std::string text(kMaxManifestBytes + 1, '\0');
-    in.read(text.data(), static_cast<std::streamsize>(text.size()));
-    text.resize(static_cast<size_t>(in.gcount()));
-    if (text.size() > kMaxManifestBytes) {
-      return absl::InvalidArgumentError(
-          fmt::format("bundle {}: {} is more than the {} bytes it may have; refusing it",
-                      layout.dir_, name, kMaxManifestBytes));
+    if (!text.ok()) {
+      return absl::InvalidArgumentError(fmt::format("bundle {}: {}; refusing it", layout.dir_,
+                                                    common::View(text.status().message())));
     }
     return text;
   };

@@ -2,9 +2,13 @@
 
 #include <fmt/format.h>
 
+#include <algorithm>
 #include <sstream>
+#include <string_view>
 
 #include "common/absl_fmt.h"
+#include "common/bounded_parse.h"
+#include "common/untrusted_text.h"
 
 namespace dr {
 
@@ -64,7 +68,7 @@ std::string FirstKeys(const json& section, size_t most) {
       out += ", ...";
       break;
     }
-    out += (shown == 0 ? "" : ", ") + key.get<std::string>();
+    out += (shown == 0 ? "" : ", ") + common::Clip(key.is_string() ? key.get<std::string>() : "?");
     ++shown;
   }
   return out;
@@ -76,8 +80,8 @@ GateResult EvaluateConsistency(long http_status, const std::string& body,
                                const std::string& monitor_url) {
   GateResult gate("consistency");
   if (http_status == 503) {
-    gate.detail =
-        fmt::format("{}/check answered 503: {}", monitor_url, body.substr(0, body.find('\n')));
+    gate.detail = fmt::format("{}/check answered 503: {}", monitor_url,
+                              common::Clip(std::string_view(body).substr(0, body.find('\n'))));
     gate.remedy = "wait for etcd-sync's initial copy (`Start Sync update`), then check again";
     return gate;
   }
@@ -88,16 +92,28 @@ GateResult EvaluateConsistency(long http_status, const std::string& body,
         "app=etcd-sync)";
     return gate;
   }
-  json report = json::parse(body, nullptr, false);
-  if (report.is_discarded() || !report.contains("missed") || !report.contains("surplus")) {
+  // The body is bounded by the read (the REST client's cap); the depth here.
+  auto parsed =
+      common::ParseJsonBounded(body, body.size(), common::kDefaultMaxJsonDepth, "the answer");
+  const auto count = [&](const char* section, int64_t otherwise) -> int64_t {
+    const json& report = *parsed;
+    if (!report.contains(section)) return otherwise;
+    const json& value = report[section];
+    if (!value.is_object() || !value.contains("count") || !value["count"].is_number_integer()) {
+      return -1;
+    }
+    return value["count"].get<int64_t>();
+  };
+  if (!parsed.ok() || !parsed->is_object() || count("missed", -1) < 0 || count("surplus", -1) < 0) {
     gate.detail =
         fmt::format("{}/check?format=json returned no missed/surplus counts", monitor_url);
     gate.remedy = "point --monitor-url at the standby's etcd-sync-monitor";
     return gate;
   }
-  const int64_t missed = report["missed"].value("count", int64_t{-1});
-  const int64_t surplus = report["surplus"].value("count", int64_t{-1});
-  const int64_t stale = report.contains("stale") ? report["stale"].value("count", int64_t{0}) : 0;
+  const json& report = *parsed;
+  const int64_t missed = count("missed", -1);
+  const int64_t surplus = count("surplus", -1);
+  const int64_t stale = std::max<int64_t>(0, count("stale", 0));
   gate.detail = fmt::format("{} missed, {} surplus, {} stale keys", missed, surplus, stale);
   if (missed != 0 || surplus != 0) {
     std::string keys;

@@ -3,9 +3,18 @@
 #include <fmt/format.h>
 
 #include <nlohmann/json.hpp>
+#include <string_view>
+
+#include "common/bounded_parse.h"
+#include "common/untrusted_text.h"
 
 namespace k8s {
 namespace {
+
+// A Status object is flat (details.causes is three levels down); a server message is quoted
+// up to this much.
+constexpr int kMaxStatusJsonDepth = 16;
+constexpr size_t kMaxQuotedBytes = 1024;
 
 absl::StatusCode CodeFor(long http_status, const std::string& reason) {
   switch (http_status) {
@@ -33,15 +42,21 @@ absl::StatusCode CodeFor(long http_status, const std::string& reason) {
 absl::Status ApiError(long http_status, const std::string& body, const std::string& what) {
   std::string message;
   std::string reason;
-  const nlohmann::json status = nlohmann::json::parse(body, nullptr, /*allow_exceptions=*/false);
-  if (status.is_object() && status.value("kind", "") == "Status") {
-    message = status.value("message", "");
-    reason = status.value("reason", "");
+  // The body is bounded by the read (RestClient); an unparsable or too deep one is quoted as
+  // text, its first line, clipped.
+  const nlohmann::json status =
+      common::ParseJsonBounded(body, body.size(), kMaxStatusJsonDepth, "answer")
+          .value_or(nlohmann::json());
+  const auto text = [&](const char* key) {
+    return status.contains(key) && status[key].is_string() ? status[key].get<std::string>()
+                                                           : std::string();
+  };
+  if (status.is_object() && text("kind") == "Status") {
+    message = common::Clip(text("message"), kMaxQuotedBytes);
+    reason = common::Clip(text("reason"), 64);
   }
   if (message.empty()) {
-    message = body.substr(0, 200);
-    const size_t newline = message.find('\n');
-    if (newline != std::string::npos) message.resize(newline);
+    message = common::Clip(std::string_view(body).substr(0, body.find('\n')), 200);
   }
   if (message.empty()) message = "(no message)";
   const std::string code =

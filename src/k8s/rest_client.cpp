@@ -7,15 +7,30 @@
 #include <memory>
 #include <mutex>
 
+#include "common/absl_fmt.h"
+#include "common/bounded_parse.h"
 #include "common/status_macros.h"
+#include "common/untrusted_text.h"
 #include "k8s/api_error.h"
 
 namespace k8s {
 namespace {
 
+struct BodySink {
+  std::string* body;
+  size_t limit;
+  bool over_limit = false;
+};
+
 size_t OnBody(char* data, size_t size, size_t count, void* user) {
-  static_cast<std::string*>(user)->append(data, size * count);
-  return size * count;
+  auto* sink = static_cast<BodySink*>(user);
+  const size_t bytes = size * count;
+  if (sink->body->size() + bytes > sink->limit) {
+    sink->over_limit = true;
+    return 0;  // stops the transfer (CURLE_WRITE_ERROR)
+  }
+  sink->body->append(data, bytes);
+  return bytes;
 }
 
 void SetBlob(CURL* curl, CURLoption option, const std::string& pem) {
@@ -52,8 +67,19 @@ bool IsTlsError(CURLcode code) {
 
 }  // namespace
 
-RestClient::RestClient(RestConfig config, std::chrono::milliseconds timeout)
-    : config_(std::move(config)), timeout_(timeout) {
+absl::StatusOr<nlohmann::json> ParseApiAnswer(std::string_view body, const std::string& what) {
+  auto parsed =
+      common::ParseJsonBounded(body, body.size(), kMaxApiJsonDepth, "the server's answer");
+  if (!parsed.ok()) {
+    return absl::DataLossError(
+        fmt::format("{}: {}", what, common::View(parsed.status().message())));
+  }
+  return parsed;
+}
+
+RestClient::RestClient(RestConfig config, std::chrono::milliseconds timeout,
+                       size_t max_response_bytes)
+    : config_(std::move(config)), timeout_(timeout), max_response_bytes_(max_response_bytes) {
   static std::once_flag once;
   std::call_once(once, [] { curl_global_init(CURL_GLOBAL_DEFAULT); });
   while (!config_.server.empty() && config_.server.back() == '/') config_.server.pop_back();
@@ -76,7 +102,8 @@ absl::StatusOr<RestResponse> RestClient::Perform(const std::string& method, cons
                    static_cast<long>(std::min<int64_t>(timeout_.count(), 10000)));
   curl_easy_setopt(curl, CURLOPT_USERAGENT, "acp-k8s-rest/1");
   curl_easy_setopt(curl, CURLOPT_WRITEFUNCTION, OnBody);
-  curl_easy_setopt(curl, CURLOPT_WRITEDATA, &response.body);
+  BodySink sink{&response.body, max_response_bytes_};
+  curl_easy_setopt(curl, CURLOPT_WRITEDATA, &sink);
   curl_easy_setopt(curl, CURLOPT_CUSTOMREQUEST, method.c_str());
   if (method != "GET" && method != "DELETE") {
     curl_easy_setopt(curl, CURLOPT_POSTFIELDS, body.c_str());
@@ -119,6 +146,11 @@ absl::StatusOr<RestResponse> RestClient::Perform(const std::string& method, cons
   curl_easy_setopt(curl, CURLOPT_HTTPHEADER, headers.get());
 
   const CURLcode code = curl_easy_perform(curl);
+  if (code == CURLE_WRITE_ERROR && sink.over_limit) {
+    return absl::ResourceExhaustedError(fmt::format(
+        "the answer of {} ({}) to {} {} is more than {} bytes; refusing it", config_.server,
+        config_.source, method, common::Clip(path), max_response_bytes_));
+  }
   if (code != CURLE_OK) {
     const std::string reason = error[0] != '\0' ? error : curl_easy_strerror(code);
     if (IsTlsError(code)) {
@@ -142,11 +174,7 @@ absl::StatusOr<nlohmann::json> RestClient::Json(const std::string& method, const
   if (response.status < 200 || response.status >= 300) {
     return ApiError(response.status, response.body, what);
   }
-  nlohmann::json parsed = nlohmann::json::parse(response.body, nullptr, false);
-  if (parsed.is_discarded()) {
-    return absl::DataLossError(fmt::format("{}: the server's answer is not JSON", what));
-  }
-  return parsed;
+  return ParseApiAnswer(response.body, what);
 }
 
 absl::StatusOr<nlohmann::json> RestClient::Get(const ResourceRef& ref, const std::string& ns,

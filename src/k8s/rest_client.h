@@ -3,9 +3,11 @@
 #pragma once
 
 #include <chrono>
+#include <cstddef>
 #include <memory>
 #include <nlohmann/json.hpp>
 #include <string>
+#include <string_view>
 
 #include "absl/status/status.h"
 #include "absl/status/statusor.h"
@@ -13,6 +15,16 @@
 #include "k8s/rest_config.h"
 
 namespace k8s {
+
+// An API answer held in memory: a List of every Secret or Machine of a large cluster is tens
+// of MiB; past this it is refused (one line) rather than grown without end.
+inline constexpr size_t kDefaultMaxResponseBytes = 64 << 20;
+// JSON nesting of an API object: real ones (CRD schemas included) stay far below it.
+inline constexpr int kMaxApiJsonDepth = 512;
+
+// `body` as JSON within kMaxApiJsonDepth (its size is bounded by the read); `what` names the
+// request: DataLoss "<what>: the server's answer is not JSON (...)" / "... nests deeper ...".
+absl::StatusOr<nlohmann::json> ParseApiAnswer(std::string_view body, const std::string& what);
 
 struct RestResponse {
   long status = 0;
@@ -22,7 +34,8 @@ struct RestResponse {
 class RestClient {
  public:
   explicit RestClient(RestConfig config,
-                      std::chrono::milliseconds timeout = std::chrono::seconds(30));
+                      std::chrono::milliseconds timeout = std::chrono::seconds(30),
+                      size_t max_response_bytes = kDefaultMaxResponseBytes);
 
   // `ns` is ignored for cluster-scoped resources.
   absl::StatusOr<nlohmann::json> Get(const ResourceRef& ref, const std::string& ns,
@@ -45,7 +58,7 @@ class RestClient {
   absl::Status Delete(const ResourceRef& ref, const std::string& ns, const std::string& name);
 
   // One request to `path` (plus query); a network/TLS failure is an error, any HTTP answer
-  // is returned as is.
+  // is returned as is; a body past `max_response_bytes` is ResourceExhausted (one line).
   absl::StatusOr<RestResponse> Perform(const std::string& method, const std::string& path,
                                        const std::string& body = "",
                                        const std::string& content_type = "application/json");
@@ -59,6 +72,7 @@ class RestClient {
 
   RestConfig config_;
   std::chrono::milliseconds timeout_;
+  size_t max_response_bytes_;
 };
 
 }  // namespace k8s

@@ -5,22 +5,33 @@
 
 #include <cstdlib>
 #include <filesystem>
-#include <fstream>
 #include <optional>
-#include <sstream>
 
+#include "common/absl_fmt.h"
 #include "common/base64.h"
+#include "common/bounded_parse.h"
+#include "common/regular_file.h"
 #include "common/status_macros.h"
 
 namespace k8s {
 namespace {
 
-absl::StatusOr<std::string> ReadFile(const std::string& path, const std::string& what) {
-  std::ifstream in(path, std::ios::binary);
-  if (!in) return absl::NotFoundError(fmt::format("{}: cannot read {}", what, path));
-  std::ostringstream text;
-  text << in.rdbuf();
-  return text.str();
+// A kubeconfig with a few hundred contexts and embedded certificates is well below this.
+constexpr size_t kMaxKubeconfigBytes = 16 << 20;
+constexpr size_t kMaxTokenBytes = 1 << 20;
+constexpr int kMaxKubeconfigDepth = 64;
+
+absl::StatusOr<std::string> ReadFile(const std::string& path, const std::string& what,
+                                     size_t max_bytes = kMaxTokenBytes) {
+  auto text = common::ReadRegularFile(path, max_bytes, path);
+  if (absl::IsNotFound(text.status())) {
+    return absl::NotFoundError(fmt::format("{}: cannot read {}", what, path));
+  }
+  if (!text.ok()) {
+    return absl::InvalidArgumentError(
+        fmt::format("{}: {}; refusing it", what, common::View(text.status().message())));
+  }
+  return text;
 }
 
 std::string Scalar(const YAML::Node& node, const char* key) {
@@ -120,14 +131,11 @@ absl::StatusOr<RestConfig> Parse(const YAML::Node& root, const std::string& path
 }  // namespace
 
 absl::StatusOr<RestConfig> LoadKubeconfig(const std::string& path, const std::string& context) {
-  ASSIGN_OR_RETURN(const std::string text, ReadFile(path, "kubeconfig"));
-  YAML::Node root;
-  try {
-    root = YAML::Load(text);
-  } catch (const YAML::Exception& error) {
-    return absl::InvalidArgumentError(
-        fmt::format("kubeconfig {}: not valid YAML: {}", path, error.what()));
-  }
+  ASSIGN_OR_RETURN(const std::string text, ReadFile(path, "kubeconfig", kMaxKubeconfigBytes));
+  auto parsed = common::ParseYamlBounded(text, kMaxKubeconfigBytes, kMaxKubeconfigDepth,
+                                         "kubeconfig " + path);
+  if (!parsed.ok()) return parsed.status();
+  const YAML::Node root = *parsed;
   if (!root.IsMap()) {
     return absl::InvalidArgumentError(fmt::format("kubeconfig {}: expected a mapping", path));
   }

@@ -3,10 +3,13 @@
 #include <fmt/format.h>
 
 #include <cstdlib>
-#include <fstream>
 #include <nlohmann/json.hpp>
 
+#include "common/absl_fmt.h"
 #include "common/base64.h"
+#include "common/bounded_parse.h"
+#include "common/regular_file.h"
+#include "common/untrusted_text.h"
 
 namespace registry {
 namespace {
@@ -40,32 +43,43 @@ absl::StatusOr<Credentials> DecodeBase64Credentials(std::string_view base64) {
 
 absl::StatusOr<std::optional<Credentials>> LookupAuthFile(const std::string& path,
                                                           const std::string& registry_host) {
-  std::ifstream in(path);
-  if (!in) return std::optional<Credentials>();
-  nlohmann::json config;
-  try {
-    config = nlohmann::json::parse(in);
-  } catch (const nlohmann::json::exception&) {
+  const std::string what = "auth file " + path;
+  auto text = common::ReadRegularFile(path, kMaxAuthFileBytes, what);
+  if (absl::IsNotFound(text.status())) return std::optional<Credentials>();
+  absl::StatusOr<nlohmann::json> config =
+      text.ok()
+          ? common::ParseJsonBounded(*text, kMaxAuthFileBytes, common::kDefaultMaxJsonDepth, what)
+          : absl::StatusOr<nlohmann::json>(text.status());
+  if (!config.ok()) {
     return absl::InvalidArgumentError(
-        fmt::format("auth file {} is not valid JSON — fix it or pass --username", path));
+        fmt::format("{} — fix it or pass --username", common::View(config.status().message())));
   }
-  if (!config.contains("auths") || !config["auths"].is_object())
+  if (!config->is_object() || !config->contains("auths") || !(*config)["auths"].is_object())
     return std::optional<Credentials>();
-  for (const auto& [key, entry] : config["auths"].items()) {
+  const auto string_at = [](const nlohmann::json& entry, const char* key) -> const std::string* {
+    return entry.contains(key) && entry[key].is_string() ? entry[key].get_ptr<const std::string*>()
+                                                         : nullptr;
+  };
+  for (const auto& [key, entry] : (*config)["auths"].items()) {
     if (HostOf(key) != registry_host || !entry.is_object()) continue;
-    if (entry.contains("auth") && entry["auth"].is_string() &&
-        !entry["auth"].get<std::string>().empty()) {
-      auto decoded = DecodeBase64Credentials(entry["auth"].get<std::string>());
+    if (const std::string* auth = string_at(entry, "auth"); auth != nullptr && !auth->empty()) {
+      auto decoded = DecodeBase64Credentials(*auth);
       if (!decoded.ok()) {
         return absl::InvalidArgumentError(fmt::format(
-            "auth file {}: the entry for {} has a malformed \"auth\" value", path, key));
+            "{}: the entry for {} has a malformed \"auth\" value", what, common::Clip(key)));
       }
       return std::optional<Credentials>(*std::move(decoded));
     }
+    const std::string* username = string_at(entry, "username");
+    const std::string* password = string_at(entry, "password");
+    if (username != nullptr && password != nullptr) {
+      return std::optional<Credentials>(Credentials{*username, common::Secret(*password)});
+    }
     if (entry.contains("username") && entry.contains("password")) {
-      return std::optional<Credentials>(
-          Credentials{entry["username"].get<std::string>(),
-                      common::Secret(entry["password"].get<std::string>())});
+      return absl::InvalidArgumentError(fmt::format(
+          "{}: the entry for {} needs \"username\" and \"password\" as strings — fix it or pass "
+          "--username",
+          what, common::Clip(key)));
     }
   }
   return std::optional<Credentials>();

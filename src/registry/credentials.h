@@ -2,6 +2,7 @@
 // (--target-creds), or a Docker/Podman auth file (~/.docker/config.json, $REGISTRY_AUTH_FILE).
 #pragma once
 
+#include <cstddef>
 #include <optional>
 #include <string>
 #include <string_view>
@@ -20,8 +21,13 @@ struct Credentials {
 // "dXNlcjpwYXNz" -> {user, pass}; errors never echo the input.
 absl::StatusOr<Credentials> DecodeBase64Credentials(std::string_view base64);
 
+// A docker config.json holds a few entries: at most this much is read, nested at most
+// common::kDefaultMaxJsonDepth.
+inline constexpr size_t kMaxAuthFileBytes = 1 << 20;
+
 // Looks `registry_host` ("host:port") up in an auth file's "auths" map (keys may carry a
-// scheme or path). nullopt when the file has no entry; error when it cannot be parsed.
+// scheme or path). nullopt when the file is missing or has no entry; error (one line, never
+// quoting the file) when it is no regular file, too large, too deep or cannot be parsed.
 absl::StatusOr<std::optional<Credentials>> LookupAuthFile(const std::string& path,
                                                           const std::string& registry_host);
 

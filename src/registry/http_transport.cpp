@@ -6,6 +6,8 @@
 #include <algorithm>
 #include <cctype>
 
+#include "common/untrusted_text.h"
+
 namespace registry {
 namespace {
 
@@ -30,7 +32,8 @@ struct Transfer {
   std::chrono::steady_clock::time_point start;
   std::chrono::milliseconds deadline{0};
   int64_t body_bytes = 0;
-  std::string limit_hit;  // why OnProgress stopped the transfer
+  std::string limit_hit;         // why OnProgress stopped the transfer
+  bool body_over_limit = false;  // OnBody stopped it at kMaxResponseBytes
 };
 
 // The deadline and the minimum speed. Bytes are due while the body goes out and while the
@@ -84,10 +87,15 @@ size_t OnHeader(char* data, size_t size, size_t count, void* user) {
 
 size_t OnBody(char* data, size_t size, size_t count, void* user) {
   auto* transfer = static_cast<Transfer*>(user);
-  if (transfer->response->body.size() < (8 << 20)) {  // error bodies, manifests, tokens
-    transfer->response->body.append(data, size * count);
+  std::string& body = transfer->response->body;
+  const size_t bytes = size * count;
+  if (body.size() + bytes > kMaxResponseBytes) {
+    body.append(data, kMaxResponseBytes - body.size());
+    transfer->body_over_limit = true;
+    return 0;  // stops the transfer (CURLE_WRITE_ERROR)
   }
-  return size * count;
+  body.append(data, bytes);
+  return bytes;
 }
 
 size_t OnRead(char* buffer, size_t size, size_t count, void* user) {
@@ -239,6 +247,14 @@ absl::StatusOr<HttpResponse> HttpSession::Perform(const HttpRequest& request) {
   if (code == CURLE_ABORTED_BY_CALLBACK && !transfer.limit_hit.empty()) {
     return absl::UnavailableError(
         fmt::format("curl{}: {}", static_cast<int>(code), transfer.limit_hit));
+  }
+  if (code == CURLE_WRITE_ERROR && transfer.body_over_limit) {
+    curl_easy_getinfo(curl, CURLINFO_RESPONSE_CODE, &response.status);
+    if (response.status < 200 || response.status >= 300) return response;  // error body, cut
+    return absl::FailedPreconditionError(fmt::format(
+        "registry answer to {} {} is more than {} bytes (the most a manifest or token reply may "
+        "have); refusing it",
+        request.method, common::Clip(request.url), kMaxResponseBytes));
   }
   if (code != CURLE_OK) {
     const std::string reason = error[0] != '\0' ? error : curl_easy_strerror(code);

@@ -35,6 +35,11 @@ struct HttpRequest {
   int64_t commit_bytes = 0;  // a blob the registry verifies before it answers (finishing PUT)
 };
 
+// The most of an answer's body held in memory: manifests, token replies, upload sessions and
+// error bodies are all small (containerd reads a manifest up to 4 MiB). A 2xx answer past it
+// is refused; an error answer is kept cut at it (only a clipped part is quoted).
+inline constexpr size_t kMaxResponseBytes = 4 << 20;
+
 struct HttpResponse {
   long status = 0;
   std::map<std::string, std::string> headers;  // names lowercased; last value wins
@@ -69,7 +74,8 @@ class HttpSession {
   ~HttpSession();
   // A network failure (no HTTP status) is Unavailable with curl's reason ("curl<code>: ...");
   // a request past its deadline or below the minimum speed (TransferLimits) is "curl42: "
-  // and a line naming the flag; a body-stream failure (corrupt blob) is the stream's status.
+  // and a line naming the flag; a body-stream failure (corrupt blob) is the stream's status;
+  // a 2xx answer with a body past kMaxResponseBytes is FailedPrecondition (one line).
   absl::StatusOr<HttpResponse> Perform(const HttpRequest& request);
 
  private:

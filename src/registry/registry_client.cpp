@@ -11,6 +11,7 @@
 #include "bundle/media_types.h"
 #include "common/absl_fmt.h"
 #include "common/base64.h"
+#include "common/bounded_parse.h"
 #include "common/status_macros.h"
 #include "common/untrusted_text.h"
 #include "registry/realm_policy.h"
@@ -207,14 +208,19 @@ absl::Status RegistryClient::Authorize(HttpSession& session, const HttpResponse&
     return absl::UnavailableError(fmt::format("registry {}: token service answered HTTP {}",
                                               options_.host, token_response->status));
   }
+  auto parsed = common::ParseJsonBounded(token_response->body, common::kDefaultMaxJsonBytes,
+                                         common::kDefaultMaxJsonDepth, "its answer");
+  if (!parsed.ok()) {
+    return absl::UnavailableError(fmt::format("registry {}: token service returned no token ({})",
+                                              options_.host,
+                                              common::View(parsed.status().message())));
+  }
   std::string token;
-  try {
-    const auto parsed = nlohmann::json::parse(token_response->body);
-    if (parsed.contains("token")) token = parsed["token"].get<std::string>();
-    if (token.empty() && parsed.contains("access_token")) {
-      token = parsed["access_token"].get<std::string>();
+  for (const char* key : {"token", "access_token"}) {
+    if (token.empty() && parsed->is_object() && parsed->contains(key) &&
+        (*parsed)[key].is_string()) {
+      token = (*parsed)[key].get<std::string>();
     }
-  } catch (const nlohmann::json::exception&) {
   }
   if (token.empty()) {
     return absl::UnavailableError(
@@ -285,8 +291,12 @@ absl::StatusOr<HttpResponse> RegistryClient::Send(HttpSession& session, Call cal
 absl::Status RegistryClient::ErrorFor(const HttpResponse& response, const std::string& what) const {
   std::string detail;
   try {
-    const auto parsed = nlohmann::json::parse(response.body);
-    if (parsed.contains("errors") && parsed["errors"].is_array() && !parsed["errors"].empty()) {
+    // The body is cut at kMaxResponseBytes; an unparsable one just adds no detail.
+    const auto parsed = common::ParseJsonBounded(response.body, kMaxResponseBytes,
+                                                 common::kDefaultMaxJsonDepth, "error body")
+                            .value_or(nlohmann::json());
+    if (parsed.is_object() && parsed.contains("errors") && parsed["errors"].is_array() &&
+        !parsed["errors"].empty()) {
       const auto& first = parsed["errors"][0];
       if (first.is_object()) {
         const auto text = [&](const char* key) {

@@ -8,12 +8,16 @@
 #include <cstdlib>
 #include <cstring>
 #include <filesystem>
-#include <fstream>
 #include <nlohmann/json.hpp>
-#include <sstream>
+
+#include "common/bounded_parse.h"
+#include "common/regular_file.h"
 
 namespace registry {
 namespace {
+
+// An entry is a few hundred bytes (URLs and a digest).
+constexpr size_t kMaxJournalEntryBytes = 64 << 10;
 
 std::string FileSafe(std::string text) {
   for (char& c : text) {
@@ -34,12 +38,14 @@ std::string UploadJournal::PathFor(const std::string& digest) const {
 
 std::optional<JournalEntry> UploadJournal::Load(const std::string& digest) const {
   if (!enabled()) return std::nullopt;
-  std::ifstream in(PathFor(digest));
-  if (!in) return std::nullopt;
-  std::stringstream text;
-  text << in.rdbuf();
+  // Unreadable, too large, too deep or damaged: the blob starts afresh.
+  auto text = common::ReadRegularFile(PathFor(digest), kMaxJournalEntryBytes, "journal entry");
+  if (!text.ok()) return std::nullopt;
+  auto json = common::ParseJsonBounded(*text, kMaxJournalEntryBytes, common::kDefaultMaxJsonDepth,
+                                       "journal entry");
+  if (!json.ok() || !json->is_object()) return std::nullopt;
   try {
-    const auto parsed = nlohmann::json::parse(text.str());
+    const nlohmann::json& parsed = *json;
     if (parsed.value("registry", "") != host_ || parsed.value("digest", "") != digest) {
       return std::nullopt;
     }

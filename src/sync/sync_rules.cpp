@@ -6,6 +6,10 @@
 
 #include <algorithm>
 
+#include "common/absl_fmt.h"
+#include "common/bounded_parse.h"
+#include "common/regular_file.h"
+#include "common/untrusted_text.h"
 #include "k8s/key_layout.h"
 
 namespace etcdsync {
@@ -83,7 +87,7 @@ absl::Status ReadRuleSet(const YAML::Node& node, const std::string& path,
     if (target == nullptr) {
       return absl::InvalidArgumentError(fmt::format(
           "--rules {}: unknown field {}.{} (use namespaces, resources, prefixes, patterns)", path,
-          section, field));
+          section, common::Clip(field, 64)));
     }
     auto values = ReadList(entry.second, path, section + "." + field);
     if (!values.ok()) return values.status();
@@ -95,15 +99,23 @@ absl::Status ReadRuleSet(const YAML::Node& node, const std::string& path,
 }  // namespace
 
 absl::StatusOr<SyncRules> LoadSyncRules(const std::string& path) {
-  YAML::Node root;
-  try {
-    root = YAML::LoadFile(path);
-  } catch (const YAML::BadFile&) {
+  // A rules file is a few dozen lines nested three levels.
+  constexpr size_t kMaxRulesBytes = 1 << 20;
+  constexpr int kMaxRulesDepth = 16;
+  auto text = common::ReadRegularFile(path, kMaxRulesBytes, "the file");
+  if (absl::IsNotFound(text.status())) {
     return absl::InvalidArgumentError(fmt::format("--rules {}: cannot read the file", path));
-  } catch (const YAML::Exception& e) {
-    return absl::InvalidArgumentError(
-        fmt::format("--rules {}: not valid YAML: {}", path, e.what()));
   }
+  if (!text.ok()) {
+    return absl::InvalidArgumentError(
+        fmt::format("--rules {}: {}; refusing it", path, common::View(text.status().message())));
+  }
+  auto parsed = common::ParseYamlBounded(*text, kMaxRulesBytes, kMaxRulesDepth, "the file");
+  if (!parsed.ok()) {
+    return absl::InvalidArgumentError(
+        fmt::format("--rules {}: {}", path, common::View(parsed.status().message())));
+  }
+  const YAML::Node root = *parsed;
   if (!root.IsNull() && !root.IsMap()) {
     return absl::InvalidArgumentError(fmt::format("--rules {}: must be a YAML mapping", path));
   }
@@ -112,8 +124,9 @@ absl::StatusOr<SyncRules> LoadSyncRules(const std::string& path) {
     for (const auto& entry : root) {
       const std::string field = entry.first.as<std::string>();
       if (field != "defaults" && field != "exclude" && field != "include") {
-        return absl::InvalidArgumentError(fmt::format(
-            "--rules {}: unknown field {} (use defaults, exclude, include)", path, field));
+        return absl::InvalidArgumentError(
+            fmt::format("--rules {}: unknown field {} (use defaults, exclude, include)", path,
+                        common::Clip(field, 64)));
       }
     }
     if (!root["defaults"] || root["defaults"].as<bool>()) rules = DefaultSyncRules();

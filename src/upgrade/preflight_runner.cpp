@@ -4,8 +4,11 @@
 #include <yaml-cpp/yaml.h>
 
 #include <algorithm>
+#include <string_view>
 
 #include "common/absl_fmt.h"
+#include "common/bounded_parse.h"
+#include "common/untrusted_text.h"
 #include "k8s/api_error.h"
 #include "k8s/platform_resources.h"
 #include "upgrade/json_fields.h"
@@ -19,22 +22,30 @@ absl::StatusOr<std::vector<std::string>> ReadDisabledChecks(k8s::RestClient& glo
   auto config = global.Get(acp::kConfigMaps, acp::kPlatformNamespace, "cvo-config");
   if (absl::IsNotFound(config.status())) return std::vector<std::string>();
   if (!config.ok()) return config.status();
-  const std::string text = StringAt(*config, "/data/preflight");
+  return ParseDisabledChecks(StringAt(*config, "/data/preflight"));
+}
+
+absl::StatusOr<std::vector<std::string>> ParseDisabledChecks(const std::string& text) {
   if (text.empty()) return std::vector<std::string>();
-  std::vector<std::string> disabled;
-  try {
-    const YAML::Node root = YAML::Load(text);
-    if (root.IsMap() && root["disabled"]) {
-      if (!root["disabled"].IsSequence()) throw YAML::Exception({}, "disabled is not a list");
-      for (const auto& name : root["disabled"]) disabled.push_back(name.as<std::string>());
-    } else if (!root.IsNull() && !root.IsMap()) {
-      throw YAML::Exception({}, "not a map");
-    }
-  } catch (const YAML::Exception& e) {
+  const auto malformed = [](std::string_view why) {
     return absl::InvalidArgumentError(fmt::format(
         "ConfigMap cpaas-system/cvo-config key preflight is not YAML `disabled: [CheckName, "
         "...]` ({}) — fix it with kubectl -n cpaas-system edit configmap cvo-config",
-        e.msg));
+        why));
+  };
+  auto parsed = common::ParseYamlBounded(text, 1 << 20, 16, "the value");
+  if (!parsed.ok()) return malformed(common::View(parsed.status().message()));
+  std::vector<std::string> disabled;
+  try {
+    const YAML::Node& root = *parsed;
+    if (root.IsMap() && root["disabled"]) {
+      if (!root["disabled"].IsSequence()) return malformed("disabled is not a list");
+      for (const auto& name : root["disabled"]) disabled.push_back(name.as<std::string>());
+    } else if (!root.IsNull() && !root.IsMap()) {
+      return malformed("not a map");
+    }
+  } catch (const YAML::Exception& e) {
+    return malformed(e.msg);
   }
   return disabled;
 }
@@ -53,7 +64,8 @@ PreflightReport RunPreflight(const PreflightInputs& inputs,
                                    [&](const PreflightCheck& check) { return check.name == name; });
     if (!known) {
       report.notes.push_back(
-          fmt::format("cpaas-system/cvo-config disables \"{}\", which is not a check", name));
+          fmt::format("cpaas-system/cvo-config disables \"{}\", which is not a check",
+                      common::Clip(name, 128)));
     }
   }
   int failed = 0, retry = 0;

@@ -26,6 +26,8 @@ struct PreflightReport {
 // ConfigMap cpaas-system/cvo-config, key `preflight`, YAML `disabled: [names]`; an absent
 // ConfigMap or key disables nothing. Malformed YAML is an error naming the ConfigMap.
 absl::StatusOr<std::vector<std::string>> ReadDisabledChecks(k8s::RestClient& global);
+// The `preflight` value itself: at most 1 MiB (a ConfigMap's limit), nested at most 16 levels.
+absl::StatusOr<std::vector<std::string>> ParseDisabledChecks(const std::string& text);
 
 // Failed if any check failed; else Retry if any is Retry or no check ran; else Passed.
 PreflightReport RunPreflight(const PreflightInputs& inputs,

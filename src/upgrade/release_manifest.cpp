@@ -4,13 +4,19 @@
 #include <yaml-cpp/yaml.h>
 
 #include <algorithm>
-#include <fstream>
-#include <sstream>
 
+#include "common/absl_fmt.h"
+#include "common/bounded_parse.h"
+#include "common/regular_file.h"
+#include "common/untrusted_text.h"
 #include "upgrade/version_rules.h"
 
 namespace upgrade {
 namespace {
+
+// A release lists a few hundred images, nested two levels.
+constexpr size_t kMaxReleaseBytes = 1 << 20;
+constexpr int kMaxReleaseDepth = 16;
 
 bool LooksLikeImage(const std::string& image) {
   return !image.empty() && image.find(':') != std::string::npos &&
@@ -32,13 +38,9 @@ std::vector<std::string> ReleaseManifest::AllImages() const {
 
 absl::StatusOr<ReleaseManifest> ParseReleaseManifest(const std::string& yaml,
                                                      const std::string& source) {
-  YAML::Node root;
-  try {
-    root = YAML::Load(yaml);
-  } catch (const YAML::Exception& e) {
-    return absl::InvalidArgumentError(
-        fmt::format("{} is not valid YAML (line {}): {}", source, e.mark.line + 1, e.msg));
-  }
+  auto parsed = common::ParseYamlBounded(yaml, kMaxReleaseBytes, kMaxReleaseDepth, source);
+  if (!parsed.ok()) return parsed.status();
+  const YAML::Node root = *parsed;
   if (!root.IsMap()) {
     return absl::InvalidArgumentError(
         fmt::format("{} must be a map with version, productImage, cvoImage, images", source));
@@ -62,7 +64,7 @@ absl::StatusOr<ReleaseManifest> ParseReleaseManifest(const std::string& yaml,
       } else {
         return absl::InvalidArgumentError(
             fmt::format("{}: unknown key \"{}\" (expected version, productImage, cvoImage, images)",
-                        source, key));
+                        source, common::Clip(key, 64)));
       }
     }
   } catch (const YAML::Exception& e) {
@@ -70,8 +72,9 @@ absl::StatusOr<ReleaseManifest> ParseReleaseManifest(const std::string& yaml,
         fmt::format("{}: a value is not a string (line {}): {}", source, e.mark.line + 1, e.msg));
   }
   if (MinorOf(manifest.version).empty()) {
-    return absl::InvalidArgumentError(fmt::format(
-        "{}: version must be a release version like 4.3.0 (got \"{}\")", source, manifest.version));
+    return absl::InvalidArgumentError(
+        fmt::format("{}: version must be a release version like 4.3.0 (got \"{}\")", source,
+                    common::Clip(manifest.version, 64)));
   }
   for (const auto& [field, image] :
        {std::pair<const char*, std::string>{"productImage", manifest.product_image},
@@ -79,28 +82,30 @@ absl::StatusOr<ReleaseManifest> ParseReleaseManifest(const std::string& yaml,
     if (!LooksLikeImage(image)) {
       return absl::InvalidArgumentError(fmt::format(
           "{}: {} must be repository:tag (e.g. acp/cluster-version-operator:v4.3.0), got \"{}\"",
-          source, field, image));
+          source, field, common::Clip(image, 256)));
     }
   }
   for (const std::string& image : manifest.images) {
     if (!LooksLikeImage(image)) {
       return absl::InvalidArgumentError(
-          fmt::format("{}: image \"{}\" is not repository:tag", source, image));
+          fmt::format("{}: image \"{}\" is not repository:tag", source, common::Clip(image, 256)));
     }
   }
   return manifest;
 }
 
 absl::StatusOr<ReleaseManifest> ReadReleaseManifest(const std::string& path) {
-  std::ifstream in(path);
-  if (!in) {
+  auto text = common::ReadRegularFile(path, kMaxReleaseBytes, "release file " + path);
+  if (absl::IsNotFound(text.status())) {
     return absl::NotFoundError(fmt::format(
         "release file {} not found — run from the extracted core package or pass --release <file>",
         path));
   }
-  std::stringstream text;
-  text << in.rdbuf();
-  return ParseReleaseManifest(text.str(), path);
+  if (!text.ok()) {
+    return absl::InvalidArgumentError(
+        fmt::format("{}; refusing it", common::View(text.status().message())));
+  }
+  return ParseReleaseManifest(*text, path);
 }
 
 std::string ImageAt(const std::string& registry, const std::string& image) {

@@ -15,7 +15,9 @@ struct Parsed {
 
 int Parse(const std::string& yaml, std::vector<std::string> args, Parsed& out,
           std::string* message = nullptr) {
-  const std::string path = testing::TempDir() + "/config.yaml";
+  // One file per test: ctest runs the tests as parallel processes sharing TempDir().
+  const std::string path = testing::TempDir() + "/config-" +
+                           testing::UnitTest::GetInstance()->current_test_info()->name() + ".yaml";
   std::ofstream(path) << yaml;
   CLI::App app;
   common::UseYamlConfig(app, "settings");

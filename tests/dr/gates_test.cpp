@@ -42,6 +42,33 @@ TEST(ConsistencyGateTest, PassesOnlyWithoutMissedOrSurplusKeys) {
   EXPECT_FALSE(ConsistencyUnreachable(absl::UnavailableError("refused"), "http://m").passed);
 }
 
+// The monitor's answer is input: odd types, deep nesting and floods fail the gate with one
+// line instead of crashing ac or flooding its output.
+TEST(ConsistencyGateTest, HostileAnswersFailTheGateWithOneLine) {
+  const std::string deep = std::string(100000, '[') + std::string(100000, ']');
+  for (const std::string& body :
+       {std::string(R"({"missed":{"count":"7"},"surplus":{"count":0}})"),
+        std::string(R"({"missed":[],"surplus":3})"), std::string("[1,2]"),
+        R"({"missed":{"count":0,"keys":[]},"surplus":{"count":0},"x":)" + deep + "}"}) {
+    GateResult gate = EvaluateConsistency(200, body, "http://m");
+    EXPECT_FALSE(gate.passed) << body.substr(0, 100);
+    EXPECT_NE(gate.detail.find("returned no missed/surplus counts"), std::string::npos)
+        << gate.detail;
+  }
+  GateResult odd_keys =
+      EvaluateConsistency(200,
+                          R"({"missed":{"count":2,"keys":[7,")" + std::string(100000, 'k') +
+                              R"("]},"surplus":{"count":0}})",
+                          "http://m");
+  EXPECT_FALSE(odd_keys.passed);
+  EXPECT_LT(odd_keys.detail.size(), 600u) << odd_keys.detail.substr(0, 300);
+  GateResult flood =
+      EvaluateConsistency(503, std::string(100000, 'x') + "\nsecond line", "http://m");
+  EXPECT_FALSE(flood.passed);
+  EXPECT_LT(flood.detail.size(), 400u);
+  EXPECT_EQ(flood.detail.find('\n'), std::string::npos);
+}
+
 TEST(MachinesGateTest, EveryMachineMustBeRunning) {
   json running = {{"items",
                    {{{"metadata", {{"name", "m1"}}}, {"status", {{"phase", "Running"}}}},

@@ -131,6 +131,21 @@ TEST_F(ImageSyncLimitsTest, TrickledBodyHitsTheMinimumSpeed) {
       << slow.output;
 }
 
+TEST_F(ImageSyncLimitsTest, OversizedAnswerIsRefusedWithOneLine) {
+  // A 5 MB answer where a few bytes of JSON are due: read up to 4 MiB, then refused.
+  TrickleServer server(
+      "HTTP/1.1 200 OK\r\nContent-Type: application/json\r\nContent-Length: 5000000\r\n\r\n" +
+          std::string(5000000, ' '),
+      " ");
+  CommandResult big = ImageSync(server.address(), "--request-timeout 5 --retries 1");
+  EXPECT_EQ(big.exit_code, 1) << big.output;
+  EXPECT_EQ(Lines(big.output), 1) << big.output;
+  EXPECT_NE(big.output.find("registry answer to GET http://" + server.address() +
+                            "/v2/ is more than 4194304 bytes"),
+            std::string::npos)
+      << big.output;
+}
+
 TEST_F(ImageSyncLimitsTest, NonsenseNumbersAreRefusedWithExit2) {
   for (const std::string flag :
        {"--parallel 0", "--parallel -3", "--chunk-size -5", "--retries 0", "--min-speed 0",

@@ -4,8 +4,12 @@
 
 #include <gtest/gtest.h>
 #include <stdlib.h>
+#include <sys/stat.h>
 
+#include <filesystem>
 #include <fstream>
+#include <string>
+#include <vector>
 
 #include "common/absl_fmt.h"
 #include "support/temp_dir.h"
@@ -128,7 +132,40 @@ contexts: [{name: c, context: {cluster: k, user: u}}]
 
   auto not_yaml = k8s::LoadKubeconfig(Write(dir, "notyaml", "a: [b\n"));
   ASSERT_FALSE(not_yaml.ok());
-  EXPECT_NE(not_yaml.status().message().find("not valid YAML"), std::string::npos);
+  EXPECT_NE(not_yaml.status().message().find("is not YAML"), std::string::npos);
+}
+
+// A kubeconfig nested absurdly deep, too large, or no regular file: refused at once with one
+// line naming it, never quoting it, never blocking or crashing.
+TEST(RestConfig, HostileKubeconfigsAreRefusedWithOneLine) {
+  struct Case {
+    std::string name, expected;
+  };
+  testing_support::TempDir dir;
+  std::string block;  // "a:\n a:\n  a:..." 200 levels
+  for (int level = 0; level < 200; ++level) block += std::string(level, ' ') + "a:\n";
+  Write(dir, "deep-block", block);
+  Write(dir, "deep-flow", "clusters: " + std::string(100000, '[') + std::string(100000, ']'));
+  Write(dir, "large", "x: " + std::string(17 << 20, 'a') + "\n");
+  ASSERT_EQ(mkfifo(dir.File("fifo").c_str(), 0600), 0);
+  std::filesystem::create_directory(dir.File("directory"));
+  const std::vector<Case> cases = {
+      {"deep-block", "nests deeper than 64 levels"},
+      {"deep-flow", "nests deeper than 64 levels"},
+      {"large", "more than the 16777216"},
+      {"fifo", "is a FIFO, not a regular file"},
+      {"directory", "is a directory, not a regular file"},
+  };
+  for (const Case& c : cases) {
+    SCOPED_TRACE(c.name);
+    auto config = k8s::LoadKubeconfig(dir.File(c.name));
+    ASSERT_FALSE(config.ok());
+    const std::string message(config.status().message());
+    EXPECT_NE(message.find(c.expected), std::string::npos) << message.substr(0, 300);
+    EXPECT_NE(message.find(dir.File(c.name)), std::string::npos) << message.substr(0, 300);
+    EXPECT_EQ(message.find('\n'), std::string::npos) << message.substr(0, 300);
+    EXPECT_LT(message.size(), 400u) << message.substr(0, 300);
+  }
 }
 
 TEST(RestConfig, InCluster) {

@@ -7,6 +7,8 @@
 #include <filesystem>
 #include <fstream>
 #include <nlohmann/json.hpp>
+#include <string>
+#include <vector>
 
 #include "bundle/blob_reader.h"
 #include "bundle/digest.h"
@@ -104,6 +106,44 @@ TEST_F(HostileBlobTest, LinkOutOfTheLayoutIsRefusedInsideIsFollowed) {
   char buffer[256];
   auto got = reader.Read(buffer, sizeof buffer);
   EXPECT_TRUE(got.ok()) << got.status();
+}
+
+// index.json and oci-layout are opened like blobs: a FIFO, a directory or a device there is
+// refused at once, naming what it is (a FIFO used to block the read forever).
+TEST(HostileLayoutFileTest, FifoDirectoryOrDeviceAtIndexOrMarkerIsRefusedAtOnce) {
+  struct Case {
+    std::string name, kind, expected;
+  };
+  const std::vector<Case> cases = {
+      {"index.json", "fifo", "index.json is a FIFO, not a regular file"},
+      {"index.json", "directory", "index.json is a directory, not a regular file"},
+      {"index.json", "device", "index.json is not a regular file"},
+      {"oci-layout", "fifo", "oci-layout is a FIFO, not a regular file"},
+      {"oci-layout", "directory", "oci-layout is a directory, not a regular file"},
+      {"oci-layout", "device", "oci-layout is not a regular file"},
+  };
+  for (const Case& c : cases) {
+    SCOPED_TRACE(c.name + " " + c.kind);
+    TempDir dir;
+    bundle::SampleBundleOptions options;
+    options.images = 1;
+    options.shared_layer_bytes = options.layer_bytes = 100;
+    ASSERT_TRUE(bundle::WriteSampleBundle(dir.path(), options).ok());
+    const std::string path = dir.File(c.name);
+    fs::remove(path);
+    if (c.kind == "fifo") {
+      ASSERT_EQ(mkfifo(path.c_str(), 0600), 0);
+    } else if (c.kind == "directory") {
+      fs::create_directory(path);
+    } else {
+      fs::create_symlink("/dev/zero", path);
+    }
+    auto layout = bundle::OciLayout::Open(dir.path());
+    ASSERT_FALSE(layout.ok());
+    const std::string message = Message(layout.status());
+    EXPECT_NE(message.find(c.expected), std::string::npos) << message;
+    EXPECT_EQ(message.find('\n'), std::string::npos) << message;
+  }
 }
 
 TEST(HostileNameTest, LongImageNameIsQuotedClipped) {

@@ -1,8 +1,11 @@
 // Registry client logic without a server: auth challenges, credentials sources, retry
 // timing, the push plan's scheduling decisions and the progress line.
 #include <gtest/gtest.h>
+#include <sys/stat.h>
 
 #include <fstream>
+#include <string>
+#include <vector>
 
 #include "bundle/media_types.h"
 #include "registry/credentials.h"
@@ -56,6 +59,41 @@ TEST(CredentialsTest, ReadsDockerConfigAuths) {
   ASSERT_TRUE(none.ok());
   EXPECT_FALSE(none->has_value());
   EXPECT_FALSE(registry::LookupAuthFile(dir.File("missing.json"), "x")->has_value());
+}
+
+// A hostile or broken auth file is refused with one line that quotes none of it (it may hold
+// passwords); it never crashes, blocks or is read past its limit.
+TEST(CredentialsTest, HostileAuthFilesAreRefusedWithOneLine) {
+  struct Case {
+    std::string name, content, expected;
+  };
+  const std::string deep = std::string(100000, '[') + std::string(100000, ']');
+  const std::vector<Case> cases = {
+      {"deep", R"({"auths":{"reg:1":)" + deep + "}}", "nests deeper than 64 levels"},
+      {"large", R"({"auths":{},"x":")" + std::string(2 << 20, 'a') + R"("})",
+       "more than the 1048576"},
+      {"not JSON", R"({"auths":{"reg:1":{"auth":"c2VjcmV0OnB3"})", "is not JSON"},
+      {"numbers", R"({"auths":{"reg:1":{"username":1,"password":2}}})",
+       "needs \"username\" and \"password\" as strings"},
+  };
+  for (const Case& c : cases) {
+    SCOPED_TRACE(c.name);
+    testing_support::TempDir dir;
+    std::ofstream(dir.File("config.json")) << c.content;
+    auto found = registry::LookupAuthFile(dir.File("config.json"), "reg:1");
+    ASSERT_FALSE(found.ok());
+    const std::string message(found.status().message());
+    EXPECT_NE(message.find(c.expected), std::string::npos) << message.substr(0, 300);
+    EXPECT_NE(message.find("auth file " + dir.File("config.json")), std::string::npos) << message;
+    EXPECT_EQ(message.find('\n'), std::string::npos) << message.substr(0, 300);
+    EXPECT_EQ(message.find("c2VjcmV0"), std::string::npos) << message;
+    EXPECT_LT(message.size(), 400u) << message.substr(0, 300);
+  }
+  testing_support::TempDir dir;
+  ASSERT_EQ(mkfifo(dir.File("config.json").c_str(), 0600), 0);
+  auto fifo = registry::LookupAuthFile(dir.File("config.json"), "reg:1");  // used to block
+  ASSERT_FALSE(fifo.ok());
+  EXPECT_NE(std::string(fifo.status().message()).find("is a FIFO"), std::string::npos);
 }
 
 TEST(RetryPolicyTest, BackoffGrowsAndRetryAfterWins) {

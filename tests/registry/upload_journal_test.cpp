@@ -54,6 +54,14 @@ TEST(UploadJournalTest, DamagedOrDisabledJournalRemembersNothing) {
   std::ofstream(journal.PathFor(kDigest), std::ios::trunc) << "{\"offset\":";
   EXPECT_FALSE(journal.Load(kDigest).has_value());
 
+  // A FIFO at the entry's name (it used to block the run forever) or a deep entry: nothing.
+  std::filesystem::remove(journal.PathFor(kDigest));
+  ASSERT_EQ(mkfifo(journal.PathFor(kDigest).c_str(), 0600), 0);
+  EXPECT_FALSE(journal.Load(kDigest).has_value());
+  std::filesystem::remove(journal.PathFor(kDigest));
+  std::ofstream(journal.PathFor(kDigest)) << std::string(100000, '[') << std::string(100000, ']');
+  EXPECT_FALSE(journal.Load(kDigest).has_value());
+
   const registry::UploadJournal off("", "r:1");
   EXPECT_FALSE(off.enabled());
   EXPECT_TRUE(off.Save(kDigest, {"acp/x", "u", "u", 1}).ok());

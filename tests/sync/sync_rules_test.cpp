@@ -1,8 +1,12 @@
 #include "sync/sync_rules.h"
 
 #include <gtest/gtest.h>
+#include <sys/stat.h>
+#include <unistd.h>
 
+#include <cstdio>
 #include <fstream>
+#include <string>
 
 namespace etcdsync {
 namespace {
@@ -28,8 +32,10 @@ TEST(SyncRulesTest, DefaultsKeepClusterLocalStateOut) {
   EXPECT_FALSE(filter.Includes("/other/key"));
 }
 
+// One file per test (ctest runs the tests as parallel processes sharing TempDir()).
 std::string WriteRules(const std::string& text) {
-  const std::string path = testing::TempDir() + "/rules.yaml";
+  const std::string path = testing::TempDir() + "/rules-" +
+                           testing::UnitTest::GetInstance()->current_test_info()->name() + ".yaml";
   std::ofstream(path) << text;
   return path;
 }
@@ -73,6 +79,42 @@ TEST(SyncRulesTest, MistakesNameTheFileAndField) {
   ASSERT_FALSE(missing.ok());
   EXPECT_NE(std::string(missing.status().message()).find("--rules /nonexistent/rules.yaml"),
             std::string::npos);
+}
+
+// A rules file nested absurdly deep, too large, or no regular file: one line naming it and
+// the limit, never a crash or a blocked start.
+TEST(SyncRulesTest, HostileRulesFilesAreRefusedWithOneLine) {
+  std::string block;
+  for (int level = 0; level < 100; ++level) block += std::string(level, ' ') + "exclude:\n";
+  const struct {
+    std::string name, text, expected;
+  } cases[] = {
+      {"deep block", block, "the file nests deeper than 16 levels"},
+      {"deep flow",
+       "exclude: {prefixes: " + std::string(100000, '[') + std::string(100000, ']') + "}",
+       "the file nests deeper than 16 levels"},
+      {"large", "# " + std::string(2 << 20, 'x') + "\n", "more than the 1048576"},
+      {"long field", "exclude:\n  " + std::string(1000, 'f') + ": [a]\n", "unknown field"},
+  };
+  for (const auto& c : cases) {
+    SCOPED_TRACE(c.name);
+    auto rules = LoadSyncRules(WriteRules(c.text));
+    ASSERT_FALSE(rules.ok());
+    const std::string message(rules.status().message());
+    EXPECT_NE(message.find(c.expected), std::string::npos) << message.substr(0, 300);
+    EXPECT_NE(message.find("--rules "), std::string::npos) << message.substr(0, 300);
+    EXPECT_EQ(message.find('\n'), std::string::npos) << message.substr(0, 300);
+    EXPECT_LT(message.size(), 400u) << message.substr(0, 300);
+  }
+  const std::string fifo = testing::TempDir() + "/rules-" + std::to_string(getpid()) + ".fifo";
+  std::remove(fifo.c_str());
+  ASSERT_EQ(mkfifo(fifo.c_str(), 0600), 0);
+  auto blocked = LoadSyncRules(fifo);  // used to block etcd-sync's start forever
+  std::remove(fifo.c_str());
+  ASSERT_FALSE(blocked.ok());
+  EXPECT_NE(std::string(blocked.status().message()).find("is a FIFO, not a regular file"),
+            std::string::npos)
+      << blocked.status();
 }
 
 }  // namespace

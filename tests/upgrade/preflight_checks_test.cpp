@@ -280,6 +280,29 @@ TEST(PreflightChecksTest, DisasterRecoveryOrderStandbyFirst) {
   EXPECT_EQ(StateOf(DisasterRecoveryOrder, in), CheckState::kRetry);
 }
 
+// cvo-config's `preflight` value comes from the cluster: bounded, one line, never crashing.
+TEST(PreflightChecksTest, DisabledChecksValueIsBounded) {
+  auto fine = ParseDisabledChecks("disabled: [PlatformLicense]\n");
+  ASSERT_TRUE(fine.ok()) << fine.status();
+  EXPECT_EQ(*fine, std::vector<std::string>{"PlatformLicense"});
+  const struct {
+    std::string text, expected;
+  } cases[] = {
+      {"disabled: " + std::string(100000, '[') + std::string(100000, ']'),
+       "the value nests deeper than 16 levels"},
+      {"disabled: [" + std::string(2 << 20, 'a') + "]", "more than the 1048576 allowed"},
+      {"disabled: [{a: b}]", "cvo-config key preflight is not YAML"},
+      {"disabled: 3", "disabled is not a list"},
+  };
+  for (const auto& c : cases) {
+    auto refused = ParseDisabledChecks(c.text);
+    ASSERT_FALSE(refused.ok()) << c.expected;
+    const std::string message(refused.status().message());
+    EXPECT_NE(message.find(c.expected), std::string::npos) << message.substr(0, 300);
+    EXPECT_LT(message.size(), 400u) << message.substr(0, 300);
+  }
+}
+
 TEST(PreflightChecksTest, OverallResultAndDisabledChecks) {
   PreflightInputs in = Healthy();
   in.license = nullptr;                             // Failed

@@ -1,7 +1,11 @@
 // release.yaml parsing, the version rules, and the status view's state, exit code, waiting-on
 // and elapsed time over ClusterVersionShadows as the CVO writes them.
 #include <gtest/gtest.h>
+#include <sys/stat.h>
 
+#include <string>
+
+#include "support/temp_dir.h"
 #include "upgrade/release_manifest.h"
 #include "upgrade/status_view.h"
 #include "upgrade/version_rules.h"
@@ -40,6 +44,40 @@ TEST(ReleaseManifestTest, MistakesNameFileAndField) {
   EXPECT_NE(unknown.status().message().find("unknown key \"imagez\""), std::string::npos);
   auto missing = ReadReleaseManifest("/nonexistent/release.yaml");
   EXPECT_NE(missing.status().message().find("--release"), std::string::npos);
+}
+
+// A hostile release.yaml (the package is input): too deep, too large, or no regular file is
+// refused with one line naming it, quoting none of it.
+TEST(ReleaseManifestTest, HostileReleaseFilesAreRefusedWithOneLine) {
+  std::string block = "version: 4.3.0\nimages:\n";
+  for (int level = 1; level < 100; ++level) block += std::string(level, ' ') + "- \n";
+  const struct {
+    std::string name, yaml, expected;
+  } cases[] = {
+      {"deep block", block, "rel.yaml nests deeper than 16 levels"},
+      {"deep flow", "images: " + std::string(100000, '[') + std::string(100000, ']'),
+       "rel.yaml nests deeper than 16 levels"},
+      {"large", "version: " + std::string(2 << 20, '4'), "rel.yaml is 2097161 bytes, more than"},
+      {"long image",
+       "version: 4.3.0\nproductImage: " + std::string(100000, 'x') + "\ncvoImage: a/c:1\n",
+       "productImage must be repository:tag"},
+  };
+  for (const auto& c : cases) {
+    SCOPED_TRACE(c.name);
+    auto release = ParseReleaseManifest(c.yaml, "rel.yaml");
+    ASSERT_FALSE(release.ok());
+    const std::string message(release.status().message());
+    EXPECT_NE(message.find(c.expected), std::string::npos) << message.substr(0, 300);
+    EXPECT_EQ(message.find('\n'), std::string::npos) << message.substr(0, 300);
+    EXPECT_LT(message.size(), 500u) << message.substr(0, 300);
+  }
+  testing_support::TempDir dir;
+  ASSERT_EQ(mkfifo(dir.File("release.yaml").c_str(), 0600), 0);
+  auto fifo = ReadReleaseManifest(dir.File("release.yaml"));  // used to block forever
+  ASSERT_FALSE(fifo.ok());
+  EXPECT_NE(std::string(fifo.status().message()).find("is a FIFO, not a regular file"),
+            std::string::npos)
+      << fifo.status();
 }
 
 TEST(VersionRulesTest, PathsAndKubernetesRanges) {

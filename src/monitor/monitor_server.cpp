@@ -304,6 +304,27 @@ ScrapeTimeFacts MonitorServer::FactsLocked(double now) {
   return facts;
 }
 
+void MonitorServer::RecordProbe(std::string_view etcd_name, Reachability& reachability,
+                                bool& probed, bool& reported_down, const absl::Status& answer,
+                                double now) {
+  const bool probed_before = probed;
+  const double down_for = reachability.UnreachableFor(now, StaleAfter());
+  reachability.Record(now, answer.ok());
+  probed = true;
+  probed_.notify_all();
+  if (answer.ok()) {
+    // Also after a probe that hung, then answered: nothing was logged while it hung.
+    if (reported_down || (probed_before && down_for > 0)) {
+      spdlog::info("{} etcd answers the monitor's probe again, after {:.0f} s without", etcd_name,
+                   down_for);
+    }
+    reported_down = false;
+  } else if (!reported_down) {
+    spdlog::warn("{} etcd did not answer the monitor's probe: {}", etcd_name, answer.message());
+    reported_down = true;
+  }
+}
+
 void MonitorServer::ProbeSource() {
   // One key, usually absent: cheap on any etcd, and it needs no more than the read access
   // to the synced scope that replication needs anyway.
@@ -312,27 +333,13 @@ void MonitorServer::ProbeSource() {
   auto response = source_.Range(request, options_.probe_timeout);
   const double now = SteadyNow();
   std::lock_guard lock(observed_mutex_);
-  const double down_for = observed_.source.UnreachableFor(now, StaleAfter());
-  observed_.source.Record(now, response.ok());
-  observed_.source_probed = true;
-  probed_.notify_all();
-  if (response.ok()) {
-    observed_.source_revision = response->header().revision();
-    if (observed_.source_reported_down) {
-      spdlog::info("source etcd answers the monitor's probe again (after {:.0f} s)", down_for);
-      observed_.source_reported_down = false;
-    }
-  } else {
-    observed_.source_revision = -1;
-    if (!observed_.source_reported_down) {
-      spdlog::warn("source etcd did not answer the monitor's probe: {}",
-                   response.status().message());
-      observed_.source_reported_down = true;
-    }
-  }
+  RecordProbe("source", observed_.source, observed_.source_probed, observed_.source_reported_down,
+              response.status(), now);
+  observed_.source_revision = response.ok() ? response->header().revision() : -1;
 }
 
 void MonitorServer::ProbeDestination() {
+  // The checkpoint: proves the destination answers, and tells a follower what is applied.
   etcd::pb::RangeRequest request;
   request.set_key(config_.CheckpointKey());
   auto response = destination_.Range(request, options_.probe_timeout);
@@ -343,21 +350,9 @@ void MonitorServer::ProbeDestination() {
     if (decoded.ok()) checkpoint = *std::move(decoded);
   }
   std::lock_guard lock(observed_mutex_);
-  const double down_for = observed_.dest.UnreachableFor(now, StaleAfter());
-  observed_.dest.Record(now, response.ok());
-  observed_.dest_probed = true;
-  probed_.notify_all();
-  if (response.ok()) {
-    observed_.checkpoint = std::move(checkpoint);
-    if (observed_.dest_reported_down) {
-      spdlog::info("destination etcd answers the monitor's probe again (after {:.0f} s)", down_for);
-      observed_.dest_reported_down = false;
-    }
-  } else if (!observed_.dest_reported_down) {
-    spdlog::warn("destination etcd did not answer the monitor's probe: {}",
-                 response.status().message());
-    observed_.dest_reported_down = true;
-  }
+  RecordProbe("destination", observed_.dest, observed_.dest_probed, observed_.dest_reported_down,
+              response.status(), now);
+  if (response.ok()) observed_.checkpoint = std::move(checkpoint);
 }
 
 void MonitorServer::Sample() {

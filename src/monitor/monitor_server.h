@@ -15,6 +15,7 @@
 #include <memory>
 #include <mutex>
 #include <optional>
+#include <string_view>
 #include <thread>
 
 #include "absl/status/status.h"
@@ -111,6 +112,9 @@ class MonitorServer {
   ScrapeTimeFacts FactsLocked(double now);
   // A probe answer older than this no longer counts (a probe may hang until its deadline).
   double StaleAfter() const;
+  // Records one probe's answer (observed_mutex_ held); logs an outage's start and end once.
+  void RecordProbe(std::string_view etcd_name, Reachability& reachability, bool& probed,
+                   bool& reported_down, const absl::Status& answer, double now);
   void ProbeSource();
   void ProbeDestination();
   void Sample();

@@ -12,6 +12,7 @@
 #include <regex>
 #include <thread>
 
+#include "etcd/key_range.h"
 #include "etcd_sync_fixture.h"
 #include "sync/checkpoint.h"
 
@@ -270,6 +271,30 @@ TEST_F(MonitorTruthTest, BearerTokenGuardsTheEndpointsThatListKeys) {
                      dir_.File("empty.log"));
   EXPECT_EQ(empty.WaitExit(20s), 2) << empty.Log();
   EXPECT_NE(empty.Log().find("--monitor-token-file"), std::string::npos) << empty.Log();
+}
+
+TEST_F(MonitorTruthTest, ReopenedWatchIsCounted) {
+  ChildProcess sync(Args("127.0.0.1:0"), dir_.File("sync.log"));
+  ASSERT_TRUE(sync.WaitForLog("Start Sync update", 30s)) << sync.Log();
+  const std::string base = MonitorBase(sync);
+  EXPECT_EQ(Metric(Fetch(base + "/metrics").body, "etcd_sync_watch_restarts_total"), 0);
+  // The leader key vanishes: the next write finds its fence gone, the replica campaigns
+  // again, wins, and live replication reopens its watch from the checkpoint.
+  etcd::pb::DeleteRangeRequest remove;
+  remove.set_key("/etcd-sync/etcd-sync-mirror/");
+  remove.set_range_end(etcd::PrefixRangeEnd("/etcd-sync/etcd-sync-mirror/"));
+  ASSERT_TRUE(standby_->client().DeleteRange(remove).ok());
+  Put(primary_->client(), "/registry/configmaps/team-01/after-fence", "x");
+  std::string metrics;
+  EXPECT_TRUE(WaitUntil(
+      [&] {
+        metrics = Fetch(base + "/metrics").body;
+        return Metric(metrics, "etcd_sync_watch_restarts_total") == 1 &&
+               Get(standby_->client(), "/registry/configmaps/team-01/after-fence").has_value();
+      },
+      20s))
+      << metrics << sync.Log();
+  EXPECT_EQ(sync.CountInLog("Acquired leader lease"), 2) << sync.Log();
 }
 
 TEST_F(MonitorTruthTest, ListensOnIpv6AndRefusesAmbiguousAddresses) {

@@ -113,6 +113,41 @@ absl::StatusOr<etcd::ClientOptions> MakeClientOptions(const Side& side, const st
   return options;
 }
 
+// The monitor's bearer token: the file's first line, surrounding spaces removed (a
+// Kubernetes Secret mounted as a file often ends with a newline).
+absl::StatusOr<common::Secret> ReadTokenFile(const std::string& path) {
+  constexpr std::streamsize kMaxTokenBytes = 4096;
+  std::ifstream in(path, std::ios::binary);
+  if (!in) {
+    return absl::InvalidArgumentError("--monitor-token-file " + path + ": cannot read the file");
+  }
+  std::string text(kMaxTokenBytes + 1, '\0');
+  in.read(text.data(), kMaxTokenBytes + 1);
+  text.resize(static_cast<size_t>(in.gcount()));
+  if (text.size() > static_cast<size_t>(kMaxTokenBytes)) {
+    return absl::InvalidArgumentError("--monitor-token-file " + path +
+                                      ": larger than 4096 bytes; a token is one line");
+  }
+  text = text.substr(0, text.find('\n'));
+  const auto space = [](char c) { return c == ' ' || c == '\t' || c == '\r'; };
+  while (!text.empty() && space(text.back())) text.pop_back();
+  size_t first = 0;
+  while (first < text.size() && space(text[first])) ++first;
+  text.erase(0, first);
+  if (text.empty()) {
+    return absl::InvalidArgumentError("--monitor-token-file " + path +
+                                      ": the file is empty; put the token on its first line");
+  }
+  for (char c : text) {
+    if (static_cast<unsigned char>(c) < 0x21 || static_cast<unsigned char>(c) > 0x7e) {
+      return absl::InvalidArgumentError(
+          "--monitor-token-file " + path +
+          ": the token must be printable ASCII without spaces (as an HTTP header carries it)");
+    }
+  }
+  return common::Secret(std::move(text));
+}
+
 }  // namespace
 
 int main(int argc, char** argv) {
@@ -183,8 +218,20 @@ int main(int argc, char** argv) {
       ->capture_default_str();
   monitor::MonitorOptions monitor_options;
   app.add_option("--monitor-listen", monitor_options.listen,
-                 "host:port of the etcd-sync-monitor HTTP service (/check, /metrics, /healthz, "
-                 "/readyz); empty to disable")
+                 "host:port of the etcd-sync-monitor HTTP service (/check, /metrics, "
+                 "/lag-history, /healthz, /readyz); IPv6 in brackets ([::]:8080; in a Pod "
+                 "[$(POD_IP)]:8080 fits IPv4 and IPv6); empty to disable")
+      ->capture_default_str();
+  std::string monitor_token_file;
+  app.add_option("--monitor-token-file", monitor_token_file,
+                 "file holding a bearer token: /check and /lag-history (they list key names) "
+                 "then need \"Authorization: Bearer <token>\"; /healthz, /readyz and /metrics "
+                 "stay open");
+  int source_down_grace = 20;
+  app.add_option("--source-down-grace", source_down_grace,
+                 "seconds the source (or destination) etcd may be unreachable before /readyz "
+                 "fails")
+      ->check(kPositive)
       ->capture_default_str();
   int check_interval = 300;
   app.add_option("--check-interval", check_interval,
@@ -206,12 +253,18 @@ int main(int argc, char** argv) {
   config.lease_keys = lease_keys == "copy" ? etcdsync::SyncConfig::LeaseKeys::kCopy
                                            : etcdsync::SyncConfig::LeaseKeys::kSkip;
   monitor_options.check_interval = std::chrono::seconds(check_interval);
+  monitor_options.source_down_grace = std::chrono::seconds(source_down_grace);
 
   auto usage_error = [](const absl::Status& status) {
     std::cerr << "etcd-sync: " << status.message() << "\n";
     return kExitUsage;
   };
   if (auto valid = etcdsync::ValidateConfig(config); !valid.ok()) return usage_error(valid);
+  if (!monitor_token_file.empty()) {
+    auto token = ReadTokenFile(monitor_token_file);
+    if (!token.ok()) return usage_error(token.status());
+    monitor_options.token = *std::move(token);
+  }
   etcdsync::SyncRules rules = etcdsync::DefaultSyncRules();
   if (!rules_file.empty()) {
     auto loaded = etcdsync::LoadSyncRules(rules_file);

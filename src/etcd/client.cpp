@@ -240,12 +240,17 @@ void Client::MarkFailed(size_t index) {
 }
 
 absl::StatusOr<pb::RangeResponse> Client::Range(const pb::RangeRequest& request) {
+  return Range(request, options_.request_timeout);
+}
+
+absl::StatusOr<pb::RangeResponse> Client::Range(const pb::RangeRequest& request,
+                                                std::chrono::milliseconds timeout) {
   return Call<pb::RangeResponse>(
       "Range",
       [&](Connection& c, grpc::ClientContext& ctx, pb::RangeResponse& r) {
         return c.kv->Range(&ctx, request, &r);
       },
-      options_.request_timeout);
+      timeout);
 }
 
 absl::StatusOr<pb::TxnResponse> Client::Txn(const pb::TxnRequest& request) {

@@ -49,6 +49,9 @@ class Client {
   static absl::StatusOr<std::unique_ptr<Client>> Connect(ClientOptions options);
 
   absl::StatusOr<pb::RangeResponse> Range(const pb::RangeRequest& request);
+  // With a deadline of its own, shorter than request_timeout (health probes).
+  absl::StatusOr<pb::RangeResponse> Range(const pb::RangeRequest& request,
+                                          std::chrono::milliseconds timeout);
   absl::StatusOr<pb::TxnResponse> Txn(const pb::TxnRequest& request);
   absl::StatusOr<pb::PutResponse> Put(const pb::PutRequest& request);
   absl::StatusOr<pb::DeleteRangeResponse> DeleteRange(const pb::DeleteRangeRequest& request);

@@ -9,6 +9,17 @@ void Metric(std::string& out, const char* name, const char* type, const char* he
   out += fmt::format("# HELP {} {}\n# TYPE {} {}\n{} {}\n", name, help, name, type, name, value);
 }
 
+void Histogram(std::string& out, const char* name, const char* help,
+               const etcdsync::LatencyHistogram::Snapshot& snapshot) {
+  out += fmt::format("# HELP {} {}\n# TYPE {} histogram\n", name, help, name);
+  const auto& bounds = etcdsync::LatencyHistogram::kBounds;
+  for (size_t i = 0; i < bounds.size(); ++i) {
+    out += fmt::format("{}_bucket{{le=\"{}\"}} {}\n", name, bounds[i], snapshot.cumulative[i]);
+  }
+  out += fmt::format("{}_bucket{{le=\"+Inf\"}} {}\n", name, snapshot.count);
+  out += fmt::format("{}_sum {}\n{}_count {}\n", name, snapshot.sum_seconds, name, snapshot.count);
+}
+
 }  // namespace
 
 std::string RenderMetrics(const etcdsync::SyncStats& stats, const ScrapeTimeFacts& facts,
@@ -20,11 +31,19 @@ std::string RenderMetrics(const etcdsync::SyncStats& stats, const ScrapeTimeFact
   auto counter = [&](const char* name, const char* help, double value) {
     Metric(out, name, "counter", help, value);
   };
-  gauge("etcd_sync_leader", "1 when this replica holds the leader lease", stats.leader ? 1 : 0);
-  gauge("etcd_sync_initial_copy_done", "1 once the initial copy finished and live sync runs",
-        stats.initial_copy_done ? 1 : 0);
-  gauge("etcd_sync_applied_revision", "last source revision applied to the destination",
-        static_cast<double>(stats.applied_revision.load()));
+  gauge("etcd_sync_leader", "1 when this replica holds the leader lease", facts.leader ? 1 : 0);
+  gauge("etcd_sync_source_up",
+        "1 when the source etcd answered the last probe (a short-deadline read every few seconds)",
+        facts.source_up ? 1 : 0);
+  gauge("etcd_sync_dest_up", "1 when the destination etcd answered the last probe",
+        facts.dest_up ? 1 : 0);
+  gauge("etcd_sync_initial_copy_done",
+        "1 once the initial copy finished and live sync runs (followers: the destination's "
+        "checkpoint says so)",
+        facts.initial_copy_done ? 1 : 0);
+  gauge("etcd_sync_applied_revision",
+        "last source revision applied to the destination (followers: from its checkpoint)",
+        static_cast<double>(facts.applied_revision));
   if (facts.source_revision >= 0) {
     gauge("etcd_sync_source_revision", "current revision of the source etcd",
           static_cast<double>(facts.source_revision));
@@ -34,8 +53,22 @@ std::string RenderMetrics(const etcdsync::SyncStats& stats, const ScrapeTimeFact
           "synced-scope source keys changed after the applied revision (not yet replicated)",
           static_cast<double>(facts.lag_events));
   }
-  gauge("etcd_sync_lag_seconds", "age of the oldest received source change not yet applied",
+  gauge("etcd_sync_lag_seconds",
+        "how far the destination is behind: the age of the oldest source change not yet "
+        "applied, and at least how long the source has been unreachable",
         facts.lag_seconds);
+  if (facts.seconds_since_last_applied_event) {
+    gauge("etcd_sync_seconds_since_last_applied_event",
+          "seconds since live replication last wrote a source change (leader only)",
+          *facts.seconds_since_last_applied_event);
+  }
+  counter("etcd_sync_watch_restarts_total",
+          "times live replication reopened its source watch (after an error, a resync or a "
+          "change of leader)",
+          static_cast<double>(stats.watch_restarts.load()));
+  Histogram(out, "etcd_sync_apply_duration_seconds",
+            "time to write one batch of source changes to the destination (live replication)",
+            stats.apply_duration.Read());
   counter("etcd_sync_events_applied_total", "source changes applied by live replication",
           static_cast<double>(stats.events_applied.load()));
   counter("etcd_sync_bytes_applied_total", "key and value bytes applied by live replication",

@@ -15,10 +15,25 @@ struct LastCheck {
   int64_t failures = 0;
 };
 
+// What the monitor knows at scrape time, from memory only (probes fill it in the
+// background, so a hung etcd cannot make a scrape hang).
 struct ScrapeTimeFacts {
-  int64_t source_revision = -1;  // -1: the source did not answer
+  bool leader = false;
+  // Leader: the engine's own state; follower: the destination's checkpoint says "live".
+  bool initial_copy_done = false;
+  // Leader: the engine's own; follower: from the checkpoint in the destination.
+  int64_t applied_revision = 0;
+  int64_t source_revision = -1;  // -1: the source does not answer
   int64_t lag_events = -1;       // in-scope source keys changed after the applied revision
-  double lag_seconds = 0;        // age of the oldest received, unapplied source change
+  // The largest of: the age of the oldest received, unapplied change (leader); how long a
+  // source change seen pending has waited; how long the source has been unreachable.
+  double lag_seconds = 0;
+  bool source_up = false;
+  bool dest_up = false;
+  double source_unreachable_seconds = 0;
+  double dest_unreachable_seconds = 0;
+  // Leader only, once live replication wrote a change.
+  std::optional<double> seconds_since_last_applied_event;
 };
 
 std::string RenderMetrics(const etcdsync::SyncStats& stats, const ScrapeTimeFacts& facts,

@@ -4,11 +4,15 @@
 #include <spdlog/spdlog.h>
 
 #include <algorithm>
+#include <cmath>
 #include <condition_variable>
 
 #include "common/absl_fmt.h"
+#include "common/status_macros.h"
 #include "etcd/endpoint.h"
 #include "etcd/key_range.h"
+#include "monitor/bearer_token.h"
+#include "monitor/listen_address.h"
 #include "monitor/spooled_check_sink.h"
 #include "sync/consistency_check.h"
 
@@ -21,6 +25,9 @@ constexpr int kLagScanLimit = 100000;
 // How long a refused /check caller is asked to wait before retrying.
 constexpr int kCheckRetryAfterSeconds = 10;
 
+// The deadline of the scan that counts changed keys (it reads up to kLagScanLimit keys).
+constexpr auto kLagScanTimeout = std::chrono::seconds(5);
+
 bool WantsJson(const httplib::Request& request) {
   if (request.get_param_value("format") == "json") return true;
   return request.get_header_value("Accept").find("application/json") != std::string::npos;
@@ -29,6 +36,13 @@ bool WantsJson(const httplib::Request& request) {
 double UnixNow() {
   return std::chrono::duration<double>(std::chrono::system_clock::now().time_since_epoch()).count();
 }
+
+// Steady-clock seconds, on the same clock as SyncStats' *_ns fields.
+double SteadyNow() {
+  return std::chrono::duration<double>(std::chrono::steady_clock::now().time_since_epoch()).count();
+}
+
+double SteadySeconds(int64_t steady_ns) { return static_cast<double>(steady_ns) / 1e9; }
 
 }  // namespace
 
@@ -42,7 +56,9 @@ MonitorServer::MonitorServer(MonitorOptions options, const etcdsync::SyncConfig&
       filter_(filter),
       stats_(stats),
       server_(static_cast<size_t>(std::max(options_.http_threads, options_.max_check_requests + 2)),
-              options_.request_read_deadline) {
+              options_.request_read_deadline),
+      observed_(SteadyNow()),
+      history_(options_.history_samples) {
   if (!options_.check) {
     options_.check = [this](etcdsync::CheckSink& sink) {
       return etcdsync::RunConsistencyCheck(source_, destination_, config_, filter_, sink);
@@ -106,20 +122,18 @@ std::shared_ptr<const MonitorServer::Outcome> MonitorServer::SharedCheck() {
 MonitorServer::~MonitorServer() {
   server_.stop();
   check_thread_.request_stop();
+  source_probe_thread_.request_stop();
+  dest_probe_thread_.request_stop();
+  sample_thread_.request_stop();
 }
 
 absl::Status MonitorServer::Start() {
-  auto address = etcd::ParseEndpoint(options_.listen, /*allow_port_zero=*/true);
-  if (!address.ok() || address->scheme != etcd::Endpoint::Scheme::kUnspecified) {
-    return absl::InvalidArgumentError(
-        fmt::format("--monitor-listen {}: expected host:port, e.g. 0.0.0.0:8080 or [::]:8080",
-                    options_.listen));
-  }
+  ASSIGN_OR_RETURN(const ListenAddress address, ParseListenAddress(options_.listen));
   Routes();
-  if (address->port == 0) {
-    port_ = server_.bind_to_any_port(address->host);
-  } else if (server_.bind_to_port(address->host, address->port)) {
-    port_ = address->port;
+  if (address.port == 0) {
+    port_ = server_.bind_to_any_port(address.host);
+  } else if (server_.bind_to_port(address.host, address.port)) {
+    port_ = address.port;
   }
   if (port_ <= 0) {
     return absl::UnavailableError(
@@ -128,9 +142,38 @@ absl::Status MonitorServer::Start() {
   }
   http_thread_ = std::jthread([this] { server_.listen_after_bind(); });
   check_thread_ = std::jthread([this](std::stop_token stop) { PeriodicChecks(stop); });
-  spdlog::info("etcd-sync-monitor listening on {}:{} (/check, /metrics, /healthz, /readyz)",
-               address->host, port_);
+  source_probe_thread_ = std::jthread([this](std::stop_token stop) {
+    Every(options_.probe_interval, stop, [this] { ProbeSource(); });
+  });
+  dest_probe_thread_ = std::jthread([this](std::stop_token stop) {
+    Every(options_.probe_interval, stop, [this] { ProbeDestination(); });
+  });
+  sample_thread_ = std::jthread([this](std::stop_token stop) {
+    {
+      // The first sample waits for the first probes' answers (a hung etcd: their deadline).
+      std::unique_lock lock(observed_mutex_);
+      probed_.wait_for(lock, stop, 2 * options_.probe_timeout + std::chrono::seconds(1),
+                       [this] { return observed_.source_probed && observed_.dest_probed; });
+    }
+    Every(options_.history_interval, stop, [this] { Sample(); });
+  });
+  spdlog::info(
+      "etcd-sync-monitor listening on {} (/check, /metrics, /lag-history, /healthz, /readyz{})",
+      ListenAddress{address.host, port_}.ToString(),
+      options_.token.empty() ? "" : "; /check and /lag-history need the bearer token");
   return absl::OkStatus();
+}
+
+bool MonitorServer::Authorized(const httplib::Request& request, httplib::Response& response) const {
+  if (options_.token.empty()) return true;
+  if (BearerTokenMatches(request.get_header_value("Authorization"), options_.token)) return true;
+  response.status = 401;
+  response.set_header("WWW-Authenticate", "Bearer");
+  response.set_content(
+      "unauthorized: send \"Authorization: Bearer <token>\" with the token of "
+      "--monitor-token-file\n",
+      "text/plain");
+  return false;
 }
 
 void MonitorServer::Routes() {
@@ -138,6 +181,19 @@ void MonitorServer::Routes() {
     response.set_content("ok\n", "text/plain");
   });
   server_.Get("/readyz", [this](const httplib::Request&, httplib::Response& response) {
+    const ScrapeTimeFacts facts = Facts();
+    const double grace = static_cast<double>(options_.source_down_grace.count());
+    if (facts.source_unreachable_seconds > grace || facts.dest_unreachable_seconds > grace) {
+      const bool source = facts.source_unreachable_seconds > grace;
+      response.status = 503;
+      response.set_content(
+          fmt::format("{} etcd unreachable for {:.0f} s (longer than --source-down-grace {} s)\n",
+                      source ? "source" : "destination",
+                      source ? facts.source_unreachable_seconds : facts.dest_unreachable_seconds,
+                      options_.source_down_grace.count()),
+          "text/plain");
+      return;
+    }
     // A replica that waits for the leader lease is ready to take over; only the leader
     // that is still copying is not ready (so rollouts of several replicas complete).
     if (stats_.initial_copy_done) {
@@ -149,6 +205,11 @@ void MonitorServer::Routes() {
       response.set_content("initial copy in progress\n", "text/plain");
     }
   });
+  server_.Get("/lag-history", [this](const httplib::Request& request, httplib::Response& response) {
+    if (!Authorized(request, response)) return;
+    response.set_content(history_.ToJson(static_cast<int>(options_.history_interval.count())),
+                         "application/json");
+  });
   server_.Get("/metrics", [this](const httplib::Request&, httplib::Response& response) {
     LastCheck last;
     {
@@ -159,6 +220,7 @@ void MonitorServer::Routes() {
                          "text/plain; version=0.0.4; charset=utf-8");
   });
   server_.Get("/check", [this](const httplib::Request& request, httplib::Response& response) {
+    if (!Authorized(request, response)) return;
     // Each /check holds an HTTP worker until its answer is sent: a bounded number may.
     std::shared_ptr<CheckTicket> ticket = AdmitCheck();
     if (ticket == nullptr) {
@@ -197,31 +259,156 @@ void MonitorServer::Routes() {
   });
 }
 
+double MonitorServer::StaleAfter() const {
+  return std::chrono::duration<double>(options_.probe_interval + options_.probe_timeout).count() +
+         0.5;
+}
+
 ScrapeTimeFacts MonitorServer::Facts() {
+  std::lock_guard lock(observed_mutex_);
+  return FactsLocked(SteadyNow());
+}
+
+ScrapeTimeFacts MonitorServer::FactsLocked(double now) {
   ScrapeTimeFacts facts;
-  const int64_t applied = stats_.applied_revision.load();
-  etcd::pb::RangeRequest changed;
-  changed.set_key(config_.prefix);
-  changed.set_range_end(etcd::PrefixRangeEnd(config_.prefix));
-  changed.set_keys_only(true);
-  changed.set_limit(kLagScanLimit);
-  changed.set_min_mod_revision(applied + 1);
-  auto response = source_.Range(changed);
-  if (response.ok()) {
-    facts.source_revision = response->header().revision();
-    if (stats_.initial_copy_done) {
-      int64_t lag = 0;
-      for (const auto& kv : response->kvs()) lag += filter_.Includes(kv.key()) ? 1 : 0;
-      facts.lag_events = lag;
+  const double stale_after = StaleAfter();
+  facts.leader = stats_.leader;
+  facts.source_up = observed_.source.Up(now, stale_after);
+  facts.dest_up = observed_.dest.Up(now, stale_after);
+  facts.source_unreachable_seconds = observed_.source.UnreachableFor(now, stale_after);
+  facts.dest_unreachable_seconds = observed_.dest.UnreachableFor(now, stale_after);
+  if (facts.leader) {
+    facts.initial_copy_done = stats_.initial_copy_done;
+    facts.applied_revision = stats_.applied_revision;
+  } else if (observed_.checkpoint) {
+    // A follower reports what the destination holds: the leader's checkpoint.
+    facts.initial_copy_done = observed_.checkpoint->phase == etcdsync::Checkpoint::Phase::kLive;
+    facts.applied_revision = facts.initial_copy_done ? observed_.checkpoint->revision : 0;
+  }
+  if (facts.source_up) facts.source_revision = observed_.source_revision;
+  if (facts.source_up && facts.initial_copy_done && observed_.lag_events >= 0) {
+    facts.lag_events =
+        facts.applied_revision >= observed_.newest_pending ? 0 : observed_.lag_events;
+  }
+  // Lag rule: the largest of what each view can see (see ScrapeTimeFacts::lag_seconds).
+  double lag = observed_.lag.LaggingFor(now, facts.applied_revision);
+  if (facts.leader) {
+    if (const int64_t pending = stats_.pending_since_ns.load(); pending > 0) {
+      lag = std::max(lag, now - SteadySeconds(pending));
+    }
+    if (const int64_t applied = stats_.last_applied_ns.load(); applied > 0) {
+      facts.seconds_since_last_applied_event = std::max(0.0, now - SteadySeconds(applied));
     }
   }
-  const int64_t pending = stats_.pending_since_ns.load();
-  if (pending > 0) {
-    facts.lag_seconds =
-        static_cast<double>(std::chrono::steady_clock::now().time_since_epoch().count() - pending) /
-        1e9;
-  }
+  facts.lag_seconds = std::max({lag, facts.source_unreachable_seconds, 0.0});
   return facts;
+}
+
+void MonitorServer::RecordProbe(std::string_view etcd_name, Reachability& reachability,
+                                bool& probed, bool& reported_down, const absl::Status& answer,
+                                double now) {
+  const bool probed_before = probed;
+  const double down_for = reachability.UnreachableFor(now, StaleAfter());
+  reachability.Record(now, answer.ok());
+  probed = true;
+  probed_.notify_all();
+  if (answer.ok()) {
+    // Also after a probe that hung, then answered: nothing was logged while it hung.
+    if (reported_down || (probed_before && down_for > 0)) {
+      spdlog::info("{} etcd answers the monitor's probe again, after {:.0f} s without", etcd_name,
+                   down_for);
+    }
+    reported_down = false;
+  } else if (!reported_down) {
+    spdlog::warn("{} etcd did not answer the monitor's probe: {}", etcd_name, answer.message());
+    reported_down = true;
+  }
+}
+
+void MonitorServer::ProbeSource() {
+  // One key, usually absent: cheap on any etcd, and it needs no more than the read access
+  // to the synced scope that replication needs anyway.
+  etcd::pb::RangeRequest request;
+  request.set_key(config_.prefix);
+  auto response = source_.Range(request, options_.probe_timeout);
+  const double now = SteadyNow();
+  std::lock_guard lock(observed_mutex_);
+  RecordProbe("source", observed_.source, observed_.source_probed, observed_.source_reported_down,
+              response.status(), now);
+  observed_.source_revision = response.ok() ? response->header().revision() : -1;
+}
+
+void MonitorServer::ProbeDestination() {
+  // The checkpoint: proves the destination answers, and tells a follower what is applied.
+  etcd::pb::RangeRequest request;
+  request.set_key(config_.CheckpointKey());
+  auto response = destination_.Range(request, options_.probe_timeout);
+  const double now = SteadyNow();
+  std::optional<etcdsync::Checkpoint> checkpoint;
+  if (response.ok() && response->kvs_size() > 0) {
+    auto decoded = etcdsync::DecodeCheckpoint(response->kvs(0).value());
+    if (decoded.ok()) checkpoint = *std::move(decoded);
+  }
+  std::lock_guard lock(observed_mutex_);
+  RecordProbe("destination", observed_.dest, observed_.dest_probed, observed_.dest_reported_down,
+              response.status(), now);
+  if (response.ok()) observed_.checkpoint = std::move(checkpoint);
+}
+
+void MonitorServer::Sample() {
+  ScrapeTimeFacts before;
+  {
+    std::lock_guard lock(observed_mutex_);
+    before = FactsLocked(SteadyNow());
+  }
+  int64_t lag_events = -1;
+  int64_t newest_pending = 0;
+  const double scanned_at = SteadyNow();
+  if (before.source_up && before.initial_copy_done) {
+    etcd::pb::RangeRequest changed;
+    changed.set_key(config_.prefix);
+    changed.set_range_end(etcd::PrefixRangeEnd(config_.prefix));
+    changed.set_keys_only(true);
+    changed.set_limit(kLagScanLimit);
+    changed.set_min_mod_revision(before.applied_revision + 1);
+    auto response = source_.Range(changed, kLagScanTimeout);
+    if (response.ok()) {
+      lag_events = 0;
+      for (const auto& kv : response->kvs()) {
+        if (!filter_.Includes(kv.key())) continue;
+        ++lag_events;
+        newest_pending = std::max(newest_pending, kv.mod_revision());
+      }
+    }
+  }
+  ScrapeTimeFacts facts;
+  {
+    std::lock_guard lock(observed_mutex_);
+    observed_.lag_events = lag_events;
+    observed_.newest_pending = newest_pending;
+    if (lag_events > 0) observed_.lag.Pending(scanned_at, newest_pending);
+    facts = FactsLocked(SteadyNow());
+  }
+  LagSample sample;
+  sample.unix_seconds = static_cast<int64_t>(UnixNow());
+  sample.lag_seconds = std::round(facts.lag_seconds * 1000) / 1000;
+  sample.lag_events = facts.lag_events;
+  sample.applied_revision = facts.applied_revision;
+  sample.source_up = facts.source_up;
+  sample.dest_up = facts.dest_up;
+  sample.leader = facts.leader;
+  history_.Add(sample);
+}
+
+void MonitorServer::Every(std::chrono::milliseconds interval, std::stop_token stop,
+                          const std::function<void()>& step) {
+  std::mutex mutex;
+  std::condition_variable_any wake;
+  while (!stop.stop_requested()) {
+    step();
+    std::unique_lock lock(mutex);
+    wake.wait_for(lock, stop, interval, [] { return false; });
+  }
 }
 
 void MonitorServer::PeriodicChecks(std::stop_token stop) {

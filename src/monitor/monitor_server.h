@@ -1,8 +1,11 @@
-// The etcd-sync-monitor HTTP service, in the etcd-sync process: GET /check (text, or JSON
-// with ?format=json / Accept: application/json), /metrics (Prometheus), /healthz and
-// /readyz (ready once the initial copy is done), plus a periodic check feeding /metrics.
-// Concurrent /check requests share one running check, and at most a few may wait for it,
-// so that the health endpoints always have HTTP workers to answer on.
+// The etcd-sync-monitor HTTP service, in every etcd-sync replica: GET /check (text, or JSON
+// with ?format=json / Accept: application/json), /metrics (Prometheus), /lag-history (the
+// last hour of lag, JSON), /healthz and /readyz (not ready while the leader copies, or
+// while an etcd has been unreachable for longer than a grace period), plus a periodic check
+// feeding /metrics. Background probes with short deadlines keep what /metrics and /readyz
+// report current, so that no request waits on an etcd. Concurrent /check requests share
+// one running check, and at most a few may wait for it, so that the health endpoints
+// always have HTTP workers to answer on.
 #pragma once
 
 #include <atomic>
@@ -11,13 +14,19 @@
 #include <functional>
 #include <memory>
 #include <mutex>
+#include <optional>
+#include <string_view>
 #include <thread>
 
 #include "absl/status/status.h"
 #include "absl/status/statusor.h"
+#include "common/secret.h"
 #include "etcd/client.h"
 #include "monitor/deadline_http_server.h"
+#include "monitor/lag_history.h"
+#include "monitor/lag_tracker.h"
 #include "monitor/metrics_text.h"
+#include "sync/checkpoint.h"
 #include "sync/key_filter.h"
 #include "sync/sync_config.h"
 #include "sync/sync_stats.h"
@@ -41,6 +50,18 @@ struct MonitorOptions {
   std::chrono::milliseconds request_read_deadline{5000};
   // Empty: RunConsistencyCheck on the two etcds (tests inject a check of their own).
   CheckFunction check;
+  // /readyz fails once the source (or the destination) has not answered a probe for
+  // longer than this.
+  std::chrono::seconds source_down_grace{20};
+  // Each etcd is asked this often whether it answers, each time with this deadline (a
+  // stopped etcd holds connections open without answering).
+  std::chrono::milliseconds probe_interval{2000};
+  std::chrono::milliseconds probe_timeout{2000};
+  // /lag-history: one sample every interval, the newest `history_samples` kept.
+  std::chrono::seconds history_interval{5};
+  size_t history_samples = 720;
+  // Non-empty: /check and /lag-history (they name keys) need "Authorization: Bearer <it>".
+  common::Secret token;
 };
 
 class MonitorServer {
@@ -68,8 +89,38 @@ class MonitorServer {
   };
   class CheckTicket;
 
+  // What the probes last saw, guarded by observed_mutex_.
+  struct Observed {
+    explicit Observed(double start) : source(start), dest(start) {}
+    Reachability source;
+    Reachability dest;
+    int64_t source_revision = -1;
+    std::optional<etcdsync::Checkpoint> checkpoint;  // in the destination
+    int64_t lag_events = -1;                         // at the last sample
+    int64_t newest_pending = 0;                      // newest unapplied change then
+    LagTracker lag;
+    bool source_reported_down = false;  // logged once per outage
+    bool dest_reported_down = false;
+    bool source_probed = false;  // answered or failed at least once
+    bool dest_probed = false;
+  };
+
   void Routes();
+  // Answers 401 and returns false when a token is set and the request lacks it.
+  bool Authorized(const httplib::Request& request, httplib::Response& response) const;
   ScrapeTimeFacts Facts();
+  ScrapeTimeFacts FactsLocked(double now);
+  // A probe answer older than this no longer counts (a probe may hang until its deadline).
+  double StaleAfter() const;
+  // Records one probe's answer (observed_mutex_ held); logs an outage's start and end once.
+  void RecordProbe(std::string_view etcd_name, Reachability& reachability, bool& probed,
+                   bool& reported_down, const absl::Status& answer, double now);
+  void ProbeSource();
+  void ProbeDestination();
+  void Sample();
+  // Runs `step` now and then every `interval` until stopped.
+  static void Every(std::chrono::milliseconds interval, std::stop_token stop,
+                    const std::function<void()>& step);
   void PeriodicChecks(std::stop_token stop);
   // Joins the check in flight, or starts one: concurrent callers share one result.
   std::shared_ptr<const Outcome> SharedCheck();
@@ -91,8 +142,15 @@ class MonitorServer {
   std::atomic<int> check_requests_{0};
   std::mutex last_mutex_;
   LastCheck last_;
+  std::mutex observed_mutex_;
+  std::condition_variable_any probed_;
+  Observed observed_;
+  LagHistory history_;
   std::jthread http_thread_;
   std::jthread check_thread_;
+  std::jthread source_probe_thread_;
+  std::jthread dest_probe_thread_;
+  std::jthread sample_thread_;
 };
 
 }  // namespace monitor

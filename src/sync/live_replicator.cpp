@@ -108,7 +108,11 @@ absl::Status LiveReplicator::Write(std::vector<Mutation> admitted, int64_t throu
   }
   stats_.split_revisions += static_cast<int64_t>(batch.split_revisions.size());
   const OversizeHandling oversize{config_.CheckpointKey(), &stats_};
+  const auto started = std::chrono::steady_clock::now();
   for (const auto& txn : batch.txns) RETURN_IF_ERROR(ApplyTxn(destination_, txn, oversize));
+  const auto written = std::chrono::steady_clock::now();
+  stats_.apply_duration.Observe(written - started);
+  if (!admitted.empty()) stats_.last_applied_ns = written.time_since_epoch().count();
   checkpoint.revision = through;
   stats_.applied_revision = through;
   stats_.txns_applied += static_cast<int64_t>(batch.txns.size());
@@ -132,6 +136,7 @@ absl::Status LiveReplicator::Run(Checkpoint checkpoint, std::stop_token stop,
   create.set_start_revision(checkpoint.revision + 1);
   create.set_progress_notify(true);
   ASSIGN_OR_RETURN(auto watch, etcd::WatchStream::Open(source_, create));
+  if (stats_.watch_opened.exchange(true)) ++stats_.watch_restarts;
   stats_.applied_revision = checkpoint.revision;
   on_started();
 

@@ -2,10 +2,50 @@
 // from the engine's threads; read from anywhere.
 #pragma once
 
+#include <array>
 #include <atomic>
+#include <chrono>
+#include <cstddef>
 #include <cstdint>
 
 namespace etcdsync {
+
+// A latency histogram with fixed bucket bounds (seconds), updated without locks; read as
+// Prometheus renders it (cumulative buckets, sum, count).
+class LatencyHistogram {
+ public:
+  static constexpr std::array<double, 13> kBounds = {0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1,
+                                                     0.25,  0.5,    1,     2.5,  5,     10};
+  struct Snapshot {
+    std::array<int64_t, kBounds.size()> cumulative{};  // observations <= kBounds[i]
+    int64_t count = 0;                                 // all observations (the +Inf bucket)
+    double sum_seconds = 0;
+  };
+
+  void Observe(std::chrono::nanoseconds elapsed) {
+    const double seconds = std::chrono::duration<double>(elapsed).count();
+    size_t bucket = 0;
+    while (bucket < kBounds.size() && seconds > kBounds[bucket]) ++bucket;
+    ++buckets_[bucket];
+    sum_ns_ += elapsed.count();
+  }
+
+  Snapshot Read() const {
+    Snapshot snapshot;
+    int64_t running = 0;
+    for (size_t i = 0; i < kBounds.size(); ++i) {
+      running += buckets_[i].load();
+      snapshot.cumulative[i] = running;
+    }
+    snapshot.count = running + buckets_[kBounds.size()].load();
+    snapshot.sum_seconds = static_cast<double>(sum_ns_.load()) / 1e9;
+    return snapshot;
+  }
+
+ private:
+  std::array<std::atomic<int64_t>, kBounds.size() + 1> buckets_{};  // last: over every bound
+  std::atomic<int64_t> sum_ns_{0};
+};
 
 struct SyncStats {
   std::atomic<bool> leader{false};
@@ -30,6 +70,14 @@ struct SyncStats {
   // steady_clock nanoseconds when the oldest received, not yet applied change arrived (0:
   // nothing pending).
   std::atomic<int64_t> pending_since_ns{0};
+  // Live replication's source watch: opened once per process, then reopened after every
+  // error, resync or change of leader (each reopening counts).
+  std::atomic<bool> watch_opened{false};
+  std::atomic<int64_t> watch_restarts{0};
+  // How long each batch of source changes took to write to the destination (its Txns).
+  LatencyHistogram apply_duration;
+  // steady_clock nanoseconds when live replication last wrote a source change (0: never).
+  std::atomic<int64_t> last_applied_ns{0};
 };
 
 }  // namespace etcdsync

@@ -47,6 +47,11 @@ std::optional<ParsedUrl> Parse(const std::string& url) {
 
 }  // namespace
 
+std::string Origin(const std::string& url) {
+  const std::optional<ParsedUrl> parsed = Parse(url);
+  return parsed ? fmt::format("{}://{}:{}", parsed->scheme, parsed->host, parsed->port) : "";
+}
+
 absl::Status CredentialsMayGoToRealm(const std::string& registry_url, const std::string& realm_url,
                                      bool plain_allowed) {
   // Only an absolute URL: curl would read a scheme-less realm as http:// on any host.

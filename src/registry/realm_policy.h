@@ -21,4 +21,8 @@ namespace registry {
 absl::Status CredentialsMayGoToRealm(const std::string& registry_url, const std::string& realm_url,
                                      bool plain_allowed);
 
+// "scheme://host:port" of `url` in lower case, the port made explicit; empty when `url` is
+// not a URL. Two URLs with the same origin are the same server.
+std::string Origin(const std::string& url);
+
 }  // namespace registry

@@ -36,26 +36,6 @@ std::string WithQuery(const std::string& url, const std::string& query) {
   return url + (url.find('?') == std::string::npos ? "?" : "&") + query;
 }
 
-std::string Origin(const std::string& url) {
-  CURLU* parsed = curl_url();
-  std::string origin;
-  if (curl_url_set(parsed, CURLUPART_URL, url.c_str(), 0) == CURLUE_OK) {
-    char* scheme = nullptr;
-    char* host = nullptr;
-    char* port = nullptr;
-    curl_url_get(parsed, CURLUPART_SCHEME, &scheme, 0);
-    curl_url_get(parsed, CURLUPART_HOST, &host, 0);
-    curl_url_get(parsed, CURLUPART_PORT, &port, CURLU_DEFAULT_PORT);
-    if (scheme && host && port) origin = fmt::format("{}://{}:{}", scheme, host, port);
-    curl_free(scheme);
-    curl_free(host);
-    curl_free(port);
-  }
-  curl_url_cleanup(parsed);
-  for (char& c : origin) c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
-  return origin;
-}
-
 // Network errors worth another attempt; a certificate, protocol or name problem is not.
 bool IsTransient(const absl::Status& status) {
   if (!absl::IsUnavailable(status)) return false;

@@ -62,6 +62,14 @@ TEST(RealmPolicyTest, CredentialsGoOnlyWhereTheRuleAllows) {
       << downgrade;
 }
 
+TEST(RealmPolicyTest, OriginIsSchemeHostAndExplicitPort) {
+  EXPECT_EQ(registry::Origin("https://Registry.Example:5000/v2/x?y=1"),
+            "https://registry.example:5000");
+  EXPECT_EQ(registry::Origin("https://registry.example/token"), "https://registry.example:443");
+  EXPECT_EQ(registry::Origin("http://[::1]:8080/a"), "http://[::1]:8080");
+  EXPECT_EQ(registry::Origin("not a url"), "");
+}
+
 TEST(TransferLimitsTest, DeadlineGrowsWithTheBodyAndTheCommit) {
   registry::TransferLimits limits;  // 1 KiB/s, 30 s window, 60 s per request
   EXPECT_EQ(registry::RequestDeadline(limits, 0, 0), seconds(60));

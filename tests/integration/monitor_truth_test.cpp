@@ -303,6 +303,17 @@ TEST_F(MonitorTruthTest, ListensOnIpv6AndRefusesAmbiguousAddresses) {
   ASSERT_EQ(base.rfind("http://[::1]:", 0), 0u) << base << sync.Log();
   EXPECT_TRUE(WaitUntil([&] { return Fetch(base + "/healthz").status == 200; }, 10s));
   EXPECT_TRUE(WaitUntil([&] { return Fetch(base + "/check").status == 200; }, 30s));
+  // The docs' own command, scheme-less as they write it (`curl <ip>/check`), with the curl
+  // command-line client; -g lets it take the IPv6 literal's brackets.
+  const std::string docs_command = "curl -sSfg '" + base.substr(7) + "/check'";
+  std::string body;
+  if (FILE* pipe = popen(docs_command.c_str(), "r"); pipe != nullptr) {
+    char buffer[4096];
+    while (size_t n = fread(buffer, 1, sizeof(buffer), pipe)) body.append(buffer, n);
+    EXPECT_EQ(pclose(pipe), 0) << docs_command;
+  }
+  EXPECT_NE(body.find("LOCAL ETCD missed keys:"), std::string::npos) << docs_command << body;
+  EXPECT_NE(body.find("LOCAL ETCD stale keys:"), std::string::npos) << body;
 
   struct Case {
     std::string listen;

@@ -11,8 +11,8 @@ EtcdSyncTest::EtcdSyncTest()
     : primary_(std::make_unique<EtcdMember>(dir_.path(), "primary")),
       standby_(std::make_unique<EtcdMember>(dir_.path(), "standby")) {}
 
-std::unique_ptr<ChildProcess> EtcdSyncTest::StartSync(const std::vector<std::string>& extra_args,
-                                                      const std::string& log_name) {
+std::vector<std::string> EtcdSyncTest::SyncArgv(const std::vector<std::string>& extra_args,
+                                                const std::string& listen) {
   std::vector<std::string> argv = {ETCD_SYNC_BINARY,
                                    "--source-endpoints",
                                    primary_->url(),
@@ -21,9 +21,14 @@ std::unique_ptr<ChildProcess> EtcdSyncTest::StartSync(const std::vector<std::str
                                    "--leader-lease-ttl",
                                    "3",
                                    "--monitor-listen",
-                                   "127.0.0.1:0"};
+                                   listen};
   argv.insert(argv.end(), extra_args.begin(), extra_args.end());
-  return std::make_unique<ChildProcess>(argv, dir_.File(log_name));
+  return argv;
+}
+
+std::unique_ptr<ChildProcess> EtcdSyncTest::StartSync(const std::vector<std::string>& extra_args,
+                                                      const std::string& log_name) {
+  return std::make_unique<ChildProcess>(SyncArgv(extra_args), dir_.File(log_name));
 }
 
 void EtcdSyncTest::Load(int64_t count, int64_t first, int64_t generation, size_t value_size) {

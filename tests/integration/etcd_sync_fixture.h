@@ -21,6 +21,9 @@ class EtcdSyncTest : public ::testing::Test {
  protected:
   EtcdSyncTest();
 
+  // etcd-sync's command line between the pair, the monitor on `listen`, then `extra_args`.
+  std::vector<std::string> SyncArgv(const std::vector<std::string>& extra_args = {},
+                                    const std::string& listen = "127.0.0.1:0");
   std::unique_ptr<ChildProcess> StartSync(const std::vector<std::string>& extra_args = {},
                                           const std::string& log_name = "sync.log");
   // Writes `count` Kubernetes-shaped objects into the primary.

@@ -3,7 +3,6 @@
 // /readyz within the grace, and recovery after SIGCONT; a follower reports the applied
 // revision from the destination's checkpoint and answers /check; a bearer token guards the
 // endpoints that list keys; /lag-history serves samples; the monitor listens on IPv6.
-#include <curl/curl.h>
 #include <gtest/gtest.h>
 #include <signal.h>
 
@@ -14,6 +13,7 @@
 
 #include "etcd/key_range.h"
 #include "etcd_sync_fixture.h"
+#include "support/http_get.h"
 #include "sync/checkpoint.h"
 
 namespace testing_support {
@@ -21,36 +21,11 @@ namespace {
 
 using namespace std::chrono_literals;
 
-struct Answer {
-  long status = 0;  // 0: no answer
-  std::string body;
-};
+using Answer = HttpResponse;
 
-size_t Append(char* data, size_t size, size_t count, void* out) {
-  static_cast<std::string*>(out)->append(data, size * count);
-  return size * count;
-}
-
-// A GET with an optional Authorization header; IPv6 URLs in brackets.
-Answer Fetch(const std::string& url, const std::string& authorization = "") {
-  Answer answer;
-  CURL* curl = curl_easy_init();
-  if (curl == nullptr) return answer;
-  curl_slist* headers = nullptr;
-  if (!authorization.empty()) {
-    headers = curl_slist_append(headers, ("Authorization: " + authorization).c_str());
-  }
-  curl_easy_setopt(curl, CURLOPT_URL, url.c_str());
-  curl_easy_setopt(curl, CURLOPT_HTTPHEADER, headers);
-  curl_easy_setopt(curl, CURLOPT_WRITEFUNCTION, Append);
-  curl_easy_setopt(curl, CURLOPT_WRITEDATA, &answer.body);
-  curl_easy_setopt(curl, CURLOPT_TIMEOUT, 10L);
-  if (curl_easy_perform(curl) == CURLE_OK) {
-    curl_easy_getinfo(curl, CURLINFO_RESPONSE_CODE, &answer.status);
-  }
-  curl_slist_free_all(headers);
-  curl_easy_cleanup(curl);
-  return answer;
+// A GET with an optional Authorization header (IPv6 URLs in brackets), never long.
+HttpResponse Fetch(const std::string& url, const std::string& authorization = "") {
+  return HttpGet(url, "", authorization, 10);
 }
 
 // The value of an unlabelled metric line, or nullopt when absent.
@@ -111,17 +86,7 @@ class MonitorTruthTest : public EtcdSyncTest {
   }
 
   std::vector<std::string> Args(const std::string& listen, std::vector<std::string> extra = {}) {
-    std::vector<std::string> argv = {ETCD_SYNC_BINARY,
-                                     "--source-endpoints",
-                                     primary_->url(),
-                                     "--dest-endpoints",
-                                     standby_->url(),
-                                     "--leader-lease-ttl",
-                                     "3",
-                                     "--monitor-listen",
-                                     listen};
-    argv.insert(argv.end(), extra.begin(), extra.end());
-    return argv;
+    return SyncArgv(extra, listen);
   }
 };
 

@@ -10,6 +10,8 @@ struct HttpResponse {
   std::string body;
 };
 
-HttpResponse HttpGet(const std::string& url, const std::string& accept = "");
+// `authorization`: the whole header value ("Bearer ..."), none when empty.
+HttpResponse HttpGet(const std::string& url, const std::string& accept = "",
+                     const std::string& authorization = "", long timeout_seconds = 120);
 
 }  // namespace testing_support

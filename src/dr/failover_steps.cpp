@@ -68,9 +68,8 @@ absl::Status VerifyDomainSwitched(DrContext& context, StepRun& run) {
   addrinfo* found = nullptr;
   if (int error = getaddrinfo(domain.c_str(), nullptr, &hints, &found); error != 0) {
     return absl::FailedPreconditionError(fmt::format(
-        "{} does not resolve from here ({}); check the DNS change, then rerun with --confirm "
-        "switch-dns",
-        domain, gai_strerror(error)));
+        "{} does not resolve from here ({}); check the DNS change, then rerun with --confirm {}",
+        domain, gai_strerror(error), run.step));
   }
   std::string addresses;
   bool matches = false;
@@ -91,8 +90,8 @@ absl::Status VerifyDomainSwitched(DrContext& context, StepRun& run) {
   if (!matches) {
     return absl::FailedPreconditionError(fmt::format(
         "{} resolves to {}, not to the standby VIP {}; fix the DNS record (or wait for its TTL), "
-        "then rerun with --confirm switch-dns",
-        domain, addresses, vip));
+        "then rerun with --confirm {}",
+        domain, addresses, vip, run.step));
   }
   run.record().message = fmt::format("{} resolves to {}", domain, vip);
   return absl::OkStatus();

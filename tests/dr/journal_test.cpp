@@ -10,6 +10,7 @@
 
 #include "dr/dr_context.h"
 #include "dr/runner.h"
+#include "offline_context.h"
 #include "support/temp_dir.h"
 
 namespace dr {
@@ -71,14 +72,6 @@ TEST(JournalTest, DecidesWhetherToResume) {
   EXPECT_FALSE(DecideJournalUse(saved, "upgrade", "4.2", {"check"}, "j").ok());
   for (StepRecord& step : saved.steps) step.state = StepState::kDone;
   EXPECT_EQ(*DecideJournalUse(saved, "upgrade", "4.3", kSteps, "j"), JournalUse::kStartNew);
-}
-
-// A context that reaches no cluster: the runner tests' steps never use it.
-std::unique_ptr<DrContext> OfflineContext(std::ostream& out) {
-  k8s::RestConfig nowhere;
-  nowhere.server = "https://127.0.0.1:1";
-  return std::make_unique<DrContext>(DrOptions(), ClusterAccess{"primary", nowhere, ""},
-                                     ClusterAccess{"standby", nowhere, ""}, out);
 }
 
 struct Counters {
@@ -160,35 +153,36 @@ TEST(RunnerTest, ResumesAtTheFailedStepAndNeverRepeatsADoneOne) {
   EXPECT_EQ(again.journal().ResumeIndex(), 0u);
 }
 
-TEST(RunnerTest, AFailedGateIsBlockedNotFailed) {
+// Runs ThreeSteps with its first step's action replaced by `check`.
+RunOutcome RunWithCheck(StepAction check, std::ostringstream& out, Journal* journal) {
   testing_support::TempDir dir;
-  std::ostringstream out;
   auto context = OfflineContext(out);
   JournalStore store(dir.File("journal.json"), nullptr, "unused", out);
   Counters counters;
   Plan plan = ThreeSteps(counters);
-  plan.steps[0].action = [](DrContext&, StepRun&) {
-    return absl::FailedPreconditionError("1 surplus key");
-  };
+  plan.steps[0].action = std::move(check);
   Runner runner(std::move(plan), store, out);
-  ASSERT_TRUE(runner.Prepare(false).ok());
+  EXPECT_TRUE(runner.Prepare(false).ok());
   RunOutcome outcome = runner.Run(*context, {});
+  *journal = runner.journal();
+  return outcome;
+}
+
+TEST(RunnerTest, AFailedGateIsBlockedNotFailed) {
+  std::ostringstream out;
+  Journal journal;
+  RunOutcome outcome = RunWithCheck(
+      [](DrContext&, StepRun&) { return absl::FailedPreconditionError("1 surplus key"); }, out,
+      &journal);
   EXPECT_EQ(outcome.kind, RunOutcome::Kind::kBlocked);
   EXPECT_NE(out.str().find("BLOCKED"), std::string::npos);
-  EXPECT_EQ(runner.journal().Find("check")->state, StepState::kFailed);
+  EXPECT_EQ(journal.Find("check")->state, StepState::kFailed);
 }
 
 TEST(RunnerTest, AStepWithoutAnActionFailsInsteadOfPassing) {
-  testing_support::TempDir dir;
   std::ostringstream out;
-  auto context = OfflineContext(out);
-  JournalStore store(dir.File("journal.json"), nullptr, "unused", out);
-  Counters counters;
-  Plan plan = ThreeSteps(counters);
-  plan.steps[0].action = nullptr;
-  Runner runner(std::move(plan), store, out);
-  ASSERT_TRUE(runner.Prepare(false).ok());
-  RunOutcome outcome = runner.Run(*context, {});
+  Journal journal;
+  RunOutcome outcome = RunWithCheck(nullptr, out, &journal);
   EXPECT_EQ(outcome.kind, RunOutcome::Kind::kFailed);
   EXPECT_NE(outcome.message.find("no action for step check"), std::string::npos);
 }

@@ -12,6 +12,7 @@
 
 #include "dr/plan.h"
 #include "dr/runner.h"
+#include "offline_context.h"
 #include "support/temp_dir.h"
 
 namespace dr {
@@ -124,13 +125,6 @@ constexpr const char* kOldFailoverJournal = R"({
   "savedPlugin": {"kind": "ModuleInfo", "metadata": {"name": "global-etcd-sync"}},
   "notes": {}
 })";
-
-std::unique_ptr<DrContext> OfflineContext(std::ostream& out) {
-  k8s::RestConfig nowhere;
-  nowhere.server = "https://127.0.0.1:1";
-  return std::make_unique<DrContext>(DrOptions(), ClusterAccess{"primary", nowhere, ""},
-                                     ClusterAccess{"standby", nowhere, ""}, out);
-}
 
 // The plan with each action replaced by one that records the step and what the journal
 // gives it, so the resume is observed without clusters.

@@ -8,7 +8,7 @@
 #include <sstream>
 
 #include "common/exit_codes.h"
-#include "dr/dr_context.h"
+#include "offline_context.h"
 #include "support/temp_dir.h"
 
 namespace dr {
@@ -21,14 +21,11 @@ absl::Status SyncImagesWithExit(int code, std::string* output) {
   options.package_dir = dir.path();
   options.standby_registry.address = "127.0.0.1:1";
   options.standby_registry.no_auth = true;
-  k8s::RestConfig nowhere;
-  nowhere.server = "https://127.0.0.1:1";
   std::ostringstream out;
-  DrContext context(options, ClusterAccess{"primary", nowhere, ""},
-                    ClusterAccess{"standby", nowhere, ""}, out);
+  auto context = OfflineContext(out, options);
   Journal journal = NewJournal("upgrade", {"sync-images-standby"}, "4.1", "4.2");
   StepRun run{journal, [] { return absl::OkStatus(); }, out, "sync-images-standby"};
-  absl::Status status = SyncImages(context, run, /*standby=*/true);
+  absl::Status status = SyncImages(*context, run, /*standby=*/true);
   *output = out.str();
   return status;
 }

@@ -1,39 +1,24 @@
 // `ac adm dr check|upgrade|failover|reenable`: the global DR procedures of acp-spec.md §5
-// and §8.7 as resumable commands over the dr_runbook library. Flags -> context -> runner.
+// and §8.7 as resumable commands over the dr_runbook library. Flags -> context -> the
+// procedure (src/dr/procedure.h) -> the one exit-code table.
 #include <fmt/format.h>
 #include <unistd.h>
 
 #include <cstdlib>
-#include <fstream>
 #include <iostream>
 #include <memory>
-#include <set>
-#include <sstream>
 
 #include "ac_commands.h"
 #include "common/absl_fmt.h"
-#include "common/status_macros.h"
+#include "common/exit_codes.h"
 #include "dr/cluster_checks.h"
 #include "dr/dr_context.h"
-#include "dr/failover_steps.h"
 #include "dr/plan.h"
-#include "dr/plugin_steps.h"
-#include "dr/runner.h"
-#include "dr/upgrade_steps.h"
-#include "k8s/dr_role.h"
+#include "dr/procedure.h"
 #include "k8s/platform_connection.h"
 #include "k8s/platform_resources.h"
 
 namespace {
-
-using nlohmann::json;
-
-// Exit codes of every `ac adm dr` command (README).
-constexpr int kExitOk = 0;
-constexpr int kExitFailed = 1;
-constexpr int kExitUsage = 2;
-constexpr int kExitBlocked = 3;
-constexpr int kExitNeedsOperator = 4;
 
 struct SideFlags {
   std::string kubeconfig;
@@ -200,95 +185,62 @@ int Fail(int code, const absl::Status& status) {
   return code;
 }
 
+// Exit codes of every `ac adm dr` command: the one table (README).
 int ExitFor(const dr::RunOutcome& outcome) {
   switch (outcome.kind) {
     case dr::RunOutcome::Kind::kDone:
-      return kExitOk;
+      return exit_code::kOk;
     case dr::RunOutcome::Kind::kBlocked:
-      return kExitBlocked;
+      return exit_code::kBlocked;
     case dr::RunOutcome::Kind::kNeedsConfirmation:
-      return kExitNeedsOperator;
+      return exit_code::kWaitingConfirm;
     case dr::RunOutcome::Kind::kFailed:
-      return kExitFailed;
+      return exit_code::kFailed;
   }
-  return kExitFailed;
+  return exit_code::kFailed;
 }
 
-int PrintPlan(const dr::Plan& plan, dr::JournalStore& store, const DrFlags& flags) {
-  auto saved = store.Load();
-  if (!saved.ok()) return Fail(kExitFailed, saved.status());
-  const dr::Journal* journal = nullptr;
-  if (*saved && (*saved)->operation == plan.operation &&
-      (*saved)->target_version == plan.target_version) {
-    journal = &**saved;
-  }
-  if (flags.output == "json") {
-    std::cout << dr::RenderPlanJson(plan, journal).dump(2) << "\n";
-  } else {
-    std::cout << dr::RenderPlanText(plan, journal);
-  }
-  return kExitOk;
+// A procedure that could not start: what the operator gave (flags, --confirm, a journal this
+// run cannot resume) is a usage error; a cluster or journal that could not be read a failure.
+int ExitForUnstarted(const absl::Status& status) {
+  return absl::IsInvalidArgument(status) || absl::IsFailedPrecondition(status) ? exit_code::kUsage
+                                                                               : exit_code::kFailed;
 }
 
-int RunPlan(const dr::Plan& plan, dr::JournalStore& store, const DrFlags& flags,
-            const std::map<std::string, dr::StepAction>& actions) {
-  if (flags.plan_only) return PrintPlan(plan, store, flags);
-  for (const std::string& step : flags.confirm) {
-    bool known = false;
-    for (const dr::PlanStep& planned : plan.steps)
-      known = known || (planned.name == step && planned.manual);
-    if (!known) {
-      return Fail(kExitUsage,
-                  absl::InvalidArgumentError(fmt::format(
-                      "--confirm {}: not a manual step of this plan (see --plan)", step)));
-    }
+int RunProcedure(const std::string& operation, const DrFlags& flags) {
+  auto context = MakeContext(flags);
+  if (!context.ok()) return Fail(exit_code::kUsage, context.status());
+  dr::ProcedureOptions options;
+  options.operation = operation;
+  options.journal_file = flags.journal;
+  options.reset_journal = flags.reset_journal;
+  options.confirm = flags.confirm;
+  if (flags.plan_only) {
+    auto shown = dr::ShowProcedure(**context, options, flags.output == "json");
+    if (!shown.ok()) return Fail(ExitForUnstarted(shown.status()), shown.status());
+    std::cout << *shown;
+    return exit_code::kOk;
   }
-  dr::Runner runner(plan, store, std::cout);
-  if (auto prepared = runner.Prepare(flags.reset_journal); !prepared.ok()) {
-    return Fail(absl::IsFailedPrecondition(prepared) ? kExitUsage : kExitFailed, prepared);
-  }
-  std::cout << dr::RenderPlanText(plan, &runner.journal()) << std::flush;
-  const std::set<std::string> confirmed(flags.confirm.begin(), flags.confirm.end());
-  dr::RunOutcome outcome = runner.Run(actions, confirmed);
-  return ExitFor(outcome);
+  auto outcome = dr::RunProcedure(**context, options);
+  if (!outcome.ok()) return Fail(ExitForUnstarted(outcome.status()), outcome.status());
+  return ExitFor(*outcome);
 }
 
 // ---- check ----------------------------------------------------------------------------
 
 int RunCheck(const DrFlags& flags) {
   auto context = MakeContext(flags);
-  if (!context.ok()) return Fail(kExitUsage, context.status());
+  if (!context.ok()) return Fail(exit_code::kUsage, context.status());
   dr::CheckReport report = dr::RunDrCheck(**context);
   if (flags.output == "json") {
     std::cout << report.RenderJson().dump(2) << "\n";
   } else {
     std::cout << report.RenderText();
   }
-  return report.Blocked() ? kExitBlocked : kExitOk;
+  return report.Blocked() ? exit_code::kBlocked : exit_code::kOk;
 }
 
 // ---- upgrade --------------------------------------------------------------------------
-
-// The source version: --from, else the unfinished journal's (the primary's own version
-// changes during the run), else what the primary runs now.
-absl::StatusOr<std::string> SourceVersion(dr::DrContext& context, dr::JournalStore& store,
-                                          const DrFlags& flags) {
-  if (!flags.from.empty()) return flags.from;
-  if (!flags.reset_journal) {
-    auto saved = store.Load();
-    if (!saved.ok()) return saved.status();
-    if (*saved && (*saved)->operation == "upgrade" && !(*saved)->Complete() &&
-        (*saved)->target_version == flags.to) {
-      return (*saved)->source_version;
-    }
-  }
-  auto version = dr::ClusterVersion(context.primary_client());
-  if (!version.ok()) {
-    return absl::UnavailableError(fmt::format("cannot read the primary's version: {}; pass --from",
-                                              common::View(version.status().message())));
-  }
-  return *version;
-}
 
 absl::Status ValidateUpgradeRun(const DrFlags& flags) {
   if (flags.package.empty()) {
@@ -316,122 +268,13 @@ absl::Status ValidateUpgradeRun(const DrFlags& flags) {
 }
 
 int RunUpgrade(const DrFlags& flags) {
-  if (flags.to.empty())
-    return Fail(kExitUsage, absl::InvalidArgumentError("--to <version> is required"));
+  if (flags.to.empty()) {
+    return Fail(exit_code::kUsage, absl::InvalidArgumentError("--to <version> is required"));
+  }
   if (!flags.plan_only) {
-    if (auto valid = ValidateUpgradeRun(flags); !valid.ok()) return Fail(kExitUsage, valid);
+    if (auto valid = ValidateUpgradeRun(flags); !valid.ok()) return Fail(exit_code::kUsage, valid);
   }
-  auto context = MakeContext(flags);
-  if (!context.ok()) return Fail(kExitUsage, context.status());
-  dr::DrContext& ctx = **context;
-  dr::JournalStore store(flags.journal, &ctx.primary_client(), "dr-upgrade-journal", std::cout);
-  auto source = SourceVersion(ctx, store, flags);
-  if (!source.ok()) return Fail(kExitFailed, source.status());
-  auto plan = dr::BuildUpgradePlan(*source, flags.to);
-  if (!plan.ok()) return Fail(kExitUsage, plan.status());
-  const dr::PluginLocation plugin = plan->plugin;
-  std::map<std::string, dr::StepAction> actions = {
-      {"check", [&](dr::StepRun& run) { return dr::CheckGateStep(ctx, run, {}); }},
-      {"uninstall-sync-plugin",
-       [&](dr::StepRun& run) { return dr::UninstallSyncPlugin(ctx, run, plugin); }},
-      {"sync-images-standby", [&](dr::StepRun& run) { return dr::SyncImages(ctx, run, true); }},
-      {"sync-images-primary", [&](dr::StepRun& run) { return dr::SyncImages(ctx, run, false); }},
-      {"upgrade-standby", [&](dr::StepRun& run) { return dr::UpgradeCluster(ctx, run, true); }},
-      {"verify-standby", [&](dr::StepRun& run) { return dr::VerifyCluster(ctx, run, true); }},
-      {"upgrade-primary", [&](dr::StepRun& run) { return dr::UpgradeCluster(ctx, run, false); }},
-      {"verify-primary", [&](dr::StepRun& run) { return dr::VerifyCluster(ctx, run, false); }},
-      {"reinstall-sync-plugin",
-       [&](dr::StepRun& run) { return dr::ReinstallSyncPlugin(ctx, run, json()); }},
-      {"wait-sync-start", [&](dr::StepRun& run) { return dr::WaitSyncStart(ctx, run); }},
-      {"restart-sync-leader", [&](dr::StepRun& run) { return dr::RestartSyncLeader(ctx, run); }},
-      {"final-check", [&](dr::StepRun& run) { return dr::CheckGateStep(ctx, run, {}); }},
-  };
-  return RunPlan(*plan, store, flags, actions);
-}
-
-// ---- failover / reenable --------------------------------------------------------------
-
-int RunFailover(const DrFlags& flags) {
-  auto context = MakeContext(flags);
-  if (!context.ok()) return Fail(kExitUsage, context.status());
-  dr::DrContext& ctx = **context;
-  // The standby becomes the primary: its copy of the journal survives the old primary.
-  dr::JournalStore store(flags.journal, &ctx.standby_client(), "dr-failover-journal", std::cout);
-  dr::Plan plan = dr::BuildFailoverPlan(flags.primary_lost);
-  dr::CheckScope scope;
-  scope.primary_machines = !flags.primary_lost;
-  scope.alternative_urls = false;
-  scope.etcd_reachable = false;
-  scope.sync_leader = false;
-  std::map<std::string, dr::StepAction> actions = {
-      {"check", [&](dr::StepRun& run) { return dr::CheckGateStep(ctx, run, scope); }},
-      {"uninstall-sync-plugin",
-       [&](dr::StepRun& run) { return dr::UninstallSyncPlugin(ctx, run, plan.plugin); }},
-      {"switch-dns",
-       [&](dr::StepRun& run) -> absl::Status {
-         if (absl::Status switched = dr::VerifyDomainSwitched(ctx, run); !switched.ok()) {
-           return switched;
-         }
-         RETURN_IF_ERROR(dr::MarkRole(ctx, run, true, k8s::kDrRolePrimary));
-         if (flags.primary_lost) return absl::OkStatus();
-         return dr::MarkRole(ctx, run, false, k8s::kDrRoleStandby);
-       }},
-      {"restart-platform-pods",
-       [&](dr::StepRun& run) {
-         return dr::RestartPlatformPods(ctx, run, true, dr::NewPrimaryRestartServices(),
-                                        "restart-platform-pods");
-       }},
-      {"restart-warlock",
-       [&](dr::StepRun& run) {
-         return dr::RestartPlatformPods(ctx, run, false, dr::kOldPrimaryRestartServices,
-                                        "restart-warlock");
-       }},
-  };
-  return RunPlan(plan, store, flags, actions);
-}
-
-// The plugin object for the new standby: --plugin-object, else what the failover saved
-// (its journal ConfigMap on the new primary, or its file).
-absl::StatusOr<json> PluginForReenable(dr::DrContext& ctx, const DrFlags& flags) {
-  if (!flags.plugin_object.empty()) {
-    std::ifstream in(flags.plugin_object);
-    std::stringstream text;
-    text << in.rdbuf();
-    json object = json::parse(text.str(), nullptr, false);
-    if (!in || object.is_discarded() || !object.is_object()) {
-      return absl::InvalidArgumentError(
-          fmt::format("--plugin-object {}: not a readable JSON ModuleInfo", flags.plugin_object));
-    }
-    return object;
-  }
-  dr::JournalStore failover("dr-failover-journal.json", &ctx.primary_client(),
-                            "dr-failover-journal", std::cout);
-  auto saved = failover.Load();
-  if (saved.ok() && *saved && !(*saved)->saved_plugin.is_null()) return (*saved)->saved_plugin;
-  return json();
-}
-
-int RunReenable(const DrFlags& flags) {
-  auto context = MakeContext(flags);
-  if (!context.ok()) return Fail(kExitUsage, context.status());
-  dr::DrContext& ctx = **context;
-  dr::JournalStore store(flags.journal, &ctx.primary_client(), "dr-reenable-journal", std::cout);
-  dr::Plan plan = dr::BuildReenablePlan();
-  std::map<std::string, dr::StepAction> actions = {
-      {"reinstall-sync-plugin",
-       [&](dr::StepRun& run) -> absl::Status {
-         auto plugin = PluginForReenable(ctx, flags);
-         if (!plugin.ok()) return plugin.status();
-         // The old primary becomes this pair's standby (violet warns on pushes to it).
-         RETURN_IF_ERROR(dr::MarkRole(ctx, run, false, k8s::kDrRolePrimary));
-         RETURN_IF_ERROR(dr::MarkRole(ctx, run, true, k8s::kDrRoleStandby));
-         return dr::ReinstallSyncPlugin(ctx, run, *plugin);
-       }},
-      {"wait-sync-start", [&](dr::StepRun& run) { return dr::WaitSyncStart(ctx, run); }},
-      {"restart-sync-leader", [&](dr::StepRun& run) { return dr::RestartSyncLeader(ctx, run); }},
-      {"final-check", [&](dr::StepRun& run) { return dr::CheckGateStep(ctx, run, {}); }},
-  };
-  return RunPlan(plan, store, flags, actions);
+  return RunProcedure(dr::kUpgrade, flags);
 }
 
 }  // namespace
@@ -452,7 +295,7 @@ void AddDrCommands(CLI::App& adm, int& exit_code) {
   CLI::App* upgrade = dr_app->add_subcommand(
       "upgrade", "Upgrade both global clusters of a DR pair (acp-spec.md §5), resumable");
   AddConnectionFlags(*upgrade, *flags);
-  AddRunFlags(*upgrade, *flags, "dr-upgrade-journal.json");
+  AddRunFlags(*upgrade, *flags, dr::DefaultJournalFile(dr::kUpgrade));
   upgrade->add_option("--to", flags->to, "target version")->required();
   upgrade->add_option("--from", flags->from,
                       "source version (default: the primary's cvsh global status.current.version)");
@@ -480,25 +323,25 @@ void AddDrCommands(CLI::App& adm, int& exit_code) {
   CLI::App* failover = dr_app->add_subcommand(
       "failover", "Make the standby the primary (acp-spec.md §8.7), resumable");
   AddConnectionFlags(*failover, *flags);
-  AddRunFlags(*failover, *flags, "dr-failover-journal.json");
+  AddRunFlags(*failover, *flags, dr::DefaultJournalFile(dr::kFailover));
   failover->add_option("--confirm", flags->confirm,
                        "a manual step done by the operator (repeatable)");
   failover->add_option("--domain", flags->domain,
                        "the platform access domain, checked to resolve to --standby-vip");
   failover->add_flag("--primary-lost", flags->primary_lost,
                      "the primary is gone: nothing is read from or done on it");
-  failover->callback([flags, &exit_code] { exit_code = RunFailover(*flags); });
+  failover->callback([flags, &exit_code] { exit_code = RunProcedure(dr::kFailover, *flags); });
 
   CLI::App* reenable = dr_app->add_subcommand(
       "reenable",
       "After a failover: install the sync on the old primary, the new standby (§8.7 step 10). "
       "--primary-* is the new primary, --standby-* the old primary");
   AddConnectionFlags(*reenable, *flags);
-  AddRunFlags(*reenable, *flags, "dr-reenable-journal.json");
+  AddRunFlags(*reenable, *flags, dr::DefaultJournalFile(dr::kReenable));
   reenable->add_option("--confirm", flags->confirm,
                        "a manual step done by the operator (repeatable)");
   reenable->add_option(
       "--plugin-object", flags->plugin_object,
       "JSON ModuleInfo of the etcd Synchronizer (default: the one the failover saved)");
-  reenable->callback([flags, &exit_code] { exit_code = RunReenable(*flags); });
+  reenable->callback([flags, &exit_code] { exit_code = RunProcedure(dr::kReenable, *flags); });
 }

@@ -5,9 +5,15 @@
 #include <netdb.h>
 #include <sys/socket.h>
 
+#include <fstream>
+#include <sstream>
+
 #include "common/absl_fmt.h"
 #include "common/status_macros.h"
 #include "dr/gates.h"
+#include "dr/plan.h"
+#include "dr/plugin_steps.h"
+#include "dr/runner.h"
 #include "k8s/dr_role.h"
 #include "k8s/platform_resources.h"
 
@@ -23,8 +29,7 @@ const std::vector<std::string>& NewPrimaryRestartServices() {
 }
 
 absl::Status RestartPlatformPods(DrContext& context, StepRun& run, bool standby,
-                                 const std::vector<std::string>& services,
-                                 const std::string& step) {
+                                 const std::vector<std::string>& services) {
   k8s::RestClient& client = context.client(standby);
   int deleted = 0;
   for (const std::string& service : services) {
@@ -38,8 +43,8 @@ absl::Status RestartPlatformPods(DrContext& context, StepRun& run, bool standby,
       ++deleted;
     }
   }
-  run.journal.Find(step)->message = deleted == 0 ? "no such pods (components not installed)"
-                                                 : fmt::format("{} pod(s) restarted", deleted);
+  run.record().message = deleted == 0 ? "no such pods (components not installed)"
+                                      : fmt::format("{} pod(s) restarted", deleted);
   return absl::OkStatus();
 }
 
@@ -54,7 +59,7 @@ absl::Status MarkRole(DrContext& context, StepRun& run, bool standby_side, const
 absl::Status VerifyDomainSwitched(DrContext& context, StepRun& run) {
   const std::string& domain = context.options().domain;
   if (domain.empty()) {
-    run.journal.Find("switch-dns")->message = "confirmed by the operator (no --domain to verify)";
+    run.record().message = "confirmed by the operator (no --domain to verify)";
     return absl::OkStatus();
   }
   const std::string vip = UrlHost(context.options().standby_vip);
@@ -63,9 +68,8 @@ absl::Status VerifyDomainSwitched(DrContext& context, StepRun& run) {
   addrinfo* found = nullptr;
   if (int error = getaddrinfo(domain.c_str(), nullptr, &hints, &found); error != 0) {
     return absl::FailedPreconditionError(fmt::format(
-        "{} does not resolve from here ({}); check the DNS change, then rerun with --confirm "
-        "switch-dns",
-        domain, gai_strerror(error)));
+        "{} does not resolve from here ({}); check the DNS change, then rerun with --confirm {}",
+        domain, gai_strerror(error), run.step));
   }
   std::string addresses;
   bool matches = false;
@@ -86,11 +90,51 @@ absl::Status VerifyDomainSwitched(DrContext& context, StepRun& run) {
   if (!matches) {
     return absl::FailedPreconditionError(fmt::format(
         "{} resolves to {}, not to the standby VIP {}; fix the DNS record (or wait for its TTL), "
-        "then rerun with --confirm switch-dns",
-        domain, addresses, vip));
+        "then rerun with --confirm {}",
+        domain, addresses, vip, run.step));
   }
-  run.journal.Find("switch-dns")->message = fmt::format("{} resolves to {}", domain, vip);
+  run.record().message = fmt::format("{} resolves to {}", domain, vip);
   return absl::OkStatus();
+}
+
+absl::Status SwitchRoles(DrContext& context, StepRun& run, bool primary_lost) {
+  RETURN_IF_ERROR(VerifyDomainSwitched(context, run));
+  RETURN_IF_ERROR(MarkRole(context, run, true, k8s::kDrRolePrimary));
+  if (primary_lost) return absl::OkStatus();
+  return MarkRole(context, run, false, k8s::kDrRoleStandby);
+}
+
+namespace {
+
+absl::StatusOr<json> PluginForReenable(DrContext& context) {
+  const std::string& file = context.options().plugin_object;
+  if (!file.empty()) {
+    std::ifstream in(file);
+    std::stringstream text;
+    text << in.rdbuf();
+    json object = json::parse(text.str(), nullptr, false);
+    if (!in || object.is_discarded() || !object.is_object()) {
+      return absl::InvalidArgumentError(
+          fmt::format("--plugin-object {}: not a readable JSON ModuleInfo", file));
+    }
+    return object;
+  }
+  JournalStore failover(DefaultJournalFile(kFailover), &context.primary_client(),
+                        JournalConfigMap(kFailover), context.out());
+  auto saved = failover.Load();
+  if (saved.ok() && *saved && !(*saved)->saved_plugin.is_null()) return (*saved)->saved_plugin;
+  return json();
+}
+
+}  // namespace
+
+absl::Status ReinstallOnOldPrimary(DrContext& context, StepRun& run) {
+  auto plugin = PluginForReenable(context);
+  if (!plugin.ok()) return plugin.status();
+  // The old primary becomes this pair's standby (violet warns on pushes to it).
+  RETURN_IF_ERROR(MarkRole(context, run, false, k8s::kDrRolePrimary));
+  RETURN_IF_ERROR(MarkRole(context, run, true, k8s::kDrRoleStandby));
+  return ReinstallSyncPlugin(context, run, *plugin);
 }
 
 }  // namespace dr

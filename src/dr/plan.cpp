@@ -3,30 +3,37 @@
 #include <fmt/format.h>
 
 #include "common/version_compare.h"
+#include "dr/cluster_checks.h"
+#include "dr/failover_steps.h"
+#include "dr/plugin_steps.h"
+#include "dr/upgrade_steps.h"
 
 namespace dr {
 
 using nlohmann::json;
 
-const char* SideName(Side side) {
-  switch (side) {
-    case Side::kPrimary:
-      return "primary";
-    case Side::kStandby:
-      return "standby";
-    case Side::kBoth:
-      return "both";
-    case Side::kNone:
-      return "-";
-  }
-  return "-";
-}
-
 std::vector<std::string> Plan::StepNames() const {
   std::vector<std::string> names;
-  for (const PlanStep& step : steps) names.push_back(step.name);
+  for (const Step& step : steps) names.push_back(step.name);
   return names;
 }
+
+const Step* Plan::Find(const std::string& name) const {
+  for (const Step& step : steps) {
+    if (step.name == name) return &step;
+  }
+  return nullptr;
+}
+
+std::string DefaultJournalFile(const std::string& operation) {
+  return fmt::format("dr-{}-journal.json", operation);
+}
+
+std::string JournalConfigMap(const std::string& operation) {
+  return fmt::format("dr-{}-journal", operation);
+}
+
+bool JournalOnStandby(const std::string& operation) { return operation == kFailover; }
 
 absl::StatusOr<PluginLocation> PluginLocationFor(const std::string& source_version) {
   if (source_version.empty()) {
@@ -56,6 +63,34 @@ const std::vector<std::string> kCheckGates = {
     "ProductBase base spec.alternativeURLs lists the standby VIP",
     "port 2379 of --primary-etcd-endpoints reachable (when given)", "etcd-sync leader present"};
 
+const std::vector<std::string> kWaitSyncGates = {
+    "etcd-sync-monitor /metrics: etcd_sync_leader 1, etcd_sync_initial_copy_done 1, "
+    "etcd_sync_lag_events 0"};
+const std::vector<std::string> kRestartLeaderGates = {"a new leader", "`Start Sync update` again"};
+
+StepAction CheckGate(CheckScope scope = {}) {
+  return [scope](DrContext& context, StepRun& run) { return CheckGateStep(context, run, scope); };
+}
+
+StepAction UninstallPlugin(PluginLocation where) {
+  return [where](DrContext& context, StepRun& run) {
+    return UninstallSyncPlugin(context, run, where);
+  };
+}
+
+absl::Status WaitSyncStartStep(DrContext& context, StepRun& run) {
+  return WaitSyncStart(context, run);
+}
+
+absl::Status RestartSyncLeaderStep(DrContext& context, StepRun& run) {
+  return RestartSyncLeader(context, run);
+}
+
+// Binds which cluster a two-sided step function acts on.
+StepAction OnSide(absl::Status (*step)(DrContext&, StepRun&, bool), bool standby) {
+  return [step, standby](DrContext& context, StepRun& run) { return step(context, run, standby); };
+}
+
 }  // namespace
 
 absl::StatusOr<Plan> BuildUpgradePlan(const std::string& source_version,
@@ -69,7 +104,7 @@ absl::StatusOr<Plan> BuildUpgradePlan(const std::string& source_version,
                     target_version, source_version));
   }
   Plan plan;
-  plan.operation = "upgrade";
+  plan.operation = kUpgrade;
   plan.source_version = source_version;
   plan.target_version = target_version;
   plan.plugin = *plugin;
@@ -77,152 +112,169 @@ absl::StatusOr<Plan> BuildUpgradePlan(const std::string& source_version,
       plugin->side == Side::kPrimary ? "EtcdSync" : "etcd Synchronizer (etcd-sync)";
   plan.steps = {
       {"check", "DR consistency gate before the plugin is touched (§5 step 1)", Side::kBoth,
-       kCheckGates},
+       kCheckGates, CheckGate()},
       {"uninstall-sync-plugin",
        fmt::format("save and uninstall the {} plugin on the {} ({})", plugin_name,
                    SideName(plugin->side), plugin->why),
        plugin->side,
-       {"plugin ModuleInfo gone", "etcd-sync-monitor stops answering (the sync stopped)"}},
+       {"plugin ModuleInfo gone", "etcd-sync-monitor stops answering (the sync stopped)"},
+       UninstallPlugin(*plugin)},
       {"sync-images-standby",
        "upgrade.sh --only-sync-image into the standby's own registry (--standby-registry)",
        Side::kStandby,
-       {"upgrade.sh exits 0"}},
+       {"upgrade.sh exits 0"},
+       OnSide(SyncImages, true)},
       {"sync-images-primary",
        "upgrade.sh --only-sync-image into the primary's registry (--primary-registry)",
        Side::kPrimary,
-       {"upgrade.sh exits 0"}},
+       {"upgrade.sh exits 0"},
+       OnSide(SyncImages, false)},
       {"upgrade-standby",
        fmt::format("upgrade.sh --skip-sync-image on the standby, request {} (cvsh global)",
                    target_version),
        Side::kStandby,
        {fmt::format("cvsh global history[0] {} Completed", target_version),
-        "no Stalled=True condition"}},
+        "no Stalled=True condition"},
+       OnSide(UpgradeCluster, true)},
       {"verify-standby",
        "verify the standby",
        Side::kStandby,
        {fmt::format("cvsh global status.current.version {}", target_version), "Ready=True",
-        "every Machine Running"}},
+        "every Machine Running"},
+       OnSide(VerifyCluster, true)},
       {"upgrade-primary",
        fmt::format("upgrade.sh --skip-sync-image on the primary, request {} (only after the "
                    "standby finished)",
                    target_version),
        Side::kPrimary,
        {fmt::format("cvsh global history[0] {} Completed", target_version),
-        "no Stalled=True condition"}},
+        "no Stalled=True condition"},
+       OnSide(UpgradeCluster, false)},
       {"verify-primary",
        "verify the primary",
        Side::kPrimary,
        {fmt::format("cvsh global status.current.version {}", target_version), "Ready=True",
-        "every Machine Running"}},
+        "every Machine Running"},
+       OnSide(VerifyCluster, false)},
       {"reinstall-sync-plugin",
        "re-create the etcd Synchronizer plugin on the standby (§5 step 6)",
        Side::kStandby,
-       {"plugin ModuleInfo present on the standby"}},
-      {"wait-sync-start",
-       "wait for `Start Sync update` (initial copy done, §5 step 7)",
-       Side::kStandby,
-       {"etcd-sync-monitor /metrics: etcd_sync_leader 1, etcd_sync_initial_copy_done 1, "
-        "etcd_sync_lag_events 0"}},
+       {"plugin ModuleInfo present on the standby"},
+       [](DrContext& context, StepRun& run) {
+         return ReinstallSyncPlugin(context, run, nlohmann::json());
+       }},
+      {"wait-sync-start", "wait for `Start Sync update` (initial copy done, §5 step 7)",
+       Side::kStandby, kWaitSyncGates, WaitSyncStartStep},
       {"restart-sync-leader",
        "delete the etcd-sync leader pod so objects with ownerReferences sync again (§5 step 7)",
-       Side::kStandby,
-       {"a new leader", "`Start Sync update` again"}},
-      {"final-check", "DR consistency gate after the upgrade (§5 step 7)", Side::kBoth,
-       kCheckGates},
+       Side::kStandby, kRestartLeaderGates, RestartSyncLeaderStep},
+      {"final-check", "DR consistency gate after the upgrade (§5 step 7)", Side::kBoth, kCheckGates,
+       CheckGate()},
   };
   return plan;
 }
 
 Plan BuildFailoverPlan(bool primary_lost) {
   Plan plan;
-  plan.operation = "failover";
+  plan.operation = kFailover;
   plan.plugin = {Side::kStandby, kSyncModuleName, "the etcd Synchronizer runs on the standby"};
   std::vector<std::string> check_gates = {
       "etcd-sync-monitor /check: 0 missed and 0 surplus keys",
       primary_lost ? "machines.platform.tkestack.io: every Machine Running on the standby"
                    : "machines.platform.tkestack.io: every Machine Running on both clusters"};
+  CheckScope scope;
+  scope.primary_machines = !primary_lost;
+  scope.alternative_urls = false;
+  scope.etcd_reachable = false;
+  scope.sync_leader = false;
   plan.steps = {
-      {"ensure-es-template",
-       "Elasticsearch index template on the standby (§8.7 step 1)",
-       Side::kStandby,
-       {},
-       true,
-       "if Log Storage for Elasticsearch is installed on the standby: copy "
-       "installer/res/packaged-scripts/for-upgrade/ensure-asm-template.sh to /root of a standby "
-       "control-plane node and run it as root (on a 401, restart the ES pods and run it again); "
-       "if ES is not installed there is nothing to do"},
+      Step::Manual(
+          "ensure-es-template", "Elasticsearch index template on the standby (§8.7 step 1)",
+          Side::kStandby, {},
+          "if Log Storage for Elasticsearch is installed on the standby: copy "
+          "installer/res/packaged-scripts/for-upgrade/ensure-asm-template.sh to /root of a "
+          "standby control-plane node and run it as root (on a 401, restart the ES pods and run "
+          "it again); if ES is not installed there is nothing to do"),
       {"check", "DR consistency gate before the plugin is touched (§8.7 step 2)", Side::kBoth,
-       check_gates},
+       check_gates, CheckGate(scope)},
       {"uninstall-sync-plugin",
        "save and uninstall the etcd Synchronizer on the standby (§8.7 step 3)",
        Side::kStandby,
-       {"plugin ModuleInfo gone", "etcd-sync-monitor stops answering (the sync stopped)"}},
-      {"remove-2379-forwarding",
-       "remove the 2379 forwarding from both VIPs (§8.7 step 4)",
-       Side::kBoth,
-       {},
-       true,
-       "on the load balancers of both VIPs, delete the TCP 2379 forwarding rule"},
-      {"switch-dns",
-       "point the platform domain at the standby VIP (§8.7 step 5)",
-       Side::kStandby,
-       {"with --domain: the domain resolves to --standby-vip from here"},
-       true,
-       "change the DNS record of the platform access domain to the standby VIP; the standby "
-       "becomes the primary"},
+       {"plugin ModuleInfo gone", "etcd-sync-monitor stops answering (the sync stopped)"},
+       UninstallPlugin(plan.plugin)},
+      Step::Manual("remove-2379-forwarding",
+                   "remove the 2379 forwarding from both VIPs (§8.7 step 4)", Side::kBoth, {},
+                   "on the load balancers of both VIPs, delete the TCP 2379 forwarding rule"),
+      Step::Manual("switch-dns", "point the platform domain at the standby VIP (§8.7 step 5)",
+                   Side::kStandby,
+                   {"with --domain: the domain resolves to --standby-vip from here"},
+                   "change the DNS record of the platform access domain to the standby VIP; the "
+                   "standby becomes the primary",
+                   [primary_lost](DrContext& context, StepRun& run) {
+                     return SwitchRoles(context, run, primary_lost);
+                   }),
       {"restart-platform-pods",
        "restart Elasticsearch, VictoriaMetrics and cluster-transformer pods on the new primary "
        "(§8.7 step 8)",
        Side::kStandby,
        {"pods with service_name in (cpaas-elasticsearch, alertmanager, vmselect, vminsert, "
-        "cluster-transformer) deleted in cpaas-system"}},
+        "cluster-transformer) deleted in cpaas-system"},
+       [](DrContext& context, StepRun& run) {
+         return RestartPlatformPods(context, run, true, NewPrimaryRestartServices());
+       }},
   };
   if (!primary_lost) {
     plan.steps.push_back({"restart-warlock",
                           "restart warlock on the old primary (§8.7 step 9)",
                           Side::kPrimary,
-                          {"pods with service_name=warlock deleted in cpaas-system"}});
+                          {"pods with service_name=warlock deleted in cpaas-system"},
+                          [](DrContext& context, StepRun& run) {
+                            return RestartPlatformPods(context, run, false,
+                                                       kOldPrimaryRestartServices);
+                          }});
   }
-  plan.steps.push_back(
-      {"confirm-console",
-       "confirm the console shows the former standby (§8.7 step 6-7)",
-       Side::kStandby,
-       {},
-       true,
-       "in the sentry pod run `nslookup <domain>` (restart coredns if it is "
-       "wrong), clear the browser cache and confirm the UI is the former standby"});
+  plan.steps.push_back(Step::Manual(
+      "confirm-console", "confirm the console shows the former standby (§8.7 step 6-7)",
+      Side::kStandby, {},
+      "in the sentry pod run `nslookup <domain>` (restart coredns if it is "
+      "wrong), clear the browser cache and confirm the UI is the former standby"));
   return plan;
 }
 
 Plan BuildReenablePlan() {
   Plan plan;
-  plan.operation = "reenable";
+  plan.operation = kReenable;
   plan.plugin = {Side::kStandby, kSyncModuleName,
                  "the old primary becomes the standby and runs the etcd Synchronizer"};
   plan.steps = {
-      {"restore-2379-forwarding",
-       "forward 2379 to the new primary's control-plane nodes",
-       Side::kBoth,
-       {},
-       true,
-       "only in LB-forwarding mode: forward TCP 2379 on the new primary's VIP to its "
-       "control-plane nodes (not needed when the standby reaches the active etcd directly)"},
+      Step::Manual("restore-2379-forwarding",
+                   "forward 2379 to the new primary's control-plane nodes", Side::kBoth, {},
+                   "only in LB-forwarding mode: forward TCP 2379 on the new primary's VIP to its "
+                   "control-plane nodes (not needed when the standby reaches the active etcd "
+                   "directly)"),
       {"reinstall-sync-plugin",
        "install the etcd Synchronizer on the new standby (the old primary) (§8.7 step 10)",
        Side::kStandby,
-       {"plugin ModuleInfo present on the new standby"}},
-      {"wait-sync-start",
-       "wait for `Start Sync update`",
-       Side::kStandby,
-       {"etcd-sync-monitor /metrics: etcd_sync_leader 1, etcd_sync_initial_copy_done 1, "
-        "etcd_sync_lag_events 0"}},
-      {"restart-sync-leader",
-       "delete the etcd-sync leader pod so owned objects sync again",
-       Side::kStandby,
-       {"a new leader", "`Start Sync update` again"}},
-      {"final-check", "DR consistency gate of the new pair", Side::kBoth, kCheckGates},
+       {"plugin ModuleInfo present on the new standby"},
+       ReinstallOnOldPrimary},
+      {"wait-sync-start", "wait for `Start Sync update`", Side::kStandby, kWaitSyncGates,
+       WaitSyncStartStep},
+      {"restart-sync-leader", "delete the etcd-sync leader pod so owned objects sync again",
+       Side::kStandby, kRestartLeaderGates, RestartSyncLeaderStep},
+      {"final-check", "DR consistency gate of the new pair", Side::kBoth, kCheckGates, CheckGate()},
   };
   return plan;
+}
+
+absl::Status CheckConfirmations(const Plan& plan, const std::vector<std::string>& confirmed) {
+  for (const std::string& name : confirmed) {
+    const Step* step = plan.Find(name);
+    if (!step || !step->manual) {
+      return absl::InvalidArgumentError(
+          fmt::format("--confirm {}: not a manual step of this plan (see --plan)", name));
+    }
+  }
+  return absl::OkStatus();
 }
 
 namespace {
@@ -250,7 +302,7 @@ const char* Mark(const StepRecord* record) {
 
 std::string RenderPlanText(const Plan& plan, const Journal* journal) {
   std::string out;
-  if (plan.operation == "upgrade") {
+  if (plan.operation == kUpgrade) {
     out += fmt::format("DR upgrade {} -> {}: {} steps; plugin on the {} ({})\n",
                        plan.source_version, plan.target_version, plan.steps.size(),
                        SideName(plan.plugin.side), plan.plugin.module_name);
@@ -264,7 +316,7 @@ std::string RenderPlanText(const Plan& plan, const Journal* journal) {
                        journal->updated_at.empty() ? "never" : journal->updated_at);
   }
   for (size_t i = 0; i < plan.steps.size(); ++i) {
-    const PlanStep& step = plan.steps[i];
+    const Step& step = plan.steps[i];
     const StepRecord* record = RecordFor(journal, step.name);
     out += fmt::format("{} {:>2}. {:<24} {:<8} {}{}\n", Mark(record), i + 1, step.name,
                        SideName(step.side), step.manual ? "MANUAL: " : "", step.title);
@@ -277,7 +329,7 @@ std::string RenderPlanText(const Plan& plan, const Journal* journal) {
                          record->message.empty() ? "" : ": " + record->message);
     }
   }
-  if (plan.operation == "upgrade") {
+  if (plan.operation == kUpgrade) {
     out +=
         "No workload cluster is touched by this plan; upgrade workload clusters only after it "
         "is complete (acp-spec.md §1 rule 3).\n";
@@ -287,7 +339,7 @@ std::string RenderPlanText(const Plan& plan, const Journal* journal) {
 
 json RenderPlanJson(const Plan& plan, const Journal* journal) {
   json steps = json::array();
-  for (const PlanStep& step : plan.steps) {
+  for (const Step& step : plan.steps) {
     json item = {{"name", step.name},
                  {"title", step.title},
                  {"cluster", SideName(step.side)},
@@ -306,7 +358,7 @@ json RenderPlanJson(const Plan& plan, const Journal* journal) {
     steps.push_back(item);
   }
   json out = {{"operation", plan.operation}, {"steps", steps}};
-  if (plan.operation == "upgrade") {
+  if (plan.operation == kUpgrade) {
     out["sourceVersion"] = plan.source_version;
     out["targetVersion"] = plan.target_version;
     out["plugin"] = {{"cluster", SideName(plan.plugin.side)},

@@ -1,19 +1,18 @@
 // The DR procedures as ordered plans (acp-spec.md §5 upgrade, §8.7 failover and the
-// re-enable on the old primary): each step names its cluster, its gates and, for steps
-// only an operator can do, the instruction; rendered as text or JSON with journal state.
+// re-enable on the old primary): each step carries its cluster, its gates, its action and,
+// for steps only an operator can do, the instruction; rendered as text or JSON with journal state.
 #pragma once
 
 #include <nlohmann/json.hpp>
 #include <string>
 #include <vector>
 
+#include "absl/status/status.h"
 #include "absl/status/statusor.h"
 #include "dr/journal.h"
+#include "dr/step.h"
 
 namespace dr {
-
-enum class Side { kPrimary, kStandby, kBoth, kNone };
-const char* SideName(Side side);
 
 // Where the etcd Synchronizer plugin runs for a source version (§5 step 2): 3.18 ran
 // "EtcdSync" on the primary; 4.0+ runs "etcd-sync" on the standby.
@@ -28,35 +27,30 @@ inline constexpr const char* kModuleNameLabel = "cpaas.io/module-name";
 inline constexpr const char* kClusterNameLabel = "cpaas.io/cluster-name";
 inline constexpr const char* kSyncModuleName = "etcd-sync";  // 4.0+
 
-struct PlanStep {
-  PlanStep(std::string name, std::string title, Side side, std::vector<std::string> gates,
-           bool manual = false, std::string instruction = "")
-      : name(std::move(name)),
-        title(std::move(title)),
-        side(side),
-        gates(std::move(gates)),
-        manual(manual),
-        instruction(std::move(instruction)) {}
-  std::string name;   // stable id, used in the journal and by --confirm
-  std::string title;  // one line for operators
-  Side side = Side::kNone;
-  std::vector<std::string> gates;  // what must hold for the step to pass
-  bool manual = false;             // only an operator can do it; confirmed with --confirm
-  std::string instruction;         // for manual steps: what to do
-};
-
 struct Plan {
-  std::string operation;  // "upgrade", "failover", "reenable"
+  std::string operation;  // "upgrade", "failover", "reenable" (kept in the journal)
   std::string source_version;
   std::string target_version;
   PluginLocation plugin;
-  std::vector<PlanStep> steps;
+  std::vector<Step> steps;
   std::vector<std::string> StepNames() const;
+  const Step* Find(const std::string& name) const;
 };
+
+inline constexpr const char* kUpgrade = "upgrade";
+inline constexpr const char* kFailover = "failover";
+inline constexpr const char* kReenable = "reenable";
+// Where an operation's journal is kept by default: dr-<operation>-journal.json in the current
+// directory, and ConfigMap cpaas-system/dr-<operation>-journal.
+std::string DefaultJournalFile(const std::string& operation);
+std::string JournalConfigMap(const std::string& operation);
+// The ConfigMap is on the primary; the failover's on the standby, which survives the old primary.
+bool JournalOnStandby(const std::string& operation);
 
 // §5: check, uninstall the plugin on its side, images to both registries, standby then
 // primary (each verified), reinstall on the standby, wait for the sync, restart the leader,
-// check again. Errors: a target not newer than the source, a source we cannot handle.
+// check again. Errors (InvalidArgument): a target not newer than the source, a source we
+// cannot handle.
 absl::StatusOr<Plan> BuildUpgradePlan(const std::string& source_version,
                                       const std::string& target_version);
 // §8.7 steps 1-9 (the standby becomes the primary). `primary_lost`: the old primary is
@@ -64,6 +58,9 @@ absl::StatusOr<Plan> BuildUpgradePlan(const std::string& source_version,
 Plan BuildFailoverPlan(bool primary_lost);
 // §8.7 step 10: the old primary becomes the new standby ("primary" is now the old standby).
 Plan BuildReenablePlan();
+
+// Every --confirm names a manual step of `plan`; InvalidArgument otherwise.
+absl::Status CheckConfirmations(const Plan& plan, const std::vector<std::string>& confirmed);
 
 // Text: a header and one line per step with its state from `journal` (may be null).
 std::string RenderPlanText(const Plan& plan, const Journal* journal);

@@ -147,8 +147,7 @@ absl::Status WaitSyncStart(DrContext& context, StepRun& run) {
 
 absl::Status RestartSyncLeader(DrContext& context, StepRun& run) {
   k8s::RestClient& standby = context.standby_client();
-  json& notes = run.journal.notes["restart-sync-leader"];
-  if (!notes.is_object()) notes = json::object();
+  json& notes = run.notes();
   // The pods to restart are chosen once and recorded before they are deleted: a rerun after
   // a crash deletes the same pods (again, if the crash came first), never the new leader.
   if (!notes.contains("pods")) {

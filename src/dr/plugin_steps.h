@@ -9,7 +9,7 @@
 #include "dr/cluster_checks.h"
 #include "dr/dr_context.h"
 #include "dr/plan.h"
-#include "dr/runner.h"
+#include "dr/step.h"
 
 namespace dr {
 

@@ -156,14 +156,13 @@ RunOutcome::Kind KindOf(const absl::Status& status) {
 
 }  // namespace
 
-RunOutcome Runner::Run(const std::map<std::string, StepAction>& actions,
-                       const std::set<std::string>& confirmed) {
+RunOutcome Runner::Run(DrContext& context, const std::set<std::string>& confirmed) {
   const auto run_start = std::chrono::steady_clock::now();
   auto elapsed = [&run_start] {
     return std::chrono::duration<double>(std::chrono::steady_clock::now() - run_start).count();
   };
   for (size_t i = 0; i < plan_.steps.size(); ++i) {
-    const PlanStep& step = plan_.steps[i];
+    const Step& step = plan_.steps[i];
     StepRecord& record = *journal_.Find(step.name);
     const std::string position = fmt::format("[{}/{}]", i + 1, plan_.steps.size());
     if (record.state == StepState::kDone) {
@@ -196,15 +195,11 @@ RunOutcome Runner::Run(const std::map<std::string, StepAction>& actions,
       return {RunOutcome::Kind::kFailed, step.name, std::string(saved.message())};
     }
     absl::Status result = absl::OkStatus();
-    if (auto action = actions.find(step.name); action == actions.end()) {
-      if (step.manual) {
-        record.message = "confirmed by the operator";
-      } else {
-        result = absl::InternalError(fmt::format("no action for step {}", step.name));
-      }
+    if (!step.action) {
+      result = absl::InternalError(fmt::format("no action for step {}", step.name));
     } else {  // a manual step's action verifies what the operator did
-      StepRun run{journal_, [this] { return store_.Save(journal_); }, out_};
-      result = action->second(run);
+      StepRun run{journal_, [this] { return store_.Save(journal_); }, out_, step.name};
+      result = step.action(context, run);
     }
     // The step may have saved the journal; `record` still points into journal_.steps.
     StepRecord& after = *journal_.Find(step.name);

@@ -3,8 +3,6 @@
 // elapsed time, and stops at the first failure or at a manual step not yet confirmed.
 #pragma once
 
-#include <functional>
-#include <map>
 #include <memory>
 #include <optional>
 #include <ostream>
@@ -15,6 +13,7 @@
 #include "absl/status/statusor.h"
 #include "dr/journal.h"
 #include "dr/plan.h"
+#include "dr/step.h"
 #include "k8s/rest_client.h"
 
 namespace dr {
@@ -47,16 +46,6 @@ class JournalStore {
   bool warned_ = false;
 };
 
-// What a step's action gets: the journal (to keep facts for its resumption) and a way to
-// save it mid-step (e.g. the plugin's object before it is deleted).
-struct StepRun {
-  Journal& journal;
-  std::function<absl::Status()> save;
-  std::ostream& out;
-};
-
-using StepAction = std::function<absl::Status(StepRun&)>;
-
 struct RunOutcome {
   enum class Kind { kDone, kFailed, kBlocked, kNeedsConfirmation } kind = Kind::kDone;
   std::string step;     // the step that stopped the run
@@ -70,9 +59,9 @@ class Runner {
   // Loads or starts the journal (`reset`: discard a saved one). Errors: an unfinished
   // journal for another operation/target, an unreadable journal.
   absl::Status Prepare(bool reset);
-  // Runs from the first step not done. `confirmed`: manual steps the operator confirms.
-  RunOutcome Run(const std::map<std::string, StepAction>& actions,
-                 const std::set<std::string>& confirmed);
+  // Runs each step's action from the first step not done. `confirmed`: manual steps the
+  // operator confirms (a manual step not confirmed stops the run).
+  RunOutcome Run(DrContext& context, const std::set<std::string>& confirmed);
 
   const Journal& journal() const { return journal_; }
   const Plan& plan() const { return plan_; }

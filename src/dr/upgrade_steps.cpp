@@ -8,6 +8,7 @@
 #include <fstream>
 
 #include "common/absl_fmt.h"
+#include "common/exit_codes.h"
 #include "common/status_macros.h"
 #include "dr/child_command.h"
 #include "dr/gates.h"
@@ -76,16 +77,32 @@ class ChildKubeconfig {
   bool owned_ = false;
 };
 
+// What upgrade.sh's exit code says, in the words of the one table every tool shares
+// (common/exit_codes.h); "failed" for a code outside it (a crash, a signal).
 std::string ExitMeaning(int code) {
   switch (code) {
-    case 2:
-      return "bad flags or configuration";
-    case 3:
-      return "image bundle missing, invalid or corrupt";
-    case 4:
-      return "the registry refused the credentials";
-    case 5:
-      return "registry unreachable or TLS error";
+    case exit_code::kUsage:
+      return "bad flags or configuration, or a journal this command cannot resume";
+    case exit_code::kInvalidInput:
+      return "bundle or package missing, invalid or corrupt, or its verification or signature "
+             "failed";
+    case exit_code::kAuthRefused:
+      return "credentials missing or refused (registry or platform)";
+    case exit_code::kRegistryUnreachable:
+      return "registry unreachable, or its TLS failed";
+    case exit_code::kClusterUnreachable:
+      return "cluster unreachable, or it refused the request (not credentials)";
+    case exit_code::kPreflightFailed:
+      return "preflight Failed";
+    case exit_code::kPreflightRetry:
+      return "preflight Retry (no conclusive result; run again)";
+    case exit_code::kImagesMissing:
+      return "images of the release missing from the registry";
+    case exit_code::kBlocked:
+      return "blocked: refused by a rule, a DR gate or a safety rail (fix it, or --force where "
+             "offered)";
+    case exit_code::kTimedOut:
+      return "timed out waiting (--wait / --timeout)";
     default:
       return "failed";
   }
@@ -169,7 +186,6 @@ absl::Status UpgradeCluster(DrContext& context, StepRun& run, bool standby) {
   k8s::RestClient& client = context.client(standby);
   const ClusterAccess& access = context.access(standby);
   const std::string& to = context.options().target_version;
-  const std::string step = standby ? "upgrade-standby" : "upgrade-primary";
   auto cvsh = client.Get(acp::kClusterVersionShadows, acp::kPlatformNamespace, acp::kGlobalCluster);
   if (!cvsh.ok()) {
     return absl::FailedPreconditionError(fmt::format(
@@ -178,11 +194,10 @@ absl::Status UpgradeCluster(DrContext& context, StepRun& run, bool standby) {
         access.label, common::View(cvsh.status().message())));
   }
   if (Str(*cvsh, "/status/current/version") == to || ReadUpgradeProgress(*cvsh, to).completed) {
-    run.journal.Find(step)->message = fmt::format("the {} already runs {}", access.label, to);
+    run.record().message = fmt::format("the {} already runs {}", access.label, to);
     return absl::OkStatus();
   }
-  json& notes = run.journal.notes[step];
-  if (!notes.is_object()) notes = json::object();
+  json& notes = run.notes();
   if (!notes.value("prepared", false)) {
     ChildKubeconfig kubeconfig(access);
     if (kubeconfig.path().empty()) {
@@ -201,9 +216,9 @@ absl::Status UpgradeCluster(DrContext& context, StepRun& run, bool standby) {
                            registry.no_auth ? none : registry.password, run.out);
     if (!result.ok()) return result.status();
     if (result->exit_code != 0) {
-      return absl::UnavailableError(
-          fmt::format("upgrade.sh --skip-sync-image on the {} exited {}: {}; fix it and rerun",
-                      access.label, result->exit_code, result->tail));
+      return absl::UnavailableError(fmt::format(
+          "upgrade.sh --skip-sync-image on the {} exited {} ({}): {}; fix it and rerun",
+          access.label, result->exit_code, ExitMeaning(result->exit_code), result->tail));
     }
     notes["prepared"] = true;
     RETURN_IF_ERROR(run.save());
@@ -278,8 +293,7 @@ absl::Status VerifyCluster(DrContext& context, StepRun& run, bool standby) {
         "rerun",
         label, to, joined));
   }
-  run.journal.Find(standby ? "verify-standby" : "verify-primary")->message =
-      fmt::format("{} at {}, Ready, {}", label, to, machines.detail);
+  run.record().message = fmt::format("{} at {}, Ready, {}", label, to, machines.detail);
   return absl::OkStatus();
 }
 

@@ -10,7 +10,7 @@
 #include "absl/status/status.h"
 #include "absl/status/statusor.h"
 #include "dr/dr_context.h"
-#include "dr/runner.h"
+#include "dr/step.h"
 
 namespace dr {
 

@@ -5,9 +5,12 @@
 #include <gtest/gtest.h>
 
 #include <fstream>
+#include <memory>
 #include <sstream>
 
+#include "dr/dr_context.h"
 #include "dr/runner.h"
+#include "offline_context.h"
 #include "support/temp_dir.h"
 
 namespace dr {
@@ -71,66 +74,71 @@ TEST(JournalTest, DecidesWhetherToResume) {
   EXPECT_EQ(*DecideJournalUse(saved, "upgrade", "4.3", kSteps, "j"), JournalUse::kStartNew);
 }
 
-Plan ThreeSteps() {
+struct Counters {
+  int checks = 0, upgrades = 0;
+  bool fail_upgrade = true;
+};
+
+Plan ThreeSteps(Counters& counters) {
   Plan plan;
   plan.operation = "upgrade";
   plan.source_version = "4.1";
   plan.target_version = "4.2";
-  plan.steps = {{"check", "gate", Side::kBoth, {}},
-                {"manual-thing", "by hand", Side::kBoth, {}, true, "do the thing"},
-                {"upgrade-standby", "act", Side::kStandby, {}}};
+  plan.steps = {
+      {"check",
+       "gate",
+       Side::kBoth,
+       {},
+       [&counters](DrContext&, StepRun&) {
+         ++counters.checks;
+         return absl::OkStatus();
+       }},
+      Step::Manual("manual-thing", "by hand", Side::kBoth, {}, "do the thing"),
+      {"upgrade-standby", "act", Side::kStandby, {}, [&counters](DrContext&, StepRun& run) {
+         ++counters.upgrades;
+         run.notes()["requested"] = true;
+         if (auto saved = run.save(); !saved.ok()) return saved;
+         return counters.fail_upgrade ? absl::UnavailableError("cvo down") : absl::OkStatus();
+       }}};
   return plan;
 }
 
 TEST(RunnerTest, ResumesAtTheFailedStepAndNeverRepeatsADoneOne) {
   testing_support::TempDir dir;
   std::ostringstream out;
+  auto context = OfflineContext(out);
   JournalStore store(dir.File("journal.json"), nullptr, "unused", out);
-  int checks = 0, upgrades = 0;
-  bool fail_upgrade = true;
-  std::map<std::string, StepAction> actions = {
-      {"check",
-       [&](StepRun&) {
-         ++checks;
-         return absl::OkStatus();
-       }},
-      {"upgrade-standby",
-       [&](StepRun& run) {
-         ++upgrades;
-         run.journal.notes["upgrade-standby"]["requested"] = true;
-         if (auto saved = run.save(); !saved.ok()) return saved;
-         return fail_upgrade ? absl::UnavailableError("cvo down") : absl::OkStatus();
-       }},
-  };
+  Counters counters;
   {
-    Runner runner(ThreeSteps(), store, out);
+    Runner runner(ThreeSteps(counters), store, out);
     ASSERT_TRUE(runner.Prepare(false).ok());
-    RunOutcome first = runner.Run(actions, {});
+    RunOutcome first = runner.Run(*context, {});
     EXPECT_EQ(first.kind, RunOutcome::Kind::kNeedsConfirmation);
     EXPECT_EQ(first.step, "manual-thing");
     EXPECT_NE(out.str().find("--confirm manual-thing"), std::string::npos) << out.str();
   }
   {
-    Runner runner(ThreeSteps(), store, out);
+    Runner runner(ThreeSteps(counters), store, out);
     ASSERT_TRUE(runner.Prepare(false).ok());
-    RunOutcome second = runner.Run(actions, {"manual-thing"});
+    RunOutcome second = runner.Run(*context, {"manual-thing"});
     EXPECT_EQ(second.kind, RunOutcome::Kind::kFailed);
     EXPECT_EQ(second.step, "upgrade-standby");
     EXPECT_NE(second.message.find("cvo down"), std::string::npos);
+    EXPECT_EQ(runner.journal().Find("manual-thing")->message, "confirmed by the operator");
   }
-  EXPECT_EQ(checks, 1);
-  fail_upgrade = false;
+  EXPECT_EQ(counters.checks, 1);
+  counters.fail_upgrade = false;
   {
-    Runner runner(ThreeSteps(), store, out);
+    Runner runner(ThreeSteps(counters), store, out);
     ASSERT_TRUE(runner.Prepare(false).ok());
     EXPECT_EQ(runner.journal().ResumeIndex(), 2u);
     EXPECT_TRUE(runner.journal().notes["upgrade-standby"]["requested"].get<bool>());
-    RunOutcome third = runner.Run(actions, {});
+    RunOutcome third = runner.Run(*context, {});
     EXPECT_EQ(third.kind, RunOutcome::Kind::kDone);
     EXPECT_EQ(runner.journal().Find("upgrade-standby")->attempts, 2);
   }
-  EXPECT_EQ(checks, 1) << "a done step ran again";
-  EXPECT_EQ(upgrades, 2);
+  EXPECT_EQ(counters.checks, 1) << "a done step ran again";
+  EXPECT_EQ(counters.upgrades, 2);
   EXPECT_NE(out.str().find("already done"), std::string::npos);
 
   // The file on disk says the same, and a new run after completion starts over.
@@ -140,22 +148,43 @@ TEST(RunnerTest, ResumesAtTheFailedStepAndNeverRepeatsADoneOne) {
   auto saved = JournalFromJson(nlohmann::json::parse(text.str()), "file");
   ASSERT_TRUE(saved.ok());
   EXPECT_TRUE(saved->Complete());
-  Runner again(ThreeSteps(), store, out);
+  Runner again(ThreeSteps(counters), store, out);
   ASSERT_TRUE(again.Prepare(false).ok());
   EXPECT_EQ(again.journal().ResumeIndex(), 0u);
 }
 
-TEST(RunnerTest, AFailedGateIsBlockedNotFailed) {
+// Runs ThreeSteps with its first step's action replaced by `check`.
+RunOutcome RunWithCheck(StepAction check, std::ostringstream& out, Journal* journal) {
   testing_support::TempDir dir;
-  std::ostringstream out;
+  auto context = OfflineContext(out);
   JournalStore store(dir.File("journal.json"), nullptr, "unused", out);
-  Runner runner(ThreeSteps(), store, out);
-  ASSERT_TRUE(runner.Prepare(false).ok());
-  RunOutcome outcome = runner.Run(
-      {{"check", [](StepRun&) { return absl::FailedPreconditionError("1 surplus key"); }}}, {});
+  Counters counters;
+  Plan plan = ThreeSteps(counters);
+  plan.steps[0].action = std::move(check);
+  Runner runner(std::move(plan), store, out);
+  EXPECT_TRUE(runner.Prepare(false).ok());
+  RunOutcome outcome = runner.Run(*context, {});
+  *journal = runner.journal();
+  return outcome;
+}
+
+TEST(RunnerTest, AFailedGateIsBlockedNotFailed) {
+  std::ostringstream out;
+  Journal journal;
+  RunOutcome outcome = RunWithCheck(
+      [](DrContext&, StepRun&) { return absl::FailedPreconditionError("1 surplus key"); }, out,
+      &journal);
   EXPECT_EQ(outcome.kind, RunOutcome::Kind::kBlocked);
   EXPECT_NE(out.str().find("BLOCKED"), std::string::npos);
-  EXPECT_EQ(runner.journal().Find("check")->state, StepState::kFailed);
+  EXPECT_EQ(journal.Find("check")->state, StepState::kFailed);
+}
+
+TEST(RunnerTest, AStepWithoutAnActionFailsInsteadOfPassing) {
+  std::ostringstream out;
+  Journal journal;
+  RunOutcome outcome = RunWithCheck(nullptr, out, &journal);
+  EXPECT_EQ(outcome.kind, RunOutcome::Kind::kFailed);
+  EXPECT_NE(outcome.message.find("no action for step check"), std::string::npos);
 }
 
 }  // namespace

@@ -36,7 +36,7 @@ TEST(UpgradePlanTest, StepsFollowTheDrProcedureOrder) {
   EXPECT_LT(IndexOf(*plan, "verify-standby"), IndexOf(*plan, "upgrade-primary"));
   EXPECT_LT(IndexOf(*plan, "verify-primary"), IndexOf(*plan, "reinstall-sync-plugin"));
   EXPECT_LT(IndexOf(*plan, "check"), IndexOf(*plan, "uninstall-sync-plugin"));
-  for (const PlanStep& step : plan->steps) {
+  for (const Step& step : plan->steps) {
     EXPECT_FALSE(step.manual) << step.name;
     EXPECT_TRUE(step.side == Side::kPrimary || step.side == Side::kStandby ||
                 step.side == Side::kBoth)

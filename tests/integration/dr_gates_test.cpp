@@ -32,7 +32,7 @@ TEST(DrGatesTest, ASurplusKeyAndANonRunningMachineBlock) {
 
   // Without --monitor-url the monitor is found through its Service on the standby.
   auto no_service = pair.RunAc("check", {}, /*with_monitor_url=*/false);
-  EXPECT_EQ(no_service.exit_code, 3) << no_service.output;
+  EXPECT_EQ(no_service.exit_code, 10) << no_service.output;
   EXPECT_NE(no_service.output.find("Service cpaas-system/etcd-sync-monitor"), std::string::npos)
       << no_service.output;
   ASSERT_TRUE(
@@ -51,13 +51,13 @@ TEST(DrGatesTest, ASurplusKeyAndANonRunningMachineBlock) {
       {{"metadata", {{"name", "standby-only"}, {"namespace", "team-a"}}}, {"data", {{"a", "b"}}}});
   ASSERT_TRUE(surplus.ok()) << surplus.status();
   auto blocked = pair.RunAc("check");
-  EXPECT_EQ(blocked.exit_code, 3) << blocked.output;
+  EXPECT_EQ(blocked.exit_code, 10) << blocked.output;
   EXPECT_NE(blocked.output.find("BLOCKED consistency"), std::string::npos) << blocked.output;
   EXPECT_NE(blocked.output.find("1 surplus"), std::string::npos) << blocked.output;
   EXPECT_NE(blocked.output.find("standby-only"), std::string::npos) << blocked.output;
 
   auto upgrade = pair.RunAc("upgrade");
-  EXPECT_EQ(upgrade.exit_code, 3) << upgrade.output;
+  EXPECT_EQ(upgrade.exit_code, 10) << upgrade.output;
   EXPECT_NE(upgrade.output.find("[1/12] check"), std::string::npos) << upgrade.output;
   EXPECT_NE(upgrade.output.find("BLOCKED after"), std::string::npos) << upgrade.output;
   EXPECT_NE(upgrade.output.find("do NOT uninstall etcd-sync"), std::string::npos);
@@ -73,14 +73,14 @@ TEST(DrGatesTest, ASurplusKeyAndANonRunningMachineBlock) {
   ASSERT_TRUE(pair.primary().UpdateStatus(acp::kMachines, "", *machine).ok());
   ASSERT_TRUE(pair.WaitConsistent());
   auto machine_blocked = pair.RunAc("check");
-  EXPECT_EQ(machine_blocked.exit_code, 3) << machine_blocked.output;
+  EXPECT_EQ(machine_blocked.exit_code, 10) << machine_blocked.output;
   EXPECT_NE(machine_blocked.output.find("BLOCKED machines/primary"), std::string::npos)
       << machine_blocked.output;
   EXPECT_NE(machine_blocked.output.find("business-1-m2 (Failed)"), std::string::npos);
   EXPECT_EQ(machine_blocked.output.find("BLOCKED consistency"), std::string::npos)
       << machine_blocked.output;
   auto resumed = pair.RunAc("upgrade");
-  EXPECT_EQ(resumed.exit_code, 3) << resumed.output;
+  EXPECT_EQ(resumed.exit_code, 10) << resumed.output;
   EXPECT_NE(resumed.output.find("business-1-m2 (Failed)"), std::string::npos) << resumed.output;
   EXPECT_TRUE(PluginInstalled(pair));
 
@@ -90,7 +90,7 @@ TEST(DrGatesTest, ASurplusKeyAndANonRunningMachineBlock) {
     std::this_thread::sleep_for(std::chrono::milliseconds(100));
   }
   auto stopped = pair.RunAc("check");
-  EXPECT_EQ(stopped.exit_code, 3) << stopped.output;
+  EXPECT_EQ(stopped.exit_code, 10) << stopped.output;
   EXPECT_NE(stopped.output.find("cannot reach etcd-sync-monitor"), std::string::npos)
       << stopped.output;
   EXPECT_NE(stopped.output.find("BLOCKED sync-leader"), std::string::npos) << stopped.output;
@@ -115,13 +115,13 @@ TEST(DrGatesTest, FailoverWithManualStepsThenReenable) {
                   .ok());
 
   auto first = pair.RunAc("failover");
-  EXPECT_EQ(first.exit_code, 4) << first.output;
+  EXPECT_EQ(first.exit_code, 11) << first.output;
   EXPECT_NE(first.output.find("ACTION NEEDED"), std::string::npos) << first.output;
   EXPECT_NE(first.output.find("--confirm ensure-es-template"), std::string::npos);
   EXPECT_TRUE(PluginInstalled(pair));
 
   auto second = pair.RunAc("failover", {"--confirm", "ensure-es-template"});
-  EXPECT_EQ(second.exit_code, 4) << second.output;
+  EXPECT_EQ(second.exit_code, 11) << second.output;
   EXPECT_NE(second.output.find("--confirm remove-2379-forwarding"), std::string::npos)
       << second.output;
   EXPECT_FALSE(PluginInstalled(pair)) << "the check passed, so the plugin is uninstalled";

@@ -75,7 +75,7 @@ usage() {
   echo "  or refused; 7 preflight Failed; 8 preflight Retry; 9 images of the release missing."
 }
 
-# Sets value_kind and route for flag $1; fails for a flag not in the table.
+# Sets value_kind and flag_route for flag $1; fails for a flag not in the table.
 lookup() {
   local names value route help name
   while read -r names value route help; do
@@ -95,6 +95,14 @@ find_bin() {  # find_bin <name> <env override>
                    "$(command -v "$name" || true)"; do
     if [ -n "$candidate" ] && [ -x "$candidate" ]; then printf '%s' "$candidate"; return; fi
   done
+}
+
+core_bin() {
+  local core
+  core=$(find_bin upgrade-core "${UPGRADE_CORE_BIN:-}")
+  [ -n "$core" ] || die "upgrade-core binary not found beside upgrade.sh (bin/upgrade-core); set UPGRADE_CORE_BIN" 1
+  [ -f "$core" ] && [ -x "$core" ] || die "upgrade-core: $core is not an executable file (UPGRADE_CORE_BIN?)" 1
+  printf '%s' "$core"
 }
 
 only_sync=false skip_sync=false preflight=false args=()
@@ -124,7 +132,7 @@ while [ $# -gt 0 ]; do
       esac ;;
     env:*) export "${flag_route#env:}=$value" ;;
     help) usage; exit 0 ;;
-    version) args=(--version); break ;;  # upgrade-core answers for the package (H1: --version)
+    version) core=$(core_bin); exec "$core" --version ;;  # the package's version (H1: --version)
     core)
       if [ "$value_kind" = - ]; then
         if $on; then args+=("$flag"); fi
@@ -143,7 +151,5 @@ if $preflight; then phase=preflight; fi
 if $only_sync; then phase=sync; fi
 if $skip_sync; then phase=trigger; fi
 
-core=$(find_bin upgrade-core "${UPGRADE_CORE_BIN:-}")
-[ -n "$core" ] || die "upgrade-core binary not found beside upgrade.sh (bin/upgrade-core); set UPGRADE_CORE_BIN" 1
-if [ "${args[0]:-}" = --version ]; then exec "$core" --version; fi
+core=$(core_bin)
 exec "$core" "$phase" --package-dir "$here" "${args[@]}"

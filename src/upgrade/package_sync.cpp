@@ -42,7 +42,7 @@ volatile sig_atomic_t running_child = 0;
 // passed on. Handlers, not SIG_IGN, so the tool starts with the default dispositions.
 class ForwardSignals {
  public:
-  explicit ForwardSignals() {
+  ForwardSignals() {
     struct sigaction action = {};
     action.sa_handler = [](int signal) {
       if (signal == SIGTERM && running_child > 0) kill(running_child, SIGTERM);

@@ -73,7 +73,7 @@ step "replication lag at 1000 writes/s for 3 s"
 step "image sync: a sample bundle into a local registry (upgrade.sh --only-sync-image)"
 registry=$("$root/scripts/registry-server.sh" start "$state" registry "${owner[@]}")
 "$bin/make-sample-bundle/make-sample-bundle" "$state/package/images" --images 12 >/dev/null
-export IMAGE_SYNC_BIN="$bin/image-sync/image-sync"
+export IMAGE_SYNC_BIN="$bin/image-sync/image-sync" UPGRADE_CORE_BIN="$bin/upgrade-core/upgrade-core"
 bash "$root/upgrade.sh" --only-sync-image=true --bundle "$state/package/images" \
   --registry "$registry" --plain
 step "the same push again: every image is found by digest, nothing is sent"

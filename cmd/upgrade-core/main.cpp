@@ -1,19 +1,25 @@
-// upgrade-core: the cluster phases of upgrade.sh — registry resolution, preflight, trigger
-// (ProductManifest + CVO). Flags -> src/upgrade engine -> one line per outcome; exit codes
-// are upgrade.sh's (README "upgrade.sh").
+// upgrade-core: the phases of upgrade.sh, one subcommand each — preflight, sync (image-sync,
+// then violet push --skip-crs), trigger (artifact check, ProductManifest + CVO) and all (sync,
+// then trigger) — with the registry and its credentials resolved here (--registry, the
+// platform's, upgrade.conf). upgrade.sh only parses its flags and execs one of them.
+// Exit codes: the one table (src/common/exit_codes.h, README "Exit codes").
 #include <fmt/format.h>
+#include <unistd.h>
 
 #include <CLI/CLI.hpp>
+#include <cstdlib>
 #include <iostream>
 #include <memory>
+#include <optional>
 
 #include "common/absl_fmt.h"
-#include "common/base64.h"
+#include "common/exit_codes.h"
 #include "common/logging.h"
 #include "registry/registry_client.h"
 #include "registry/transfer_flags.h"
 #include "upgrade/artifact_check.h"
 #include "upgrade/cluster_access.h"
+#include "upgrade/package_sync.h"
 #include "upgrade/preflight_inputs.h"
 #include "upgrade/preflight_runner.h"
 #include "upgrade/registry_resolution.h"
@@ -22,15 +28,11 @@
 
 namespace {
 
-constexpr int kExitOk = 0;
-constexpr int kExitFailed = 1;
-constexpr int kExitUsage = 2;
-constexpr int kExitRegistryAuth = 4;
-constexpr int kExitRegistryUnreachable = 5;
-constexpr int kExitCluster = 6;
-constexpr int kExitPreflightFailed = 7;
-constexpr int kExitPreflightRetry = 8;
-constexpr int kExitArtifactsMissing = 9;
+// upgrade.sh's --password and --target-creds reach us here, never in argv; we unset them at
+// once so that no tool we start inherits them.
+constexpr const char* kPasswordEnv = "UPGRADE_REGISTRY_PASSWORD";
+constexpr const char* kTargetCredsEnv = "UPGRADE_TARGET_CREDS";
+constexpr size_t kMaxPasswordBytes = 4096;
 
 int Fail(int code, std::string_view message) {
   std::cerr << "upgrade.sh: " << message << "\n";
@@ -47,83 +49,140 @@ absl::StatusOr<std::unique_ptr<k8s::RestClient>> Client(
   return std::make_unique<k8s::RestClient>(*config);
 }
 
-struct RegistryAccess {
-  std::string registry, username;
+// Every flag upgrade.sh passes on (cmd/ac/README.md "upgrade.sh"); each phase checks which
+// of them it takes.
+struct PackageFlags {
+  std::string package_dir = ".";  // upgrade.sh's directory: the defaults below live there
+  std::string registry, username, ca_file;
   bool password_stdin = false, plain = false, insecure = false;
-  std::string ca_file;
   registry::TransferLimits limits;
+  std::string bundle, plugins, release, state_dir, keyring;
+  int parallel = 0, chunk_mib = 0;
+  bool allow_unsigned = false, skip_check_artifacts = false;
+  std::string cluster, to, standby, output;
 };
 
-void AddRegistryFlags(CLI::App& app, RegistryAccess& access) {
-  app.add_option("--registry", access.registry, "registry host[:port] (default: the platform's)");
-  app.add_option("--username", access.username, "registry user");
-  app.add_flag("--password-stdin", access.password_stdin, "read the registry password from stdin");
-  app.add_flag("--plain", access.plain, "plain HTTP registry");
-  app.add_flag("--insecure", access.insecure, "do not verify the registry's certificate");
-  app.add_option("--ca-file", access.ca_file, "CA bundle of the registry");
+void AddPackageFlags(CLI::App& app, PackageFlags& flags) {
+  app.add_option("--package-dir", flags.package_dir,
+                 "the core package (images/, plugins/, release.yaml, upgrade.conf, bin/)");
+  app.add_option("--registry", flags.registry,
+                 "registry host[:port] (default: the platform's, else upgrade.conf)");
+  app.add_option("--username", flags.username,
+                 "registry user (password: --password-stdin or $UPGRADE_REGISTRY_PASSWORD)");
+  app.add_flag("--password-stdin", flags.password_stdin, "read the registry password from stdin");
+  app.add_flag("--plain", flags.plain, "plain HTTP registry");
+  app.add_flag("--insecure", flags.insecure, "do not verify the registry's certificate");
+  app.add_option("--ca-file", flags.ca_file, "CA bundle of the registry");
+  registry::AddTransferLimitFlags(app, flags.limits);
+  app.add_option("--bundle", flags.bundle, "image bundle (default <package-dir>/images)");
+  app.add_option("--plugins", flags.plugins, "plugin packages (default <package-dir>/plugins)");
+  app.add_option("--release", flags.release, "release.yaml (default <package-dir>/release.yaml)");
+  app.add_option("--parallel", flags.parallel, "image-sync --parallel");
+  app.add_option("--chunk-size", flags.chunk_mib, "image-sync --chunk-size (MiB)");
+  app.add_option("--state-dir", flags.state_dir, "image-sync --state-dir");
+  app.add_option("--keyring", flags.keyring, "violet --keyring for plugins/*.tgz");
+  app.add_flag("--allow-unsigned", flags.allow_unsigned, "violet --allow-unsigned");
+  app.add_flag("--skip-check-artifacts", flags.skip_check_artifacts,
+               "do not verify the release's images in the registry");
+  app.add_option("--cluster", flags.cluster, "preflight: cluster to check (default global)");
+  app.add_option("--to", flags.to, "preflight: target version");
+  app.add_option("--dr-standby-kubeconfig", flags.standby,
+                 "preflight: kubeconfig of the DR standby global cluster");
+  app.add_option("-o,--output", flags.output, "preflight: text or json")
+      ->check(CLI::IsMember({"text", "json"}));
 }
 
-int RunRegistry(const upgrade::ConnectionFlags& flags, const RegistryAccess& access,
-                bool print_password) {
-  k8s::PlatformConnection connection = upgrade::ToConnection(flags);
-  auto global = Client(upgrade::GlobalClusterConfig(connection));
-  if (!global.ok()) return Fail(kExitUsage, global.status());
-  auto resolved = upgrade::ResolveRegistry({access.registry, access.username}, global->get());
-  if (!resolved.ok()) return Fail(kExitCluster, resolved.status());
-  std::cout << "address=" << resolved->address << "\n"
-            << "external=" << (resolved->external ? "true" : "false") << "\n"
-            << "username=" << resolved->username << "\n"
-            << "source=" << resolved->where_from << "\n";
-  if (print_password && !resolved->password.empty()) {
-    // Base64 so any character survives the shell's `read`; stdout is upgrade.sh's pipe.
-    std::cout << "password_b64=" << common::EncodeBase64(resolved->password.Reveal()) << "\n";
+// The flag rules that depend on the phase, one line each.
+absl::Status CheckPhaseFlags(const std::string& phase, const PackageFlags& flags) {
+  if (!flags.cluster.empty() && phase != "preflight") {
+    return absl::InvalidArgumentError(fmt::format(
+        "--cluster={} goes with --preflight (workload clusters have no sync or trigger here; "
+        "request their upgrade with ac adm upgrade --cluster={})",
+        flags.cluster, flags.cluster));
   }
-  return kExitOk;
+  if ((!flags.to.empty() || !flags.standby.empty() || !flags.output.empty()) &&
+      phase != "preflight") {
+    return absl::InvalidArgumentError(
+        "--to, --dr-standby-kubeconfig and --output go with --preflight");
+  }
+  if (flags.skip_check_artifacts && phase == "sync") {
+    return absl::InvalidArgumentError("--skip-check-artifacts goes with --skip-sync-image");
+  }
+  return absl::OkStatus();
 }
 
-int RunPreflight(const upgrade::ConnectionFlags& flags, const std::string& cluster,
-                 const std::string& release_path, const std::string& to,
-                 const std::string& standby_kubeconfig, const std::string& registry,
-                 const std::string& output) {
-  k8s::PlatformConnection connection = upgrade::ToConnection(flags);
+std::string TakeEnv(const char* name, bool* present) {
+  const char* value = std::getenv(name);
+  *present = value != nullptr;
+  std::string taken = value ? value : "";
+  unsetenv(name);
+  return taken;
+}
+
+// One line of standard input, without its line end; bounded.
+absl::StatusOr<std::string> ReadPasswordLine() {
+  std::string line;
+  char c;
+  while (line.size() <= kMaxPasswordBytes && read(STDIN_FILENO, &c, 1) == 1 && c != '\n') {
+    line.push_back(c);
+  }
+  if (line.size() > kMaxPasswordBytes) {
+    return absl::InvalidArgumentError(
+        fmt::format("--password-stdin: the first line of standard input is longer than {} bytes",
+                    kMaxPasswordBytes));
+  }
+  if (!line.empty() && line.back() == '\r') line.pop_back();
+  if (line.empty()) {
+    return absl::InvalidArgumentError("--password-stdin: standard input held no password");
+  }
+  return line;
+}
+
+int RunPreflight(const k8s::PlatformConnection& connection, const PackageFlags& flags) {
+  if (!upgrade::ConnectionConfigured(connection)) {
+    return Fail(exit_code::kUsage,
+                "--preflight needs the global cluster: pass --kubeconfig <file> (or set "
+                "KUBECONFIG)");
+  }
+  const std::string cluster = flags.cluster.empty() ? "global" : flags.cluster;
   auto global = Client(upgrade::GlobalClusterConfig(connection));
-  if (!global.ok()) return Fail(kExitUsage, global.status());
+  if (!global.ok()) return Fail(exit_code::kUsage, global.status());
   auto target_cluster = Client(upgrade::WorkloadClusterConfig(connection, cluster));
-  if (!target_cluster.ok()) return Fail(kExitUsage, target_cluster.status());
+  if (!target_cluster.ok()) return Fail(exit_code::kUsage, target_cluster.status());
 
   upgrade::PreflightScope scope;
   scope.cluster = cluster;
   std::string desired_image;
-  if (!to.empty()) {
-    scope.target_version = to;
+  if (!flags.to.empty()) {
+    scope.target_version = flags.to;
     scope.target_from = "--to";
   } else if (cluster == "global") {
-    auto release = upgrade::ReadReleaseManifest(release_path);
-    if (!release.ok()) return Fail(kExitUsage, release.status());
+    auto release = upgrade::ReadReleaseManifest(flags.release);
+    if (!release.ok()) return Fail(exit_code::kUsage, release.status());
     scope.target_version = release->version;
-    scope.target_from = release_path;
-    desired_image = upgrade::ImageAt(registry, release->product_image);
+    scope.target_from = flags.release;
+    desired_image = upgrade::ImageAt(flags.registry, release->product_image);
   }
   std::unique_ptr<k8s::RestClient> standby;
-  if (!standby_kubeconfig.empty()) {
-    auto config = k8s::LoadKubeconfig(standby_kubeconfig);
+  if (!flags.standby.empty()) {
+    auto config = k8s::LoadKubeconfig(flags.standby);
     if (!config.ok()) {
-      return Fail(kExitUsage,
+      return Fail(exit_code::kUsage,
                   fmt::format("--dr-standby-kubeconfig: {}", config.status().message()));
     }
     standby = std::make_unique<k8s::RestClient>(*config);
     scope.standby = standby.get();
   }
   auto inputs = upgrade::GatherPreflightInputs(**global, **target_cluster, scope);
-  if (!inputs.ok()) return Fail(kExitCluster, inputs.status());
+  if (!inputs.ok()) return Fail(exit_code::kClusterUnreachable, inputs.status());
   auto disabled = upgrade::ReadDisabledChecks(**global);
-  if (!disabled.ok()) return Fail(kExitCluster, disabled.status());
+  if (!disabled.ok()) return Fail(exit_code::kClusterUnreachable, disabled.status());
   upgrade::PreflightReport report = upgrade::RunPreflight(*inputs, *disabled);
   report.desired_image = desired_image;
   if (absl::Status recorded = upgrade::RecordPreflight(**global, report); !recorded.ok()) {
-    return Fail(kExitCluster, recorded);
+    return Fail(exit_code::kClusterUnreachable, recorded);
   }
-  if (output == "json") {
+  if (flags.output == "json") {
     nlohmann::json document = upgrade::PreflightStatus(report);
     document["cluster"] = report.cluster;
     document["currentVersion"] = report.current_version;
@@ -134,124 +193,217 @@ int RunPreflight(const upgrade::ConnectionFlags& flags, const std::string& clust
   }
   switch (report.overall) {
     case upgrade::CheckState::kPassed:
-      return kExitOk;
+      return exit_code::kOk;
     case upgrade::CheckState::kFailed:
-      return kExitPreflightFailed;
+      return exit_code::kPreflightFailed;
     case upgrade::CheckState::kRetry:
-      return kExitPreflightRetry;
+      return exit_code::kPreflightRetry;
   }
-  return kExitPreflightRetry;
+  return exit_code::kPreflightRetry;
 }
 
-int RunTrigger(const upgrade::ConnectionFlags& flags, const RegistryAccess& access,
-               const std::string& release_path, bool skip_check_artifacts) {
-  auto release = upgrade::ReadReleaseManifest(release_path);
-  if (!release.ok()) return Fail(kExitUsage, release.status());
-  k8s::PlatformConnection connection = upgrade::ToConnection(flags);
-  auto global = Client(upgrade::GlobalClusterConfig(connection));
-  if (!global.ok()) return Fail(kExitUsage, global.status());
-  auto resolved = upgrade::ResolveRegistry({access.registry, access.username}, global->get());
-  if (!resolved.ok()) return Fail(kExitCluster, resolved.status());
-  if (!access.username.empty()) {
-    if (!access.password_stdin) {
-      return Fail(kExitUsage, "--username needs --password (upgrade.sh passes it on stdin)");
-    }
-    std::string password;
-    std::getline(std::cin, password);
-    resolved->password = common::Secret(password);
+int RunSync(const PackageFlags& flags, const CLI::App& phase, const k8s::PlatformRegistry& resolved,
+            bool verbose) {
+  upgrade::ImageSyncRequest request;
+  request.package_dir = flags.package_dir;
+  if (const char* bin = std::getenv("IMAGE_SYNC_BIN")) request.image_sync_override = bin;
+  if (const char* bin = std::getenv("VIOLET_BIN")) request.violet_override = bin;
+  request.bundle = flags.bundle;
+  request.plugins = flags.plugins;
+  request.registry = resolved.address;
+  request.username = resolved.username;
+  request.password = resolved.password;
+  request.plain = flags.plain;
+  request.insecure = flags.insecure;
+  request.ca_file = flags.ca_file;
+  if (phase.count("--parallel") > 0) request.parallel = flags.parallel;
+  if (phase.count("--chunk-size") > 0) request.chunk_mib = flags.chunk_mib;
+  request.state_dir = flags.state_dir;
+  if (phase.count("--min-speed") > 0) request.min_speed = flags.limits.min_speed;
+  if (phase.count("--stall-seconds") > 0) {
+    request.stall_seconds = static_cast<int>(flags.limits.stall.count());
   }
-  std::cout << fmt::format("registry {} (from {})\n", resolved->address, resolved->where_from);
+  if (phase.count("--request-timeout") > 0) {
+    request.request_timeout = static_cast<int>(flags.limits.request_timeout.count());
+  }
+  request.keyring = flags.keyring;
+  request.allow_unsigned = flags.allow_unsigned;
+  request.verbose = verbose;
+  auto synced = upgrade::SyncPackageImages(request, std::cerr);
+  if (!synced.ok()) {
+    return Fail(absl::IsNotFound(synced.status()) ? exit_code::kInvalidInput : exit_code::kFailed,
+                synced.status());
+  }
+  return *synced;  // a tool's own exit code: it has said why, in one line
+}
 
-  if (skip_check_artifacts) {
+int RunTrigger(k8s::RestClient& global, const PackageFlags& flags,
+               const k8s::PlatformRegistry& resolved, const upgrade::ReleaseManifest& release) {
+  std::cout << fmt::format("registry {} (from {})\n", resolved.address, resolved.where_from);
+  if (flags.skip_check_artifacts) {
     std::cout << "artifact check skipped (--skip-check-artifacts)\n";
   } else {
     registry::RegistryOptions options;
-    options.host = resolved->address;
-    options.transport.plain = access.plain;
-    options.transport.insecure = access.insecure;
-    options.transport.ca_file = access.ca_file;
-    options.transport.limits = access.limits;
+    options.host = resolved.address;
+    options.transport.plain = flags.plain;
+    options.transport.insecure = flags.insecure;
+    options.transport.ca_file = flags.ca_file;
+    options.transport.limits = flags.limits;
     options.retry.max_attempts = 2;
-    if (!resolved->username.empty()) {
-      options.credentials = {resolved->username, resolved->password};
-    }
+    if (!resolved.username.empty()) options.credentials = {resolved.username, resolved.password};
     auto client = registry::RegistryClient::Connect(std::move(options));
     if (!client.ok()) {
       const absl::Status& status = client.status();
       return Fail(absl::IsUnauthenticated(status) || absl::IsPermissionDenied(status)
-                      ? kExitRegistryAuth
-                      : kExitRegistryUnreachable,
+                      ? exit_code::kAuthRefused
+                      : exit_code::kRegistryUnreachable,
                   status);
     }
-    auto missing = upgrade::MissingImages(**client, release->AllImages());
-    if (!missing.ok()) return Fail(kExitRegistryUnreachable, missing.status());
+    auto missing = upgrade::MissingImages(**client, release.AllImages());
+    if (!missing.ok()) return Fail(exit_code::kRegistryUnreachable, missing.status());
     if (!missing->empty()) {
-      return Fail(kExitArtifactsMissing,
+      return Fail(exit_code::kImagesMissing,
                   fmt::format("{} of the {} images release {} needs are not in registry {} "
                               "(first: {}) — run bash upgrade.sh --only-sync-image first, or "
                               "pass --skip-check-artifacts",
-                              missing->size(), release->AllImages().size(), release->version,
-                              resolved->address, missing->front()));
+                              missing->size(), release.AllImages().size(), release.version,
+                              resolved.address, missing->front()));
     }
     std::cout << fmt::format("artifacts: all {} images of release {} are in {}\n",
-                             release->AllImages().size(), release->version, resolved->address);
+                             release.AllImages().size(), release.version, resolved.address);
   }
-  auto lines = upgrade::TriggerUpgrade(**global, *release, resolved->address);
-  if (!lines.ok()) return Fail(kExitCluster, lines.status());
+  auto lines = upgrade::TriggerUpgrade(global, release, resolved.address);
+  if (!lines.ok()) return Fail(exit_code::kClusterUnreachable, lines.status());
   for (const std::string& line : *lines) std::cout << line << "\n";
   std::cout << fmt::format(
       "upgrade to {} prepared; request it with: ac adm upgrade --cluster=global --to={}\n",
-      release->version, release->version);
-  return kExitOk;
+      release.version, release.version);
+  return exit_code::kOk;
+}
+
+// sync, trigger, all: resolve the registry once, then run the phase's steps.
+int RunPackagePhase(const std::string& phase, const CLI::App& command,
+                    const k8s::PlatformConnection& connection, const PackageFlags& flags,
+                    upgrade::GivenCredentials given, bool verbose) {
+  const bool sync = phase != "trigger", trigger = phase != "sync";
+  const bool configured = upgrade::ConnectionConfigured(connection);
+  if (trigger && !configured) {
+    return Fail(exit_code::kUsage,
+                fmt::format("{} needs the global cluster: pass --kubeconfig <file> (or set "
+                            "KUBECONFIG)",
+                            sync ? "the trigger (upgrade.sh without --only-sync-image)"
+                                 : "--skip-sync-image"));
+  }
+  std::optional<upgrade::ReleaseManifest> release;
+  if (trigger) {
+    auto read = upgrade::ReadReleaseManifest(flags.release);
+    if (!read.ok()) return Fail(exit_code::kUsage, read.status());
+    release = *std::move(read);
+  }
+  if (flags.password_stdin) {
+    auto line = ReadPasswordLine();
+    if (!line.ok()) return Fail(exit_code::kUsage, line.status());
+    given.password = common::Secret(*std::move(line));
+  }
+  given.username = flags.username;
+  auto credentials = upgrade::CheckCredentials(given);
+  if (!credentials.ok()) return Fail(exit_code::kUsage, credentials.status());
+
+  std::unique_ptr<k8s::RestClient> global;
+  if (configured && (trigger || flags.registry.empty())) {
+    auto client = Client(upgrade::GlobalClusterConfig(connection));
+    if (!client.ok()) return Fail(exit_code::kUsage, client.status());
+    global = *std::move(client);
+  }
+  upgrade::RegistryRequest request;
+  request.registry = flags.registry;
+  request.credentials = *std::move(credentials);
+  const char* config = std::getenv("UPGRADE_CONFIG");
+  request.config_file = config && *config ? config : flags.package_dir + "/upgrade.conf";
+  auto choice = upgrade::ResolveRegistry(request, global.get());
+  if (!choice.ok()) {
+    const absl::Status& status = choice.status();
+    return Fail(absl::IsInvalidArgument(status)   ? exit_code::kUsage
+                : absl::IsUnauthenticated(status) ? exit_code::kAuthRefused
+                                                  : exit_code::kClusterUnreachable,
+                status);
+  }
+  const k8s::PlatformRegistry& resolved = choice->registry;
+  if (!choice->warning.empty()) std::cerr << "upgrade.sh: warning: " << choice->warning << "\n";
+  if (flags.registry.empty()) {
+    std::cerr << fmt::format("upgrade.sh: registry {} (from {})\n", resolved.address,
+                             resolved.where_from);
+  }
+
+  if (sync) {
+    const char* skip = std::getenv("SKIP_SYNC_IMAGE");
+    if (resolved.external) {
+      std::cerr << fmt::format(
+          "upgrade.sh: registry {} is external: image sync skipped (SKIP_SYNC_IMAGE=true)\n",
+          resolved.address);
+    } else if (skip && std::string_view(skip) == "true") {
+      std::cerr << "upgrade.sh: image sync skipped ($SKIP_SYNC_IMAGE=true)\n";
+    } else if (int code = RunSync(flags, command, resolved, verbose); code != exit_code::kOk) {
+      return code;
+    }
+  }
+  if (!trigger) return exit_code::kOk;
+  return RunTrigger(*global, flags, resolved, *release);
 }
 
 }  // namespace
 
 int main(int argc, char** argv) {
-  CLI::App app{"upgrade-core: the cluster phases of upgrade.sh (registry, preflight, trigger)"};
+  // Taken before anything else runs, so no child ever sees them.
+  upgrade::GivenCredentials given;
+  bool creds_present = false;
+  given.password = common::Secret(TakeEnv(kPasswordEnv, &given.password_given));
+  given.base64_pair = common::Secret(TakeEnv(kTargetCredsEnv, &creds_present));
+
+  CLI::App app{"upgrade-core: the phases of upgrade.sh (preflight, sync, trigger, all)"};
   app.require_subcommand(1);
-  upgrade::ConnectionFlags flags;
-  upgrade::AddConnectionFlags(app, flags);
+  app.fallthrough();  // the connection flags may follow the subcommand
+  upgrade::ConnectionFlags connection_flags;
+  upgrade::AddConnectionFlags(app, connection_flags);
   bool verbose = false;
-  app.add_flag("-v,--verbose", verbose, "debug logging");
+  app.add_flag("-v,--verbose", verbose, "debug logging (and image-sync -v)");
 
-  RegistryAccess access;
-  bool print_password = false;
-  CLI::App* registry = app.add_subcommand("registry", "print the registry upgrade.sh uses");
-  AddRegistryFlags(*registry, access);
-  registry->add_flag("--print-password", print_password,
-                     "also print password_b64= (for upgrade.sh's pipe only)");
-
-  std::string cluster = "global", release_path = "release.yaml", to, standby, output = "text";
-  CLI::App* preflight = app.add_subcommand("preflight", "run the preflight checks");
-  preflight->add_option("--cluster", cluster, "cluster to check (default global)");
-  preflight->add_option("--release", release_path, "the package's release.yaml");
-  preflight->add_option("--to", to, "target version (default: release.yaml's; workload: global's)");
-  preflight->add_option("--dr-standby-kubeconfig", standby,
-                        "DR: kubeconfig of the standby global cluster (ordering check)");
-  preflight->add_option("--registry", access.registry, "registry (for the desired image)");
-  preflight->add_option("-o,--output", output, "text or json")
-      ->check(CLI::IsMember({"text", "json"}));
-
-  bool skip_check_artifacts = false;
-  CLI::App* trigger = app.add_subcommand("trigger", "publish the release and deploy the CVO");
-  AddRegistryFlags(*trigger, access);
-  registry::AddTransferLimitFlags(*trigger, access.limits);
-  trigger->add_option("--release", release_path, "the package's release.yaml");
-  trigger->add_flag("--skip-check-artifacts", skip_check_artifacts,
-                    "do not verify the release's images in the registry");
+  PackageFlags flags;
+  std::vector<CLI::App*> phases = {
+      app.add_subcommand("preflight", "run the preflight checks (upgrade.sh --preflight)"),
+      app.add_subcommand("sync", "push the package's images (upgrade.sh --only-sync-image)"),
+      app.add_subcommand("trigger",
+                         "check the images, publish the release, deploy the CVO "
+                         "(upgrade.sh --skip-sync-image)"),
+      app.add_subcommand("all", "sync, then trigger (upgrade.sh without a phase flag)")};
+  for (CLI::App* phase : phases) AddPackageFlags(*phase, flags);
 
   try {
     app.parse(argc, argv);
   } catch (const CLI::ParseError& e) {
     if (e.get_exit_code() == 0) return app.exit(e);
-    return Fail(kExitUsage, std::string(e.what()) + " (see bash upgrade.sh --help)");
+    return Fail(exit_code::kUsage, std::string(e.what()) + " (see bash upgrade.sh --help)");
   }
   common::InitLogging(verbose);
-  if (registry->parsed()) return RunRegistry(flags, access, print_password);
-  if (preflight->parsed()) {
-    return RunPreflight(flags, cluster, release_path, to, standby, access.registry, output);
+  const CLI::App* command = nullptr;
+  for (const CLI::App* phase : phases) {
+    if (phase->parsed()) command = phase;
   }
-  if (trigger->parsed()) return RunTrigger(flags, access, release_path, skip_check_artifacts);
-  return kExitFailed;
+  if (command == nullptr) return exit_code::kUsage;
+  const std::string phase = command->get_name();
+  if (absl::Status checked = CheckPhaseFlags(phase, flags); !checked.ok()) {
+    return Fail(exit_code::kUsage, checked);
+  }
+  if (flags.bundle.empty()) flags.bundle = flags.package_dir + "/images";
+  if (flags.plugins.empty()) flags.plugins = flags.package_dir + "/plugins";
+  if (flags.release.empty()) flags.release = flags.package_dir + "/release.yaml";
+
+  const k8s::PlatformConnection connection = upgrade::ToConnection(connection_flags);
+  if (phase == "preflight") return RunPreflight(connection, flags);
+  if (flags.password_stdin && (given.password_given || creds_present)) {
+    return Fail(exit_code::kUsage,
+                "--password-stdin, --password and --target-creds are alternatives; pass one");
+  }
+  if (flags.password_stdin) given.password_given = true;
+  return RunPackagePhase(phase, *command, connection, flags, std::move(given), verbose);
 }

@@ -31,6 +31,8 @@ int Lines(const std::string& text) {
 
 class ImageSyncTest : public ::testing::Test {
  protected:
+  // upgrade.sh runs this build's upgrade-core, whatever the build directory is called.
+  ImageSyncTest() { setenv("UPGRADE_CORE_BIN", UPGRADE_CORE_BINARY, 1); }
   void MakeBundle(int images = 8) {
     RunScript(std::string(MAKE_SAMPLE_BUNDLE_BINARY) + " '" + bundle_ + "' --images " +
               std::to_string(images));

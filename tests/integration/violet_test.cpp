@@ -180,7 +180,7 @@ TEST_F(VioletTest, FlagRulesAreUsageErrorsWithOneLine) {
     EXPECT_TRUE(Contains(result.output, message)) << result.output;
   }
   CommandResult no_packages = RunViolet(Push(dir_.File("nowhere")));
-  EXPECT_EQ(no_packages.exit_code, 2) << no_packages.output;
+  EXPECT_EQ(no_packages.exit_code, 3) << no_packages.output;
   EXPECT_TRUE(absl::IsNotFound(GetObject("global", kArtifacts, kNs, kBundleArtifact).status()));
 }
 
@@ -203,7 +203,7 @@ TEST_F(VioletTest, NoResourcesWhileAnImageIsMissingFromTheTargetRegistry) {
   RegistryServer empty(dir_.path(), "empty");
   CommandResult result =
       RunViolet(Push(packages_, {"--skip-push", "--dest-repo", empty.address(), "--no-auth"}));
-  EXPECT_EQ(result.exit_code, 1) << result.output;
+  EXPECT_EQ(result.exit_code, 9) << result.output;
   EXPECT_TRUE(Contains(result.output, "image " + empty.address() +
                                           "/acp/topolvm-operator-bundle:v2.3.0 is not in the "
                                           "registry; no custom resources created"))
@@ -406,7 +406,7 @@ TEST_F(VioletTest, WorkloadClustersAreRefusedWhileTheGlobalUpgradeRuns) {
 
   const std::string bundle = packages_ + "/topolvm-operator.v2.3.0.tgz";
   CommandResult refused = RunViolet(Push(bundle, {"--clusters", "cluster-a"}));
-  EXPECT_EQ(refused.exit_code, 5) << refused.output;
+  EXPECT_EQ(refused.exit_code, 10) << refused.output;
   EXPECT_TRUE(Contains(refused.output,
                        "refusing to create custom resources on workload cluster(s) cluster-a "
                        "while the global cluster's upgrade is in progress"))

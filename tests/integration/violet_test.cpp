@@ -127,6 +127,45 @@ TEST_F(VioletTest, OperatorsGoToEveryClusterPluginsAndChartsOnlyToGlobal) {
   EXPECT_TRUE(GetObject("global", kArtifacts, kNs, kPluginArtifact).ok());
 }
 
+// One meaning for `--clusters=<name> --kubeconfig k` (issue 12): the kubeconfig is the global
+// cluster, and every other cluster is reached through the platform proxy
+// <server>/kubernetes/<name>, as upgrade reaches it; the output names the server written to.
+TEST_F(VioletTest, KubeconfigWithClustersWritesThroughTheProxyToThatCluster) {
+  const std::string kubeconfig = dir_.File("kubeconfig");
+  std::ofstream(kubeconfig) << "apiVersion: v1\nkind: Config\n"
+                            << "clusters:\n- name: global\n  cluster:\n    server: "
+                            << server_->url() << "\n"
+                            << "users:\n- name: admin\n  user:\n    token: " << kPlatformToken
+                            << "\n"
+                            << "contexts:\n- name: global\n  context:\n    cluster: global\n"
+                            << "    user: admin\ncurrent-context: global\n";
+  ScopedEnv no_token("VIOLET_PLATFORM_TOKEN", "");
+  const std::string bundle = packages_ + "/topolvm-operator.v2.3.0.tgz";
+  CommandResult workload =
+      RunViolet({"push", bundle, "--kubeconfig", kubeconfig, "--plain", "--clusters=cluster-a"});
+  ASSERT_EQ(workload.exit_code, 0) << workload.output;
+  EXPECT_TRUE(
+      Contains(workload.output, "cluster cluster-a: " + server_->url() + "/kubernetes/cluster-a\n"))
+      << workload.output;
+  EXPECT_TRUE(Contains(workload.output, std::string("cluster cluster-a: Artifact cpaas-system/") +
+                                            kBundleArtifact + " created"))
+      << workload.output;
+  EXPECT_TRUE(GetObject("cluster-a", kArtifacts, kNs, kBundleArtifact).ok());
+  EXPECT_TRUE(absl::IsNotFound(GetObject("global", kArtifacts, kNs, kBundleArtifact).status()));
+
+  CommandResult both = RunViolet(
+      {"push", bundle, "--kubeconfig", kubeconfig, "--plain", "--clusters=global,cluster-a"});
+  ASSERT_EQ(both.exit_code, 0) << both.output;
+  EXPECT_TRUE(Contains(both.output, "cluster global: " + server_->url() + "\n")) << both.output;
+  EXPECT_TRUE(Contains(both.output, std::string("cluster global: Artifact cpaas-system/") +
+                                        kBundleArtifact + " created"))
+      << both.output;
+  EXPECT_TRUE(Contains(both.output, std::string("cluster cluster-a: Artifact cpaas-system/") +
+                                        kBundleArtifact + " unchanged"))
+      << both.output;
+  EXPECT_TRUE(GetObject("global", kArtifacts, kNs, kBundleArtifact).ok());
+}
+
 TEST_F(VioletTest, WrongPlatformTokenIsRefusedBeforeAnythingIsWritten) {
   ScopedEnv wrong("VIOLET_PLATFORM_TOKEN", "not-the-token");
   CommandResult refused = RunViolet(Push(packages_));

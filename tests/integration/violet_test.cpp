@@ -166,6 +166,45 @@ TEST_F(VioletTest, KubeconfigWithClustersWritesThroughTheProxyToThatCluster) {
   EXPECT_TRUE(GetObject("global", kArtifacts, kNs, kBundleArtifact).ok());
 }
 
+// A loopback port with a socket bound but not listening: a connection to it is refused at once.
+class ClosedPort {
+ public:
+  ClosedPort() : socket_(socket(AF_INET, SOCK_STREAM, 0)) {
+    sockaddr_in address{};
+    address.sin_family = AF_INET;
+    address.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+    socklen_t size = sizeof address;
+    if (bind(socket_, reinterpret_cast<sockaddr*>(&address), size) != 0 ||
+        getsockname(socket_, reinterpret_cast<sockaddr*>(&address), &size) != 0) {
+      ADD_FAILURE() << "cannot bind a loopback port";
+    }
+    port_ = ntohs(address.sin_port);
+  }
+  ~ClosedPort() { close(socket_); }
+  std::string address() const { return "127.0.0.1:" + std::to_string(port_); }
+
+ private:
+  int socket_;
+  int port_ = 0;
+};
+
+TEST_F(VioletTest, UnreachableRegistryAndClusterHaveTheirOwnExitCodes) {
+  ClosedPort closed;
+  CommandResult registry = RunViolet(
+      {"push", packages_, "--skip-crs", "--dest-repo", closed.address(), "--no-auth", "--plain"});
+  EXPECT_EQ(registry.exit_code, 5) << registry.output;
+  EXPECT_TRUE(Contains(registry.output, "registry " + closed.address())) << registry.output;
+  for (const std::vector<std::string>& command :
+       {std::vector<std::string>{"push", packages_, "--plain", "--platform-address",
+                                 "http://" + closed.address()},
+        std::vector<std::string>{"gc", "--dry-run", "--platform-address",
+                                 "http://" + closed.address()}}) {
+    CommandResult cluster = RunViolet(command);
+    EXPECT_EQ(cluster.exit_code, 6) << cluster.output;
+    EXPECT_EQ(Count(cluster.output, "violet: "), 1) << cluster.output;
+  }
+}
+
 TEST_F(VioletTest, WrongPlatformTokenIsRefusedBeforeAnythingIsWritten) {
   ScopedEnv wrong("VIOLET_PLATFORM_TOKEN", "not-the-token");
   CommandResult refused = RunViolet(Push(packages_));

@@ -5,12 +5,13 @@
 #include <iostream>
 
 #include "common/absl_fmt.h"
+#include "common/exit_codes.h"
 #include "common/logging.h"
 #include "package/opened_package.h"
 #include "package/package_archive.h"
 #include "package/package_verification.h"
 #include "registry/transfer_flags.h"
-#include "violet/exit_codes.h"
+#include "violet/failure.h"
 #include "violet/gc_command.h"
 #include "violet/list_command.h"
 #include "violet/push_command.h"
@@ -77,6 +78,37 @@ void AddLimitFlags(CLI::App* command, package::ExtractLimits& limits) {
                    "past 64 MiB (a decompression bomb); 0: no ratio check")
       ->capture_default_str()
       ->check(CLI::NonNegativeNumber);
+}
+
+// The exit-code table (common/exit_codes.h, README) row of each way a violet command fails.
+int ExitCodeFor(violet::FailureKind kind) {
+  switch (kind) {
+    case violet::FailureKind::kStep:
+      return exit_code::kFailed;
+    case violet::FailureKind::kUsage:
+      return exit_code::kUsage;
+    case violet::FailureKind::kPackageInvalid:
+      return exit_code::kInvalidInput;
+    case violet::FailureKind::kCredentialsRefused:
+      return exit_code::kAuthRefused;
+    case violet::FailureKind::kRegistryUnreachable:
+      return exit_code::kRegistryUnreachable;
+    case violet::FailureKind::kClusterUnreachable:
+      return exit_code::kClusterUnreachable;
+    case violet::FailureKind::kImagesMissing:
+      return exit_code::kImagesMissing;
+    case violet::FailureKind::kBlocked:
+      return exit_code::kBlocked;
+  }
+  return exit_code::kFailed;
+}
+
+// Prints a failed command's line (unless the engine already did) and returns its exit code.
+int Finish(const violet::Outcome& outcome) {
+  if (outcome.ok()) return exit_code::kOk;
+  if (!outcome.reported())
+    std::cerr << "violet: " << common::View(outcome.status().message()) << "\n";
+  return ExitCodeFor(outcome.kind());
 }
 
 }  // namespace
@@ -186,28 +218,28 @@ int main(int argc, char** argv) {
   } catch (const CLI::ParseError& e) {
     if (e.get_exit_code() == 0) return app.exit(e);
     std::cerr << "violet: " << e.what() << " (see violet --help)\n";
-    return violet::kExitUsage;
+    return exit_code::kUsage;
   }
   common::InitLogging(debug);
 
   if (version_cmd->parsed()) {
     std::cout << "violet v" << VIOLET_VERSION << "\n";
-    return violet::kExitOk;
+    return exit_code::kOk;
   }
   if (show_cmd->parsed()) {
     auto manifest = package::ReadPackageManifest(show_path, show_limits);
     if (!manifest.ok()) {
       std::cerr << "violet: " << common::View(manifest.status().message()) << "\n";
-      return violet::kExitPackageInvalid;
+      return exit_code::kInvalidInput;
     }
     std::cout << violet::FormatShow(*manifest, show_all);
-    return violet::kExitOk;
+    return exit_code::kOk;
   }
   if (verify_cmd->parsed()) {
     auto packages = package::FindPackages(verify_path);
     if (!packages.ok()) {
       std::cerr << "violet: " << common::View(packages.status().message()) << "\n";
-      return violet::kExitUsage;
+      return exit_code::kInvalidInput;
     }
     std::vector<package::Verification> results;
     for (const std::string& archive : *packages) {
@@ -220,10 +252,10 @@ int main(int argc, char** argv) {
     std::cout << package::FormatVerificationSummary(verify_path, results);
     for (const auto& result : results) {
       if (result.outcome == package::VerificationOutcome::kFailed) {
-        return violet::kExitPackageInvalid;
+        return exit_code::kInvalidInput;
       }
     }
-    return violet::kExitOk;
+    return exit_code::kOk;
   }
   if (push_cmd->parsed()) {
     push.connection = push_platform.Connection();
@@ -232,13 +264,13 @@ int main(int argc, char** argv) {
       push.clusters = clusters;
       push.clusters_given = true;
     }
-    return violet::RunPush(push, std::cout, std::cerr);
+    return Finish(violet::RunPush(push, std::cout, std::cerr));
   }
   if (list_cmd->parsed()) {
     list.connection = list_platform.Connection();
-    return violet::RunList(list, std::cout, std::cerr);
+    return Finish(violet::RunList(list, std::cout, std::cerr));
   }
   gc.connection = gc_platform.Connection();
   if (!gc_clusters.empty()) gc.clusters = gc_clusters;
-  return violet::RunGc(gc, std::cout, std::cerr);
+  return Finish(violet::RunGc(gc, std::cout, std::cerr));
 }

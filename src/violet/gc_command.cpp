@@ -8,38 +8,41 @@
 #include "common/absl_fmt.h"
 #include "k8s/platform_resources.h"
 #include "k8s/rest_client.h"
-#include "violet/exit_codes.h"
 #include "violet/gc_plan.h"
 #include "violet/platform_errors.h"
 
 namespace violet {
 
-int RunGc(const GcRequest& request, std::ostream& out, std::ostream& err) {
+Outcome RunGc(const GcRequest& request, std::ostream& out, std::ostream& err) {
   if (absl::Status status = RequirePlatform(request.connection); !status.ok()) {
-    return ReportPlatformError(status, request.connection, err);
+    return Outcome(FailureKind::kUsage, status);
   }
   auto global_config = k8s::ConfigForCluster(request.connection, k8s::acp::kGlobalCluster);
-  if (!global_config.ok())
-    return ReportPlatformError(global_config.status(), request.connection, err);
+  if (!global_config.ok()) return Outcome(FailureKind::kUsage, global_config.status());
   k8s::RestClient global(*global_config);
   auto records = ReadPlatformRecords(global);
-  if (!records.ok()) return ReportPlatformError(records.status(), request.connection, err);
+  if (!records.ok()) return ClusterFailure(records.status(), request.connection);
 
   std::map<std::string, std::unique_ptr<k8s::RestClient>> clients;
   std::vector<ClusterArtifacts> clusters;
   for (const std::string& cluster : request.clusters) {
     auto config = k8s::ConfigForCluster(request.connection, cluster);
-    if (!config.ok()) return ReportPlatformError(config.status(), request.connection, err);
+    if (!config.ok()) {
+      return Outcome(FailureKind::kUsage,
+                     absl::Status(config.status().code(),
+                                  fmt::format("cluster {}: {}", cluster,
+                                              common::View(config.status().message()))));
+    }
     auto& client = clients[cluster] = std::make_unique<k8s::RestClient>(*config);
     ClusterArtifacts held{cluster};
     for (auto [ref, items] : {std::pair{&k8s::acp::kArtifacts, &held.artifacts},
                               std::pair{&k8s::acp::kArtifactVersions, &held.artifact_versions}}) {
       auto list = client->List(*ref, request.ns);
       if (!list.ok()) {
-        return ReportPlatformError(
+        return ClusterFailure(
             absl::Status(list.status().code(), fmt::format("cluster {}: {}", cluster,
                                                            common::View(list.status().message()))),
-            request.connection, err);
+            request.connection);
       }
       *items = list->value("items", nlohmann::json::array());
     }
@@ -52,10 +55,10 @@ int RunGc(const GcRequest& request, std::ostream& out, std::ostream& err) {
     out << (items.empty() ? "Dry run: nothing would be deleted.\n"
                           : "Dry run: nothing was deleted; these would be:\n");
     if (!items.empty()) out << FormatGcSummary(items);
-    return kExitOk;
+    return Outcome();
   }
   std::vector<GcItem> deleted;
-  int exit_code = kExitOk;
+  Outcome first_failure;
   for (const GcItem& item : items) {
     const k8s::ResourceRef* ref = item.type == "Artifact"          ? &k8s::acp::kArtifacts
                                   : item.type == "ArtifactVersion" ? &k8s::acp::kArtifactVersions
@@ -68,11 +71,11 @@ int RunGc(const GcRequest& request, std::ostream& out, std::ostream& err) {
     } else {
       err << fmt::format("violet: cannot delete {} {} on {}: {}\n", item.type, item.name,
                          item.cluster, common::View(status.message()));
-      exit_code = kExitFailed;
+      if (first_failure.ok()) first_failure = ClusterFailure(status, request.connection);
     }
   }
   out << FormatGcSummary(deleted);
-  return exit_code;
+  return first_failure.Reported();
 }
 
 }  // namespace violet

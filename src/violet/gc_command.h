@@ -7,6 +7,7 @@
 #include <vector>
 
 #include "k8s/platform_connection.h"
+#include "violet/failure.h"
 
 namespace violet {
 
@@ -17,6 +18,8 @@ struct GcRequest {
   bool dry_run = false;
 };
 
-int RunGc(const GcRequest& request, std::ostream& out, std::ostream& err);
+// Deletions that fail are reported on `err` as they happen and the others go on; the
+// outcome is then the first one's kind.
+Outcome RunGc(const GcRequest& request, std::ostream& out, std::ostream& err);
 
 }  // namespace violet

@@ -4,32 +4,31 @@
 
 #include "k8s/platform_resources.h"
 #include "k8s/rest_client.h"
-#include "violet/exit_codes.h"
 #include "violet/installed_extensions.h"
 #include "violet/platform_errors.h"
 
 namespace violet {
 
-int RunList(const ListRequest& request, std::ostream& out, std::ostream& err) {
+Outcome RunList(const ListRequest& request, std::ostream& out, std::ostream& err) {
   if (absl::Status status = RequirePlatform(request.connection); !status.ok()) {
-    return ReportPlatformError(status, request.connection, err);
+    return Outcome(FailureKind::kUsage, status);
   }
   auto config = k8s::ConfigForCluster(request.connection, k8s::acp::kGlobalCluster);
-  if (!config.ok()) return ReportPlatformError(config.status(), request.connection, err);
+  if (!config.ok()) return Outcome(FailureKind::kUsage, config.status());
   k8s::RestClient global(*config);
   auto records = ReadPlatformRecords(global);
-  if (!records.ok()) return ReportPlatformError(records.status(), request.connection, err);
+  if (!records.ok()) return ClusterFailure(records.status(), request.connection);
   const std::string yaml = ApplicationsYaml(InstalledExtensions(*records), request.clusters);
   out << yaml;
   if (!request.output_file.empty()) {
     std::ofstream file(request.output_file, std::ios::trunc);
     if (!(file << yaml) || !file.flush()) {
-      err << "violet: cannot write --output-file " << request.output_file << "\n";
-      return kExitFailed;
+      return Outcome(FailureKind::kStep,
+                     absl::UnavailableError("cannot write --output-file " + request.output_file));
     }
     err << "violet: wrote " << request.output_file << "\n";
   }
-  return kExitOk;
+  return Outcome();
 }
 
 }  // namespace violet

@@ -7,6 +7,7 @@
 #include <vector>
 
 #include "k8s/platform_connection.h"
+#include "violet/failure.h"
 
 namespace violet {
 
@@ -16,6 +17,7 @@ struct ListRequest {
   std::string output_file = "apps.yaml";
 };
 
-int RunList(const ListRequest& request, std::ostream& out, std::ostream& err);
+// Prints apps.yaml to `out` and writes it to output_file (a note on `err`).
+Outcome RunList(const ListRequest& request, std::ostream& out, std::ostream& err);
 
 }  // namespace violet

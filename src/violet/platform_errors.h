@@ -1,9 +1,6 @@
-// How list/gc/push report a failed request to the platform: one line, and the exit code
-// (credentials refused: 4, anything else: 1).
+// Whether list/gc/push have a platform to talk to (failure.h says how a failed request to it
+// is reported).
 #pragma once
-
-#include <ostream>
-#include <string>
 
 #include "absl/status/status.h"
 #include "k8s/platform_connection.h"
@@ -13,8 +10,5 @@ namespace violet {
 // InvalidArgument when there is nothing to talk to: no --platform-address, no --kubeconfig,
 // no $KUBECONFIG and no ~/.kube/config.
 absl::Status RequirePlatform(const k8s::PlatformConnection& connection);
-
-int ReportPlatformError(const absl::Status& status, const k8s::PlatformConnection& connection,
-                        std::ostream& err);
 
 }  // namespace violet

@@ -3,9 +3,11 @@
 #include <fmt/format.h>
 #include <stdlib.h>
 
+#include <algorithm>
 #include <filesystem>
+#include <map>
+#include <memory>
 #include <optional>
-#include <set>
 
 #include "bundle/image_name.h"
 #include "common/absl_fmt.h"
@@ -19,9 +21,9 @@
 #include "registry/pusher.h"
 #include "registry/registry_client.h"
 #include "violet/artifact_resources.h"
-#include "violet/exit_codes.h"
 #include "violet/object_apply.h"
 #include "violet/platform_errors.h"
+#include "violet/push_decisions.h"
 #include "violet/registry_address.h"
 #include "violet/safety_rails.h"
 
@@ -31,11 +33,12 @@ namespace {
 namespace fs = std::filesystem;
 using package::PackageType;
 
-bool IsAuthError(const absl::Status& status) {
-  return absl::IsUnauthenticated(status) || absl::IsPermissionDenied(status);
-}
-
 std::string Msg(const absl::Status& status) { return std::string(common::View(status.message())); }
+
+// The same status with `prefix` before its message.
+absl::Status Prefixed(const std::string& prefix, const absl::Status& status) {
+  return absl::Status(status.code(), prefix + Msg(status));
+}
 
 // A temporary directory removed with everything in it when the run ends.
 class WorkDir {
@@ -66,27 +69,332 @@ class WorkDir {
 
 struct PackagePlan {
   std::string archive;
+  std::string label;  // the file name, for output lines
   package::Verification verification;
   std::optional<package::PackageManifest> manifest;
-  std::string error;  // why the package is refused (exit 3): "package <file>: ..."
+  std::string error;  // why the package is refused: "package <file>: ..."
 };
 
-struct Totals {
-  int packages_ok = 0, packages_failed = 0;
-  int images_pushed = 0, images_present = 0;
-  int created = 0, updated = 0, unchanged = 0;
-  int exit_code = kExitOk;
-  void Fail(int code) {
-    ++packages_failed;
-    if (exit_code == kExitOk) exit_code = code;
+// What the run talks to once the platform is read.
+struct Targets {
+  std::optional<k8s::RestClient> global;  // empty: no platform (images only into --dest-repo)
+  std::string role;                       // the global cluster's DR role marker
+  std::map<std::string, std::unique_ptr<k8s::RestClient>> clusters;  // by --clusters name
+  std::unique_ptr<registry::RegistryClient> registry;
+  std::string registry_host;
+};
+
+// Counts what happened and keeps the first failure (its kind is the run's exit code).
+struct Run {
+  PushTotals totals;
+  Outcome first_failure;
+  // Reports a failed package as it happens; the run goes on with the next one.
+  void Fail(std::ostream& err, const Outcome& failure) {
+    err << "violet: " << Msg(failure.status()) << "\n";
+    ++totals.packages_failed;
+    if (first_failure.ok()) first_failure = failure;
   }
 };
 
-std::string PlatformAuthHint(const PushRequest& request) {
-  return request.connection.platform_token.empty()
-             ? "check --platform-username/--platform-password (a local user; IdP users need "
-               "--platform-token)"
-             : "check --platform-token (Profile > API Tokens)";
+// Step 1, open and verify. Finds the packages under request.path and, for each, checks its
+// .sha256/.sig (unless --skip-verify) and reads package.yaml: cheap, before anything is
+// unpacked, so a tampered package is refused early and the manifests say which clusters are
+// needed. A refused package keeps its reason in `error` and the others go on; only a path
+// without packages fails the step (kPackageInvalid).
+Outcome OpenPackages(const PushRequest& request, std::vector<PackagePlan>* plans) {
+  auto packages = package::FindPackages(request.path);
+  if (!packages.ok()) return Outcome(FailureKind::kPackageInvalid, packages.status());
+  for (const std::string& archive : *packages) {
+    PackagePlan plan;
+    plan.archive = archive;
+    plan.label = fs::path(archive).filename().string();
+    if (!request.skip_verify) {
+      plan.verification = package::VerifyPackageFile(
+          archive, {.keyring = request.keyring, .allow_unsigned = request.allow_unsigned});
+      if (plan.verification.outcome == package::VerificationOutcome::kFailed) {
+        plan.error = fmt::format("package {}: verification failed: {}", plan.label,
+                                 plan.verification.detail);
+        plans->push_back(std::move(plan));
+        continue;
+      }
+    }
+    auto manifest = package::ReadPackageManifest(archive, request.limits);
+    if (manifest.ok()) {
+      plan.manifest = std::move(*manifest);
+    } else {
+      plan.error = Msg(manifest.status());
+    }
+    plans->push_back(std::move(plan));
+  }
+  return Outcome();
+}
+
+std::vector<PackageType> TypesOf(const std::vector<PackagePlan>& plans) {
+  std::vector<PackageType> types;
+  for (const PackagePlan& plan : plans) {
+    if (plan.manifest) types.push_back(plan.manifest->type);
+  }
+  return types;
+}
+
+// Step 2, the platform. Reaches the global cluster when the push needs it (NeedsPlatform) and
+// reads its DR role marker: the first request, so refused credentials stop the run here,
+// before an image is pushed.
+Outcome ConnectGlobal(const PushRequest& request, Targets* targets) {
+  if (!NeedsPlatform(request)) return Outcome();
+  auto config = k8s::ConfigForCluster(request.connection, k8s::acp::kGlobalCluster);
+  if (!config.ok()) return Outcome(FailureKind::kUsage, config.status());
+  targets->global.emplace(*config);
+  auto role = k8s::ReadDrRole(*targets->global);
+  if (!role.ok()) return ClusterFailure(role.status(), request.connection);
+  targets->role = *role;
+  return Outcome();
+}
+
+// Step 3, safety rails (safety_rails.h). Refuses (kBlocked) custom resources of operator
+// bundles on workload clusters while the global upgrade runs, unless --force (a warning);
+// warns when images would go from a standby to the primary's registry.
+Outcome CheckSafetyRails(const PushRequest& request, const std::vector<PackagePlan>& plans,
+                         Targets& targets, std::ostream& out) {
+  const std::vector<PackageType> types = TypesOf(plans);
+  const bool any_bundle =
+      std::find(types.begin(), types.end(), PackageType::kOperatorBundle) != types.end();
+  if (NeedsUpgradeCheck(request, any_bundle)) {
+    auto in_progress = GlobalUpgradeInProgress(*targets.global);
+    if (!in_progress.ok()) {
+      return ClusterFailure(
+          Prefixed("cannot read the global cluster's upgrade state: ", in_progress.status()),
+          request.connection);
+    }
+    std::string names;
+    for (const std::string& name : WorkloadClusters(request.clusters)) {
+      names += (names.empty() ? "" : ",") + name;
+    }
+    switch (DecideUpgradeRail(*in_progress, request.force)) {
+      case RailDecision::kProceed:
+        break;
+      case RailDecision::kRefuse:
+        return Outcome(
+            FailureKind::kBlocked,
+            absl::FailedPreconditionError(fmt::format(
+                "refusing to create custom resources on workload cluster(s) {} while the global "
+                "cluster's upgrade is in progress (ClusterVersionShadow cpaas-system/global: "
+                "{}); wait for it to finish, or use --skip-crs now and --skip-push later, or "
+                "--force",
+                names, *in_progress)));
+      case RailDecision::kWarn:
+        out << fmt::format(
+            "WARNING: the global cluster's upgrade is in progress ({}); --force: creating "
+            "custom resources on {} anyway\n",
+            *in_progress, names);
+        break;
+    }
+  }
+  if (WarnStandby(targets.role, request)) {
+    out << "WARNING: this platform is a standby global cluster (ConfigMap "
+           "cpaas-system/global-dr-role role=standby) and no --dest-repo was given: the images "
+           "go to the registry ProductBase base names, which is the primary's; give --dest-repo "
+           "<standby-VIP>:11443 with the standby registry's credentials (or --no-auth)\n";
+  }
+  return Outcome();
+}
+
+// Step 4, target clusters. One connection per cluster name some package writes to, each
+// through the platform connection's rule for that name; prints where each one is reached, so
+// the cluster named in the output is the one written. Two names reaching one API server are
+// refused (kUsage), as is a name the connection cannot resolve.
+Outcome ResolveClusters(const PushRequest& request, const std::vector<PackagePlan>& plans,
+                        Targets* targets, std::ostream& out) {
+  std::vector<std::pair<std::string, std::string>> servers;
+  for (const std::string& cluster : ClustersToWrite(request, TypesOf(plans))) {
+    auto config = k8s::ConfigForCluster(request.connection, cluster);
+    if (!config.ok()) {
+      return Outcome(FailureKind::kUsage, Prefixed("cluster " + cluster + ": ", config.status()));
+    }
+    servers.emplace_back(cluster, config->server);
+    targets->clusters[cluster] = std::make_unique<k8s::RestClient>(*config);
+  }
+  if (absl::Status distinct = DistinctServers(servers); !distinct.ok()) {
+    return Outcome(FailureKind::kUsage, distinct);
+  }
+  for (const auto& [cluster, server] : servers) {
+    out << fmt::format("cluster {}: {}\n", cluster, server);
+  }
+  return Outcome();
+}
+
+// Step 5, the registry (ChooseRegistry): --dest-repo or the platform's, connected once.
+// Refused credentials are kCredentialsRefused, a registry that does not answer
+// kRegistryUnreachable.
+Outcome ConnectRegistry(const PushRequest& request, Targets* targets, std::ostream& out) {
+  std::optional<k8s::PlatformRegistry> platform;
+  if (request.dest_repo.empty()) {
+    auto read = k8s::ReadPlatformRegistry(*targets->global);
+    if (!read.ok()) {
+      return ClusterFailure(
+          absl::Status(read.status().code(),
+                       Msg(read.status()) + " (or give the registry with --dest-repo)"),
+          request.connection);
+    }
+    platform = std::move(*read);
+  }
+  auto options = ChooseRegistry(request, platform);
+  if (!options.ok()) return Outcome(FailureKind::kStep, options.status());
+  if (platform) {
+    out << fmt::format("registry: {} (from {})\n", options->host, platform->where_from);
+  }
+  targets->registry_host = options->host;
+  auto client = registry::RegistryClient::Connect(*options);
+  if (!client.ok()) {
+    return RegistryFailure(Prefixed("registry " + options->host + ": ", client.status()), true);
+  }
+  targets->registry = std::move(*client);
+  return Outcome();
+}
+
+// Prints the package's first lines: what it is and how it was verified.
+void AnnouncePackage(const PushRequest& request, const PackagePlan& plan, std::ostream& out) {
+  const package::PackageManifest& manifest = *plan.manifest;
+  out << fmt::format("package {}: {} {} {}\n", plan.label, package::TypeName(manifest.type),
+                     manifest.name, manifest.version);
+  if (request.skip_verify) return;
+  switch (plan.verification.outcome) {
+    case package::VerificationOutcome::kNoFile:
+      out << fmt::format("package {}: no .sha256 or .sig beside it; not verified\n", plan.label);
+      break;
+    case package::VerificationOutcome::kGpg:
+      out << fmt::format("package {}: verified with GPG ({})\n", plan.label,
+                         plan.verification.detail);
+      break;
+    default:
+      out << fmt::format("package {}: verified with checksum\n", plan.label);
+      break;
+  }
+  if (!plan.verification.warning.empty()) {
+    out << fmt::format("WARNING: package {}: {}\n", plan.label, plan.verification.warning);
+  }
+}
+
+// Step 6a, images. Pushes the unpacked package's OCI layout (the image engine's PushBundle)
+// into the target registry; a failure is the package's, retried by a re-run.
+Outcome PushImages(const PushRequest& request, const PackagePlan& plan,
+                   const package::OpenedPackage& opened, Targets& targets, PushTotals& totals,
+                   std::ostream& out) {
+  registry::PushOptions push;
+  push.parallel = request.parallel;
+  push.progress = false;
+  auto summary = registry::PushBundle(*targets.registry, opened.layout, push);
+  if (!summary.ok()) {
+    return RegistryFailure(Prefixed(fmt::format("package {}: pushing images to {} failed: ",
+                                                plan.label, targets.registry_host),
+                                    summary.status()),
+                           false);
+  }
+  totals.images_pushed += summary->images_pushed + summary->images_retagged;
+  totals.images_present += summary->images_present;
+  out << fmt::format(
+      "package {}: images: {} pushed, {} already present in {}; {} blobs uploaded ({} bytes), "
+      "{} mounted\n",
+      plan.label, summary->images_pushed + summary->images_retagged, summary->images_present,
+      targets.registry_host, summary->blobs_uploaded, summary->bytes_uploaded,
+      summary->blobs_mounted);
+  return Outcome();
+}
+
+// Step 6b, referenced images. No custom resource may point at an image the registry does not
+// hold: one manifest HEAD per image the package names; the first missing one is
+// kImagesMissing, a registry that cannot answer is a failed step.
+Outcome CheckReferencedImages(const PackagePlan& plan, const package::OpenedPackage& opened,
+                              Targets& targets, std::ostream& out) {
+  auto session = targets.registry->NewSession();
+  const std::string hint =
+      "; no custom resources created (push the images first: run without --skip-push)";
+  for (const std::string& reference : opened.ReferencedImages()) {
+    auto name = bundle::ParseImageName(reference);
+    auto digest = targets.registry->ManifestDigest(*session, name->repository, name->tag);
+    if (!digest.ok()) {
+      return RegistryFailure(Prefixed(fmt::format("package {}: cannot check {}/{}: ", plan.label,
+                                                  targets.registry_host, name->ToString()),
+                                      digest.status()),
+                             false);
+    }
+    if (!digest->has_value()) {
+      return Outcome(FailureKind::kImagesMissing,
+                     absl::NotFoundError(
+                         fmt::format("package {}: image {}/{} is not in the registry{}", plan.label,
+                                     targets.registry_host, name->ToString(), hint)));
+    }
+  }
+  out << fmt::format("package {}: all {} referenced images are in {}\n", plan.label,
+                     opened.ReferencedImages().size(), targets.registry_host);
+  return Outcome();
+}
+
+// Step 6c, custom resources. Creates or updates the package's Artifact and ArtifactVersion on
+// each of its target clusters (TargetClusters), through that cluster's own connection, and
+// prints each outcome under the cluster's name.
+Outcome ApplyArtifacts(const PushRequest& request, const PackagePlan& plan, Targets& targets,
+                       PushTotals& totals, std::ostream& out) {
+  const package::PackageManifest& manifest = *plan.manifest;
+  ClusterTargets clusters =
+      TargetClusters(plan.label, manifest.type, request.clusters, request.clusters_given);
+  if (!clusters.notice.empty()) out << clusters.notice << "\n";
+  ArtifactTarget target{request.ns, targets.registry_host, request.catalog_source,
+                        request.chart_repo};
+  const std::pair<const k8s::ResourceRef*, nlohmann::json> objects[] = {
+      {&k8s::acp::kArtifacts, BuildArtifact(manifest, target)},
+      {&k8s::acp::kArtifactVersions, BuildArtifactVersion(manifest, target)}};
+  for (const std::string& cluster : clusters.clusters) {
+    k8s::RestClient& rest = *targets.clusters.at(cluster);
+    for (const auto& [ref, object] : objects) {
+      const std::string what =
+          fmt::format("{} {}/{}", object["kind"].get<std::string>(), request.ns,
+                      object["metadata"]["name"].get<std::string>());
+      auto outcome = ApplyObject(rest, *ref, request.ns, object);
+      if (!outcome.ok()) {
+        return ClusterFailure(
+            Prefixed(fmt::format("package {}: cluster {}: {}: ", plan.label, cluster, what),
+                     outcome.status()),
+            request.connection);
+      }
+      out << fmt::format("package {}: cluster {}: {} {}\n", plan.label, cluster, what,
+                         OutcomeName(*outcome));
+      (*outcome == ApplyOutcome::kCreated   ? totals.created
+       : *outcome == ApplyOutcome::kUpdated ? totals.updated
+                                            : totals.unchanged)++;
+    }
+  }
+  return Outcome();
+}
+
+// Step 6, one package: unpack it into `work_dir` (removed when done, however it ends), then
+// 6a-6c. Returns the package's failure; the caller goes on with the next package.
+Outcome PushPackage(const PushRequest& request, const PackagePlan& plan,
+                    const std::string& work_dir, Targets& targets, PushTotals& totals,
+                    std::ostream& out) {
+  if (!plan.error.empty()) {
+    return Outcome(FailureKind::kPackageInvalid, absl::DataLossError(plan.error));
+  }
+  AnnouncePackage(request, plan, out);
+  auto opened = package::OpenPackage(plan.archive, work_dir, request.limits);
+  if (!opened.ok()) return Outcome(FailureKind::kPackageInvalid, opened.status());
+  struct RemoveWhenDone {
+    std::string dir;
+    ~RemoveWhenDone() {
+      std::error_code error;
+      fs::remove_all(dir, error);
+    }
+  } remove_when_done{opened->dir};
+  if (!request.skip_push) {
+    if (Outcome pushed = PushImages(request, plan, *opened, targets, totals, out); !pushed.ok()) {
+      return pushed;
+    }
+  }
+  if (request.skip_crs) return Outcome();
+  if (Outcome present = CheckReferencedImages(plan, *opened, targets, out); !present.ok()) {
+    return present;
+  }
+  return ApplyArtifacts(request, plan, targets, totals, out);
 }
 
 }  // namespace
@@ -143,304 +451,35 @@ absl::Status ValidatePushRequest(const PushRequest& request) {
   return absl::OkStatus();
 }
 
-int RunPush(const PushRequest& request, std::ostream& out, std::ostream& err) {
+Outcome RunPush(const PushRequest& request, std::ostream& out, std::ostream& err) {
   if (absl::Status status = ValidatePushRequest(request); !status.ok()) {
-    err << "violet: " << Msg(status) << "\n";
-    return kExitUsage;
+    return Outcome(FailureKind::kUsage, status);
   }
-  auto packages = package::FindPackages(request.path);
-  if (!packages.ok()) {
-    err << "violet: " << Msg(packages.status()) << "\n";
-    return kExitUsage;
-  }
-
-  // Verification and package.yaml first (cheap): a tampered package is refused before it
-  // is unpacked, and the manifests say which packages need which clusters.
   std::vector<PackagePlan> plans;
-  for (const std::string& archive : *packages) {
-    PackagePlan plan;
-    plan.archive = archive;
-    if (!request.skip_verify) {
-      plan.verification = package::VerifyPackageFile(
-          archive, {.keyring = request.keyring, .allow_unsigned = request.allow_unsigned});
-      if (plan.verification.outcome == package::VerificationOutcome::kFailed) {
-        plan.error = fmt::format("package {}: verification failed: {}",
-                                 fs::path(archive).filename().string(), plan.verification.detail);
-        plans.push_back(std::move(plan));
-        continue;
-      }
-    }
-    auto manifest = package::ReadPackageManifest(archive, request.limits);
-    if (manifest.ok()) {
-      plan.manifest = std::move(*manifest);
-    } else {
-      plan.error = Msg(manifest.status());
-    }
-    plans.push_back(std::move(plan));
-  }
-
-  // Images only, into a registry named on the command line, with no platform flags: nothing
-  // to read from or write to a cluster (upgrade.sh pushes its plugins/*.tgz this way).
-  const bool platform_given =
-      !request.connection.platform_address.empty() || !request.connection.kubeconfig.empty();
-  const bool needs_platform = !request.skip_crs || request.dest_repo.empty() || platform_given;
-  std::optional<k8s::RestClient> global;
-  std::string role;
-  if (needs_platform) {
-    auto global_config = k8s::ConfigForCluster(request.connection, k8s::acp::kGlobalCluster);
-    if (!global_config.ok()) {
-      err << "violet: " << Msg(global_config.status()) << "\n";
-      return kExitUsage;
-    }
-    global.emplace(*global_config);
-    // The first request also proves the credentials.
-    auto read_role = k8s::ReadDrRole(*global);
-    if (!read_role.ok()) {
-      if (IsAuthError(read_role.status())) {
-        err << "violet: the platform refused the credentials (" << Msg(read_role.status()) << "); "
-            << PlatformAuthHint(request) << "\n";
-        return kExitAuthRefused;
-      }
-      err << "violet: " << Msg(read_role.status()) << "\n";
-      return kExitFailed;
-    }
-    role = *read_role;
-  }
-
-  const bool any_bundle = std::any_of(plans.begin(), plans.end(), [](const PackagePlan& plan) {
-    return plan.manifest && plan.manifest->type == PackageType::kOperatorBundle;
-  });
-  const std::vector<std::string> workload = WorkloadClusters(request.clusters);
-  if (!request.skip_crs && any_bundle && !workload.empty()) {
-    auto in_progress = GlobalUpgradeInProgress(*global);
-    if (!in_progress.ok()) {
-      err << "violet: cannot read the global cluster's upgrade state: " << Msg(in_progress.status())
-          << "\n";
-      return kExitFailed;
-    }
-    if (!in_progress->empty()) {
-      std::string names;
-      for (const std::string& name : workload) names += (names.empty() ? "" : ",") + name;
-      if (!request.force) {
-        err << fmt::format(
-            "violet: refusing to create custom resources on workload cluster(s) {} while the "
-            "global cluster's upgrade is in progress (ClusterVersionShadow cpaas-system/global: "
-            "{}); wait for it to finish, or use --skip-crs now and --skip-push later, or --force\n",
-            names, *in_progress);
-        return kExitRefusedBySafety;
-      }
-      out << fmt::format(
-          "WARNING: the global cluster's upgrade is in progress ({}); --force: creating custom "
-          "resources on {} anyway\n",
-          *in_progress, names);
-    }
-  }
-  if (role == "standby" && request.dest_repo.empty() && !request.skip_push) {
-    out << "WARNING: this platform is a standby global cluster (ConfigMap "
-           "cpaas-system/global-dr-role role=standby) and no --dest-repo was given: the images "
-           "go to the registry ProductBase base names, which is the primary's; give --dest-repo "
-           "<standby-VIP>:11443 with the standby registry's credentials (or --no-auth)\n";
-  }
-
-  // The registry the images go to and are checked in.
-  registry::RegistryOptions options;
-  options.transport.plain = request.plain;
-  options.transport.insecure = request.registry_insecure;
-  options.transport.ca_file = request.registry_ca_file;
-  options.transport.limits = request.transfer_limits;
-  if (!request.dest_repo.empty()) {
-    auto address = ParseRegistryAddress(request.dest_repo, "--dest-repo");
-    options.host = address->host;
-    options.transport.plain = options.transport.plain || address->plain;
-  } else {
-    auto platform_registry = k8s::ReadPlatformRegistry(*global);
-    if (!platform_registry.ok()) {
-      err << "violet: " << Msg(platform_registry.status())
-          << " (or give the registry with --dest-repo)\n";
-      return IsAuthError(platform_registry.status()) ? kExitAuthRefused : kExitFailed;
-    }
-    auto address = ParseRegistryAddress(platform_registry->address, platform_registry->where_from);
-    if (!address.ok()) {
-      err << "violet: " << Msg(address.status()) << "\n";
-      return kExitFailed;
-    }
-    options.host = address->host;
-    options.transport.plain = options.transport.plain || address->plain;
-    if (request.username.empty() && !request.no_auth) {
-      options.credentials = {platform_registry->username, platform_registry->password};
-    }
-    out << fmt::format("registry: {} (from {})\n", options.host, platform_registry->where_from);
-  }
-  if (!request.username.empty()) options.credentials = {request.username, request.password};
-  auto client = registry::RegistryClient::Connect(options);
-  if (!client.ok()) {
-    err << "violet: registry " << options.host << ": " << Msg(client.status()) << "\n";
-    return IsAuthError(client.status()) ? kExitAuthRefused : kExitFailed;
-  }
-  auto session = (*client)->NewSession();
+  Targets targets;
+  if (Outcome step = OpenPackages(request, &plans); !step.ok()) return step;
+  if (Outcome step = ConnectGlobal(request, &targets); !step.ok()) return step;
+  if (Outcome step = CheckSafetyRails(request, plans, targets, out); !step.ok()) return step;
+  if (Outcome step = ResolveClusters(request, plans, &targets, out); !step.ok()) return step;
+  if (Outcome step = ConnectRegistry(request, &targets, out); !step.ok()) return step;
 
   WorkDir work(request.work_dir);
   if (work.path().empty()) {
-    err << "violet: cannot create a temporary directory to unpack packages into\n";
-    return kExitFailed;
+    return Outcome(FailureKind::kStep,
+                   absl::InternalError("cannot create a temporary directory to unpack packages "
+                                       "into; check $TMPDIR"));
   }
-  std::map<std::string, std::unique_ptr<k8s::RestClient>> cluster_clients;
-  Totals totals;
+  Run run;
   for (const PackagePlan& plan : plans) {
-    const std::string& archive = plan.archive;
-    const std::string label = fs::path(archive).filename().string();
-    if (!plan.error.empty()) {
-      err << "violet: " << plan.error << "\n";
-      totals.Fail(kExitPackageInvalid);
-      continue;
+    Outcome done = PushPackage(request, plan, work.path(), targets, run.totals, out);
+    if (done.ok()) {
+      ++run.totals.packages_ok;
+    } else {
+      run.Fail(err, done);
     }
-    const package::PackageManifest& manifest = *plan.manifest;
-    out << fmt::format("package {}: {} {} {}\n", label, package::TypeName(manifest.type),
-                       manifest.name, manifest.version);
-    if (!request.skip_verify) {
-      switch (plan.verification.outcome) {
-        case package::VerificationOutcome::kNoFile:
-          out << fmt::format("package {}: no .sha256 or .sig beside it; not verified\n", label);
-          break;
-        case package::VerificationOutcome::kGpg:
-          out << fmt::format("package {}: verified with GPG ({})\n", label,
-                             plan.verification.detail);
-          break;
-        default:
-          out << fmt::format("package {}: verified with checksum\n", label);
-          break;
-      }
-      if (!plan.verification.warning.empty()) {
-        out << fmt::format("WARNING: package {}: {}\n", label, plan.verification.warning);
-      }
-    }
-    auto opened = package::OpenPackage(archive, work.path(), request.limits);
-    if (!opened.ok()) {
-      err << "violet: " << Msg(opened.status()) << "\n";
-      totals.Fail(kExitPackageInvalid);
-      continue;
-    }
-    // The unpacked copy goes when this package is done, however it ends.
-    struct RemoveWhenDone {
-      std::string dir;
-      ~RemoveWhenDone() {
-        std::error_code error;
-        fs::remove_all(dir, error);
-      }
-    } remove_when_done{opened->dir};
-    if (!request.skip_push) {
-      registry::PushOptions push;
-      push.parallel = request.parallel;
-      push.progress = false;
-      auto summary = registry::PushBundle(**client, opened->layout, push);
-      if (!summary.ok()) {
-        err << fmt::format("violet: package {}: pushing images to {} failed: {}\n", label,
-                           options.host, Msg(summary.status()));
-        totals.Fail(IsAuthError(summary.status()) ? kExitAuthRefused : kExitFailed);
-        continue;
-      }
-      totals.images_pushed += summary->images_pushed + summary->images_retagged;
-      totals.images_present += summary->images_present;
-      out << fmt::format(
-          "package {}: images: {} pushed, {} already present in {}; {} blobs uploaded ({} bytes), "
-          "{} mounted\n",
-          label, summary->images_pushed + summary->images_retagged, summary->images_present,
-          options.host, summary->blobs_uploaded, summary->bytes_uploaded, summary->blobs_mounted);
-    }
-    if (request.skip_crs) {
-      ++totals.packages_ok;
-      continue;
-    }
-    // No custom resource may point at an image the registry does not hold.
-    std::string missing;
-    for (const std::string& reference : opened->ReferencedImages()) {
-      auto name = bundle::ParseImageName(reference);
-      auto digest = (*client)->ManifestDigest(*session, name->repository, name->tag);
-      if (!digest.ok()) {
-        missing = fmt::format("cannot check {}/{}: {}", options.host, name->ToString(),
-                              Msg(digest.status()));
-        break;
-      }
-      if (!digest->has_value()) {
-        missing = fmt::format("image {}/{} is not in the registry", options.host, name->ToString());
-        break;
-      }
-    }
-    if (!missing.empty()) {
-      err << fmt::format(
-          "violet: package {}: {}; no custom resources created (push the images first: run "
-          "without --skip-push)\n",
-          label, missing);
-      totals.Fail(kExitFailed);
-      continue;
-    }
-    out << fmt::format("package {}: all {} referenced images are in {}\n", label,
-                       opened->ReferencedImages().size(), options.host);
-
-    std::vector<std::string> clusters = request.clusters;
-    if (manifest.type != PackageType::kOperatorBundle) {
-      if (request.clusters_given &&
-          (clusters.size() != 1 || clusters[0] != k8s::acp::kGlobalCluster)) {
-        out << fmt::format(
-            "NOTICE: package {}: --clusters is ignored for {}: its custom resources go to the "
-            "global cluster{}\n",
-            label, manifest.type == PackageType::kClusterPlugin ? "cluster plugins" : "charts",
-            manifest.type == PackageType::kClusterPlugin
-                ? " and the plugin reaches clusters through ModuleConfig affinity"
-                : "");
-      }
-      clusters = {k8s::acp::kGlobalCluster};
-    }
-    ArtifactTarget target{request.ns, options.host, request.catalog_source, request.chart_repo};
-    bool failed = false;
-    for (const std::string& cluster : clusters) {
-      auto& rest = cluster_clients[cluster];
-      if (!rest) {
-        auto config = k8s::ConfigForCluster(request.connection, cluster);
-        if (!config.ok()) {
-          err << "violet: " << Msg(config.status()) << "\n";
-          totals.Fail(kExitUsage);
-          failed = true;
-          break;
-        }
-        rest = std::make_unique<k8s::RestClient>(*config);
-      }
-      const std::pair<const k8s::ResourceRef*, nlohmann::json> objects[] = {
-          {&k8s::acp::kArtifacts, BuildArtifact(manifest, target)},
-          {&k8s::acp::kArtifactVersions, BuildArtifactVersion(manifest, target)}};
-      for (const auto& [ref, object] : objects) {
-        auto outcome = ApplyObject(*rest, *ref, request.ns, object);
-        const std::string what =
-            fmt::format("{} {}/{}", object["kind"].get<std::string>(), request.ns,
-                        object["metadata"]["name"].get<std::string>());
-        if (!outcome.ok()) {
-          err << fmt::format("violet: package {}: cluster {}: {}: {}\n", label, cluster, what,
-                             Msg(outcome.status()));
-          totals.Fail(IsAuthError(outcome.status()) ? kExitAuthRefused : kExitFailed);
-          failed = true;
-          break;
-        }
-        out << fmt::format("package {}: cluster {}: {} {}\n", label, cluster, what,
-                           OutcomeName(*outcome));
-        (*outcome == ApplyOutcome::kCreated   ? totals.created
-         : *outcome == ApplyOutcome::kUpdated ? totals.updated
-                                              : totals.unchanged)++;
-      }
-      if (failed) break;
-    }
-    if (!failed) ++totals.packages_ok;
   }
-
-  out << fmt::format(
-      "Summary: {} package(s) done, {} failed; images: {} pushed, {} already present; custom "
-      "resources: {} created, {} updated, {} unchanged\n",
-      totals.packages_ok, totals.packages_failed, totals.images_pushed, totals.images_present,
-      totals.created, totals.updated, totals.unchanged);
-  if (totals.packages_failed == 0 && totals.images_pushed == 0 && totals.created == 0 &&
-      totals.updated == 0) {
-    out << "Nothing changed: every image and custom resource was already in place.\n";
-  }
-  return totals.exit_code;
+  out << FormatPushSummary(run.totals);
+  return run.first_failure.Reported();
 }
 
 }  // namespace violet

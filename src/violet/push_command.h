@@ -11,6 +11,7 @@
 #include "k8s/platform_connection.h"
 #include "package/package_archive.h"
 #include "registry/transfer_limits.h"
+#include "violet/failure.h"
 
 namespace violet {
 
@@ -44,8 +45,12 @@ struct PushRequest {
 // The flag rules (README): one line naming what is wrong. InvalidArgument.
 absl::Status ValidatePushRequest(const PushRequest& request);
 
-// Runs the push; progress and summary lines go to `out`, the failure lines to `err`.
-// Returns the exit code (exit_codes.h).
-int RunPush(const PushRequest& request, std::ostream& out, std::ostream& err);
+// Runs the push: opens and verifies the packages, reads the global cluster (credentials, DR
+// role, upgrade state, registry), resolves the target clusters, then per package pushes its
+// images, checks every referenced image is in the registry and creates or updates its
+// Artifact/ArtifactVersion on each target cluster. A failed package does not stop the others:
+// its line goes to `err` as it happens and the outcome is the first failure's kind. Progress and
+// the summary go to `out`. A failure that stops the run is returned, not printed.
+Outcome RunPush(const PushRequest& request, std::ostream& out, std::ostream& err);
 
 }  // namespace violet

@@ -127,6 +127,84 @@ TEST_F(VioletTest, OperatorsGoToEveryClusterPluginsAndChartsOnlyToGlobal) {
   EXPECT_TRUE(GetObject("global", kArtifacts, kNs, kPluginArtifact).ok());
 }
 
+// One meaning for `--clusters=<name> --kubeconfig k` (issue 12): the kubeconfig is the global
+// cluster, and every other cluster is reached through the platform proxy
+// <server>/kubernetes/<name>, as upgrade reaches it; the output names the server written to.
+TEST_F(VioletTest, KubeconfigWithClustersWritesThroughTheProxyToThatCluster) {
+  const std::string kubeconfig = dir_.File("kubeconfig");
+  std::ofstream(kubeconfig) << "apiVersion: v1\nkind: Config\n"
+                            << "clusters:\n- name: global\n  cluster:\n    server: "
+                            << server_->url() << "\n"
+                            << "users:\n- name: admin\n  user:\n    token: " << kPlatformToken
+                            << "\n"
+                            << "contexts:\n- name: global\n  context:\n    cluster: global\n"
+                            << "    user: admin\ncurrent-context: global\n";
+  ScopedEnv no_token("VIOLET_PLATFORM_TOKEN", "");
+  const std::string bundle = packages_ + "/topolvm-operator.v2.3.0.tgz";
+  CommandResult workload =
+      RunViolet({"push", bundle, "--kubeconfig", kubeconfig, "--plain", "--clusters=cluster-a"});
+  ASSERT_EQ(workload.exit_code, 0) << workload.output;
+  EXPECT_TRUE(
+      Contains(workload.output, "cluster cluster-a: " + server_->url() + "/kubernetes/cluster-a\n"))
+      << workload.output;
+  EXPECT_TRUE(Contains(workload.output, std::string("cluster cluster-a: Artifact cpaas-system/") +
+                                            kBundleArtifact + " created"))
+      << workload.output;
+  EXPECT_TRUE(GetObject("cluster-a", kArtifacts, kNs, kBundleArtifact).ok());
+  EXPECT_TRUE(absl::IsNotFound(GetObject("global", kArtifacts, kNs, kBundleArtifact).status()));
+
+  CommandResult both = RunViolet(
+      {"push", bundle, "--kubeconfig", kubeconfig, "--plain", "--clusters=global,cluster-a"});
+  ASSERT_EQ(both.exit_code, 0) << both.output;
+  EXPECT_TRUE(Contains(both.output, "cluster global: " + server_->url() + "\n")) << both.output;
+  EXPECT_TRUE(Contains(both.output, std::string("cluster global: Artifact cpaas-system/") +
+                                        kBundleArtifact + " created"))
+      << both.output;
+  EXPECT_TRUE(Contains(both.output, std::string("cluster cluster-a: Artifact cpaas-system/") +
+                                        kBundleArtifact + " unchanged"))
+      << both.output;
+  EXPECT_TRUE(GetObject("global", kArtifacts, kNs, kBundleArtifact).ok());
+}
+
+// A loopback port with a socket bound but not listening: a connection to it is refused at once.
+class ClosedPort {
+ public:
+  ClosedPort() : socket_(socket(AF_INET, SOCK_STREAM, 0)) {
+    sockaddr_in address{};
+    address.sin_family = AF_INET;
+    address.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+    socklen_t size = sizeof address;
+    if (bind(socket_, reinterpret_cast<sockaddr*>(&address), size) != 0 ||
+        getsockname(socket_, reinterpret_cast<sockaddr*>(&address), &size) != 0) {
+      ADD_FAILURE() << "cannot bind a loopback port";
+    }
+    port_ = ntohs(address.sin_port);
+  }
+  ~ClosedPort() { close(socket_); }
+  std::string address() const { return "127.0.0.1:" + std::to_string(port_); }
+
+ private:
+  int socket_;
+  int port_ = 0;
+};
+
+TEST_F(VioletTest, UnreachableRegistryAndClusterHaveTheirOwnExitCodes) {
+  ClosedPort closed;
+  CommandResult registry = RunViolet(
+      {"push", packages_, "--skip-crs", "--dest-repo", closed.address(), "--no-auth", "--plain"});
+  EXPECT_EQ(registry.exit_code, 5) << registry.output;
+  EXPECT_TRUE(Contains(registry.output, "registry " + closed.address())) << registry.output;
+  for (const std::vector<std::string>& command :
+       {std::vector<std::string>{"push", packages_, "--plain", "--platform-address",
+                                 "http://" + closed.address()},
+        std::vector<std::string>{"gc", "--dry-run", "--platform-address",
+                                 "http://" + closed.address()}}) {
+    CommandResult cluster = RunViolet(command);
+    EXPECT_EQ(cluster.exit_code, 6) << cluster.output;
+    EXPECT_EQ(Count(cluster.output, "violet: "), 1) << cluster.output;
+  }
+}
+
 TEST_F(VioletTest, WrongPlatformTokenIsRefusedBeforeAnythingIsWritten) {
   ScopedEnv wrong("VIOLET_PLATFORM_TOKEN", "not-the-token");
   CommandResult refused = RunViolet(Push(packages_));
@@ -180,7 +258,7 @@ TEST_F(VioletTest, FlagRulesAreUsageErrorsWithOneLine) {
     EXPECT_TRUE(Contains(result.output, message)) << result.output;
   }
   CommandResult no_packages = RunViolet(Push(dir_.File("nowhere")));
-  EXPECT_EQ(no_packages.exit_code, 2) << no_packages.output;
+  EXPECT_EQ(no_packages.exit_code, 3) << no_packages.output;
   EXPECT_TRUE(absl::IsNotFound(GetObject("global", kArtifacts, kNs, kBundleArtifact).status()));
 }
 
@@ -203,7 +281,7 @@ TEST_F(VioletTest, NoResourcesWhileAnImageIsMissingFromTheTargetRegistry) {
   RegistryServer empty(dir_.path(), "empty");
   CommandResult result =
       RunViolet(Push(packages_, {"--skip-push", "--dest-repo", empty.address(), "--no-auth"}));
-  EXPECT_EQ(result.exit_code, 1) << result.output;
+  EXPECT_EQ(result.exit_code, 9) << result.output;
   EXPECT_TRUE(Contains(result.output, "image " + empty.address() +
                                           "/acp/topolvm-operator-bundle:v2.3.0 is not in the "
                                           "registry; no custom resources created"))
@@ -406,7 +484,7 @@ TEST_F(VioletTest, WorkloadClustersAreRefusedWhileTheGlobalUpgradeRuns) {
 
   const std::string bundle = packages_ + "/topolvm-operator.v2.3.0.tgz";
   CommandResult refused = RunViolet(Push(bundle, {"--clusters", "cluster-a"}));
-  EXPECT_EQ(refused.exit_code, 5) << refused.output;
+  EXPECT_EQ(refused.exit_code, 10) << refused.output;
   EXPECT_TRUE(Contains(refused.output,
                        "refusing to create custom resources on workload cluster(s) cluster-a "
                        "while the global cluster's upgrade is in progress"))

@@ -7,11 +7,14 @@
 #include <iostream>
 #include <memory>
 
+#include "cli/app.h"
+#include "cli/connection_flags.h"
+#include "cli/fail.h"
+#include "cli/registry_flags.h"
 #include "common/absl_fmt.h"
 #include "common/base64.h"
-#include "common/logging.h"
+#include "common/exit_codes.h"
 #include "registry/registry_client.h"
-#include "registry/transfer_flags.h"
 #include "upgrade/artifact_check.h"
 #include "upgrade/cluster_access.h"
 #include "upgrade/preflight_inputs.h"
@@ -22,23 +25,7 @@
 
 namespace {
 
-constexpr int kExitOk = 0;
-constexpr int kExitFailed = 1;
-constexpr int kExitUsage = 2;
-constexpr int kExitRegistryAuth = 4;
-constexpr int kExitRegistryUnreachable = 5;
-constexpr int kExitCluster = 6;
-constexpr int kExitPreflightFailed = 7;
-constexpr int kExitPreflightRetry = 8;
-constexpr int kExitArtifactsMissing = 9;
-
-int Fail(int code, std::string_view message) {
-  std::cerr << "upgrade.sh: " << message << "\n";
-  return code;
-}
-int Fail(int code, const absl::Status& status) {
-  return Fail(code, common::View(status.message()));
-}
+using cli::Fail;
 
 // Reading a kubeconfig is the operator's input (2); talking to the cluster is 6.
 absl::StatusOr<std::unique_ptr<k8s::RestClient>> Client(
@@ -47,29 +34,15 @@ absl::StatusOr<std::unique_ptr<k8s::RestClient>> Client(
   return std::make_unique<k8s::RestClient>(*config);
 }
 
-struct RegistryAccess {
-  std::string registry, username;
-  bool password_stdin = false, plain = false, insecure = false;
-  std::string ca_file;
-  registry::TransferLimits limits;
-};
+using RegistryAccess = cli::RegistryFlags;
 
-void AddRegistryFlags(CLI::App& app, RegistryAccess& access) {
-  app.add_option("--registry", access.registry, "registry host[:port] (default: the platform's)");
-  app.add_option("--username", access.username, "registry user");
-  app.add_flag("--password-stdin", access.password_stdin, "read the registry password from stdin");
-  app.add_flag("--plain", access.plain, "plain HTTP registry");
-  app.add_flag("--insecure", access.insecure, "do not verify the registry's certificate");
-  app.add_option("--ca-file", access.ca_file, "CA bundle of the registry");
-}
-
-int RunRegistry(const upgrade::ConnectionFlags& flags, const RegistryAccess& access,
+int RunRegistry(const cli::ConnectionFlags& flags, const RegistryAccess& access,
                 bool print_password) {
-  k8s::PlatformConnection connection = upgrade::ToConnection(flags);
+  k8s::PlatformConnection connection = cli::ToConnection(flags);
   auto global = Client(upgrade::GlobalClusterConfig(connection));
-  if (!global.ok()) return Fail(kExitUsage, global.status());
+  if (!global.ok()) return Fail(exit_code::kUsage, global.status());
   auto resolved = upgrade::ResolveRegistry({access.registry, access.username}, global->get());
-  if (!resolved.ok()) return Fail(kExitCluster, resolved.status());
+  if (!resolved.ok()) return Fail(exit_code::kClusterUnreachable, resolved.status());
   std::cout << "address=" << resolved->address << "\n"
             << "external=" << (resolved->external ? "true" : "false") << "\n"
             << "username=" << resolved->username << "\n"
@@ -78,18 +51,18 @@ int RunRegistry(const upgrade::ConnectionFlags& flags, const RegistryAccess& acc
     // Base64 so any character survives the shell's `read`; stdout is upgrade.sh's pipe.
     std::cout << "password_b64=" << common::EncodeBase64(resolved->password.Reveal()) << "\n";
   }
-  return kExitOk;
+  return exit_code::kOk;
 }
 
-int RunPreflight(const upgrade::ConnectionFlags& flags, const std::string& cluster,
+int RunPreflight(const cli::ConnectionFlags& flags, const std::string& cluster,
                  const std::string& release_path, const std::string& to,
                  const std::string& standby_kubeconfig, const std::string& registry,
                  const std::string& output) {
-  k8s::PlatformConnection connection = upgrade::ToConnection(flags);
+  k8s::PlatformConnection connection = cli::ToConnection(flags);
   auto global = Client(upgrade::GlobalClusterConfig(connection));
-  if (!global.ok()) return Fail(kExitUsage, global.status());
+  if (!global.ok()) return Fail(exit_code::kUsage, global.status());
   auto target_cluster = Client(upgrade::WorkloadClusterConfig(connection, cluster));
-  if (!target_cluster.ok()) return Fail(kExitUsage, target_cluster.status());
+  if (!target_cluster.ok()) return Fail(exit_code::kUsage, target_cluster.status());
 
   upgrade::PreflightScope scope;
   scope.cluster = cluster;
@@ -99,7 +72,7 @@ int RunPreflight(const upgrade::ConnectionFlags& flags, const std::string& clust
     scope.target_from = "--to";
   } else if (cluster == "global") {
     auto release = upgrade::ReadReleaseManifest(release_path);
-    if (!release.ok()) return Fail(kExitUsage, release.status());
+    if (!release.ok()) return Fail(exit_code::kUsage, release.status());
     scope.target_version = release->version;
     scope.target_from = release_path;
     desired_image = upgrade::ImageAt(registry, release->product_image);
@@ -108,20 +81,20 @@ int RunPreflight(const upgrade::ConnectionFlags& flags, const std::string& clust
   if (!standby_kubeconfig.empty()) {
     auto config = k8s::LoadKubeconfig(standby_kubeconfig);
     if (!config.ok()) {
-      return Fail(kExitUsage,
+      return Fail(exit_code::kUsage,
                   fmt::format("--dr-standby-kubeconfig: {}", config.status().message()));
     }
     standby = std::make_unique<k8s::RestClient>(*config);
     scope.standby = standby.get();
   }
   auto inputs = upgrade::GatherPreflightInputs(**global, **target_cluster, scope);
-  if (!inputs.ok()) return Fail(kExitCluster, inputs.status());
+  if (!inputs.ok()) return Fail(exit_code::kClusterUnreachable, inputs.status());
   auto disabled = upgrade::ReadDisabledChecks(**global);
-  if (!disabled.ok()) return Fail(kExitCluster, disabled.status());
+  if (!disabled.ok()) return Fail(exit_code::kClusterUnreachable, disabled.status());
   upgrade::PreflightReport report = upgrade::RunPreflight(*inputs, *disabled);
   report.desired_image = desired_image;
   if (absl::Status recorded = upgrade::RecordPreflight(**global, report); !recorded.ok()) {
-    return Fail(kExitCluster, recorded);
+    return Fail(exit_code::kClusterUnreachable, recorded);
   }
   if (output == "json") {
     nlohmann::json document = upgrade::PreflightStatus(report);
@@ -134,27 +107,27 @@ int RunPreflight(const upgrade::ConnectionFlags& flags, const std::string& clust
   }
   switch (report.overall) {
     case upgrade::CheckState::kPassed:
-      return kExitOk;
+      return exit_code::kOk;
     case upgrade::CheckState::kFailed:
-      return kExitPreflightFailed;
+      return exit_code::kPreflightFailed;
     case upgrade::CheckState::kRetry:
-      return kExitPreflightRetry;
+      return exit_code::kPreflightRetry;
   }
-  return kExitPreflightRetry;
+  return exit_code::kPreflightRetry;
 }
 
-int RunTrigger(const upgrade::ConnectionFlags& flags, const RegistryAccess& access,
+int RunTrigger(const cli::ConnectionFlags& flags, const RegistryAccess& access,
                const std::string& release_path, bool skip_check_artifacts) {
   auto release = upgrade::ReadReleaseManifest(release_path);
-  if (!release.ok()) return Fail(kExitUsage, release.status());
-  k8s::PlatformConnection connection = upgrade::ToConnection(flags);
+  if (!release.ok()) return Fail(exit_code::kUsage, release.status());
+  k8s::PlatformConnection connection = cli::ToConnection(flags);
   auto global = Client(upgrade::GlobalClusterConfig(connection));
-  if (!global.ok()) return Fail(kExitUsage, global.status());
+  if (!global.ok()) return Fail(exit_code::kUsage, global.status());
   auto resolved = upgrade::ResolveRegistry({access.registry, access.username}, global->get());
-  if (!resolved.ok()) return Fail(kExitCluster, resolved.status());
+  if (!resolved.ok()) return Fail(exit_code::kClusterUnreachable, resolved.status());
   if (!access.username.empty()) {
     if (!access.password_stdin) {
-      return Fail(kExitUsage, "--username needs --password (upgrade.sh passes it on stdin)");
+      return Fail(exit_code::kUsage, "--username needs --password (upgrade.sh passes it on stdin)");
     }
     std::string password;
     std::getline(std::cin, password);
@@ -179,14 +152,14 @@ int RunTrigger(const upgrade::ConnectionFlags& flags, const RegistryAccess& acce
     if (!client.ok()) {
       const absl::Status& status = client.status();
       return Fail(absl::IsUnauthenticated(status) || absl::IsPermissionDenied(status)
-                      ? kExitRegistryAuth
-                      : kExitRegistryUnreachable,
+                      ? exit_code::kAuthRefused
+                      : exit_code::kRegistryUnreachable,
                   status);
     }
     auto missing = upgrade::MissingImages(**client, release->AllImages());
-    if (!missing.ok()) return Fail(kExitRegistryUnreachable, missing.status());
+    if (!missing.ok()) return Fail(exit_code::kRegistryUnreachable, missing.status());
     if (!missing->empty()) {
-      return Fail(kExitArtifactsMissing,
+      return Fail(exit_code::kImagesMissing,
                   fmt::format("{} of the {} images release {} needs are not in registry {} "
                               "(first: {}) — run bash upgrade.sh --only-sync-image first, or "
                               "pass --skip-check-artifacts",
@@ -197,28 +170,33 @@ int RunTrigger(const upgrade::ConnectionFlags& flags, const RegistryAccess& acce
                              release->AllImages().size(), release->version, resolved->address);
   }
   auto lines = upgrade::TriggerUpgrade(**global, *release, resolved->address);
-  if (!lines.ok()) return Fail(kExitCluster, lines.status());
+  if (!lines.ok()) return Fail(exit_code::kClusterUnreachable, lines.status());
   for (const std::string& line : *lines) std::cout << line << "\n";
   std::cout << fmt::format(
       "upgrade to {} prepared; request it with: ac adm upgrade --cluster=global --to={}\n",
       release->version, release->version);
-  return kExitOk;
+  return exit_code::kOk;
 }
 
 }  // namespace
 
 int main(int argc, char** argv) {
+  // Errors read "upgrade.sh: ..." (upgrade.sh passes them on as its own).
+  cli::SetToolName("upgrade-core", "upgrade.sh");
   CLI::App app{"upgrade-core: the cluster phases of upgrade.sh (registry, preflight, trigger)"};
   app.require_subcommand(1);
-  upgrade::ConnectionFlags flags;
-  upgrade::AddConnectionFlags(app, flags);
-  bool verbose = false;
-  app.add_flag("-v,--verbose", verbose, "debug logging");
+  app.fallthrough();  // the flags below also after the subcommand
+  cli::LogFlags log;
+  cli::AddCommonFlags(app, log);
+  cli::ConnectionFlags flags;
+  cli::AddConnectionFlags(app, flags);
 
   RegistryAccess access;
   bool print_password = false;
   CLI::App* registry = app.add_subcommand("registry", "print the registry upgrade.sh uses");
-  AddRegistryFlags(*registry, access);
+  cli::RegistryFlagNames registry_names;
+  registry_names.transfer_limits = false;
+  cli::AddRegistryFlags(*registry, access, registry_names);
   registry->add_flag("--print-password", print_password,
                      "also print password_b64= (for upgrade.sh's pipe only)");
 
@@ -235,23 +213,17 @@ int main(int argc, char** argv) {
 
   bool skip_check_artifacts = false;
   CLI::App* trigger = app.add_subcommand("trigger", "publish the release and deploy the CVO");
-  AddRegistryFlags(*trigger, access);
-  registry::AddTransferLimitFlags(*trigger, access.limits);
+  cli::AddRegistryFlags(*trigger, access);
   trigger->add_option("--release", release_path, "the package's release.yaml");
   trigger->add_flag("--skip-check-artifacts", skip_check_artifacts,
                     "do not verify the release's images in the registry");
 
-  try {
-    app.parse(argc, argv);
-  } catch (const CLI::ParseError& e) {
-    if (e.get_exit_code() == 0) return app.exit(e);
-    return Fail(kExitUsage, std::string(e.what()) + " (see bash upgrade.sh --help)");
-  }
-  common::InitLogging(verbose);
+  if (auto done = cli::Parse(app, argc, argv)) return *done;
+  cli::StartLogging(log);
   if (registry->parsed()) return RunRegistry(flags, access, print_password);
   if (preflight->parsed()) {
     return RunPreflight(flags, cluster, release_path, to, standby, access.registry, output);
   }
   if (trigger->parsed()) return RunTrigger(flags, access, release_path, skip_check_artifacts);
-  return kExitFailed;
+  return exit_code::kFailed;
 }

@@ -8,6 +8,7 @@
 #   bash upgrade.sh --skip-sync-image [--skip-check-artifacts]   check the images are in the
 #        registry, publish the release (ProductManifest), deploy/update the CVO
 #   bash upgrade.sh                            both: sync, then what --skip-sync-image does
+#   bash upgrade.sh --version                  upgrade.sh <version> (commit <sha>, built <date>)
 #
 # Cluster (global): --kubeconfig <file> (default $KUBECONFIG, then ~/.kube/config) [--context <c>],
 #   or --platform-address <url> with $ACP_PLATFORM_TOKEN (or --platform-token <t>).
@@ -32,7 +33,7 @@
 #   configuration; 3 bundle missing, invalid or corrupt; 4 registry refused the credentials;
 #   5 registry unreachable or TLS error; 6 cluster unreachable or refused the request;
 #   7 preflight Failed; 8 preflight has no conclusive result (Retry: run it again later);
-#   9 images of the release missing from the registry.
+#   9 images of the release missing from the registry. (One table for every tool: README.)
 set -euo pipefail
 
 here=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
@@ -45,7 +46,7 @@ trap 'exit 130' INT
 trap 'exit 143' TERM
 usage() { sed -n '2,/^set -euo/p' "${BASH_SOURCE[0]}" | sed '$d' | sed 's/^# \{0,1\}//'; }
 
-only_sync=false skip_sync=false preflight=false skip_check_artifacts=false
+only_sync=false skip_sync=false preflight=false skip_check_artifacts=false show_version=false
 registry="" username="" password="" password_stdin=false creds=""
 cluster="" to="" dr_standby="" output="" release="$here/release.yaml"
 bundle="$here/images" plugins="$here/plugins" extra=() tls=() conn=() verify=() limits=()
@@ -94,6 +95,7 @@ while [ $# -gt 0 ]; do
     --plain|--insecure) extra+=("$1"); tls+=("$1"); shift ;;
     -v|--verbose) extra+=("$1"); shift ;;
     -h|--help) usage; exit 0 ;;
+    --version) show_version=true; shift ;;
     *) die "unknown flag $1 (see bash upgrade.sh --help)" ;;
   esac
 done
@@ -157,6 +159,13 @@ core() {  # upgrade-core with the connection flags
   fi
   "$core_bin" "${conn[@]}" "$@"
 }
+
+# The build's own line (version, commit, date), as upgrade-core --version prints it.
+if $show_version; then
+  line=$(core --version) || exit 1
+  echo "upgrade.sh ${line#upgrade-core }"
+  exit 0
+fi
 
 # ---- preflight (read-only) ------------------------------------------------------------------
 if $preflight; then

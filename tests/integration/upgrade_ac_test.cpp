@@ -114,6 +114,8 @@ TEST_F(UpgradeAcTest, RequestAndWatchAGlobalUpgrade) {
   sim_.Tick();  // Core Running
   CommandResult running = Ac("status");
   EXPECT_EQ(running.exit_code, 12) << running.output;
+  // --wait that runs out while the upgrade is still in progress: timed out (13).
+  EXPECT_EQ(Ac("status --wait --timeout 0").exit_code, 13);
   EXPECT_NE(running.output.find("Waiting on:  stage Core (Running)"), std::string::npos)
       << running.output;
   EXPECT_NE(running.output.find("STAGE"), std::string::npos);

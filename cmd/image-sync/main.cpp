@@ -184,7 +184,9 @@ int main(int argc, char** argv) {
   registry::PushOptions push;
   push.parallel = parallel;
   push.progress = progress != "none";
-  push.tty = progress == "tty" || (progress == "auto" && isatty(STDERR_FILENO));
+  // JSON logs: progress goes out as log lines (a redrawn terminal line is not JSON).
+  push.tty =
+      log.format != "json" && (progress == "tty" || (progress == "auto" && isatty(STDERR_FILENO)));
   push.progress_interval = std::chrono::seconds(progress_interval);
   auto summary = registry::PushBundle(**client, *layout, push);
   if (!summary.ok() && absl::IsCancelled(summary.status())) {

@@ -218,7 +218,7 @@ int main(int argc, char** argv) {
   trigger->add_flag("--skip-check-artifacts", skip_check_artifacts,
                     "do not verify the release's images in the registry");
 
-  if (auto done = cli::Parse(app, argc, argv)) return *done;
+  if (auto done = cli::Parse(app, argc, argv, "bash upgrade.sh --help")) return *done;
   cli::StartLogging(log);
   if (registry->parsed()) return RunRegistry(flags, access, print_password);
   if (preflight->parsed()) {

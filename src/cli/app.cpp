@@ -40,13 +40,14 @@ void AddCommonFlags(CLI::App& app, LogFlags& log, const std::vector<std::string>
   app.add_flag(names, log.verbose, "debug log lines");
 }
 
-std::optional<int> Parse(CLI::App& app, int argc, char** argv) {
+std::optional<int> Parse(CLI::App& app, int argc, char** argv, std::string_view help) {
   try {
     app.parse(argc, argv);
   } catch (const CLI::ParseError& e) {
     if (e.get_exit_code() == 0) return app.exit(e);  // --help, --version
     if (AsksForJson(argc, argv)) common::InitLogging(false, common::LogFormat::kJson, ToolName());
-    return Fail(exit_code::kUsage, std::string(e.what()) + " (see " + ToolName() + " --help)");
+    const std::string see = help.empty() ? ToolName() + " --help" : std::string(help);
+    return Fail(exit_code::kUsage, std::string(e.what()) + " (see " + see + ")");
   }
   return std::nullopt;
 }

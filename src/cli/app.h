@@ -25,8 +25,9 @@ void AddCommonFlags(CLI::App& app, LogFlags& log,
                     const std::vector<std::string>& verbose_aliases = {});
 
 // Parses; on --help/--version returns 0 (after printing), on any other parse error prints
-// one line "<tool>: <error> (see <tool> --help)" and returns exit_code::kUsage. nullopt: go on.
-std::optional<int> Parse(CLI::App& app, int argc, char** argv);
+// one line "<tool>: <error> (see <help>)" and returns exit_code::kUsage. nullopt: go on.
+// `help` defaults to "<tool> --help".
+std::optional<int> Parse(CLI::App& app, int argc, char** argv, std::string_view help = "");
 
 // Starts the process's logging as the flags say (logger named after the tool).
 void StartLogging(const LogFlags& log);

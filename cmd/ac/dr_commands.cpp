@@ -9,6 +9,7 @@
 #include <memory>
 
 #include "ac_commands.h"
+#include "cli/fail.h"
 #include "common/absl_fmt.h"
 #include "common/exit_codes.h"
 #include "dr/cluster_checks.h"
@@ -180,10 +181,7 @@ absl::StatusOr<std::unique_ptr<dr::DrContext>> MakeContext(const DrFlags& flags)
                                          std::move(*standby), std::cout);
 }
 
-int Fail(int code, const absl::Status& status) {
-  std::cerr << "ac adm dr: " << common::View(status.message()) << "\n";
-  return code;
-}
+using cli::Fail;
 
 // Exit codes of every `ac adm dr` command: the one table (README).
 int ExitFor(const dr::RunOutcome& outcome) {

@@ -3,22 +3,26 @@
 #include <CLI/CLI.hpp>
 
 #include "ac_commands.h"
+#include "cli/app.h"
+#include "cli/fail.h"
 
 int main(int argc, char** argv) {
+  cli::SetToolName("ac");
   CLI::App app{"ac: Alauda Container Platform admin CLI (upgrade and DR commands)"};
   app.require_subcommand(1);
+  app.fallthrough();  // --log-format, -v also after the subcommands
+  cli::LogFlags log;
+  cli::AddCommonFlags(app, log);
+  // The commands run from CLI11 callbacks during parsing: start logging as the flags say
+  // first (CLI11 parses every option before it runs a callback).
+  app.parse_complete_callback([&log] { cli::StartLogging(log); });
   CLI::App* adm = app.add_subcommand("adm", "Cluster administration");
   adm->require_subcommand(1);
   int exit_code = 0;
   AddUpgradeCommands(*adm, exit_code);
   AddDrCommands(*adm, exit_code);
-  try {
-    app.parse(argc, argv);
-  } catch (const CLI::ParseError& error) {
-    // --help prints and exits 0; every other parse error is a usage error: exit 2, as the
-    // subcommands' own flag checks do (CLI11's codes 105, 106, ... mean nothing to scripts).
-    const int code = app.exit(error);
-    return code == 0 ? 0 : 2;
-  }
+  // --help/--version exit 0; every other parse error is a usage error: exit 2, as the
+  // subcommands' own flag checks do (CLI11's codes 105, 106, ... mean nothing to scripts).
+  if (auto done = cli::Parse(app, argc, argv)) return *done;
   return exit_code;
 }

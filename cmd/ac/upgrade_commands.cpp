@@ -12,7 +12,10 @@
 #include <thread>
 
 #include "ac_commands.h"
+#include "cli/connection_flags.h"
+#include "cli/fail.h"
 #include "common/absl_fmt.h"
+#include "common/exit_codes.h"
 #include "k8s/platform_resources.h"
 #include "upgrade/cluster_access.h"
 #include "upgrade/components.h"
@@ -25,18 +28,26 @@
 
 namespace {
 
-constexpr int kExitOk = 0;
-constexpr int kExitError = 1;        // cluster unreachable, API error
-constexpr int kExitUsage = 2;        // bad flags, unknown component
-constexpr int kExitRefused = 5;      // request or Target refused by the rules
-constexpr int kExitWaitTimeout = 6;  // components --wait timed out
+// The one exit-code table (common/exit_codes.h), as README "ac adm upgrade" documents it.
+constexpr int kExitOk = exit_code::kOk;
+constexpr int kExitError = exit_code::kClusterUnreachable;  // cluster unreachable, API error
+constexpr int kExitUsage = exit_code::kUsage;               // bad flags, unknown component
+constexpr int kExitRefused = exit_code::kBlocked;       // request or Target refused by the rules
+constexpr int kExitWaitTimeout = exit_code::kTimedOut;  // --wait timed out
 
-int Fail(int code, std::string_view message) {
-  std::cerr << "ac: " << message << "\n";
-  return code;
-}
-int Fail(int code, const absl::Status& status) {
-  return Fail(code, common::View(status.message()));
+using cli::Fail;
+
+// `status`'s state in the table: Completed/UpToDate 0, Progressing 12 (13 once --wait gave
+// up), Stalled/Degraded 1 (the upgrade failed a step; an operator must look).
+int StatusCode(const nlohmann::json& document, bool waited_out) {
+  switch (upgrade::StatusExitCode(document)) {
+    case upgrade::kStatusCompleted:
+      return exit_code::kOk;
+    case upgrade::kStatusInProgress:
+      return waited_out ? exit_code::kTimedOut : exit_code::kInProgress;
+    default:
+      return exit_code::kFailed;
+  }
 }
 
 int CodeFor(const absl::Status& status) {
@@ -46,17 +57,17 @@ int CodeFor(const absl::Status& status) {
 }
 
 struct CommonFlags {
-  upgrade::ConnectionFlags connection;
+  cli::ConnectionFlags connection;
   std::string cluster = "global";
 };
 
 void AddCommonFlags(CLI::App& app, CommonFlags& flags) {
-  upgrade::AddConnectionFlags(app, flags.connection);
+  cli::AddConnectionFlags(app, flags.connection);
   app.add_option("--cluster", flags.cluster, "cluster name (default global)");
 }
 
 absl::StatusOr<std::unique_ptr<k8s::RestClient>> GlobalClient(const CommonFlags& flags) {
-  auto config = upgrade::GlobalClusterConfig(upgrade::ToConnection(flags.connection));
+  auto config = upgrade::GlobalClusterConfig(cli::ToConnection(flags.connection));
   if (!config.ok()) return absl::InvalidArgumentError(config.status().message());
   return std::make_unique<k8s::RestClient>(*config);
 }
@@ -84,12 +95,14 @@ int Status(const CommonFlags& flags, const std::string& output, bool wait, int t
   if (!global.ok()) return Fail(kExitUsage, global.status());
   const auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(timeout_seconds);
   nlohmann::json document;
+  bool waited_out = false;
   while (true) {
     auto cvsh = upgrade::ReadShadow(**global, flags.cluster);
     if (!cvsh.ok()) return Fail(kExitError, cvsh.status());
     document = upgrade::StatusDocument(*cvsh, std::chrono::system_clock::now());
-    if (!wait || upgrade::StatusExitCode(document) != upgrade::kStatusInProgress ||
-        std::chrono::steady_clock::now() >= deadline) {
+    if (!wait || upgrade::StatusExitCode(document) != upgrade::kStatusInProgress) break;
+    if (std::chrono::steady_clock::now() >= deadline) {
+      waited_out = true;
       break;
     }
     std::this_thread::sleep_for(std::chrono::milliseconds(500));
@@ -101,7 +114,7 @@ int Status(const CommonFlags& flags, const std::string& output, bool wait, int t
   } else {
     std::cout << upgrade::RenderStatusText(document);
   }
-  return upgrade::StatusExitCode(document);
+  return StatusCode(document, waited_out);
 }
 
 struct ComponentFlags {
@@ -196,7 +209,7 @@ int Components(const CommonFlags& flags, const ComponentFlags& options) {
   }
 
   auto cluster_config =
-      upgrade::WorkloadClusterConfig(upgrade::ToConnection(flags.connection), flags.cluster);
+      upgrade::WorkloadClusterConfig(cli::ToConnection(flags.connection), flags.cluster);
   if (!cluster_config.ok()) return Fail(kExitUsage, cluster_config.status());
   k8s::RestClient cluster(*cluster_config);
   auto source = upgrade::ReadCurrentVersion(**global, flags.cluster);

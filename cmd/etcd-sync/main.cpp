@@ -1,5 +1,6 @@
 // etcd-sync: replicates the primary global cluster's etcd into the standby's.
 // Flags (or a YAML --config) -> SyncConfig + two etcd clients -> etcdsync::Syncer.
+#include <spdlog/spdlog.h>
 #include <unistd.h>
 
 #include <CLI/CLI.hpp>
@@ -10,10 +11,13 @@
 #include <iostream>
 #include <thread>
 
+#include "cli/app.h"
+#include "cli/build_info.h"
+#include "cli/fail.h"
+#include "cli/yaml_config.h"
 #include "common/absl_fmt.h"
-#include "common/logging.h"
+#include "common/exit_codes.h"
 #include "common/secret.h"
-#include "common/yaml_config.h"
 #include "etcd/client.h"
 #include "monitor/monitor_server.h"
 #include "sync/owners_first_policy.h"
@@ -21,10 +25,6 @@
 #include "sync/syncer.h"
 
 namespace {
-
-constexpr int kExitOk = 0;
-constexpr int kExitRuntime = 1;
-constexpr int kExitUsage = 2;
 
 struct Side {
   std::string endpoints;
@@ -151,21 +151,22 @@ absl::StatusOr<common::Secret> ReadTokenFile(const std::string& path) {
 }  // namespace
 
 int main(int argc, char** argv) {
+  cli::SetToolName("etcd-sync");
   CLI::App app{
       "etcd-sync: one-way replication of the primary global cluster's etcd into the "
       "standby's etcd"};
-  app.set_version_flag("--version", "etcd-sync " ETCD_SYNC_VERSION " (commit " ETCD_SYNC_COMMIT
-                                    ", built " ETCD_SYNC_BUILT ")");
-  common::UseYamlConfig(app,
-                        "YAML file with the same settings as the flags (flag names "
-                        "without dashes as keys)");
+  cli::LogFlags log;
+  // --print-detail-logs: the original name of -v (log every applied key).
+  cli::AddCommonFlags(app, log, {"--print-detail-logs"});
+  cli::UseYamlConfig(app,
+                     "YAML file with the same settings as the flags (flag names "
+                     "without dashes as keys)");
   Side source;
   Side dest;
   AddSideFlags(app, "source", "source (active/primary)", source);
   AddSideFlags(app, "dest", "destination (standby/local)", dest);
   etcdsync::SyncConfig config;
   std::vector<std::string> excluded;
-  bool detail_logs = false;
   int lease_ttl = 10;
   int timeout_ms = 15000;
   app.add_option("--prefix", config.prefix, "key prefix to replicate")->capture_default_str();
@@ -196,7 +197,6 @@ int main(int argc, char** argv) {
       ->capture_default_str();
   app.add_option("--identity", config.identity,
                  "this replica's name in the leader election (default: $POD_NAME or host-pid)");
-  app.add_flag("--print-detail-logs", detail_logs, "log every applied key");
   std::string rules_file;
   app.add_option("--rules", rules_file,
                  "YAML rules file: include/exclude by namespace, resource, key prefix or "
@@ -239,14 +239,8 @@ int main(int argc, char** argv) {
       ->check(kPositive)
       ->capture_default_str();
 
-  try {
-    app.parse(argc, argv);
-  } catch (const CLI::ParseError& e) {
-    if (e.get_exit_code() == 0) return app.exit(e);
-    std::cerr << "etcd-sync: " << e.what() << " (see etcd-sync --help)\n";
-    return kExitUsage;
-  }
-  common::InitLogging(detail_logs);
+  if (auto done = cli::Parse(app, argc, argv)) return *done;
+  cli::StartLogging(log);
   if (config.identity.empty()) config.identity = DefaultIdentity();
   config.lease_ttl = std::chrono::seconds(lease_ttl);
   config.hold_timeout = std::chrono::seconds(hold_timeout);
@@ -254,10 +248,10 @@ int main(int argc, char** argv) {
                                            : etcdsync::SyncConfig::LeaseKeys::kSkip;
   monitor_options.check_interval = std::chrono::seconds(check_interval);
   monitor_options.source_down_grace = std::chrono::seconds(source_down_grace);
+  monitor_options.build = {cli::BuildVersion(), cli::BuildCommit()};
 
   auto usage_error = [](const absl::Status& status) {
-    std::cerr << "etcd-sync: " << status.message() << "\n";
-    return kExitUsage;
+    return cli::Fail(exit_code::kUsage, status);
   };
   if (auto valid = etcdsync::ValidateConfig(config); !valid.ok()) return usage_error(valid);
   if (!monitor_token_file.empty()) {
@@ -287,13 +281,11 @@ int main(int argc, char** argv) {
 
   auto source_client = etcd::Client::Connect(*std::move(source_options));
   if (!source_client.ok()) {
-    std::cerr << "etcd-sync: " << source_client.status().message() << "\n";
-    return kExitRuntime;
+    return cli::Fail(exit_code::kFailed, source_client.status());
   }
   auto dest_client = etcd::Client::Connect(*std::move(dest_options));
   if (!dest_client.ok()) {
-    std::cerr << "etcd-sync: " << dest_client.status().message() << "\n";
-    return kExitRuntime;
+    return cli::Fail(exit_code::kFailed, dest_client.status());
   }
 
   etcdsync::SyncStats stats;
@@ -311,8 +303,7 @@ int main(int argc, char** argv) {
     monitor_server = std::make_unique<monitor::MonitorServer>(
         monitor_options, config, **source_client, **dest_client, filter, stats);
     if (auto started = monitor_server->Start(); !started.ok()) {
-      std::cerr << "etcd-sync: " << common::View(started.message()) << "\n";
-      return kExitUsage;
+      return cli::Fail(exit_code::kUsage, started);
     }
   }
   etcdsync::Syncer syncer(config, **source_client, **dest_client, filter, *policy, stats);
@@ -332,7 +323,7 @@ int main(int argc, char** argv) {
   }
   if (!result.ok()) {
     spdlog::error("{}", result.message());
-    return kExitRuntime;
+    return exit_code::kFailed;
   }
-  return kExitOk;
+  return exit_code::kOk;
 }

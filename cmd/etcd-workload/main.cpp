@@ -6,7 +6,10 @@
 #include <iostream>
 #include <thread>
 
+#include "cli/app.h"
+#include "cli/fail.h"
 #include "common/absl_fmt.h"
+#include "common/exit_codes.h"
 #include "etcd/client.h"
 #include "workload/keyspace_diff.h"
 #include "workload/kube_keys.h"
@@ -27,10 +30,7 @@ absl::StatusOr<std::unique_ptr<etcd::Client>> Connect(const std::string& endpoin
   return etcd::Client::Connect(options);
 }
 
-int Fail(const absl::Status& status) {
-  std::cerr << "etcd-workload: " << common::View(status.message()) << "\n";
-  return 1;
-}
+int Fail(const absl::Status& status) { return cli::Fail(exit_code::kFailed, status); }
 
 void PrintDiff(const workload::KeyspaceDiff& diff) {
   fmt::print("{}\n", diff.Summary());
@@ -46,8 +46,12 @@ void PrintDiff(const workload::KeyspaceDiff& diff) {
 }  // namespace
 
 int main(int argc, char** argv) {
+  cli::SetToolName("etcd-workload");
   CLI::App app{"etcd-workload: sample data and measurements for etcd-sync"};
   app.require_subcommand(1);
+  app.fallthrough();
+  cli::LogFlags log;
+  cli::AddCommonFlags(app, log);
   std::string endpoints, source, dest, prefix = "/registry/";
 
   workload::LoadOptions load;
@@ -88,7 +92,8 @@ int main(int argc, char** argv) {
   lag_cmd->add_option("--rate", lag.rate_per_second)->capture_default_str();
   lag_cmd->add_option("--duration", lag_seconds)->capture_default_str();
 
-  CLI11_PARSE(app, argc, argv);
+  if (auto done = cli::Parse(app, argc, argv)) return *done;
+  cli::StartLogging(log);
 
   if (load_cmd->parsed()) {
     auto client = Connect(endpoints, "etcd");

@@ -2,6 +2,7 @@
 // behind `upgrade.sh --only-sync-image`). Flags (or a YAML --config) -> client -> PushBundle.
 #include <fmt/format.h>
 #include <signal.h>
+#include <spdlog/spdlog.h>
 #include <unistd.h>
 
 #include <CLI/CLI.hpp>
@@ -11,40 +12,19 @@
 #include <iostream>
 
 #include "bundle/oci_layout.h"
+#include "cli/app.h"
+#include "cli/fail.h"
+#include "cli/registry_flags.h"
+#include "cli/yaml_config.h"
 #include "common/absl_fmt.h"
-#include "common/logging.h"
-#include "common/untrusted_text.h"
-#include "common/yaml_config.h"
+#include "common/exit_codes.h"
 #include "registry/credentials.h"
 #include "registry/pusher.h"
 #include "registry/registry_client.h"
-#include "registry/transfer_flags.h"
 
 namespace {
 
-// Documented in README-image-sync.md and upgrade.sh --help.
-constexpr int kExitOk = 0;
-constexpr int kExitPushFailed = 1;
-constexpr int kExitUsage = 2;
-constexpr int kExitBundle = 3;
-constexpr int kExitAuth = 4;
-constexpr int kExitUnreachable = 5;
-
-// One bounded line whatever a message quotes (names from the bundle, a registry's answers):
-// the head and the tail (the hint) of a long one.
-int Fail(int code, std::string_view message) {
-  constexpr size_t kHead = 1536, kTail = 512;
-  std::string line = message.size() <= kHead + kTail
-                         ? common::Clip(message, kHead + kTail)
-                         : common::Clip(message.substr(0, kHead), kHead) + " [... " +
-                               std::to_string(message.size() - kHead - kTail) + " bytes ...] " +
-                               common::Clip(message.substr(message.size() - kTail), kTail);
-  std::cerr << "image-sync: " << line << "\n";
-  return code;
-}
-int Fail(int code, absl::string_view message) { return Fail(code, common::View(message)); }
-int Fail(int code, const char* message) { return Fail(code, std::string_view(message)); }
-int Fail(int code, const std::string& message) { return Fail(code, std::string_view(message)); }
+using cli::Fail;
 
 std::atomic<bool> stop_requested{false};
 
@@ -59,34 +39,43 @@ void InstallStopHandler() {
 }
 
 int ExitCodeFor(const absl::Status& status) {
-  if (absl::IsUnauthenticated(status) || absl::IsPermissionDenied(status)) return kExitAuth;
-  if (common::View(status.message()).starts_with("bundle")) return kExitBundle;
-  return kExitPushFailed;
+  if (absl::IsUnauthenticated(status) || absl::IsPermissionDenied(status)) {
+    return exit_code::kAuthRefused;
+  }
+  if (common::View(status.message()).starts_with("bundle")) return exit_code::kInvalidInput;
+  return exit_code::kFailed;
 }
 
 }  // namespace
 
 int main(int argc, char** argv) {
+  cli::SetToolName("image-sync");
   CLI::App app{"Pushes the images of an OCI image layout bundle into a registry."};
-  common::UseYamlConfig(app, "YAML file with the same settings (flag names as keys)");
-  std::string bundle_dir, registry, username, password_file, authfile, progress = "auto";
-  bool password_stdin = false, plain = false, insecure = false, verbose = false;
-  std::string ca_file, state_dir = registry::DefaultStateDir();
+  cli::UseYamlConfig(app, "YAML file with the same settings (flag names as keys)");
+  cli::LogFlags log;
+  cli::AddCommonFlags(app, log);
+  std::string bundle_dir, authfile, progress = "auto";
+  cli::RegistryFlags flags;
+  std::string& registry = flags.registry;
+  const std::string& username = flags.username;
+  const std::string& password_file = flags.password_file;
+  const std::string& ca_file = flags.ca_file;
+  const bool& password_stdin = flags.password_stdin;
+  bool& plain = flags.plain;
+  const bool& insecure = flags.insecure;
+  std::string state_dir = registry::DefaultStateDir();
   int parallel = 8, retries = 5, progress_interval = 10;
   int64_t chunk_mib = 64;  // large layers resumable by default; one round trip per 64 MiB
   app.add_option("--bundle", bundle_dir, "OCI image layout directory (index.json, blobs/)")
       ->required();
-  app.add_option("--registry", registry, "target registry host[:port]")->required();
-  app.add_option("--username", username, "registry user");
-  app.add_flag("--password-stdin", password_stdin, "read the password from standard input");
-  app.add_option("--password-file", password_file, "file holding the password (first line)");
+  cli::RegistryFlagNames names;
+  names.password_file = true;
+  cli::AddRegistryFlags(app, flags, names);
+  app.get_option("--registry")->required();
+  app.get_option("--ca-file")->check(CLI::ExistingFile);
   app.add_option("--authfile", authfile,
                  "auth file used when no --username is given (default: $REGISTRY_AUTH_FILE, "
                  "then ~/.docker/config.json)");
-  app.add_flag("--plain", plain, "talk plain HTTP to the registry");
-  app.add_flag("--insecure", insecure, "TLS without verifying the registry's certificate");
-  app.add_option("--ca-file", ca_file, "CA bundle (PEM) that signed the registry's certificate")
-      ->check(CLI::ExistingFile);
   app.add_option("--parallel", parallel, "requests in flight (images and blobs share them)")
       ->check(CLI::Range(1, 64));
   app.add_option("--chunk-size", chunk_mib,
@@ -105,16 +94,8 @@ int main(int argc, char** argv) {
       ->check(CLI::IsMember({"auto", "tty", "plain", "none"}));
   app.add_option("--progress-interval", progress_interval, "seconds between plain progress lines")
       ->check(CLI::Range(1, 3600));
-  registry::TransferLimits limits;
-  registry::AddTransferLimitFlags(app, limits);
-  app.add_flag("-v,--verbose", verbose, "log every request decision");
-  try {
-    app.parse(argc, argv);
-  } catch (const CLI::ParseError& e) {
-    if (e.get_exit_code() == 0) return app.exit(e);
-    return Fail(kExitUsage, std::string(e.what()) + " (see image-sync --help)");
-  }
-  common::InitLogging(verbose);
+  if (auto done = cli::Parse(app, argc, argv)) return *done;
+  cli::StartLogging(log);
 
   registry::RegistryOptions options;
   if (registry.starts_with("http://")) {
@@ -125,16 +106,18 @@ int main(int argc, char** argv) {
   }
   while (!registry.empty() && registry.back() == '/') registry.pop_back();
   if (registry.empty() || registry.find('/') != std::string::npos) {
-    return Fail(kExitUsage, "--registry must be host[:port] (e.g. registry.example.com:5000)");
+    return Fail(exit_code::kUsage,
+                "--registry must be host[:port] (e.g. registry.example.com:5000)");
   }
   if (plain && (insecure || !ca_file.empty())) {
-    return Fail(kExitUsage, "--plain (HTTP) cannot be combined with --insecure or --ca-file");
+    return Fail(exit_code::kUsage,
+                "--plain (HTTP) cannot be combined with --insecure or --ca-file");
   }
   options.host = registry;
   options.transport.plain = plain;
   options.transport.insecure = insecure;
   options.transport.ca_file = ca_file;
-  options.transport.limits = limits;
+  options.transport.limits = flags.limits;
   options.retry.max_attempts = retries;
   options.chunk_bytes = chunk_mib << 20;
   if (chunk_mib > 0 && !state_dir.empty()) {
@@ -144,7 +127,7 @@ int main(int argc, char** argv) {
       const std::string problem = fmt::format("--state-dir {} is not a writable directory{}",
                                               state_dir, error ? " (" + error.message() + ")" : "");
       // Asked for explicitly: the operator's mistake. The default: push without the journal.
-      if (state_dir_option->count() > 0) return Fail(kExitUsage, problem);
+      if (state_dir_option->count() > 0) return Fail(exit_code::kUsage, problem);
       spdlog::warn("{}; an interrupted upload will start over after a restart", problem);
       state_dir.clear();
     }
@@ -158,25 +141,27 @@ int main(int argc, char** argv) {
       std::getline(std::cin, password);
     } else if (!password_file.empty()) {
       std::ifstream in(password_file);
-      if (!in) return Fail(kExitUsage, "--password-file " + password_file + " cannot be read");
+      if (!in)
+        return Fail(exit_code::kUsage, "--password-file " + password_file + " cannot be read");
       std::getline(in, password);
     } else if (const char* env = std::getenv("IMAGE_SYNC_PASSWORD")) {
       password = env;
     } else {
-      return Fail(kExitUsage,
+      return Fail(exit_code::kUsage,
                   "--username needs a password: --password-stdin, --password-file or "
                   "$IMAGE_SYNC_PASSWORD");
     }
     if (!password.empty() && password.back() == '\r') password.pop_back();
-    if (password.empty()) return Fail(kExitUsage, "the password given for --username is empty");
+    if (password.empty())
+      return Fail(exit_code::kUsage, "the password given for --username is empty");
     options.credentials = {username, common::Secret(std::move(password))};
   } else if (password_stdin || !password_file.empty()) {
-    return Fail(kExitUsage, "a password was given without --username");
+    return Fail(exit_code::kUsage, "a password was given without --username");
   } else {
     if (authfile.empty()) authfile = registry::DefaultAuthFile();
     if (!authfile.empty()) {
       auto found = registry::LookupAuthFile(authfile, registry);
-      if (!found.ok()) return Fail(kExitUsage, found.status().message());
+      if (!found.ok()) return Fail(exit_code::kUsage, found.status());
       if (found->has_value()) {
         options.credentials = **found;
         spdlog::info("using the credentials of user \"{}\" for {} from {}",
@@ -186,29 +171,31 @@ int main(int argc, char** argv) {
   }
 
   auto layout = bundle::OciLayout::Open(bundle_dir);
-  if (!layout.ok()) return Fail(kExitBundle, layout.status().message());
+  if (!layout.ok()) return Fail(exit_code::kInvalidInput, layout.status());
 
   auto client = registry::RegistryClient::Connect(std::move(options));
   if (!client.ok()) {
-    return Fail(
-        absl::IsUnavailable(client.status()) ? kExitUnreachable : ExitCodeFor(client.status()),
-        client.status().message());
+    return Fail(absl::IsUnavailable(client.status()) ? exit_code::kRegistryUnreachable
+                                                     : ExitCodeFor(client.status()),
+                client.status());
   }
 
   InstallStopHandler();
   registry::PushOptions push;
   push.parallel = parallel;
   push.progress = progress != "none";
-  push.tty = progress == "tty" || (progress == "auto" && isatty(STDERR_FILENO));
+  // JSON logs: progress goes out as log lines (a redrawn terminal line is not JSON).
+  push.tty =
+      log.format != "json" && (progress == "tty" || (progress == "auto" && isatty(STDERR_FILENO)));
   push.progress_interval = std::chrono::seconds(progress_interval);
   auto summary = registry::PushBundle(**client, *layout, push);
   if (!summary.ok() && absl::IsCancelled(summary.status())) {
-    return Fail(kExitPushFailed,
+    return Fail(exit_code::kFailed,
                 state_dir.empty() || chunk_mib == 0
                     ? "interrupted; run again to finish (blobs cut off start over)"
                     : "interrupted; run the same command again to resume where it stopped");
   }
-  if (!summary.ok()) return Fail(ExitCodeFor(summary.status()), summary.status().message());
+  if (!summary.ok()) return Fail(ExitCodeFor(summary.status()), summary.status());
   spdlog::info("done: {}", registry::FormatSummary(*summary));
-  return kExitOk;
+  return exit_code::kOk;
 }

@@ -4,10 +4,15 @@
 #include <iostream>
 
 #include "bundle/sample_bundle.h"
-#include "common/absl_fmt.h"
+#include "cli/app.h"
+#include "cli/fail.h"
+#include "common/exit_codes.h"
 
 int main(int argc, char** argv) {
+  cli::SetToolName("make-sample-bundle");
   CLI::App app{"Writes a sample OCI image layout bundle."};
+  cli::LogFlags log;
+  cli::AddCommonFlags(app, log);
   std::string dir;
   bundle::SampleBundleOptions options;
   double shared_mib = 0.25, layer_mib = 0.125;
@@ -22,15 +27,13 @@ int main(int argc, char** argv) {
   app.add_option("--prefix", options.repository_prefix, "repository prefix");
   bool oci_only = false;
   app.add_flag("--oci-only", oci_only, "OCI media types only (no Docker v2 schema 2)");
-  CLI11_PARSE(app, argc, argv);
+  if (auto done = cli::Parse(app, argc, argv)) return *done;
+  cli::StartLogging(log);
   options.docker_types = !oci_only;
   options.shared_layer_bytes = static_cast<int64_t>(shared_mib * 1024 * 1024);
   options.layer_bytes = static_cast<int64_t>(layer_mib * 1024 * 1024);
   absl::Status status = bundle::WriteSampleBundle(dir, options);
-  if (!status.ok()) {
-    std::cerr << "make-sample-bundle: " << common::View(status.message()) << "\n";
-    return 1;
-  }
+  if (!status.ok()) return cli::Fail(exit_code::kFailed, status);
   std::cout << dir << "\n";
-  return 0;
+  return exit_code::kOk;
 }

@@ -19,6 +19,9 @@
 #include <thread>
 #include <vector>
 
+#include "cli/app.h"
+#include "cli/fail.h"
+#include "common/exit_codes.h"
 #include "link_model.h"
 
 namespace {
@@ -160,7 +163,10 @@ int ConnectTo(int port) {
 }  // namespace
 
 int main(int argc, char** argv) {
+  cli::SetToolName("slow-link-proxy");
   CLI::App app{"Loopback TCP proxy with a fixed one-way delay and a shared rate limit."};
+  cli::LogFlags log;
+  cli::AddCommonFlags(app, log);
   int listen_port = 0, target_port = 0;
   double delay_ms = 10, rate_mbit = 200;
   app.add_option("--listen-port", listen_port, "port on 127.0.0.1 (0: any free one)");
@@ -168,12 +174,13 @@ int main(int argc, char** argv) {
   app.add_option("--delay-ms", delay_ms, "one-way delay, each direction (RTT = 2x)");
   app.add_option("--rate-mbit", rate_mbit,
                  "rate per direction, shared by all connections (0: none)");
-  CLI11_PARSE(app, argc, argv);
+  if (auto done = cli::Parse(app, argc, argv)) return *done;
+  cli::StartLogging(log);
 
   const int listener = Listen(listen_port);
   if (listener < 0) {
-    std::fprintf(stderr, "slow-link-proxy: cannot listen on 127.0.0.1:%d\n", listen_port);
-    return 1;
+    return cli::Fail(exit_code::kFailed,
+                     "cannot listen on 127.0.0.1:" + std::to_string(listen_port));
   }
   sockaddr_in bound{};
   socklen_t length = sizeof bound;

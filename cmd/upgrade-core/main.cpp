@@ -12,11 +12,13 @@
 #include <memory>
 #include <optional>
 
+#include "cli/app.h"
+#include "cli/connection_flags.h"
+#include "cli/fail.h"
+#include "cli/transfer_flags.h"
 #include "common/absl_fmt.h"
 #include "common/exit_codes.h"
-#include "common/logging.h"
 #include "registry/registry_client.h"
-#include "registry/transfer_flags.h"
 #include "upgrade/artifact_check.h"
 #include "upgrade/cluster_access.h"
 #include "upgrade/package_sync.h"
@@ -34,13 +36,7 @@ constexpr const char* kPasswordEnv = "UPGRADE_REGISTRY_PASSWORD";
 constexpr const char* kTargetCredsEnv = "UPGRADE_TARGET_CREDS";
 constexpr size_t kMaxPasswordBytes = 4096;
 
-int Fail(int code, std::string_view message) {
-  std::cerr << "upgrade.sh: " << message << "\n";
-  return code;
-}
-int Fail(int code, const absl::Status& status) {
-  return Fail(code, common::View(status.message()));
-}
+using cli::Fail;
 
 // Reading a kubeconfig is the operator's input (2); talking to the cluster is 6.
 absl::StatusOr<std::unique_ptr<k8s::RestClient>> Client(
@@ -73,7 +69,7 @@ void AddPackageFlags(CLI::App& app, PackageFlags& flags) {
   app.add_flag("--plain", flags.plain, "plain HTTP registry");
   app.add_flag("--insecure", flags.insecure, "do not verify the registry's certificate");
   app.add_option("--ca-file", flags.ca_file, "CA bundle of the registry");
-  registry::AddTransferLimitFlags(app, flags.limits);
+  cli::AddTransferLimitFlags(app, flags.limits);
   app.add_option("--bundle", flags.bundle, "image bundle (default <package-dir>/images)");
   app.add_option("--plugins", flags.plugins, "plugin packages (default <package-dir>/plugins)");
   app.add_option("--release", flags.release, "release.yaml (default <package-dir>/release.yaml)");
@@ -354,6 +350,8 @@ int RunPackagePhase(const std::string& phase, const CLI::App& command,
 }  // namespace
 
 int main(int argc, char** argv) {
+  // Errors read "upgrade.sh: ..." (upgrade.sh passes them on as its own).
+  cli::SetToolName("upgrade-core", "upgrade.sh");
   // Taken before anything else runs, so no child ever sees them.
   upgrade::GivenCredentials given;
   bool creds_present = false;
@@ -363,10 +361,10 @@ int main(int argc, char** argv) {
   CLI::App app{"upgrade-core: the phases of upgrade.sh (preflight, sync, trigger, all)"};
   app.require_subcommand(1);
   app.fallthrough();  // the connection flags may follow the subcommand
-  upgrade::ConnectionFlags connection_flags;
-  upgrade::AddConnectionFlags(app, connection_flags);
-  bool verbose = false;
-  app.add_flag("-v,--verbose", verbose, "debug logging (and image-sync -v)");
+  cli::LogFlags log;
+  cli::AddCommonFlags(app, log);
+  cli::ConnectionFlags connection_flags;
+  cli::AddConnectionFlags(app, connection_flags);
 
   PackageFlags flags;
   std::vector<CLI::App*> phases = {
@@ -378,13 +376,9 @@ int main(int argc, char** argv) {
       app.add_subcommand("all", "sync, then trigger (upgrade.sh without a phase flag)")};
   for (CLI::App* phase : phases) AddPackageFlags(*phase, flags);
 
-  try {
-    app.parse(argc, argv);
-  } catch (const CLI::ParseError& e) {
-    if (e.get_exit_code() == 0) return app.exit(e);
-    return Fail(exit_code::kUsage, std::string(e.what()) + " (see bash upgrade.sh --help)");
-  }
-  common::InitLogging(verbose);
+  if (auto done = cli::Parse(app, argc, argv, "bash upgrade.sh --help")) return *done;
+  cli::StartLogging(log);
+  const bool verbose = log.verbose;
   const CLI::App* command = nullptr;
   for (const CLI::App* phase : phases) {
     if (phase->parsed()) command = phase;
@@ -398,7 +392,7 @@ int main(int argc, char** argv) {
   if (flags.plugins.empty()) flags.plugins = flags.package_dir + "/plugins";
   if (flags.release.empty()) flags.release = flags.package_dir + "/release.yaml";
 
-  const k8s::PlatformConnection connection = upgrade::ToConnection(connection_flags);
+  const k8s::PlatformConnection connection = cli::ToConnection(connection_flags);
   if (phase == "preflight") return RunPreflight(connection, flags);
   if (flags.password_stdin && (given.password_given || creds_present)) {
     return Fail(exit_code::kUsage,

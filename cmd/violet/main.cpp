@@ -4,13 +4,15 @@
 #include <filesystem>
 #include <iostream>
 
+#include "cli/app.h"
+#include "cli/connection_flags.h"
+#include "cli/fail.h"
+#include "cli/registry_flags.h"
 #include "common/absl_fmt.h"
 #include "common/exit_codes.h"
-#include "common/logging.h"
 #include "package/opened_package.h"
 #include "package/package_archive.h"
 #include "package/package_verification.h"
-#include "registry/transfer_flags.h"
 #include "violet/failure.h"
 #include "violet/gc_command.h"
 #include "violet/list_command.h"
@@ -18,42 +20,6 @@
 #include "violet/show_format.h"
 
 namespace {
-
-// The platform connection flags push, list and gc share.
-struct PlatformFlags {
-  std::string address, username, password, token, kubeconfig, ca_file;
-  bool insecure = false;
-
-  void AddTo(CLI::App* command) {
-    command->add_option("--platform-address", address,
-                        "platform URL, e.g. https://acp.example.com or https://[fd00::10]");
-    command->add_option("--platform-username", username, "a local platform user");
-    command
-        ->add_option("--platform-password", password,
-                     "its password (or $VIOLET_PLATFORM_PASSWORD; shows in ps otherwise)")
-        ->envname("VIOLET_PLATFORM_PASSWORD");
-    command
-        ->add_option("--platform-token", token,
-                     "API token from Profile > API Tokens (or $VIOLET_PLATFORM_TOKEN)")
-        ->envname("VIOLET_PLATFORM_TOKEN");
-    command->add_option("--platform-ca-file", ca_file, "CA bundle for the platform address");
-    command->add_flag("--platform-insecure", insecure,
-                      "do not verify the platform's TLS certificate");
-    command->add_option("--kubeconfig", kubeconfig,
-                        "talk to the cluster of a kubeconfig instead of a platform address");
-  }
-  k8s::PlatformConnection Connection() const {
-    k8s::PlatformConnection connection;
-    connection.platform_address = address;
-    connection.platform_token = common::Secret(token);
-    connection.platform_username = username;
-    connection.platform_password = common::Secret(password);
-    connection.kubeconfig = kubeconfig;
-    connection.ca_file = ca_file;
-    connection.insecure_skip_tls_verify = insecure;
-    return connection;
-  }
-};
 
 // How far a package may expand when it is read (push, show).
 void AddLimitFlags(CLI::App* command, package::ExtractLimits& limits) {
@@ -106,41 +72,35 @@ int ExitCodeFor(violet::FailureKind kind) {
 // Prints a failed command's line (unless the engine already did) and returns its exit code.
 int Finish(const violet::Outcome& outcome) {
   if (outcome.ok()) return exit_code::kOk;
-  if (!outcome.reported())
-    std::cerr << "violet: " << common::View(outcome.status().message()) << "\n";
-  return ExitCodeFor(outcome.kind());
+  if (outcome.reported()) return ExitCodeFor(outcome.kind());
+  return cli::Fail(ExitCodeFor(outcome.kind()), outcome.status());
 }
 
 }  // namespace
 
 int main(int argc, char** argv) {
+  cli::SetToolName("violet");
   CLI::App app{"violet: pushes Marketplace packages into an ACP platform."};
   app.require_subcommand(1);
-  bool debug = false;
-  app.add_flag("--debug", debug, "debug log lines");
+  app.fallthrough();  // --debug, --log-format ... also after the subcommand
+  cli::LogFlags log;
+  cli::AddCommonFlags(app, log, {"--debug"});
 
   // push
   violet::PushRequest push;
-  PlatformFlags push_platform;
-  std::string registry_password;
+  cli::ConnectionFlags push_platform;
+  cli::RegistryFlags push_registry;
   std::vector<std::string> clusters;
   auto* push_cmd = app.add_subcommand("push", "push a package (.tgz) or every package in a dir");
   push_cmd->add_option("path", push.path, "package .tgz or directory")->required();
-  push_platform.AddTo(push_cmd);
-  push_cmd->add_option("--dest-repo", push.dest_repo,
-                       "registry host[:port] instead of the platform registry (IPv6: "
-                       "[fd00::1]:11443)");
-  push_cmd->add_option("--username", push.username, "registry user");
-  push_cmd
-      ->add_option("--password", registry_password,
-                   "registry password (or $VIOLET_REGISTRY_PASSWORD)")
-      ->envname("VIOLET_REGISTRY_PASSWORD");
-  push_cmd->add_flag("--no-auth", push.no_auth, "the registry needs no credentials");
-  push_cmd->add_flag("--plain", push.plain, "HTTP instead of HTTPS to the registry");
-  push_cmd->add_flag("--insecure", push.registry_insecure,
-                     "HTTPS without verifying the registry's certificate");
-  push_cmd->add_option("--registry-ca-file", push.registry_ca_file, "CA bundle for the registry");
-  registry::AddTransferLimitFlags(*push_cmd, push.transfer_limits);
+  cli::AddConnectionFlags(*push_cmd, push_platform);
+  cli::RegistryFlagNames push_registry_names;
+  push_registry_names.registry = "--dest-repo";  // instead of the platform's registry
+  push_registry_names.ca_file = "--registry-ca-file";
+  push_registry_names.password_env = "VIOLET_REGISTRY_PASSWORD";
+  push_registry_names.no_auth = true;
+  push_registry.limits = push.transfer_limits;
+  cli::AddRegistryFlags(*push_cmd, push_registry, push_registry_names);
   auto* clusters_option =
       push_cmd->add_option("--clusters", clusters, "target clusters for operators (a,b)")
           ->delimiter(',');
@@ -189,19 +149,19 @@ int main(int argc, char** argv) {
 
   // list
   violet::ListRequest list;
-  PlatformFlags list_platform;
+  cli::ConnectionFlags list_platform;
   auto* list_cmd = app.add_subcommand("list", "installed Aligned/Agnostic extensions (apps.yaml)");
-  list_platform.AddTo(list_cmd);
+  cli::AddConnectionFlags(*list_cmd, list_platform);
   list_cmd->add_option("--clusters", list.clusters, "only these clusters (a,b)")->delimiter(',');
   list_cmd->add_option("--output-file", list.output_file, "where to write the YAML")
       ->capture_default_str();
 
   // gc
   violet::GcRequest gc;
-  PlatformFlags gc_platform;
+  cli::ConnectionFlags gc_platform;
   std::vector<std::string> gc_clusters;
   auto* gc_cmd = app.add_subcommand("gc", "delete Aligned/Agnostic leftovers");
-  gc_platform.AddTo(gc_cmd);
+  cli::AddConnectionFlags(*gc_cmd, gc_platform);
   gc_cmd->add_option("--clusters", gc_clusters, "clusters to clean (default global)")
       ->delimiter(',');
   gc_cmd->add_option("--namespace", gc.ns, "namespace of Artifact/ArtifactVersion")
@@ -210,27 +170,17 @@ int main(int argc, char** argv) {
 
   auto* version_cmd = app.add_subcommand("version", "print violet's version");
 
-  for (CLI::App* command : {push_cmd, list_cmd, gc_cmd, verify_cmd, show_cmd}) {
-    command->add_flag("--debug", debug, "debug log lines");
-  }
-  try {
-    app.parse(argc, argv);
-  } catch (const CLI::ParseError& e) {
-    if (e.get_exit_code() == 0) return app.exit(e);
-    std::cerr << "violet: " << e.what() << " (see violet --help)\n";
-    return exit_code::kUsage;
-  }
-  common::InitLogging(debug);
+  if (auto done = cli::Parse(app, argc, argv)) return *done;
+  cli::StartLogging(log);
 
   if (version_cmd->parsed()) {
-    std::cout << "violet v" << VIOLET_VERSION << "\n";
+    std::cout << cli::VersionLine("violet") << "\n";
     return exit_code::kOk;
   }
   if (show_cmd->parsed()) {
     auto manifest = package::ReadPackageManifest(show_path, show_limits);
     if (!manifest.ok()) {
-      std::cerr << "violet: " << common::View(manifest.status().message()) << "\n";
-      return exit_code::kInvalidInput;
+      return cli::Fail(exit_code::kInvalidInput, manifest.status());
     }
     std::cout << violet::FormatShow(*manifest, show_all);
     return exit_code::kOk;
@@ -238,8 +188,7 @@ int main(int argc, char** argv) {
   if (verify_cmd->parsed()) {
     auto packages = package::FindPackages(verify_path);
     if (!packages.ok()) {
-      std::cerr << "violet: " << common::View(packages.status().message()) << "\n";
-      return exit_code::kInvalidInput;
+      return cli::Fail(exit_code::kInvalidInput, packages.status());
     }
     std::vector<package::Verification> results;
     for (const std::string& archive : *packages) {
@@ -258,8 +207,15 @@ int main(int argc, char** argv) {
     return exit_code::kOk;
   }
   if (push_cmd->parsed()) {
-    push.connection = push_platform.Connection();
-    push.password = common::Secret(registry_password);
+    push.connection = cli::ToConnection(push_platform);
+    push.dest_repo = push_registry.registry;
+    push.username = push_registry.username;
+    push.password = common::Secret(push_registry.password);
+    push.no_auth = push_registry.no_auth;
+    push.plain = push_registry.plain;
+    push.registry_insecure = push_registry.insecure;
+    push.registry_ca_file = push_registry.ca_file;
+    push.transfer_limits = push_registry.limits;
     if (clusters_option->count() > 0) {
       push.clusters = clusters;
       push.clusters_given = true;
@@ -267,10 +223,10 @@ int main(int argc, char** argv) {
     return Finish(violet::RunPush(push, std::cout, std::cerr));
   }
   if (list_cmd->parsed()) {
-    list.connection = list_platform.Connection();
+    list.connection = cli::ToConnection(list_platform);
     return Finish(violet::RunList(list, std::cout, std::cerr));
   }
-  gc.connection = gc_platform.Connection();
+  gc.connection = cli::ToConnection(gc_platform);
   if (!gc_clusters.empty()) gc.clusters = gc_clusters;
   return Finish(violet::RunGc(gc, std::cout, std::cerr));
 }

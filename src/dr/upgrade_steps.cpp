@@ -77,35 +77,13 @@ class ChildKubeconfig {
   bool owned_ = false;
 };
 
-// What upgrade.sh's exit code says, in the words of the one table every tool shares
-// (common/exit_codes.h); "failed" for a code outside it (a crash, a signal).
+// What upgrade.sh's exit code says, in the words of the one table every tool shares;
+// "failed" for a code outside it (a crash, a signal).
 std::string ExitMeaning(int code) {
-  switch (code) {
-    case exit_code::kUsage:
-      return "bad flags or configuration, or a journal this command cannot resume";
-    case exit_code::kInvalidInput:
-      return "bundle or package missing, invalid or corrupt, or its verification or signature "
-             "failed";
-    case exit_code::kAuthRefused:
-      return "credentials missing or refused (registry or platform)";
-    case exit_code::kRegistryUnreachable:
-      return "registry unreachable, or its TLS failed";
-    case exit_code::kClusterUnreachable:
-      return "cluster unreachable, or it refused the request (not credentials)";
-    case exit_code::kPreflightFailed:
-      return "preflight Failed";
-    case exit_code::kPreflightRetry:
-      return "preflight Retry (no conclusive result; run again)";
-    case exit_code::kImagesMissing:
-      return "images of the release missing from the registry";
-    case exit_code::kBlocked:
-      return "blocked: refused by a rule, a DR gate or a safety rail (fix it, or --force where "
-             "offered)";
-    case exit_code::kTimedOut:
-      return "timed out waiting (--wait / --timeout)";
-    default:
-      return "failed";
-  }
+  std::string_view meaning = exit_code::ExitMeaning(code);
+  return meaning.empty() || code == exit_code::kOk || code == exit_code::kFailed
+             ? "failed"
+             : std::string(meaning);
 }
 
 }  // namespace

@@ -20,11 +20,32 @@ void Histogram(std::string& out, const char* name, const char* help,
   out += fmt::format("{}_sum {}\n{}_count {}\n", name, snapshot.sum_seconds, name, snapshot.count);
 }
 
+// A label value in the exposition format: backslash, double quote and newline escaped.
+std::string LabelValue(const std::string& value) {
+  std::string out;
+  for (char c : value.empty() ? std::string("unknown") : value) {
+    if (c == '\\' || c == '"') {
+      out.push_back('\\');
+      out.push_back(c);
+    } else if (c == '\n') {
+      out += "\\n";
+    } else {
+      out.push_back(c);
+    }
+  }
+  return out;
+}
+
 }  // namespace
 
 std::string RenderMetrics(const etcdsync::SyncStats& stats, const ScrapeTimeFacts& facts,
-                          const LastCheck& check) {
+                          const LastCheck& check, const BuildInfo& build) {
   std::string out;
+  out += fmt::format(
+      "# HELP etcd_sync_build_info the etcd-sync build serving these metrics (always 1)\n"
+      "# TYPE etcd_sync_build_info gauge\n"
+      "etcd_sync_build_info{{version=\"{}\",commit=\"{}\"}} 1\n",
+      LabelValue(build.version), LabelValue(build.commit));
   auto gauge = [&](const char* name, const char* help, double value) {
     Metric(out, name, "gauge", help, value);
   };

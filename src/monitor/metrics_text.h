@@ -36,7 +36,14 @@ struct ScrapeTimeFacts {
   std::optional<double> seconds_since_last_applied_event;
 };
 
+// Which etcd-sync serves the metrics: etcd_sync_build_info{version,commit} 1. The main fills
+// it in (the engine does not know the build); empty fields show as "unknown".
+struct BuildInfo {
+  std::string version;
+  std::string commit;
+};
+
 std::string RenderMetrics(const etcdsync::SyncStats& stats, const ScrapeTimeFacts& facts,
-                          const LastCheck& check);
+                          const LastCheck& check, const BuildInfo& build = {});
 
 }  // namespace monitor

@@ -216,7 +216,7 @@ void MonitorServer::Routes() {
       std::lock_guard lock(last_mutex_);
       last = last_;
     }
-    response.set_content(RenderMetrics(stats_, Facts(), last),
+    response.set_content(RenderMetrics(stats_, Facts(), last, options_.build),
                          "text/plain; version=0.0.4; charset=utf-8");
   });
   server_.Get("/check", [this](const httplib::Request& request, httplib::Response& response) {

@@ -62,6 +62,8 @@ struct MonitorOptions {
   size_t history_samples = 720;
   // Non-empty: /check and /lag-history (they name keys) need "Authorization: Bearer <it>".
   common::Secret token;
+  // etcd_sync_build_info's labels (the main knows the build).
+  BuildInfo build;
 };
 
 class MonitorServer {

@@ -2,7 +2,6 @@
 // kubeconfig (--kubeconfig, $KUBECONFIG, ~/.kube/config) or --platform-address + token.
 #pragma once
 
-#include <CLI/CLI.hpp>
 #include <string>
 
 #include "absl/status/statusor.h"
@@ -11,15 +10,7 @@
 
 namespace upgrade {
 
-struct ConnectionFlags {
-  std::string kubeconfig, context, platform_address, platform_token, ca_file;
-  bool insecure = false;
-};
-
-// --kubeconfig, --context, --platform-address, --platform-token (or $ACP_PLATFORM_TOKEN, which
-// keeps it out of ps), --platform-ca-file, --insecure-skip-tls-verify.
-void AddConnectionFlags(CLI::App& app, ConnectionFlags& flags);
-k8s::PlatformConnection ToConnection(const ConnectionFlags& flags);
+// (The flags that fill a k8s::PlatformConnection are src/cli/connection_flags.h.)
 
 // The global cluster: the kubeconfig's cluster, or <address>/kubernetes/global.
 absl::StatusOr<k8s::RestConfig> GlobalClusterConfig(const k8s::PlatformConnection& connection);

@@ -99,6 +99,12 @@ TEST_F(MonitorTruthTest, FrozenSourceIsReportedWithinTheGraceAndRecovers) {
       [&] { return Metric(Fetch(base + "/metrics").body, "etcd_sync_source_up") == 1; }, 10s));
   EXPECT_EQ(Fetch(base + "/readyz").status, 200);
   ExpectPromtoolAccepts(Fetch(base + "/metrics").body, dir_.File("metrics-up.txt"));
+  // Which build serves the metrics: the version and commit of etcd-sync --version.
+  const std::string body = Fetch(base + "/metrics").body;
+  EXPECT_TRUE(std::regex_search(
+      body, std::regex(R"re(\netcd_sync_build_info\{version="[0-9]+\.[0-9]+\.[0-9]+",)re"
+                       R"re(commit="([0-9a-f]{40}|unknown)"\} 1\n)re")))
+      << body;
 
   Frozen frozen(PrimaryPid());
   // Down within the grace plus one probe (interval + deadline); the scrape itself must not

@@ -74,14 +74,14 @@ TEST_F(UpgradeAcTest, RequestAndWatchAGlobalUpgrade) {
   EXPECT_NE(overview.output.find("Preflight:          no result yet"), std::string::npos);
 
   CommandResult not_offered = Ac("--to=4.4.0");
-  EXPECT_EQ(not_offered.exit_code, 5) << not_offered.output;
+  EXPECT_EQ(not_offered.exit_code, 10) << not_offered.output;
   EXPECT_EQ(Lines(not_offered.output), 1);
   EXPECT_NE(not_offered.output.find("not among the available updates of cluster global (4.3.0, "
                                     "4.3.1); pass --allow-explicit-upgrade"),
             std::string::npos)
       << not_offered.output;
   CommandResult downgrade = Ac("--to=4.2.0 --allow-explicit-upgrade");
-  EXPECT_EQ(downgrade.exit_code, 5);
+  EXPECT_EQ(downgrade.exit_code, 10);
   EXPECT_NE(downgrade.output.find("already at 4.2.1"), std::string::npos) << downgrade.output;
   EXPECT_EQ(Ac("--allow-explicit-upgrade").exit_code, 2);
   EXPECT_TRUE(Shadow("global")["spec"].value("desiredUpdate", json()).is_null());
@@ -104,7 +104,7 @@ TEST_F(UpgradeAcTest, RequestAndWatchAGlobalUpgrade) {
 
   // Requested, not yet picked up by the CVO.
   CommandResult waiting = Ac("status -o json");
-  EXPECT_EQ(waiting.exit_code, 3) << waiting.output;
+  EXPECT_EQ(waiting.exit_code, 12) << waiting.output;
   json document = json::parse(waiting.output);
   EXPECT_EQ(document["state"], "Progressing");
   EXPECT_NE(document["waitingOn"].get<std::string>().find("the CVO to start the upgrade to 4.3.1"),
@@ -113,7 +113,9 @@ TEST_F(UpgradeAcTest, RequestAndWatchAGlobalUpgrade) {
   sim_.Tick();  // the run starts: stages Pending
   sim_.Tick();  // Core Running
   CommandResult running = Ac("status");
-  EXPECT_EQ(running.exit_code, 3) << running.output;
+  EXPECT_EQ(running.exit_code, 12) << running.output;
+  // --wait that runs out while the upgrade is still in progress: timed out (13).
+  EXPECT_EQ(Ac("status --wait --timeout 0").exit_code, 13);
   EXPECT_NE(running.output.find("Waiting on:  stage Core (Running)"), std::string::npos)
       << running.output;
   EXPECT_NE(running.output.find("STAGE"), std::string::npos);
@@ -139,13 +141,13 @@ TEST_F(UpgradeAcTest, WorkloadUpgradeOrderingStallAndWait) {
 
   // §1 rule 4: not beyond the global's version, even when offered and explicit.
   CommandResult ahead = Ac("--cluster=work-1 --to=4.4.0 --allow-explicit-upgrade");
-  EXPECT_EQ(ahead.exit_code, 5) << ahead.output;
+  EXPECT_EQ(ahead.exit_code, 10) << ahead.output;
   EXPECT_NE(ahead.output.find("the global cluster is at 4.3.0: upgrade it to 4.4.0 before "
                               "cluster work-1"),
             std::string::npos)
       << ahead.output;
   CommandResult missing = Ac("--cluster=work-9 --to=4.3.0");
-  EXPECT_EQ(missing.exit_code, 1);
+  EXPECT_EQ(missing.exit_code, 6);
   EXPECT_NE(missing.output.find("no ClusterVersionShadow cpaas-system/work-9: check --cluster"),
             std::string::npos);
 
@@ -157,7 +159,7 @@ TEST_F(UpgradeAcTest, WorkloadUpgradeOrderingStallAndWait) {
          {"status", {{"current", {{"version", "4.2.0"}}}}}});
   }
   CommandResult crowded = Ac("--cluster=work-1 --to=4.3.0");
-  EXPECT_EQ(crowded.exit_code, 5) << crowded.output;
+  EXPECT_EQ(crowded.exit_code, 10) << crowded.output;
   EXPECT_NE(crowded.output.find("20 workload clusters are upgrading already"), std::string::npos)
       << crowded.output;
   ASSERT_TRUE(global().Delete(acp::kClusterVersionShadows, acp::kPlatformNamespace, "busy-0").ok());
@@ -168,7 +170,7 @@ TEST_F(UpgradeAcTest, WorkloadUpgradeOrderingStallAndWait) {
   ASSERT_EQ(Ac("--cluster=work-1 --to=4.3.0").exit_code, 0);
   sim_.Start();
   CommandResult stalled = Ac("status --cluster=work-1 --wait --timeout 60 -o json");
-  EXPECT_EQ(stalled.exit_code, 4) << stalled.output;
+  EXPECT_EQ(stalled.exit_code, 1) << stalled.output;
   json document = json::parse(stalled.output);
   EXPECT_EQ(document["state"], "Stalled");
   EXPECT_NE(document["waitingOn"].get<std::string>().find("stage Aligned failed"),
@@ -224,7 +226,7 @@ TEST_F(UpgradeAcTest, ComponentsDialogWithTopolvmStepsSurvivingACrash) {
   EXPECT_EQ(Get(global(), acp::kModuleInfos, "", "work-1-base1")["spec"]["version"], "3.18.1");
 
   CommandResult trap = Ac(common + "--set logging=4.1.0 --apply");
-  EXPECT_EQ(trap.exit_code, 5) << trap.output;
+  EXPECT_EQ(trap.exit_code, 10) << trap.output;
   EXPECT_EQ(Lines(trap.output), 1) << trap.output;
   EXPECT_NE(trap.output.find("lower than its current version 4.1.2"), std::string::npos);
   EXPECT_EQ(Ac(common + "--skip nosuch").exit_code, 2);

@@ -184,5 +184,22 @@ TEST(MetricsTextTest, HistogramIsCumulativeWithSumAndCount) {
             std::string::npos);
 }
 
+TEST(MetricsTextTest, BuildInfoNamesVersionAndCommitWithEscapedLabels) {
+  etcdsync::SyncStats stats;
+  const std::string text = RenderMetrics(stats, {}, {}, {"1.2.3", "abc123"});
+  EXPECT_NE(text.find("# HELP etcd_sync_build_info "), std::string::npos) << text;
+  EXPECT_NE(text.find("# TYPE etcd_sync_build_info gauge\n"), std::string::npos) << text;
+  EXPECT_NE(text.find("etcd_sync_build_info{version=\"1.2.3\",commit=\"abc123\"} 1\n"),
+            std::string::npos)
+      << text;
+  // Unknown fields say so; a quote, a backslash or a newline cannot break the line.
+  EXPECT_NE(RenderMetrics(stats, {}, {})
+                .find("etcd_sync_build_info{version=\"unknown\",commit=\"unknown\"} 1\n"),
+            std::string::npos);
+  EXPECT_NE(RenderMetrics(stats, {}, {}, {"1\"2", "a\\b\nc"})
+                .find(R"(etcd_sync_build_info{version="1\"2",commit="a\\b\nc"} 1)"),
+            std::string::npos);
+}
+
 }  // namespace
 }  // namespace monitor

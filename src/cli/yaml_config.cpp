@@ -1,4 +1,4 @@
-#include "common/yaml_config.h"
+#include "cli/yaml_config.h"
 
 #include <yaml-cpp/yaml.h>
 
@@ -6,7 +6,7 @@
 #include <sstream>
 #include <string_view>
 
-namespace common {
+namespace cli {
 namespace {
 
 // Values are scalars or lists of scalars, so a flag file nests two levels; the limit leaves
@@ -153,4 +153,4 @@ void UseYamlConfig(CLI::App& app, const std::string& description) {
   app.allow_config_extras(CLI::config_extras_mode::error);
 }
 
-}  // namespace common
+}  // namespace cli

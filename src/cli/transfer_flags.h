@@ -7,9 +7,9 @@
 
 #include "registry/transfer_limits.h"
 
-namespace registry {
+namespace cli {
 
-inline void AddTransferLimitFlags(CLI::App& app, TransferLimits& limits) {
+inline void AddTransferLimitFlags(CLI::App& app, registry::TransferLimits& limits) {
   app.add_option_function<int64_t>(
          "--min-speed", [&limits](const int64_t& value) { limits.min_speed = value; },
          "bytes/s a registry transfer must average over --stall-seconds while bytes are due")
@@ -30,4 +30,4 @@ inline void AddTransferLimitFlags(CLI::App& app, TransferLimits& limits) {
       ->check(CLI::Range(1, 86400));
 }
 
-}  // namespace registry
+}  // namespace cli

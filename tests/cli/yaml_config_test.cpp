@@ -1,4 +1,4 @@
-#include "common/yaml_config.h"
+#include "cli/yaml_config.h"
 
 #include <gtest/gtest.h>
 
@@ -20,7 +20,7 @@ int Parse(const std::string& yaml, std::vector<std::string> args, Parsed& out,
                            testing::UnitTest::GetInstance()->current_test_info()->name() + ".yaml";
   std::ofstream(path) << yaml;
   CLI::App app;
-  common::UseYamlConfig(app, "settings");
+  cli::UseYamlConfig(app, "settings");
   app.add_option("--source-endpoints", out.endpoints);
   app.add_option("--prefix", out.prefix);
   app.add_option("--exclude-prefix", out.excluded);
@@ -94,7 +94,7 @@ TEST(YamlConfigTest, ComplexKeyIsOneLine) {
 TEST(YamlConfigTest, ListOfListsIsOneLine) { Refusal("exclude-prefix: [[a], b]\n"); }
 
 TEST(YamlConfigTest, FileOverOneMebibyteIsRefused) {
-  const std::string big = "prefix: /registry/\n" + std::string(common::kMaxConfigBytes, '#');
+  const std::string big = "prefix: /registry/\n" + std::string(cli::kMaxConfigBytes, '#');
   const std::string message = Refusal(big);
   EXPECT_NE(message.find("larger than 1024 KiB"), std::string::npos) << message;
 }

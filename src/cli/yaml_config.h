@@ -9,7 +9,7 @@
 #include <string>
 #include <vector>
 
-namespace common {
+namespace cli {
 
 // Bigger or deeper config files are refused (one line, a usage error) before parsing.
 inline constexpr size_t kMaxConfigBytes = 1024 * 1024;
@@ -24,4 +24,4 @@ class YamlConfig : public CLI::Config {
 // Installs YamlConfig as `app`'s --config reader; unknown keys in the file are errors.
 void UseYamlConfig(CLI::App& app, const std::string& description);
 
-}  // namespace common
+}  // namespace cli

@@ -132,7 +132,9 @@ while [ $# -gt 0 ]; do
       esac ;;
     env:*) export "${flag_route#env:}=$value" ;;
     help) usage; exit 0 ;;
-    version) core=$(core_bin); exec "$core" --version ;;  # the package's version (H1: --version)
+    version)  # the package's own line (version, commit, date), as upgrade-core --version prints it
+      core=$(core_bin); line=$("$core" --version) || exit 1
+      echo "upgrade.sh ${line#upgrade-core }"; exit 0 ;;
     core)
       if [ "$value_kind" = - ]; then
         if $on; then args+=("$flag"); fi

@@ -7,6 +7,7 @@
 #include "cli/app.h"
 #include "cli/connection_flags.h"
 #include "cli/fail.h"
+#include "cli/log_stream.h"
 #include "cli/registry_flags.h"
 #include "common/absl_fmt.h"
 #include "common/exit_codes.h"
@@ -172,6 +173,7 @@ int main(int argc, char** argv) {
 
   if (auto done = cli::Parse(app, argc, argv)) return *done;
   cli::StartLogging(log);
+  std::ostream& report = cli::ReportStream(log);  // engine lines: JSON under --log-format json
 
   if (version_cmd->parsed()) {
     std::cout << cli::VersionLine("violet") << "\n";
@@ -194,8 +196,8 @@ int main(int argc, char** argv) {
     for (const std::string& archive : *packages) {
       results.push_back(package::VerifyPackageFile(archive, verify_options));
       if (!results.back().warning.empty()) {
-        std::cerr << "WARNING: " << std::filesystem::path(archive).filename().string() << ": "
-                  << results.back().warning << "\n";
+        report << "WARNING: " << std::filesystem::path(archive).filename().string() << ": "
+               << results.back().warning << "\n";
       }
     }
     std::cout << package::FormatVerificationSummary(verify_path, results);
@@ -220,13 +222,13 @@ int main(int argc, char** argv) {
       push.clusters = clusters;
       push.clusters_given = true;
     }
-    return Finish(violet::RunPush(push, std::cout, std::cerr));
+    return Finish(violet::RunPush(push, std::cout, report));
   }
   if (list_cmd->parsed()) {
     list.connection = cli::ToConnection(list_platform);
-    return Finish(violet::RunList(list, std::cout, std::cerr));
+    return Finish(violet::RunList(list, std::cout, report));
   }
   gc.connection = cli::ToConnection(gc_platform);
   if (!gc_clusters.empty()) gc.clusters = gc_clusters;
-  return Finish(violet::RunGc(gc, std::cout, std::cerr));
+  return Finish(violet::RunGc(gc, std::cout, report));
 }

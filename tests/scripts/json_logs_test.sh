@@ -2,9 +2,9 @@
 # --log-format json: every line a tool writes to stderr is one JSON object {ts (RFC 3339, ms),
 # level, logger, msg}, whatever the message quotes (quotes, backslashes, control characters
 # from an auth file); etcd-sync also takes log-format from its YAML --config.
-# usage: json_logs_test.sh <image-sync> <make-sample-bundle> <etcd-sync>
+# usage: json_logs_test.sh <image-sync> <make-sample-bundle> <etcd-sync> <violet>
 set -euo pipefail
-image_sync=$1 make_sample_bundle=$2 etcd_sync=$3
+image_sync=$1 make_sample_bundle=$2 etcd_sync=$3 violet=$4
 work=$(mktemp -d)
 trap 'rm -rf "$work"' EXIT
 fail() { echo "FAIL: $*" >&2; exit 1; }
@@ -62,4 +62,22 @@ set -e
 [ "$code" -eq 2 ] || fail "etcd-sync exited $code, expected 2: $(cat "$work/err")"
 json_lines "$work/err" etcd-sync 1
 echo "ok: etcd-sync log-format from --config"
+
+# violet: a line its engine reports (verify's WARNING for an unsigned package accepted with
+# --allow-unsigned) and a failed push's last line are JSON too; stdout stays the summary.
+mkdir "$work/packages" "$work/keyring"
+echo not-a-real-package >"$work/packages/unsigned.tgz"
+"$violet" verify "$work/packages" --keyring "$work/keyring" --allow-unsigned --log-format json \
+  >"$work/out" 2>"$work/err" || true
+grep -q "Verification Summary" "$work/out" || fail "violet verify printed no summary: $(cat "$work/out")"
+json_lines "$work/err" violet 1
+grep -q 'WARNING: unsigned.tgz: not signed' "$work/err" || fail "no WARNING line: $(cat "$work/err")"
+set +e
+"$violet" push "$work/packages" --dest-repo 127.0.0.1:1 --no-auth --plain --skip-crs \
+  --skip-verify --log-format json >/dev/null 2>"$work/err"
+code=$?
+set -e
+[ "$code" -ne 0 ] || fail "violet push to 127.0.0.1:1 succeeded"
+json_lines "$work/err" violet 1
+echo "ok: violet --log-format json"
 echo PASS

@@ -51,7 +51,8 @@ read -r -d '' flag_table <<'TABLE' || true
 --release                FILE      core   release.yaml (default beside upgrade.sh)
 --skip-check-artifacts   -         core   do not check the release's images in the registry
 # Other
--v|--verbose             -         core   debug logs
+-v|--verbose             -         core   debug logs (and image-sync's, violet's)
+--log-format             FORMAT    core   text (default) or json: one JSON object per log line, the tools it runs too
 -h|--help                -         help   this help
 --version                -         version  version, git commit and build date
 TABLE

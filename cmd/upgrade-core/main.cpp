@@ -15,6 +15,7 @@
 #include "cli/app.h"
 #include "cli/connection_flags.h"
 #include "cli/fail.h"
+#include "cli/log_stream.h"
 #include "cli/transfer_flags.h"
 #include "common/absl_fmt.h"
 #include "common/exit_codes.h"
@@ -37,6 +38,10 @@ constexpr const char* kTargetCredsEnv = "UPGRADE_TARGET_CREDS";
 constexpr size_t kMaxPasswordBytes = 4096;
 
 using cli::Fail;
+
+// Where our own report lines go: stderr, or JSON log lines under --log-format json.
+std::ostream* report_stream = &std::cerr;
+std::string log_format = "text";  // --log-format, passed on to image-sync and violet
 
 // Reading a kubeconfig is the operator's input (2); talking to the cluster is 6.
 absl::StatusOr<std::unique_ptr<k8s::RestClient>> Client(
@@ -225,7 +230,8 @@ int RunSync(const PackageFlags& flags, const CLI::App& phase, const k8s::Platfor
   request.keyring = flags.keyring;
   request.allow_unsigned = flags.allow_unsigned;
   request.verbose = verbose;
-  auto synced = upgrade::SyncPackageImages(request, std::cerr);
+  request.log_format = log_format;
+  auto synced = upgrade::SyncPackageImages(request, *report_stream);
   if (!synced.ok()) {
     return Fail(absl::IsNotFound(synced.status()) ? exit_code::kInvalidInput : exit_code::kFailed,
                 synced.status());
@@ -325,20 +331,21 @@ int RunPackagePhase(const std::string& phase, const CLI::App& command,
                 status);
   }
   const k8s::PlatformRegistry& resolved = choice->registry;
-  if (!choice->warning.empty()) std::cerr << "upgrade.sh: warning: " << choice->warning << "\n";
+  if (!choice->warning.empty())
+    *report_stream << "upgrade.sh: warning: " << choice->warning << "\n";
   if (flags.registry.empty()) {
-    std::cerr << fmt::format("upgrade.sh: registry {} (from {})\n", resolved.address,
-                             resolved.where_from);
+    *report_stream << fmt::format("upgrade.sh: registry {} (from {})\n", resolved.address,
+                                  resolved.where_from);
   }
 
   if (sync) {
     const char* skip = std::getenv("SKIP_SYNC_IMAGE");
     if (resolved.external) {
-      std::cerr << fmt::format(
+      *report_stream << fmt::format(
           "upgrade.sh: registry {} is external: image sync skipped (SKIP_SYNC_IMAGE=true)\n",
           resolved.address);
     } else if (skip && std::string_view(skip) == "true") {
-      std::cerr << "upgrade.sh: image sync skipped ($SKIP_SYNC_IMAGE=true)\n";
+      *report_stream << "upgrade.sh: image sync skipped ($SKIP_SYNC_IMAGE=true)\n";
     } else if (int code = RunSync(flags, command, resolved, verbose); code != exit_code::kOk) {
       return code;
     }
@@ -378,6 +385,8 @@ int main(int argc, char** argv) {
 
   if (auto done = cli::Parse(app, argc, argv, "bash upgrade.sh --help")) return *done;
   cli::StartLogging(log);
+  report_stream = &cli::ReportStream(log);
+  log_format = log.format;
   const bool verbose = log.verbose;
   const CLI::App* command = nullptr;
   for (const CLI::App* phase : phases) {

@@ -212,6 +212,7 @@ absl::StatusOr<int> SyncPackageImages(const ImageSyncRequest& request, std::ostr
   }
   if (!request.state_dir.empty()) argv.insert(argv.end(), {"--state-dir", request.state_dir});
   if (request.verbose) argv.push_back("-v");
+  argv.insert(argv.end(), {"--log-format", request.log_format});
   argv.insert(argv.end(), limits.begin(), limits.end());
   const bool with_password = !request.username.empty();
   if (with_password) argv.insert(argv.end(), {"--username", request.username, "--password-stdin"});
@@ -227,6 +228,8 @@ absl::StatusOr<int> SyncPackageImages(const ImageSyncRequest& request, std::ostr
   argv = {*violet, "push", request.plugins, "--skip-crs", "--dest-repo", request.registry};
   if (!request.keyring.empty()) argv.insert(argv.end(), {"--keyring", request.keyring});
   if (request.allow_unsigned) argv.push_back("--allow-unsigned");
+  if (request.verbose) argv.push_back("-v");
+  argv.insert(argv.end(), {"--log-format", request.log_format});
   argv.insert(argv.end(), limits.begin(), limits.end());
   if (request.plain) argv.push_back("--plain");
   if (request.insecure) argv.push_back("--insecure");

@@ -40,6 +40,7 @@ struct ImageSyncRequest {
   std::string keyring;  // violet --keyring ($VIOLET_KEYRING reaches violet by environment)
   bool allow_unsigned = false;
   bool verbose = false;
+  std::string log_format = "text";  // the children log as upgrade.sh was asked to (--log-format)
 };
 
 // True when `plugins` holds a *.tgz.

@@ -192,6 +192,8 @@ int ExitFor(const dr::RunOutcome& outcome) {
       return exit_code::kBlocked;
     case dr::RunOutcome::Kind::kNeedsConfirmation:
       return exit_code::kWaitingConfirm;
+    case dr::RunOutcome::Kind::kTimedOut:
+      return exit_code::kTimedOut;
     case dr::RunOutcome::Kind::kFailed:
       return exit_code::kFailed;
   }

@@ -150,8 +150,9 @@ absl::Status Runner::Prepare(bool reset) {
 namespace {
 
 RunOutcome::Kind KindOf(const absl::Status& status) {
-  return absl::IsFailedPrecondition(status) ? RunOutcome::Kind::kBlocked
-                                            : RunOutcome::Kind::kFailed;
+  if (absl::IsFailedPrecondition(status)) return RunOutcome::Kind::kBlocked;
+  if (absl::IsDeadlineExceeded(status)) return RunOutcome::Kind::kTimedOut;
+  return RunOutcome::Kind::kFailed;
 }
 
 }  // namespace
@@ -217,8 +218,10 @@ RunOutcome Runner::Run(DrContext& context, const std::set<std::string>& confirme
     if (!result.ok()) {
       const RunOutcome::Kind kind = KindOf(result);
       out_ << fmt::format("{} {:<24} {} after {:.1f}s (total {:.1f}s): {}\n", position, step.name,
-                          kind == RunOutcome::Kind::kBlocked ? "BLOCKED" : "FAILED", after.seconds,
-                          elapsed(), common::View(result.message()))
+                          kind == RunOutcome::Kind::kBlocked    ? "BLOCKED"
+                          : kind == RunOutcome::Kind::kTimedOut ? "TIMED OUT"
+                                                                : "FAILED",
+                          after.seconds, elapsed(), common::View(result.message()))
            << fmt::format(
                   "      the journal {} resumes here: fix the cause and rerun the same command\n",
                   store_.Describe());

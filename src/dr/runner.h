@@ -47,7 +47,8 @@ class JournalStore {
 };
 
 struct RunOutcome {
-  enum class Kind { kDone, kFailed, kBlocked, kNeedsConfirmation } kind = Kind::kDone;
+  // kTimedOut: a step ran out of --step-timeout (or stalled past --stall-grace).
+  enum class Kind { kDone, kFailed, kBlocked, kNeedsConfirmation, kTimedOut } kind = Kind::kDone;
   std::string step;     // the step that stopped the run
   std::string message;  // why, and what to do
 };

@@ -179,6 +179,19 @@ TEST(RunnerTest, AFailedGateIsBlockedNotFailed) {
   EXPECT_EQ(journal.Find("check")->state, StepState::kFailed);
 }
 
+TEST(RunnerTest, AStepOutOfTimeIsTimedOutAndResumable) {
+  std::ostringstream out;
+  Journal journal;
+  RunOutcome outcome = RunWithCheck(
+      [](DrContext&, StepRun&) {
+        return absl::DeadlineExceededError("monitor lag still 40s after --step-timeout 600s");
+      },
+      out, &journal);
+  EXPECT_EQ(outcome.kind, RunOutcome::Kind::kTimedOut);
+  EXPECT_NE(out.str().find("TIMED OUT"), std::string::npos);
+  EXPECT_EQ(journal.Find("check")->state, StepState::kFailed);  // a rerun starts here
+}
+
 TEST(RunnerTest, AStepWithoutAnActionFailsInsteadOfPassing) {
   std::ostringstream out;
   Journal journal;

@@ -20,9 +20,10 @@
 #include "dr/plugin_steps.h"
 #include "dr/runner.h"
 #include "dr/upgrade_steps.h"
-#include "k8s/dr_role.h"
-#include "k8s/platform_connection.h"
-#include "k8s/platform_resources.h"
+#include "platform/connection.h"
+#include "platform/dr_role.h"
+#include "platform/readers.h"
+#include "platform/resources.h"
 
 namespace {
 
@@ -132,7 +133,7 @@ absl::StatusOr<dr::ClusterAccess> Access(const std::string& label, const SideFla
     return absl::InvalidArgumentError(
         fmt::format("--{0}-kubeconfig and --{0}-address are alternatives; give one", label));
   }
-  k8s::PlatformConnection connection;
+  platform::Connection connection;
   connection.kubeconfig = side.kubeconfig;
   connection.platform_address = side.address;
   connection.address_flag = "--" + label + "-address";
@@ -149,7 +150,7 @@ absl::StatusOr<dr::ClusterAccess> Access(const std::string& label, const SideFla
                     label == "primary" ? "PRIMARY" : "STANDBY"));
   }
   connection.platform_token = common::Secret(token);
-  auto config = k8s::ConfigForCluster(connection, k8s::acp::kGlobalCluster);
+  auto config = platform::ConfigForCluster(connection, platform::kGlobalCluster);
   if (!config.ok()) return config.status();
   return dr::ClusterAccess{label, *config, side.kubeconfig};
 }
@@ -282,12 +283,12 @@ absl::StatusOr<std::string> SourceVersion(dr::DrContext& context, dr::JournalSto
       return (*saved)->source_version;
     }
   }
-  auto version = dr::ClusterVersion(context.primary_client());
+  auto version = platform::ReadCurrentVersion(context.primary_client(), platform::kGlobalCluster);
   if (!version.ok()) {
     return absl::UnavailableError(fmt::format("cannot read the primary's version: {}; pass --from",
                                               common::View(version.status().message())));
   }
-  return *version;
+  return version->version;
 }
 
 absl::Status ValidateUpgradeRun(const DrFlags& flags) {
@@ -372,9 +373,9 @@ int RunFailover(const DrFlags& flags) {
          if (absl::Status switched = dr::VerifyDomainSwitched(ctx, run); !switched.ok()) {
            return switched;
          }
-         RETURN_IF_ERROR(dr::MarkRole(ctx, run, true, k8s::kDrRolePrimary));
+         RETURN_IF_ERROR(dr::MarkRole(ctx, run, true, platform::kDrRolePrimary));
          if (flags.primary_lost) return absl::OkStatus();
-         return dr::MarkRole(ctx, run, false, k8s::kDrRoleStandby);
+         return dr::MarkRole(ctx, run, false, platform::kDrRoleStandby);
        }},
       {"restart-platform-pods",
        [&](dr::StepRun& run) {
@@ -423,8 +424,8 @@ int RunReenable(const DrFlags& flags) {
          auto plugin = PluginForReenable(ctx, flags);
          if (!plugin.ok()) return plugin.status();
          // The old primary becomes this pair's standby (violet warns on pushes to it).
-         RETURN_IF_ERROR(dr::MarkRole(ctx, run, false, k8s::kDrRolePrimary));
-         RETURN_IF_ERROR(dr::MarkRole(ctx, run, true, k8s::kDrRoleStandby));
+         RETURN_IF_ERROR(dr::MarkRole(ctx, run, false, platform::kDrRolePrimary));
+         RETURN_IF_ERROR(dr::MarkRole(ctx, run, true, platform::kDrRoleStandby));
          return dr::ReinstallSyncPlugin(ctx, run, *plugin);
        }},
       {"wait-sync-start", [&](dr::StepRun& run) { return dr::WaitSyncStart(ctx, run); }},

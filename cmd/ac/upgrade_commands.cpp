@@ -13,10 +13,13 @@
 
 #include "ac_commands.h"
 #include "common/absl_fmt.h"
-#include "k8s/platform_resources.h"
+#include "k8s/json_fields.h"
+#include "platform/connection.h"
+#include "platform/readers.h"
+#include "platform/resources.h"
 #include "upgrade/cluster_access.h"
 #include "upgrade/components.h"
-#include "upgrade/json_fields.h"
+#include "upgrade/name_list.h"
 #include "upgrade/preflight_inputs.h"
 #include "upgrade/status_view.h"
 #include "upgrade/topolvm_steps.h"
@@ -56,7 +59,8 @@ void AddCommonFlags(CLI::App& app, CommonFlags& flags) {
 }
 
 absl::StatusOr<std::unique_ptr<k8s::RestClient>> GlobalClient(const CommonFlags& flags) {
-  auto config = upgrade::GlobalClusterConfig(upgrade::ToConnection(flags.connection));
+  auto config =
+      platform::ConfigForCluster(upgrade::ToConnection(flags.connection), platform::kGlobalCluster);
   if (!config.ok()) return absl::InvalidArgumentError(config.status().message());
   return std::make_unique<k8s::RestClient>(*config);
 }
@@ -136,18 +140,17 @@ void AskTargets(std::vector<upgrade::PlannedComponent>& plan, upgrade::Component
 std::string PlatformTarget(k8s::RestClient& global, const std::string& cluster,
                            const std::string& flag) {
   if (!flag.empty()) return flag;
-  auto cvsh = global.Get(k8s::acp::kClusterVersionShadows, k8s::acp::kPlatformNamespace, cluster);
+  auto cvsh = global.Get(platform::kClusterVersionShadows, platform::kPlatformNamespace, cluster);
   if (cvsh.ok()) {
-    for (const char* pointer : {"/spec/desiredUpdate/version", "/status/desired/version"}) {
-      if (std::string version = upgrade::StringAt(*cvsh, pointer); !version.empty()) {
-        return version;
-      }
+    const platform::ClusterVersionShadow shadow = platform::ClusterVersionShadowOf(*cvsh);
+    for (const std::string& version : {shadow.requested_version, shadow.desired_version}) {
+      if (!version.empty()) return version;
     }
   }
   std::string newest;
-  if (auto manifests = global.List(k8s::acp::kProductManifests, ""); manifests.ok()) {
-    for (const nlohmann::json& manifest : upgrade::ItemsOf(*manifests)) {
-      const std::string version = upgrade::StringAt(manifest, "/spec/version");
+  if (auto manifests = global.List(platform::kProductManifests, ""); manifests.ok()) {
+    for (const nlohmann::json& manifest : k8s::ItemsOf(*manifests)) {
+      const std::string version = k8s::StringAt(manifest, "/spec/version");
       if (newest.empty() || upgrade::VersionLess(newest, version)) newest = version;
     }
   }
@@ -196,10 +199,10 @@ int Components(const CommonFlags& flags, const ComponentFlags& options) {
   }
 
   auto cluster_config =
-      upgrade::WorkloadClusterConfig(upgrade::ToConnection(flags.connection), flags.cluster);
+      platform::ConfigForCluster(upgrade::ToConnection(flags.connection), flags.cluster);
   if (!cluster_config.ok()) return Fail(kExitUsage, cluster_config.status());
   k8s::RestClient cluster(*cluster_config);
-  auto source = upgrade::ReadCurrentVersion(**global, flags.cluster);
+  auto source = platform::ReadCurrentVersion(**global, flags.cluster);
   if (!source.ok()) return Fail(kExitError, source.status());
   upgrade::TopolvmScope topolvm{flags.cluster, source->version,
                                 PlatformTarget(**global, flags.cluster, options.release_version),
@@ -245,7 +248,7 @@ int Components(const CommonFlags& flags, const ComponentFlags& options) {
     if (!after.ok()) return Fail(kExitError, after.status());
     for (const std::string& line : *after) std::cout << line << "\n";
   }
-  if (flags.cluster == k8s::acp::kGlobalCluster) {
+  if (flags.cluster == platform::kGlobalCluster) {
     auto plugins = upgrade::ReportRequiredPlugins(**global);
     if (!plugins.ok()) return Fail(kExitError, plugins.status());
     for (const std::string& line : *plugins) std::cout << line << "\n";

@@ -10,6 +10,7 @@
 #include "common/absl_fmt.h"
 #include "common/base64.h"
 #include "common/logging.h"
+#include "platform/resources.h"
 #include "registry/registry_client.h"
 #include "registry/transfer_flags.h"
 #include "upgrade/artifact_check.h"
@@ -65,8 +66,8 @@ void AddRegistryFlags(CLI::App& app, RegistryAccess& access) {
 
 int RunRegistry(const upgrade::ConnectionFlags& flags, const RegistryAccess& access,
                 bool print_password) {
-  k8s::PlatformConnection connection = upgrade::ToConnection(flags);
-  auto global = Client(upgrade::GlobalClusterConfig(connection));
+  platform::Connection connection = upgrade::ToConnection(flags);
+  auto global = Client(platform::ConfigForCluster(connection, platform::kGlobalCluster));
   if (!global.ok()) return Fail(kExitUsage, global.status());
   auto resolved = upgrade::ResolveRegistry({access.registry, access.username}, global->get());
   if (!resolved.ok()) return Fail(kExitCluster, resolved.status());
@@ -85,10 +86,10 @@ int RunPreflight(const upgrade::ConnectionFlags& flags, const std::string& clust
                  const std::string& release_path, const std::string& to,
                  const std::string& standby_kubeconfig, const std::string& registry,
                  const std::string& output) {
-  k8s::PlatformConnection connection = upgrade::ToConnection(flags);
-  auto global = Client(upgrade::GlobalClusterConfig(connection));
+  platform::Connection connection = upgrade::ToConnection(flags);
+  auto global = Client(platform::ConfigForCluster(connection, platform::kGlobalCluster));
   if (!global.ok()) return Fail(kExitUsage, global.status());
-  auto target_cluster = Client(upgrade::WorkloadClusterConfig(connection, cluster));
+  auto target_cluster = Client(platform::ConfigForCluster(connection, cluster));
   if (!target_cluster.ok()) return Fail(kExitUsage, target_cluster.status());
 
   upgrade::PreflightScope scope;
@@ -147,8 +148,8 @@ int RunTrigger(const upgrade::ConnectionFlags& flags, const RegistryAccess& acce
                const std::string& release_path, bool skip_check_artifacts) {
   auto release = upgrade::ReadReleaseManifest(release_path);
   if (!release.ok()) return Fail(kExitUsage, release.status());
-  k8s::PlatformConnection connection = upgrade::ToConnection(flags);
-  auto global = Client(upgrade::GlobalClusterConfig(connection));
+  platform::Connection connection = upgrade::ToConnection(flags);
+  auto global = Client(platform::ConfigForCluster(connection, platform::kGlobalCluster));
   if (!global.ok()) return Fail(kExitUsage, global.status());
   auto resolved = upgrade::ResolveRegistry({access.registry, access.username}, global->get());
   if (!resolved.ok()) return Fail(kExitCluster, resolved.status());

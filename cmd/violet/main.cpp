@@ -41,8 +41,8 @@ struct PlatformFlags {
     command->add_option("--kubeconfig", kubeconfig,
                         "talk to the cluster of a kubeconfig instead of a platform address");
   }
-  k8s::PlatformConnection Connection() const {
-    k8s::PlatformConnection connection;
+  platform::Connection Connection() const {
+    platform::Connection connection;
     connection.platform_address = address;
     connection.platform_token = common::Secret(token);
     connection.platform_username = username;

@@ -8,13 +8,12 @@
 #include "common/absl_fmt.h"
 #include "common/status_macros.h"
 #include "dr/gates.h"
-#include "k8s/dr_role.h"
-#include "k8s/platform_resources.h"
+#include "platform/dr_role.h"
+#include "platform/resources.h"
 
 namespace dr {
 
 using nlohmann::json;
-namespace acp = k8s::acp;
 
 const std::vector<std::string>& NewPrimaryRestartServices() {
   static const std::vector<std::string> services = {"cpaas-elasticsearch", "alertmanager",
@@ -28,11 +27,12 @@ absl::Status RestartPlatformPods(DrContext& context, StepRun& run, bool standby,
   k8s::RestClient& client = context.client(standby);
   int deleted = 0;
   for (const std::string& service : services) {
-    auto pods = client.List(acp::kPods, acp::kPlatformNamespace, "service_name=" + service);
+    auto pods =
+        client.List(platform::kPods, platform::kPlatformNamespace, "service_name=" + service);
     if (!pods.ok()) return pods.status();
     for (const json& pod : (*pods)["items"]) {
       const std::string name = pod.value("/metadata/name"_json_pointer, std::string());
-      auto removed = client.Delete(acp::kPods, acp::kPlatformNamespace, name);
+      auto removed = client.Delete(platform::kPods, platform::kPlatformNamespace, name);
       if (!removed.ok() && !absl::IsNotFound(removed)) return removed;
       run.out << fmt::format("      restarted cpaas-system/{} (service_name={})\n", name, service);
       ++deleted;
@@ -44,10 +44,10 @@ absl::Status RestartPlatformPods(DrContext& context, StepRun& run, bool standby,
 }
 
 absl::Status MarkRole(DrContext& context, StepRun& run, bool standby_side, const char* role) {
-  RETURN_IF_ERROR(k8s::WriteDrRole(context.client(standby_side), role));
+  RETURN_IF_ERROR(platform::WriteDrRole(context.client(standby_side), role));
   run.out << fmt::format("      {} marked {} (ConfigMap cpaas-system/{})\n",
                          standby_side ? context.standby().label : context.primary().label, role,
-                         k8s::kDrRoleConfigMap);
+                         platform::kDrRoleConfigMap);
   return absl::OkStatus();
 }
 

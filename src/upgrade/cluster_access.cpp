@@ -1,7 +1,7 @@
 #include "upgrade/cluster_access.h"
 
+#include <CLI/CLI.hpp>
 #include <cstdlib>
-#include <filesystem>
 
 namespace upgrade {
 
@@ -19,8 +19,8 @@ void AddConnectionFlags(CLI::App& app, ConnectionFlags& flags) {
                "do not verify --platform-address's certificate");
 }
 
-k8s::PlatformConnection ToConnection(const ConnectionFlags& flags) {
-  k8s::PlatformConnection connection;
+platform::Connection ToConnection(const ConnectionFlags& flags) {
+  platform::Connection connection;
   connection.kubeconfig = flags.kubeconfig;
   connection.context = flags.context;
   connection.platform_address = flags.platform_address;
@@ -32,28 +32,6 @@ k8s::PlatformConnection ToConnection(const ConnectionFlags& flags) {
   connection.ca_file = flags.ca_file;
   connection.insecure_skip_tls_verify = flags.insecure;
   return connection;
-}
-
-absl::StatusOr<k8s::RestConfig> GlobalClusterConfig(const k8s::PlatformConnection& connection) {
-  return k8s::ConfigForCluster(connection, "global");
-}
-
-absl::StatusOr<k8s::RestConfig> WorkloadClusterConfig(const k8s::PlatformConnection& connection,
-                                                      const std::string& cluster) {
-  auto config = k8s::ConfigForCluster(connection, cluster);
-  if (!config.ok() || cluster == "global" || !connection.platform_address.empty()) return config;
-  std::string server = config->server;
-  while (!server.empty() && server.back() == '/') server.pop_back();
-  config->server = server + "/kubernetes/" + cluster;
-  config->source += " (platform proxy to cluster " + cluster + ")";
-  return config;
-}
-
-bool ConnectionConfigured(const k8s::PlatformConnection& connection) {
-  if (!connection.platform_address.empty() || !connection.kubeconfig.empty()) return true;
-  if (const char* env = std::getenv("KUBECONFIG"); env && *env) return true;
-  const char* home = std::getenv("HOME");
-  return home && std::filesystem::exists(std::string(home) + "/.kube/config");
 }
 
 }  // namespace upgrade

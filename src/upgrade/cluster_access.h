@@ -1,13 +1,14 @@
-// How the upgrade tools reach the global cluster and the cluster being upgraded: a
-// kubeconfig (--kubeconfig, $KUBECONFIG, ~/.kube/config) or --platform-address + token.
+// The upgrade tools' connection flags: how they reach the global cluster and the cluster being
+// upgraded (the discovery rule and the cluster-name meaning are platform::ConfigForCluster's).
 #pragma once
 
-#include <CLI/CLI.hpp>
 #include <string>
 
-#include "absl/status/statusor.h"
-#include "k8s/platform_connection.h"
-#include "k8s/rest_config.h"
+#include "platform/connection.h"
+
+namespace CLI {
+class App;
+}  // namespace CLI
 
 namespace upgrade {
 
@@ -19,17 +20,6 @@ struct ConnectionFlags {
 // --kubeconfig, --context, --platform-address, --platform-token (or $ACP_PLATFORM_TOKEN, which
 // keeps it out of ps), --platform-ca-file, --insecure-skip-tls-verify.
 void AddConnectionFlags(CLI::App& app, ConnectionFlags& flags);
-k8s::PlatformConnection ToConnection(const ConnectionFlags& flags);
-
-// The global cluster: the kubeconfig's cluster, or <address>/kubernetes/global.
-absl::StatusOr<k8s::RestConfig> GlobalClusterConfig(const k8s::PlatformConnection& connection);
-// Cluster `cluster`: with a platform address, <address>/kubernetes/<cluster>; with a
-// kubeconfig (which points at global), the global API server's platform proxy
-// <server>/kubernetes/<cluster>. "global" is the global config itself.
-absl::StatusOr<k8s::RestConfig> WorkloadClusterConfig(const k8s::PlatformConnection& connection,
-                                                      const std::string& cluster);
-
-// True when some connection is configured (a flag, $KUBECONFIG or ~/.kube/config exists).
-bool ConnectionConfigured(const k8s::PlatformConnection& connection);
+platform::Connection ToConnection(const ConnectionFlags& flags);
 
 }  // namespace upgrade

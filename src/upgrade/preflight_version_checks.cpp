@@ -2,7 +2,10 @@
 // VersionUpgradePath, and the §1 ordering rules (rule 5, rule 4, rules 2/3 in DR).
 #include <fmt/format.h>
 
-#include "upgrade/json_fields.h"
+#include "k8s/json_fields.h"
+#include "platform/readers.h"
+#include "platform/resources.h"
+#include "upgrade/name_list.h"
 #include "upgrade/preflight_check.h"
 #include "upgrade/version_rules.h"
 
@@ -20,12 +23,12 @@ CheckResult ClusterVersionUpgradeable(const PreflightInputs& in) {
     return Passed(
         name, fmt::format("no upgrade in progress (no ClusterVersionShadow {} yet)", in.cluster));
   }
-  if (const json* upgradeable = FindCondition(in.cvsh, "Upgradeable");
+  if (const json* upgradeable = k8s::FindCondition(in.cvsh, "Upgradeable");
       upgradeable && upgradeable->value("status", "") == "False") {
     return Failed(name, upgradeable->value("reason", "NotUpgradeable"),
                   upgradeable->value("message", "the CVO reports Upgradeable=False"));
   }
-  if (const json* stalled = FindCondition(in.cvsh, "Stalled");
+  if (const json* stalled = k8s::FindCondition(in.cvsh, "Stalled");
       stalled && stalled->value("status", "") == "True") {
     return Failed(name, "UpgradeStalled",
                   fmt::format("the previous upgrade is stalled: {} — fix it (ac adm upgrade "
@@ -38,7 +41,7 @@ CheckResult ClusterVersionUpgradeable(const PreflightInputs& in) {
     const json& newest = in.cvsh["status"]["history"][0];
     if (newest.value("state", "") == "Partial") partial = newest.value("version", "");
   }
-  if (ConditionStatus(in.cvsh, "Reconciling") == "True" || !partial.empty()) {
+  if (k8s::ConditionStatus(in.cvsh, "Reconciling") == "True" || !partial.empty()) {
     return Failed(name, "UpgradeInProgress",
                   fmt::format("an upgrade{} is in progress; wait for it (ac adm upgrade status "
                               "--cluster {})",
@@ -116,9 +119,10 @@ CheckResult WorkloadClustersKubernetesCompatible(const PreflightInputs& in) {
   }
   std::vector<std::string> outside, unknown;
   for (const json& cluster : in.clusters) {
-    const std::string cluster_name = NameOf(cluster);
-    if (cluster_name == "global") continue;
-    const std::string version = StringAt(cluster, "/status/version");
+    const platform::Cluster view = platform::ClusterOf(cluster);
+    const std::string& cluster_name = view.name;
+    if (cluster_name == platform::kGlobalCluster) continue;
+    const std::string& version = view.version;
     if (version.empty()) {
       unknown.push_back(cluster_name);
     } else if (!KubernetesInRange(version, range)) {

@@ -2,10 +2,10 @@
 
 namespace upgrade {
 
-absl::StatusOr<k8s::PlatformRegistry> ResolveRegistry(const RegistryFlags& flags,
-                                                      k8s::RestClient* global) {
+absl::StatusOr<platform::Registry> ResolveRegistry(const RegistryFlags& flags,
+                                                   k8s::RestClient* global) {
   if (!flags.registry.empty()) {
-    k8s::PlatformRegistry given;
+    platform::Registry given;
     given.address = flags.registry;
     given.username = flags.username;
     given.where_from = "--registry";
@@ -15,7 +15,7 @@ absl::StatusOr<k8s::PlatformRegistry> ResolveRegistry(const RegistryFlags& flags
     return absl::InvalidArgumentError(
         "no --registry and no cluster to read it from: pass --registry or --kubeconfig");
   }
-  auto platform = k8s::ReadPlatformRegistry(*global);
+  auto platform = platform::ReadRegistry(*global);
   if (!platform.ok()) return platform.status();
   if (!flags.username.empty()) {
     platform->username = flags.username;

@@ -5,8 +5,8 @@
 #include <string>
 
 #include "absl/status/statusor.h"
-#include "k8s/platform_registry.h"
 #include "k8s/rest_client.h"
+#include "platform/registry.h"
 
 namespace upgrade {
 
@@ -18,7 +18,7 @@ struct RegistryFlags {
 // --registry wins (credentials only from the flags); without it the platform's registry
 // is read through `global` (nullptr: no cluster configured -> error naming --registry).
 // Platform credentials are used only when no --username was given.
-absl::StatusOr<k8s::PlatformRegistry> ResolveRegistry(const RegistryFlags& flags,
-                                                      k8s::RestClient* global);
+absl::StatusOr<platform::Registry> ResolveRegistry(const RegistryFlags& flags,
+                                                   k8s::RestClient* global);
 
 }  // namespace upgrade

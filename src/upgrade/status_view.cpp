@@ -5,7 +5,8 @@
 
 #include <ctime>
 
-#include "upgrade/json_fields.h"
+#include "k8s/json_fields.h"
+#include "platform/readers.h"
 
 namespace upgrade {
 
@@ -67,18 +68,18 @@ std::string ToYaml(const json& value) {
 }
 
 json StatusDocument(const json& cvsh, std::chrono::system_clock::time_point now) {
-  const std::string current = StringAt(cvsh, "/status/current/version");
-  const std::string desired = StringAt(cvsh, "/status/desired/version");
-  const std::string requested = StringAt(cvsh, "/spec/desiredUpdate/version");
+  const std::string current = platform::ClusterVersionShadowOf(cvsh).current_version;
+  const std::string desired = platform::ClusterVersionShadowOf(cvsh).desired_version;
+  const std::string requested = platform::ClusterVersionShadowOf(cvsh).requested_version;
   const json stages = ArrayAt(cvsh, "/status/stages");
   const json history = ArrayAt(cvsh, "/status/history");
   const json conditions = ArrayAt(cvsh, "/status/conditions");
-  const json* stalled = FindCondition(cvsh, "Stalled");
-  const json* degraded = FindCondition(cvsh, "Degraded");
+  const json* stalled = k8s::FindCondition(cvsh, "Stalled");
+  const json* degraded = k8s::FindCondition(cvsh, "Degraded");
   const bool is_stalled = stalled && stalled->value("status", "") == "True";
   const bool is_degraded = degraded && degraded->value("status", "") == "True";
   const bool partial = !history.empty() && history[0].value("state", "") == "Partial";
-  const bool reconciling = ConditionStatus(cvsh, "Reconciling") == "True";
+  const bool reconciling = k8s::ConditionStatus(cvsh, "Reconciling") == "True";
   const bool pending_request = !requested.empty() && requested != current;
 
   std::string state, waiting_on;
@@ -110,7 +111,7 @@ json StatusDocument(const json& cvsh, std::chrono::system_clock::time_point now)
     waiting_on = "nothing";
   }
 
-  json document = {{"cluster", NameOf(cvsh)},
+  json document = {{"cluster", k8s::NameOf(cvsh)},
                    {"state", state},
                    {"currentVersion", current},
                    {"desiredVersion", desired},
@@ -185,10 +186,10 @@ std::string RenderStatusText(const json& document) {
 
 std::string RenderOverview(const json& cvsh) {
   std::string out;
-  const std::string current = StringAt(cvsh, "/status/current/version");
-  out += fmt::format("Cluster:            {}\n", NameOf(cvsh));
+  const std::string current = platform::ClusterVersionShadowOf(cvsh).current_version;
+  out += fmt::format("Cluster:            {}\n", k8s::NameOf(cvsh));
   out += fmt::format("Current version:    {}\n", current.empty() ? "unknown" : current);
-  if (std::string requested = StringAt(cvsh, "/spec/desiredUpdate/version");
+  if (std::string requested = platform::ClusterVersionShadowOf(cvsh).requested_version;
       !requested.empty() && requested != current) {
     out += fmt::format("Requested version:  {}\n", requested);
   }

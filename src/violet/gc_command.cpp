@@ -6,8 +6,8 @@
 #include <memory>
 
 #include "common/absl_fmt.h"
-#include "k8s/platform_resources.h"
 #include "k8s/rest_client.h"
+#include "platform/resources.h"
 #include "violet/exit_codes.h"
 #include "violet/gc_plan.h"
 #include "violet/platform_errors.h"
@@ -15,10 +15,10 @@
 namespace violet {
 
 int RunGc(const GcRequest& request, std::ostream& out, std::ostream& err) {
-  if (absl::Status status = RequirePlatform(request.connection); !status.ok()) {
+  if (absl::Status status = platform::RequireConnection(request.connection); !status.ok()) {
     return ReportPlatformError(status, request.connection, err);
   }
-  auto global_config = k8s::ConfigForCluster(request.connection, k8s::acp::kGlobalCluster);
+  auto global_config = platform::ConfigForCluster(request.connection, platform::kGlobalCluster);
   if (!global_config.ok())
     return ReportPlatformError(global_config.status(), request.connection, err);
   k8s::RestClient global(*global_config);
@@ -28,12 +28,12 @@ int RunGc(const GcRequest& request, std::ostream& out, std::ostream& err) {
   std::map<std::string, std::unique_ptr<k8s::RestClient>> clients;
   std::vector<ClusterArtifacts> clusters;
   for (const std::string& cluster : request.clusters) {
-    auto config = k8s::ConfigForCluster(request.connection, cluster);
+    auto config = platform::ConfigForCluster(request.connection, cluster);
     if (!config.ok()) return ReportPlatformError(config.status(), request.connection, err);
     auto& client = clients[cluster] = std::make_unique<k8s::RestClient>(*config);
     ClusterArtifacts held{cluster};
-    for (auto [ref, items] : {std::pair{&k8s::acp::kArtifacts, &held.artifacts},
-                              std::pair{&k8s::acp::kArtifactVersions, &held.artifact_versions}}) {
+    for (auto [ref, items] : {std::pair{&platform::kArtifacts, &held.artifacts},
+                              std::pair{&platform::kArtifactVersions, &held.artifact_versions}}) {
       auto list = client->List(*ref, request.ns);
       if (!list.ok()) {
         return ReportPlatformError(
@@ -46,7 +46,7 @@ int RunGc(const GcRequest& request, std::ostream& out, std::ostream& err) {
     clusters.push_back(std::move(held));
   }
   const bool plugins_on_global = std::find(request.clusters.begin(), request.clusters.end(),
-                                           k8s::acp::kGlobalCluster) != request.clusters.end();
+                                           platform::kGlobalCluster) != request.clusters.end();
   std::vector<GcItem> items = PlanGc(clusters, *records, plugins_on_global);
   if (request.dry_run) {
     out << (items.empty() ? "Dry run: nothing would be deleted.\n"
@@ -57,10 +57,10 @@ int RunGc(const GcRequest& request, std::ostream& out, std::ostream& err) {
   std::vector<GcItem> deleted;
   int exit_code = kExitOk;
   for (const GcItem& item : items) {
-    const k8s::ResourceRef* ref = item.type == "Artifact"          ? &k8s::acp::kArtifacts
-                                  : item.type == "ArtifactVersion" ? &k8s::acp::kArtifactVersions
-                                  : item.type == "ModulePlugin"    ? &k8s::acp::kModulePlugins
-                                                                   : &k8s::acp::kModuleConfigs;
+    const k8s::ResourceRef* ref = item.type == "Artifact"          ? &platform::kArtifacts
+                                  : item.type == "ArtifactVersion" ? &platform::kArtifactVersions
+                                  : item.type == "ModulePlugin"    ? &platform::kModulePlugins
+                                                                   : &platform::kModuleConfigs;
     k8s::RestClient& client = item.ns.empty() ? global : *clients[item.cluster];
     absl::Status status = client.Delete(*ref, item.ns, item.name);
     if (status.ok() || absl::IsNotFound(status)) {

@@ -6,12 +6,12 @@
 #include <string>
 #include <vector>
 
-#include "k8s/platform_connection.h"
+#include "platform/connection.h"
 
 namespace violet {
 
 struct GcRequest {
-  k8s::PlatformConnection connection;
+  platform::Connection connection;
   std::vector<std::string> clusters{"global"};
   std::string ns = "cpaas-system";
   bool dry_run = false;

@@ -7,6 +7,8 @@
 #include <set>
 
 #include "common/version_compare.h"
+#include "k8s/json_fields.h"
+#include "platform/readers.h"
 #include "violet/artifact_resources.h"
 
 namespace violet {
@@ -22,19 +24,14 @@ std::string Get(const json& object, const char* section, const char* key) {
              : "";
 }
 
-std::string Label(const json& object, const std::string& key) {
-  const json labels = object.value("metadata", json::object()).value("labels", json::object());
-  return labels.contains(key) && labels[key].is_string() ? labels[key].get<std::string>() : "";
-}
-
 bool IsCore(const json& object) {
-  std::string lifecycle = Label(object, kLifecycleLabel);
+  std::string lifecycle = k8s::LabelOf(object, kLifecycleLabel);
   std::transform(lifecycle.begin(), lifecycle.end(), lifecycle.begin(), ::tolower);
   return lifecycle == "core";
 }
 
 std::string OperatorName(const json& artifact) {
-  std::string name = Label(artifact, kPackageNameLabel);
+  std::string name = k8s::LabelOf(artifact, kPackageNameLabel);
   if (!name.empty()) return name;
   name = Get(artifact, "metadata", "name");
   return name.starts_with("operatorhub-") ? name.substr(12) : name;
@@ -68,7 +65,7 @@ std::vector<GcItem> PlanGc(const std::vector<ClusterArtifacts>& clusters,
       std::string keep_from;  // empty: the operator is not installed, everything goes
       if (it != operators.end()) keep_from = Lowest(it->second);
       for (const json& version : cluster.artifact_versions) {
-        if (Label(version, kArtifactVersionLabel) != name) continue;
+        if (k8s::LabelOf(version, kArtifactVersionLabel) != name) continue;
         if (!keep_from.empty() &&
             common::CompareVersions(Get(version, "spec", "tag"), keep_from) >= 0) {
           continue;
@@ -90,7 +87,7 @@ std::vector<GcItem> PlanGc(const std::vector<ClusterArtifacts>& clusters,
       auto it = plugins.find(name);
       const std::string keep_from = it == plugins.end() ? "" : Lowest(it->second);
       for (const json& config : records.module_configs) {
-        if (Label(config, "cpaas.io/module-name") != name) continue;
+        if (k8s::LabelOf(config, platform::kModuleNameLabel) != name) continue;
         if (!keep_from.empty() &&
             common::CompareVersions(Get(config, "spec", "version"), keep_from) >= 0) {
           continue;

@@ -2,8 +2,8 @@
 
 #include <fstream>
 
-#include "k8s/platform_resources.h"
 #include "k8s/rest_client.h"
+#include "platform/resources.h"
 #include "violet/exit_codes.h"
 #include "violet/installed_extensions.h"
 #include "violet/platform_errors.h"
@@ -11,10 +11,10 @@
 namespace violet {
 
 int RunList(const ListRequest& request, std::ostream& out, std::ostream& err) {
-  if (absl::Status status = RequirePlatform(request.connection); !status.ok()) {
+  if (absl::Status status = platform::RequireConnection(request.connection); !status.ok()) {
     return ReportPlatformError(status, request.connection, err);
   }
-  auto config = k8s::ConfigForCluster(request.connection, k8s::acp::kGlobalCluster);
+  auto config = platform::ConfigForCluster(request.connection, platform::kGlobalCluster);
   if (!config.ok()) return ReportPlatformError(config.status(), request.connection, err);
   k8s::RestClient global(*config);
   auto records = ReadPlatformRecords(global);

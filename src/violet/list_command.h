@@ -6,12 +6,12 @@
 #include <string>
 #include <vector>
 
-#include "k8s/platform_connection.h"
+#include "platform/connection.h"
 
 namespace violet {
 
 struct ListRequest {
-  k8s::PlatformConnection connection;
+  platform::Connection connection;
   std::vector<std::string> clusters;  // empty: all
   std::string output_file = "apps.yaml";
 };

@@ -6,15 +6,11 @@
 #include <string>
 
 #include "absl/status/status.h"
-#include "k8s/platform_connection.h"
+#include "platform/connection.h"
 
 namespace violet {
 
-// InvalidArgument when there is nothing to talk to: no --platform-address, no --kubeconfig,
-// no $KUBECONFIG and no ~/.kube/config.
-absl::Status RequirePlatform(const k8s::PlatformConnection& connection);
-
-int ReportPlatformError(const absl::Status& status, const k8s::PlatformConnection& connection,
+int ReportPlatformError(const absl::Status& status, const platform::Connection& connection,
                         std::ostream& err);
 
 }  // namespace violet

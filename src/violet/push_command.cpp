@@ -9,13 +9,13 @@
 
 #include "bundle/image_name.h"
 #include "common/absl_fmt.h"
-#include "k8s/dr_role.h"
-#include "k8s/platform_registry.h"
-#include "k8s/platform_resources.h"
 #include "k8s/rest_client.h"
 #include "package/opened_package.h"
 #include "package/package_archive.h"
 #include "package/package_verification.h"
+#include "platform/dr_role.h"
+#include "platform/registry.h"
+#include "platform/resources.h"
 #include "registry/pusher.h"
 #include "registry/registry_client.h"
 #include "violet/artifact_resources.h"
@@ -129,7 +129,8 @@ absl::Status ValidatePushRequest(const PushRequest& request) {
   }
   // Images only into a named registry needs no platform (see RunPush).
   if (!request.skip_crs || request.dest_repo.empty()) {
-    if (absl::Status status = RequirePlatform(request.connection); !status.ok()) return status;
+    if (absl::Status status = platform::RequireConnection(request.connection); !status.ok())
+      return status;
   }
   if (request.clusters.empty()) return usage("--clusters is empty: name at least one cluster");
   for (const std::string& cluster : request.clusters) {
@@ -187,14 +188,14 @@ int RunPush(const PushRequest& request, std::ostream& out, std::ostream& err) {
   std::optional<k8s::RestClient> global;
   std::string role;
   if (needs_platform) {
-    auto global_config = k8s::ConfigForCluster(request.connection, k8s::acp::kGlobalCluster);
+    auto global_config = platform::ConfigForCluster(request.connection, platform::kGlobalCluster);
     if (!global_config.ok()) {
       err << "violet: " << Msg(global_config.status()) << "\n";
       return kExitUsage;
     }
     global.emplace(*global_config);
     // The first request also proves the credentials.
-    auto read_role = k8s::ReadDrRole(*global);
+    auto read_role = platform::ReadDrRole(*global);
     if (!read_role.ok()) {
       if (IsAuthError(read_role.status())) {
         err << "violet: the platform refused the credentials (" << Msg(read_role.status()) << "); "
@@ -253,7 +254,7 @@ int RunPush(const PushRequest& request, std::ostream& out, std::ostream& err) {
     options.host = address->host;
     options.transport.plain = options.transport.plain || address->plain;
   } else {
-    auto platform_registry = k8s::ReadPlatformRegistry(*global);
+    auto platform_registry = platform::ReadRegistry(*global);
     if (!platform_registry.ok()) {
       err << "violet: " << Msg(platform_registry.status())
           << " (or give the registry with --dest-repo)\n";
@@ -380,7 +381,7 @@ int RunPush(const PushRequest& request, std::ostream& out, std::ostream& err) {
     std::vector<std::string> clusters = request.clusters;
     if (manifest.type != PackageType::kOperatorBundle) {
       if (request.clusters_given &&
-          (clusters.size() != 1 || clusters[0] != k8s::acp::kGlobalCluster)) {
+          (clusters.size() != 1 || clusters[0] != platform::kGlobalCluster)) {
         out << fmt::format(
             "NOTICE: package {}: --clusters is ignored for {}: its custom resources go to the "
             "global cluster{}\n",
@@ -389,14 +390,14 @@ int RunPush(const PushRequest& request, std::ostream& out, std::ostream& err) {
                 ? " and the plugin reaches clusters through ModuleConfig affinity"
                 : "");
       }
-      clusters = {k8s::acp::kGlobalCluster};
+      clusters = {platform::kGlobalCluster};
     }
     ArtifactTarget target{request.ns, options.host, request.catalog_source, request.chart_repo};
     bool failed = false;
     for (const std::string& cluster : clusters) {
       auto& rest = cluster_clients[cluster];
       if (!rest) {
-        auto config = k8s::ConfigForCluster(request.connection, cluster);
+        auto config = platform::ConfigForCluster(request.connection, cluster);
         if (!config.ok()) {
           err << "violet: " << Msg(config.status()) << "\n";
           totals.Fail(kExitUsage);
@@ -406,8 +407,8 @@ int RunPush(const PushRequest& request, std::ostream& out, std::ostream& err) {
         rest = std::make_unique<k8s::RestClient>(*config);
       }
       const std::pair<const k8s::ResourceRef*, nlohmann::json> objects[] = {
-          {&k8s::acp::kArtifacts, BuildArtifact(manifest, target)},
-          {&k8s::acp::kArtifactVersions, BuildArtifactVersion(manifest, target)}};
+          {&platform::kArtifacts, BuildArtifact(manifest, target)},
+          {&platform::kArtifactVersions, BuildArtifactVersion(manifest, target)}};
       for (const auto& [ref, object] : objects) {
         auto outcome = ApplyObject(*rest, *ref, request.ns, object);
         const std::string what =

@@ -8,15 +8,15 @@
 
 #include "absl/status/status.h"
 #include "common/secret.h"
-#include "k8s/platform_connection.h"
 #include "package/package_archive.h"
+#include "platform/connection.h"
 #include "registry/transfer_limits.h"
 
 namespace violet {
 
 struct PushRequest {
   std::string path;  // a .tgz or a directory of them
-  k8s::PlatformConnection connection;
+  platform::Connection connection;
   std::string dest_repo;  // empty: the platform registry (ProductBase base)
   std::string username;   // registry credentials
   common::Secret password;

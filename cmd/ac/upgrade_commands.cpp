@@ -13,6 +13,7 @@
 
 #include "ac_commands.h"
 #include "common/absl_fmt.h"
+#include "common/exit_codes.h"
 #include "k8s/json_fields.h"
 #include "platform/connection.h"
 #include "platform/readers.h"
@@ -88,12 +89,14 @@ int Status(const CommonFlags& flags, const std::string& output, bool wait, int t
   if (!global.ok()) return Fail(kExitUsage, global.status());
   const auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(timeout_seconds);
   nlohmann::json document;
+  bool timed_out = false;
   while (true) {
     auto cvsh = upgrade::ReadShadow(**global, flags.cluster);
     if (!cvsh.ok()) return Fail(kExitError, cvsh.status());
     document = upgrade::StatusDocument(*cvsh, std::chrono::system_clock::now());
-    if (!wait || upgrade::StatusExitCode(document) != upgrade::kStatusInProgress ||
-        std::chrono::steady_clock::now() >= deadline) {
+    if (!wait || upgrade::OutcomeOf(document) != upgrade::UpgradeOutcome::kInProgress) break;
+    if (std::chrono::steady_clock::now() >= deadline) {
+      timed_out = true;
       break;
     }
     std::this_thread::sleep_for(std::chrono::milliseconds(500));
@@ -105,7 +108,15 @@ int Status(const CommonFlags& flags, const std::string& output, bool wait, int t
   } else {
     std::cout << upgrade::RenderStatusText(document);
   }
-  return upgrade::StatusExitCode(document);
+  switch (upgrade::OutcomeOf(document)) {
+    case upgrade::UpgradeOutcome::kInProgress:
+      return timed_out ? exit_code::kTimedOut : exit_code::kInProgress;
+    case upgrade::UpgradeOutcome::kBlocked:
+      return exit_code::kBlocked;
+    case upgrade::UpgradeOutcome::kCompleted:
+      break;
+  }
+  return kExitOk;
 }
 
 struct ComponentFlags {

@@ -134,11 +134,11 @@ json StatusDocument(const json& cvsh, std::chrono::system_clock::time_point now)
   return document;
 }
 
-int StatusExitCode(const json& document) {
-  const std::string state = document.value("state", "");
-  if (state == "Stalled" || state == "Degraded") return kStatusBlocked;
-  if (state == "Progressing") return kStatusInProgress;
-  return kStatusCompleted;
+UpgradeOutcome OutcomeOf(const json& document) {
+  const std::string state = k8s::StringAt(document, "/state");
+  if (state == "Stalled" || state == "Degraded") return UpgradeOutcome::kBlocked;
+  if (state == "Progressing") return UpgradeOutcome::kInProgress;
+  return UpgradeOutcome::kCompleted;
 }
 
 std::string RenderStatusText(const json& document) {

@@ -103,7 +103,7 @@ TEST_F(UpgradeAcTest, RequestAndWatchAGlobalUpgrade) {
 
   // Requested, not yet picked up by the CVO.
   CommandResult waiting = Ac("status -o json");
-  EXPECT_EQ(waiting.exit_code, 3) << waiting.output;
+  EXPECT_EQ(waiting.exit_code, 12) << waiting.output;  // in progress
   json document = json::parse(waiting.output);
   EXPECT_EQ(document["state"], "Progressing");
   EXPECT_NE(document["waitingOn"].get<std::string>().find("the CVO to start the upgrade to 4.3.1"),
@@ -112,7 +112,7 @@ TEST_F(UpgradeAcTest, RequestAndWatchAGlobalUpgrade) {
   sim_.Tick();  // the run starts: stages Pending
   sim_.Tick();  // Core Running
   CommandResult running = Ac("status");
-  EXPECT_EQ(running.exit_code, 3) << running.output;
+  EXPECT_EQ(running.exit_code, 12) << running.output;
   EXPECT_NE(running.output.find("Waiting on:  stage Core (Running)"), std::string::npos)
       << running.output;
   EXPECT_NE(running.output.find("STAGE"), std::string::npos);
@@ -170,7 +170,7 @@ TEST_F(UpgradeAcTest, WorkloadUpgradeOrderingStallAndWait) {
   ASSERT_EQ(Ac("--cluster=work-1 --to=4.3.0").exit_code, 0);
   sim_.Start();
   CommandResult stalled = Ac("status --cluster=work-1 --wait --timeout 60 -o json");
-  EXPECT_EQ(stalled.exit_code, 4) << stalled.output;
+  EXPECT_EQ(stalled.exit_code, 10) << stalled.output;  // blocked
   json document = json::parse(stalled.output);
   EXPECT_EQ(document["state"], "Stalled");
   EXPECT_NE(document["waitingOn"].get<std::string>().find("stage Aligned failed"),

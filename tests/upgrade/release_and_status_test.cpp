@@ -126,7 +126,7 @@ TEST(StatusViewTest, InProgressWaitsOnTheRunningStage) {
   EXPECT_EQ(document["state"], "Progressing");
   EXPECT_EQ(document["waitingOn"], "stage Aligned (Running)");
   EXPECT_EQ(document["elapsedSeconds"], 42 * 60);
-  EXPECT_EQ(StatusExitCode(document), kStatusInProgress);
+  EXPECT_EQ(OutcomeOf(document), UpgradeOutcome::kInProgress);
   const std::string text = RenderStatusText(document);
   EXPECT_NE(text.find("Elapsed:     42m00s"), std::string::npos) << text;
   EXPECT_NE(text.find("Aligned       Running"), std::string::npos) << text;
@@ -139,7 +139,7 @@ TEST(StatusViewTest, StalledCompletedAndNotPickedUp) {
       {{"type", "Stalled"}, {"status", "True"}, {"message", "stage Aligned failed"}});
   json document = StatusDocument(stalled, At(11, 0));
   EXPECT_EQ(document["state"], "Stalled");
-  EXPECT_EQ(StatusExitCode(document), kStatusBlocked);
+  EXPECT_EQ(OutcomeOf(document), UpgradeOutcome::kBlocked);
   EXPECT_NE(document["waitingOn"].get<std::string>().find("stage Aligned failed"),
             std::string::npos);
 
@@ -151,7 +151,7 @@ TEST(StatusViewTest, StalledCompletedAndNotPickedUp) {
   document = StatusDocument(done, At(12, 0));
   EXPECT_EQ(document["state"], "Completed");
   EXPECT_EQ(document["elapsedSeconds"], 3600 + 5 * 60 + 30);  // until completion, not now
-  EXPECT_EQ(StatusExitCode(document), kStatusCompleted);
+  EXPECT_EQ(OutcomeOf(document), UpgradeOutcome::kCompleted);
 
   json requested = done;
   requested["spec"]["desiredUpdate"]["version"] = "4.3.1";

@@ -4,6 +4,7 @@
 
 #include "common/absl_fmt.h"
 #include "k8s/json_fields.h"
+#include "k8s/read_or_absent.h"
 #include "platform/resources.h"
 
 namespace platform {
@@ -48,34 +49,17 @@ Machine MachineOf(const json& machine) {
           StringAt(machine, "/status/phase")};
 }
 
-namespace {
-
-// A missing object (or resource type) is `null`; other errors name what could not be read.
-absl::StatusOr<json> GetOrNull(k8s::RestClient& client, const k8s::ResourceRef& ref,
-                               const std::string& ns, const std::string& name) {
-  auto object = client.Get(ref, ns, name);
-  if (absl::IsNotFound(object.status())) return json(nullptr);
-  if (!object.ok()) {
-    return absl::Status(object.status().code(),
-                        fmt::format("cannot read {} {}{}: {}", ref.GroupResource(),
-                                    ns.empty() ? "" : ns + "/", name, object.status().message()));
-  }
-  return *object;
-}
-
-}  // namespace
-
 absl::StatusOr<VersionReading> ReadCurrentVersion(k8s::RestClient& global,
                                                   std::string_view cluster_name) {
   const std::string cluster(cluster_name.empty() ? kGlobalCluster : cluster_name);
-  auto cvsh = GetOrNull(global, kClusterVersionShadows, kPlatformNamespace, cluster);
+  auto cvsh = k8s::GetOrNull(global, kClusterVersionShadows, kPlatformNamespace, cluster);
   if (!cvsh.ok()) return cvsh.status();
   if (std::string version = ClusterVersionShadowOf(*cvsh).current_version; !version.empty()) {
     return VersionReading{version,
                           fmt::format("ClusterVersionShadow {} status.current.version", cluster)};
   }
   if (cluster == kGlobalCluster) {
-    auto base = GetOrNull(global, kProductBases, "", "base");
+    auto base = k8s::GetOrNull(global, kProductBases, "", "base");
     if (!base.ok()) return base.status();
     if (std::string version = ProductBaseOf(*base).version; !version.empty()) {
       return VersionReading{version, "ProductBase base spec.version"};

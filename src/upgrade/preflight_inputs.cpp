@@ -5,6 +5,7 @@
 #include "common/absl_fmt.h"
 #include "common/status_macros.h"
 #include "k8s/json_fields.h"
+#include "k8s/read_or_absent.h"
 #include "platform/readers.h"
 #include "platform/resources.h"
 
@@ -13,32 +14,8 @@ namespace {
 
 using nlohmann::json;
 
-// A missing object is `null`; other errors are returned.
-absl::StatusOr<json> GetOrNull(k8s::RestClient& client, const k8s::ResourceRef& ref,
-                               const std::string& ns, const std::string& name) {
-  auto object = client.Get(ref, ns, name);
-  if (absl::IsNotFound(object.status())) return json(nullptr);
-  if (!object.ok()) {
-    return absl::Status(object.status().code(),
-                        fmt::format("preflight: cannot read {} {}{}: {}", ref.GroupResource(),
-                                    ns.empty() ? "" : ns + "/", name, object.status().message()));
-  }
-  return *object;
-}
-
-// A resource type the cluster does not serve (404) has no items.
-absl::StatusOr<std::vector<json>> ListOrEmpty(k8s::RestClient& client, const k8s::ResourceRef& ref,
-                                              const std::string& ns,
-                                              const std::string& selector = "") {
-  auto list = client.List(ref, ns, selector);
-  if (absl::IsNotFound(list.status())) return std::vector<json>();
-  if (!list.ok()) {
-    return absl::Status(list.status().code(),
-                        fmt::format("preflight: cannot list {}{}: {}", ref.GroupResource(),
-                                    ns.empty() ? "" : " in " + ns, list.status().message()));
-  }
-  return k8s::ItemsOf(*list);
-}
+using k8s::GetOrNull;
+using k8s::ListOrEmpty;
 
 absl::StatusOr<std::map<std::string, std::string>> ConfigMapData(k8s::RestClient& client,
                                                                  const std::string& name) {

@@ -16,13 +16,6 @@ using nlohmann::json;
 
 namespace {
 
-std::string Text(const json& object, const char* section, const char* key) {
-  const json part = object.value(section, json::object());
-  return part.is_object() && part.contains(key) && part[key].is_string()
-             ? part[key].get<std::string>()
-             : "";
-}
-
 std::string Lifecycle(const std::string& label) {
   std::string lower = label;
   std::transform(lower.begin(), lower.end(), lower.begin(), ::tolower);
@@ -58,22 +51,22 @@ absl::StatusOr<PlatformRecords> ReadPlatformRecords(k8s::RestClient& global) {
 std::vector<InstalledExtension> InstalledExtensions(const PlatformRecords& records) {
   std::map<std::string, const json*> plugins;
   for (const json& plugin : records.module_plugins) {
-    plugins[Text(plugin, "metadata", "name")] = &plugin;
+    plugins[k8s::StringAt(plugin, "/metadata/name")] = &plugin;
   }
   std::vector<InstalledExtension> installed;
   for (const json& info : records.module_infos) {
+    const platform::ModuleInfo module = platform::ModuleInfoOf(info);
     InstalledExtension extension;
     extension.type = "ModulePlugin";
-    extension.name = k8s::LabelOf(info, platform::kModuleNameLabel);
-    extension.cluster = k8s::LabelOf(info, platform::kClusterNameLabel);
+    extension.name = module.module;
+    extension.cluster = module.cluster;
     if (extension.name.empty() || extension.cluster.empty()) continue;
-    extension.version = Text(info, "status", "version");
-    if (extension.version.empty()) extension.version = Text(info, "spec", "version");
+    extension.version = module.status_version.empty() ? module.spec_version : module.status_version;
     extension.display_name = extension.name;
     extension.lifecycle = "Agnostic";
     if (auto it = plugins.find(extension.name); it != plugins.end()) {
       extension.lifecycle = Lifecycle(k8s::LabelOf(*it->second, kLifecycleLabel));
-      const std::string display = Text(*it->second, "spec", "displayName");
+      const std::string display = k8s::StringAt(*it->second, "/spec/displayName");
       if (!display.empty()) extension.display_name = display;
     }
     installed.push_back(extension);
@@ -81,11 +74,11 @@ std::vector<InstalledExtension> InstalledExtensions(const PlatformRecords& recor
   for (const json& view : records.operator_views) {
     InstalledExtension extension;
     extension.type = "OperatorBundle";
-    extension.name = Text(view, "spec", "operator");
-    extension.cluster = Text(view, "spec", "cluster");
-    extension.version = Text(view, "spec", "version");
+    extension.name = k8s::StringAt(view, "/spec/operator");
+    extension.cluster = k8s::StringAt(view, "/spec/cluster");
+    extension.version = k8s::StringAt(view, "/spec/version");
     if (extension.name.empty() || extension.cluster.empty()) continue;
-    extension.display_name = Text(view, "spec", "displayName");
+    extension.display_name = k8s::StringAt(view, "/spec/displayName");
     if (extension.display_name.empty()) extension.display_name = extension.name;
     extension.lifecycle = Lifecycle(k8s::LabelOf(view, kLifecycleLabel));
     installed.push_back(extension);

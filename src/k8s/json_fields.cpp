@@ -19,6 +19,12 @@ std::string StringAt(const json& object, const std::string& pointer) {
 
 std::string NameOf(const json& object) { return StringAt(object, "/metadata/name"); }
 
+std::string StringField(const json& object, const std::string& key, const std::string& fallback) {
+  if (!object.is_object()) return fallback;
+  auto found = object.find(key);
+  return found != object.end() && found->is_string() ? found->get<std::string>() : fallback;
+}
+
 namespace {
 std::string MapEntry(const json& object, const char* map, const std::string& key) {
   if (!object.is_object() || !object.contains("metadata")) return "";

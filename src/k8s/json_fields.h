@@ -12,6 +12,10 @@ namespace k8s {
 // The string at `pointer` ("/status/phase"), or "" when absent or not a string.
 std::string StringAt(const nlohmann::json& object, const std::string& pointer);
 std::string NameOf(const nlohmann::json& object);
+// object[key] when `object` is an object and that member a string, else `fallback` (where
+// json::value() would throw on a mistyped object from a cluster).
+std::string StringField(const nlohmann::json& object, const std::string& key,
+                        const std::string& fallback = "");
 // metadata.labels[key] / metadata.annotations[key], "" when absent or not a string.
 std::string LabelOf(const nlohmann::json& object, const std::string& key);
 std::string AnnotationOf(const nlohmann::json& object, const std::string& key);

@@ -32,7 +32,7 @@ Component ToComponent(const json& info) {
   if (info.contains(available) && info.at(available).is_array()) {
     for (const json& entry : info.at(available)) {
       const std::string version =
-          entry.is_string() ? entry.get<std::string>() : entry.value("version", "");
+          entry.is_string() ? entry.get<std::string>() : k8s::StringField(entry, "version");
       if (!version.empty()) component.available.push_back(version);
     }
   }

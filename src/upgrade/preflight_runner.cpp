@@ -130,13 +130,14 @@ absl::Status RecordPreflight(k8s::RestClient& global, PreflightReport& report) {
                                 CheckStateName(report.overall))},
         {"lastTransitionTime", report.observed_at}};
     auto existing = std::find_if(conditions.begin(), conditions.end(), [](const json& c) {
-      return c.value("type", "") == "PreflightReady";
+      return k8s::StringField(c, "type") == "PreflightReady";
     });
     if (existing == conditions.end()) {
       conditions.push_back(condition);
     } else {
-      if (existing->value("status", "") == condition["status"]) {
-        condition["lastTransitionTime"] = existing->value("lastTransitionTime", report.observed_at);
+      if (k8s::StringField(*existing, "status") == condition["status"]) {
+        condition["lastTransitionTime"] =
+            k8s::StringField(*existing, "lastTransitionTime", report.observed_at);
       }
       *existing = condition;
     }

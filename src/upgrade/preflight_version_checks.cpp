@@ -24,22 +24,23 @@ CheckResult ClusterVersionUpgradeable(const PreflightInputs& in) {
         name, fmt::format("no upgrade in progress (no ClusterVersionShadow {} yet)", in.cluster));
   }
   if (const json* upgradeable = k8s::FindCondition(in.cvsh, "Upgradeable");
-      upgradeable && upgradeable->value("status", "") == "False") {
-    return Failed(name, upgradeable->value("reason", "NotUpgradeable"),
-                  upgradeable->value("message", "the CVO reports Upgradeable=False"));
+      upgradeable && k8s::StringField(*upgradeable, "status") == "False") {
+    return Failed(name, k8s::StringField(*upgradeable, "reason", "NotUpgradeable"),
+                  k8s::StringField(*upgradeable, "message", "the CVO reports Upgradeable=False"));
   }
   if (const json* stalled = k8s::FindCondition(in.cvsh, "Stalled");
-      stalled && stalled->value("status", "") == "True") {
+      stalled && k8s::StringField(*stalled, "status") == "True") {
     return Failed(name, "UpgradeStalled",
                   fmt::format("the previous upgrade is stalled: {} — fix it (ac adm upgrade "
                               "status --cluster {}) before a new one",
-                              stalled->value("message", ""), in.cluster));
+                              k8s::StringField(*stalled, "message"), in.cluster));
   }
   std::string partial;
   if (in.cvsh.contains("status") && in.cvsh["status"].contains("history") &&
       in.cvsh["status"]["history"].is_array() && !in.cvsh["status"]["history"].empty()) {
     const json& newest = in.cvsh["status"]["history"][0];
-    if (newest.value("state", "") == "Partial") partial = newest.value("version", "");
+    if (k8s::StringField(newest, "state") == "Partial")
+      partial = k8s::StringField(newest, "version");
   }
   if (k8s::ConditionStatus(in.cvsh, "Reconciling") == "True" || !partial.empty()) {
     return Failed(name, "UpgradeInProgress",

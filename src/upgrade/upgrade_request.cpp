@@ -35,7 +35,8 @@ absl::StatusOr<RequestOutcome> RequestUpgrade(k8s::RestClient& global,
   if (cvsh.contains("status") && cvsh["status"].contains("availableUpdates") &&
       cvsh["status"]["availableUpdates"].is_array()) {
     for (const json& update : cvsh["status"]["availableUpdates"]) {
-      available.emplace_back(update.value("version", ""), update.value("image", ""));
+      available.emplace_back(k8s::StringField(update, "version"),
+                             k8s::StringField(update, "image"));
     }
   }
   std::vector<std::string> offered;

@@ -177,5 +177,27 @@ TEST(StatusViewTest, OverviewNeverCallsMissingPreflightPassed) {
   EXPECT_NE(text.find("PlatformLicense"), std::string::npos);
 }
 
+// A ClusterVersionShadow comes from the cluster: mistyped history, stages, conditions or
+// updates read as empty instead of throwing (json::value() threw type_error 302/306 here).
+TEST(StatusViewTest, MistypedShadowIsShownNotThrown) {
+  const json shadows[] = {
+      {{"status", {{"history", {5}}, {"stages", {{{"name", 5}, {"phase", "Running"}}}}}}},
+      {{"spec", {{"desiredUpdate", {{"version", "4.3.0"}}}}},
+       {"status",
+        {{"conditions", {"x", {{"type", "Stalled"}, {"status", "True"}, {"message", 7}}}},
+         {"availableUpdates", {1, {{"version", 2}}}},
+         {"preflight", {{"result", 1}, {"checks", {3, {{"state", false}}}}}}}}},
+      {{"status",
+        {{"stages", {"Core"}}, {"conditions", {{{"type", "Reconciling"}, {"status", "True"}}}}}},
+       {"spec", {{"desiredUpdate", {{"version", "4.3.0"}}}}}}};
+  for (const json& cvsh : shadows) {
+    json document;
+    ASSERT_NO_THROW(document = StatusDocument(cvsh, At(10, 0))) << cvsh;
+    EXPECT_NO_THROW(RenderStatusText(document)) << cvsh;
+    EXPECT_NO_THROW(RenderOverview(cvsh)) << cvsh;
+    EXPECT_NO_THROW(OutcomeOf(document)) << cvsh;
+  }
+}
+
 }  // namespace
 }  // namespace upgrade

@@ -16,8 +16,8 @@
 #include "dr/dr_context.h"
 #include "dr/plan.h"
 #include "dr/procedure.h"
-#include "k8s/platform_connection.h"
-#include "k8s/platform_resources.h"
+#include "platform/connection.h"
+#include "platform/resources.h"
 
 namespace {
 
@@ -118,7 +118,7 @@ absl::StatusOr<dr::ClusterAccess> Access(const std::string& label, const SideFla
     return absl::InvalidArgumentError(
         fmt::format("--{0}-kubeconfig and --{0}-address are alternatives; give one", label));
   }
-  k8s::PlatformConnection connection;
+  platform::Connection connection;
   connection.kubeconfig = side.kubeconfig;
   connection.platform_address = side.address;
   connection.address_flag = "--" + label + "-address";
@@ -135,7 +135,7 @@ absl::StatusOr<dr::ClusterAccess> Access(const std::string& label, const SideFla
                     label == "primary" ? "PRIMARY" : "STANDBY"));
   }
   connection.platform_token = common::Secret(token);
-  auto config = k8s::ConfigForCluster(connection, k8s::acp::kGlobalCluster);
+  auto config = platform::ConfigForCluster(connection, platform::kGlobalCluster);
   if (!config.ok()) return config.status();
   return dr::ClusterAccess{label, *config, side.kubeconfig};
 }

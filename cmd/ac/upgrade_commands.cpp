@@ -16,10 +16,12 @@
 #include "cli/fail.h"
 #include "common/absl_fmt.h"
 #include "common/exit_codes.h"
-#include "k8s/platform_resources.h"
-#include "upgrade/cluster_access.h"
+#include "k8s/json_fields.h"
+#include "platform/connection.h"
+#include "platform/readers.h"
+#include "platform/resources.h"
 #include "upgrade/components.h"
-#include "upgrade/json_fields.h"
+#include "upgrade/name_list.h"
 #include "upgrade/preflight_inputs.h"
 #include "upgrade/status_view.h"
 #include "upgrade/topolvm_steps.h"
@@ -36,19 +38,6 @@ constexpr int kExitRefused = exit_code::kBlocked;       // request or Target ref
 constexpr int kExitWaitTimeout = exit_code::kTimedOut;  // --wait timed out
 
 using cli::Fail;
-
-// `status`'s state in the table: Completed/UpToDate 0, Progressing 12 (13 once --wait gave
-// up), Stalled/Degraded 1 (the upgrade failed a step; an operator must look).
-int StatusCode(const nlohmann::json& document, bool waited_out) {
-  switch (upgrade::StatusExitCode(document)) {
-    case upgrade::kStatusCompleted:
-      return exit_code::kOk;
-    case upgrade::kStatusInProgress:
-      return waited_out ? exit_code::kTimedOut : exit_code::kInProgress;
-    default:
-      return exit_code::kFailed;
-  }
-}
 
 int CodeFor(const absl::Status& status) {
   if (absl::IsFailedPrecondition(status)) return kExitRefused;
@@ -67,7 +56,8 @@ void AddCommonFlags(CLI::App& app, CommonFlags& flags) {
 }
 
 absl::StatusOr<std::unique_ptr<k8s::RestClient>> GlobalClient(const CommonFlags& flags) {
-  auto config = upgrade::GlobalClusterConfig(cli::ToConnection(flags.connection));
+  auto config =
+      platform::ConfigForCluster(cli::ToConnection(flags.connection), platform::kGlobalCluster);
   if (!config.ok()) return absl::InvalidArgumentError(config.status().message());
   return std::make_unique<k8s::RestClient>(*config);
 }
@@ -95,14 +85,14 @@ int Status(const CommonFlags& flags, const std::string& output, bool wait, int t
   if (!global.ok()) return Fail(kExitUsage, global.status());
   const auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(timeout_seconds);
   nlohmann::json document;
-  bool waited_out = false;
+  bool timed_out = false;
   while (true) {
     auto cvsh = upgrade::ReadShadow(**global, flags.cluster);
     if (!cvsh.ok()) return Fail(kExitError, cvsh.status());
     document = upgrade::StatusDocument(*cvsh, std::chrono::system_clock::now());
-    if (!wait || upgrade::StatusExitCode(document) != upgrade::kStatusInProgress) break;
+    if (!wait || upgrade::OutcomeOf(document) != upgrade::UpgradeOutcome::kInProgress) break;
     if (std::chrono::steady_clock::now() >= deadline) {
-      waited_out = true;
+      timed_out = true;
       break;
     }
     std::this_thread::sleep_for(std::chrono::milliseconds(500));
@@ -114,7 +104,15 @@ int Status(const CommonFlags& flags, const std::string& output, bool wait, int t
   } else {
     std::cout << upgrade::RenderStatusText(document);
   }
-  return StatusCode(document, waited_out);
+  switch (upgrade::OutcomeOf(document)) {
+    case upgrade::UpgradeOutcome::kInProgress:
+      return timed_out ? exit_code::kTimedOut : exit_code::kInProgress;
+    case upgrade::UpgradeOutcome::kBlocked:
+      return exit_code::kBlocked;
+    case upgrade::UpgradeOutcome::kCompleted:
+      break;
+  }
+  return kExitOk;
 }
 
 struct ComponentFlags {
@@ -149,18 +147,17 @@ void AskTargets(std::vector<upgrade::PlannedComponent>& plan, upgrade::Component
 std::string PlatformTarget(k8s::RestClient& global, const std::string& cluster,
                            const std::string& flag) {
   if (!flag.empty()) return flag;
-  auto cvsh = global.Get(k8s::acp::kClusterVersionShadows, k8s::acp::kPlatformNamespace, cluster);
+  auto cvsh = global.Get(platform::kClusterVersionShadows, platform::kPlatformNamespace, cluster);
   if (cvsh.ok()) {
-    for (const char* pointer : {"/spec/desiredUpdate/version", "/status/desired/version"}) {
-      if (std::string version = upgrade::StringAt(*cvsh, pointer); !version.empty()) {
-        return version;
-      }
+    const platform::ClusterVersionShadow shadow = platform::ClusterVersionShadowOf(*cvsh);
+    for (const std::string& version : {shadow.requested_version, shadow.desired_version}) {
+      if (!version.empty()) return version;
     }
   }
   std::string newest;
-  if (auto manifests = global.List(k8s::acp::kProductManifests, ""); manifests.ok()) {
-    for (const nlohmann::json& manifest : upgrade::ItemsOf(*manifests)) {
-      const std::string version = upgrade::StringAt(manifest, "/spec/version");
+  if (auto manifests = global.List(platform::kProductManifests, ""); manifests.ok()) {
+    for (const nlohmann::json& manifest : k8s::ItemsOf(*manifests)) {
+      const std::string version = k8s::StringAt(manifest, "/spec/version");
       if (newest.empty() || upgrade::VersionLess(newest, version)) newest = version;
     }
   }
@@ -209,10 +206,10 @@ int Components(const CommonFlags& flags, const ComponentFlags& options) {
   }
 
   auto cluster_config =
-      upgrade::WorkloadClusterConfig(cli::ToConnection(flags.connection), flags.cluster);
+      platform::ConfigForCluster(cli::ToConnection(flags.connection), flags.cluster);
   if (!cluster_config.ok()) return Fail(kExitUsage, cluster_config.status());
   k8s::RestClient cluster(*cluster_config);
-  auto source = upgrade::ReadCurrentVersion(**global, flags.cluster);
+  auto source = platform::ReadCurrentVersion(**global, flags.cluster);
   if (!source.ok()) return Fail(kExitError, source.status());
   upgrade::TopolvmScope topolvm{flags.cluster, source->version,
                                 PlatformTarget(**global, flags.cluster, options.release_version),
@@ -258,7 +255,7 @@ int Components(const CommonFlags& flags, const ComponentFlags& options) {
     if (!after.ok()) return Fail(kExitError, after.status());
     for (const std::string& line : *after) std::cout << line << "\n";
   }
-  if (flags.cluster == k8s::acp::kGlobalCluster) {
+  if (flags.cluster == platform::kGlobalCluster) {
     auto plugins = upgrade::ReportRequiredPlugins(**global);
     if (!plugins.ok()) return Fail(kExitError, plugins.status());
     for (const std::string& line : *plugins) std::cout << line << "\n";

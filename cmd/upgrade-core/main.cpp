@@ -19,9 +19,9 @@
 #include "cli/transfer_flags.h"
 #include "common/absl_fmt.h"
 #include "common/exit_codes.h"
+#include "platform/resources.h"
 #include "registry/registry_client.h"
 #include "upgrade/artifact_check.h"
-#include "upgrade/cluster_access.h"
 #include "upgrade/package_sync.h"
 #include "upgrade/preflight_inputs.h"
 #include "upgrade/preflight_runner.h"
@@ -139,16 +139,16 @@ absl::StatusOr<std::string> ReadPasswordLine() {
   return line;
 }
 
-int RunPreflight(const k8s::PlatformConnection& connection, const PackageFlags& flags) {
-  if (!upgrade::ConnectionConfigured(connection)) {
+int RunPreflight(const platform::Connection& connection, const PackageFlags& flags) {
+  if (!platform::RequireConnection(connection).ok()) {
     return Fail(exit_code::kUsage,
                 "--preflight needs the global cluster: pass --kubeconfig <file> (or set "
                 "KUBECONFIG)");
   }
   const std::string cluster = flags.cluster.empty() ? "global" : flags.cluster;
-  auto global = Client(upgrade::GlobalClusterConfig(connection));
+  auto global = Client(platform::ConfigForCluster(connection, platform::kGlobalCluster));
   if (!global.ok()) return Fail(exit_code::kUsage, global.status());
-  auto target_cluster = Client(upgrade::WorkloadClusterConfig(connection, cluster));
+  auto target_cluster = Client(platform::ConfigForCluster(connection, cluster));
   if (!target_cluster.ok()) return Fail(exit_code::kUsage, target_cluster.status());
 
   upgrade::PreflightScope scope;
@@ -203,7 +203,7 @@ int RunPreflight(const k8s::PlatformConnection& connection, const PackageFlags& 
   return exit_code::kPreflightRetry;
 }
 
-int RunSync(const PackageFlags& flags, const CLI::App& phase, const k8s::PlatformRegistry& resolved,
+int RunSync(const PackageFlags& flags, const CLI::App& phase, const platform::Registry& resolved,
             bool verbose) {
   upgrade::ImageSyncRequest request;
   request.package_dir = flags.package_dir;
@@ -240,7 +240,7 @@ int RunSync(const PackageFlags& flags, const CLI::App& phase, const k8s::Platfor
 }
 
 int RunTrigger(k8s::RestClient& global, const PackageFlags& flags,
-               const k8s::PlatformRegistry& resolved, const upgrade::ReleaseManifest& release) {
+               const platform::Registry& resolved, const upgrade::ReleaseManifest& release) {
   std::cout << fmt::format("registry {} (from {})\n", resolved.address, resolved.where_from);
   if (flags.skip_check_artifacts) {
     std::cout << "artifact check skipped (--skip-check-artifacts)\n";
@@ -285,10 +285,10 @@ int RunTrigger(k8s::RestClient& global, const PackageFlags& flags,
 
 // sync, trigger, all: resolve the registry once, then run the phase's steps.
 int RunPackagePhase(const std::string& phase, const CLI::App& command,
-                    const k8s::PlatformConnection& connection, const PackageFlags& flags,
+                    const platform::Connection& connection, const PackageFlags& flags,
                     upgrade::GivenCredentials given, bool verbose) {
   const bool sync = phase != "trigger", trigger = phase != "sync";
-  const bool configured = upgrade::ConnectionConfigured(connection);
+  const bool configured = platform::RequireConnection(connection).ok();
   if (trigger && !configured) {
     return Fail(exit_code::kUsage,
                 fmt::format("{} needs the global cluster: pass --kubeconfig <file> (or set "
@@ -313,7 +313,7 @@ int RunPackagePhase(const std::string& phase, const CLI::App& command,
 
   std::unique_ptr<k8s::RestClient> global;
   if (configured && (trigger || flags.registry.empty())) {
-    auto client = Client(upgrade::GlobalClusterConfig(connection));
+    auto client = Client(platform::ConfigForCluster(connection, platform::kGlobalCluster));
     if (!client.ok()) return Fail(exit_code::kUsage, client.status());
     global = *std::move(client);
   }
@@ -330,7 +330,7 @@ int RunPackagePhase(const std::string& phase, const CLI::App& command,
                                                   : exit_code::kClusterUnreachable,
                 status);
   }
-  const k8s::PlatformRegistry& resolved = choice->registry;
+  const platform::Registry& resolved = choice->registry;
   if (!choice->warning.empty())
     *report_stream << "upgrade.sh: warning: " << choice->warning << "\n";
   if (flags.registry.empty()) {
@@ -401,7 +401,7 @@ int main(int argc, char** argv) {
   if (flags.plugins.empty()) flags.plugins = flags.package_dir + "/plugins";
   if (flags.release.empty()) flags.release = flags.package_dir + "/release.yaml";
 
-  const k8s::PlatformConnection connection = cli::ToConnection(connection_flags);
+  const platform::Connection connection = cli::ToConnection(connection_flags);
   if (phase == "preflight") return RunPreflight(connection, flags);
   if (flags.password_stdin && (given.password_given || creds_present)) {
     return Fail(exit_code::kUsage,

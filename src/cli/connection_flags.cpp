@@ -37,8 +37,8 @@ void AddConnectionFlags(CLI::App& app, ConnectionFlags& flags) {
                "do not verify --platform-address's certificate");
 }
 
-k8s::PlatformConnection ToConnection(const ConnectionFlags& flags) {
-  k8s::PlatformConnection connection;
+platform::Connection ToConnection(const ConnectionFlags& flags) {
+  platform::Connection connection;
   connection.kubeconfig = flags.kubeconfig;
   connection.context = flags.context;
   connection.platform_address = flags.platform_address;

@@ -5,7 +5,7 @@
 #include <CLI/CLI.hpp>
 #include <string>
 
-#include "k8s/platform_connection.h"
+#include "platform/connection.h"
 
 namespace cli {
 
@@ -23,6 +23,6 @@ void AddConnectionFlags(CLI::App& app, ConnectionFlags& flags);
 
 // The one place flags become a connection (the engines' type). A flag wins over the
 // environment; of the two token variables, $ACP_PLATFORM_TOKEN wins.
-k8s::PlatformConnection ToConnection(const ConnectionFlags& flags);
+platform::Connection ToConnection(const ConnectionFlags& flags);
 
 }  // namespace cli

@@ -11,11 +11,9 @@
 #include <cstring>
 
 #include "dr/monitor_client.h"
-#include "k8s/platform_resources.h"
+#include "platform/resources.h"
 
 namespace dr {
-
-namespace acp = k8s::acp;
 
 absl::Status ProbeTcp(const std::string& endpoint, std::chrono::milliseconds timeout) {
   std::string rest = endpoint;
@@ -82,13 +80,13 @@ CheckReport RunDrCheck(DrContext& context, const CheckScope& scope) {
   }
   if (scope.primary_machines) {
     report.gates.push_back(
-        EvaluateMachines("primary", context.primary_client().List(acp::kMachines, "")));
+        EvaluateMachines("primary", context.primary_client().List(platform::kMachines, "")));
   }
   report.gates.push_back(
-      EvaluateMachines("standby", context.standby_client().List(acp::kMachines, "")));
+      EvaluateMachines("standby", context.standby_client().List(platform::kMachines, "")));
   if (scope.alternative_urls) {
     report.gates.push_back(EvaluateAlternativeUrls(
-        "standby", context.standby_client().Get(acp::kProductBases, "", "base"),
+        "standby", context.standby_client().Get(platform::kProductBases, "", "base"),
         context.options().standby_vip));
   }
   if (scope.etcd_reachable) {
@@ -103,8 +101,8 @@ CheckReport RunDrCheck(DrContext& context, const CheckScope& scope) {
                                               ? MonitorClient(*monitor_url).Metrics()
                                               : absl::StatusOr<std::string>(monitor_url.status());
     report.gates.push_back(EvaluateSyncLeader(
-        metrics,
-        context.standby_client().Get(acp::kLeases, acp::kPlatformNamespace, "etcd-sync-mirror")));
+        metrics, context.standby_client().Get(platform::kLeases, platform::kPlatformNamespace,
+                                              "etcd-sync-mirror")));
   }
   return report;
 }

@@ -3,7 +3,7 @@
 #include <fmt/format.h>
 
 #include "common/absl_fmt.h"
-#include "k8s/platform_resources.h"
+#include "platform/resources.h"
 
 namespace dr {
 
@@ -24,7 +24,7 @@ DrContext::DrContext(DrOptions options, ClusterAccess primary, ClusterAccess sta
 absl::StatusOr<std::string> DrContext::MonitorUrl() {
   if (!monitor_url_.empty()) return monitor_url_;
   auto service =
-      standby_client_.Get(k8s::acp::kServices, k8s::acp::kPlatformNamespace, "etcd-sync-monitor");
+      standby_client_.Get(platform::kServices, platform::kPlatformNamespace, "etcd-sync-monitor");
   if (!service.ok()) {
     return absl::UnavailableError(fmt::format(
         "cannot find the standby's Service cpaas-system/etcd-sync-monitor ({}); pass --monitor-url",

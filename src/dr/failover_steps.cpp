@@ -14,13 +14,12 @@
 #include "dr/plan.h"
 #include "dr/plugin_steps.h"
 #include "dr/runner.h"
-#include "k8s/dr_role.h"
-#include "k8s/platform_resources.h"
+#include "platform/dr_role.h"
+#include "platform/resources.h"
 
 namespace dr {
 
 using nlohmann::json;
-namespace acp = k8s::acp;
 
 const std::vector<std::string>& NewPrimaryRestartServices() {
   static const std::vector<std::string> services = {"cpaas-elasticsearch", "alertmanager",
@@ -33,11 +32,12 @@ absl::Status RestartPlatformPods(DrContext& context, StepRun& run, bool standby,
   k8s::RestClient& client = context.client(standby);
   int deleted = 0;
   for (const std::string& service : services) {
-    auto pods = client.List(acp::kPods, acp::kPlatformNamespace, "service_name=" + service);
+    auto pods =
+        client.List(platform::kPods, platform::kPlatformNamespace, "service_name=" + service);
     if (!pods.ok()) return pods.status();
     for (const json& pod : (*pods)["items"]) {
       const std::string name = pod.value("/metadata/name"_json_pointer, std::string());
-      auto removed = client.Delete(acp::kPods, acp::kPlatformNamespace, name);
+      auto removed = client.Delete(platform::kPods, platform::kPlatformNamespace, name);
       if (!removed.ok() && !absl::IsNotFound(removed)) return removed;
       run.out << fmt::format("      restarted cpaas-system/{} (service_name={})\n", name, service);
       ++deleted;
@@ -49,10 +49,10 @@ absl::Status RestartPlatformPods(DrContext& context, StepRun& run, bool standby,
 }
 
 absl::Status MarkRole(DrContext& context, StepRun& run, bool standby_side, const char* role) {
-  RETURN_IF_ERROR(k8s::WriteDrRole(context.client(standby_side), role));
+  RETURN_IF_ERROR(platform::WriteDrRole(context.client(standby_side), role));
   run.out << fmt::format("      {} marked {} (ConfigMap cpaas-system/{})\n",
                          standby_side ? context.standby().label : context.primary().label, role,
-                         k8s::kDrRoleConfigMap);
+                         platform::kDrRoleConfigMap);
   return absl::OkStatus();
 }
 
@@ -99,9 +99,9 @@ absl::Status VerifyDomainSwitched(DrContext& context, StepRun& run) {
 
 absl::Status SwitchRoles(DrContext& context, StepRun& run, bool primary_lost) {
   RETURN_IF_ERROR(VerifyDomainSwitched(context, run));
-  RETURN_IF_ERROR(MarkRole(context, run, true, k8s::kDrRolePrimary));
+  RETURN_IF_ERROR(MarkRole(context, run, true, platform::kDrRolePrimary));
   if (primary_lost) return absl::OkStatus();
-  return MarkRole(context, run, false, k8s::kDrRoleStandby);
+  return MarkRole(context, run, false, platform::kDrRoleStandby);
 }
 
 namespace {
@@ -132,8 +132,8 @@ absl::Status ReinstallOnOldPrimary(DrContext& context, StepRun& run) {
   auto plugin = PluginForReenable(context);
   if (!plugin.ok()) return plugin.status();
   // The old primary becomes this pair's standby (violet warns on pushes to it).
-  RETURN_IF_ERROR(MarkRole(context, run, false, k8s::kDrRolePrimary));
-  RETURN_IF_ERROR(MarkRole(context, run, true, k8s::kDrRoleStandby));
+  RETURN_IF_ERROR(MarkRole(context, run, false, platform::kDrRolePrimary));
+  RETURN_IF_ERROR(MarkRole(context, run, true, platform::kDrRoleStandby));
   return ReinstallSyncPlugin(context, run, *plugin);
 }
 

@@ -21,7 +21,7 @@ inline const std::vector<std::string> kOldPrimaryRestartServices = {"warlock"};
 absl::Status RestartPlatformPods(DrContext& context, StepRun& run, bool standby,
                                  const std::vector<std::string>& services);
 
-// Records `role` ("primary"/"standby", k8s/dr_role.h) on one side of the context: the
+// Records `role` ("primary"/"standby", platform/dr_role.h) on one side of the context: the
 // failover swaps the markers once DNS points at the standby, the reenable restores them.
 absl::Status MarkRole(DrContext& context, StepRun& run, bool standby_side, const char* role);
 

@@ -35,11 +35,6 @@ std::optional<StepState> ParseState(const std::string& text) {
 
 }  // namespace
 
-std::string NowRfc3339() {
-  return fmt::format("{:%Y-%m-%dT%H:%M:%SZ}",
-                     std::chrono::floor<std::chrono::seconds>(std::chrono::system_clock::now()));
-}
-
 StepRecord* Journal::Find(const std::string& name) {
   for (StepRecord& step : steps) {
     if (step.name == name) return &step;

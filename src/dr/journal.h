@@ -65,6 +65,4 @@ absl::StatusOr<JournalUse> DecideJournalUse(const Journal& saved, const std::str
                                             const std::vector<std::string>& step_names,
                                             const std::string& where);
 
-std::string NowRfc3339();
-
 }  // namespace dr

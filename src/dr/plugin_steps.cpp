@@ -6,22 +6,22 @@
 #include "common/status_macros.h"
 #include "dr/monitor_client.h"
 #include "dr/poll.h"
-#include "k8s/platform_resources.h"
+#include "platform/resources.h"
 
 namespace dr {
 
 using nlohmann::json;
-namespace acp = k8s::acp;
 
 namespace {
 
 // The leader pod named by Lease cpaas-system/etcd-sync-mirror, when that pod exists (a
 // Lease left by an uninstalled or restarted sync names a pod that is gone).
 std::string LivePodHolder(k8s::RestClient& standby) {
-  auto lease = standby.Get(acp::kLeases, acp::kPlatformNamespace, "etcd-sync-mirror");
+  auto lease = standby.Get(platform::kLeases, platform::kPlatformNamespace, "etcd-sync-mirror");
   if (!lease.ok()) return "";
   const std::string holder = lease->value("/spec/holderIdentity"_json_pointer, std::string());
-  if (holder.empty() || !standby.Get(acp::kPods, acp::kPlatformNamespace, holder).ok()) return "";
+  if (holder.empty() || !standby.Get(platform::kPods, platform::kPlatformNamespace, holder).ok())
+    return "";
   return holder;
 }
 
@@ -29,7 +29,7 @@ std::string LivePodHolder(k8s::RestClient& standby) {
 
 std::string PluginSelector(const std::string& module_name) {
   return fmt::format("{}={},{}={}", kModuleNameLabel, module_name, kClusterNameLabel,
-                     acp::kGlobalCluster);
+                     platform::kGlobalCluster);
 }
 
 json ObjectForRecreate(const json& object) {
@@ -61,7 +61,7 @@ absl::Status UninstallSyncPlugin(DrContext& context, StepRun& run, const PluginL
   const bool standby = where.side == Side::kStandby;
   k8s::RestClient& client = context.client(standby);
   const std::string selector = PluginSelector(where.module_name);
-  auto list = client.List(acp::kModuleInfos, "", selector);
+  auto list = client.List(platform::kModuleInfos, "", selector);
   if (!list.ok()) return list.status();
   const json& items = (*list)["items"];
   if (items.size() > 1) {
@@ -84,13 +84,13 @@ absl::Status UninstallSyncPlugin(DrContext& context, StepRun& run, const PluginL
       if (auto saved = run.save(); !saved.ok()) return saved;
       run.out << fmt::format("      saved ModuleInfo {} to the journal\n", name);
     }
-    auto removed = client.Delete(acp::kModuleInfos, "", name);
+    auto removed = client.Delete(platform::kModuleInfos, "", name);
     if (!removed.ok() && !absl::IsNotFound(removed)) return removed;
     run.out << fmt::format("      deleted ModuleInfo {} on the {}\n", name, SideName(where.side));
   }
   RETURN_IF_ERROR(
       PollUntil(context, "the plugin's ModuleInfo to disappear", [&]() -> absl::StatusOr<bool> {
-        auto now = client.List(acp::kModuleInfos, "", selector);
+        auto now = client.List(platform::kModuleInfos, "", selector);
         if (!now.ok()) return now.status();
         return (*now)["items"].empty();
       }));
@@ -106,7 +106,7 @@ absl::Status UninstallSyncPlugin(DrContext& context, StepRun& run, const PluginL
 absl::Status ReinstallSyncPlugin(DrContext& context, StepRun& run, const json& fallback) {
   k8s::RestClient& standby = context.standby_client();
   const std::string selector = PluginSelector(kSyncModuleName);
-  auto list = standby.List(acp::kModuleInfos, "", selector);
+  auto list = standby.List(platform::kModuleInfos, "", selector);
   if (!list.ok()) return list.status();
   if (!(*list)["items"].empty()) {
     run.out << "      the etcd Synchronizer ModuleInfo is already on the standby\n";
@@ -123,10 +123,10 @@ absl::Status ReinstallSyncPlugin(DrContext& context, StepRun& run, const json& f
   if (labels.value(kModuleNameLabel, "") != kSyncModuleName) {
     // From 3.18 the plugin moves from the primary (EtcdSync) to the standby (etcd-sync).
     labels[kModuleNameLabel] = kSyncModuleName;
-    plugin["metadata"]["name"] = fmt::format("{}-{}", acp::kGlobalCluster, kSyncModuleName);
+    plugin["metadata"]["name"] = fmt::format("{}-{}", platform::kGlobalCluster, kSyncModuleName);
   }
-  labels[kClusterNameLabel] = acp::kGlobalCluster;
-  auto created = standby.Create(acp::kModuleInfos, "", plugin);
+  labels[kClusterNameLabel] = platform::kGlobalCluster;
+  auto created = standby.Create(platform::kModuleInfos, "", plugin);
   if (!created.ok() && !absl::IsAlreadyExists(created.status())) return created.status();
   run.out << fmt::format("      created ModuleInfo {} on the standby\n",
                          plugin.value("/metadata/name"_json_pointer, std::string()));
@@ -156,7 +156,7 @@ absl::Status RestartSyncLeader(DrContext& context, StepRun& run) {
       victims.push_back(holder);
     } else {
       // No Lease says who leads: restarting every replica restarts the leader too.
-      auto pods = standby.List(acp::kPods, acp::kPlatformNamespace, "app=etcd-sync");
+      auto pods = standby.List(platform::kPods, platform::kPlatformNamespace, "app=etcd-sync");
       if (!pods.ok()) return pods.status();
       for (const json& item : (*pods)["items"]) {
         victims.push_back(item.value("/metadata/name"_json_pointer, std::string()));
@@ -171,7 +171,8 @@ absl::Status RestartSyncLeader(DrContext& context, StepRun& run) {
     if (auto saved = run.save(); !saved.ok()) return saved;
   }
   for (const json& victim : notes["pods"]) {
-    auto removed = standby.Delete(acp::kPods, acp::kPlatformNamespace, victim.get<std::string>());
+    auto removed =
+        standby.Delete(platform::kPods, platform::kPlatformNamespace, victim.get<std::string>());
     if (removed.ok()) {
       run.out << fmt::format("      deleted etcd-sync pod cpaas-system/{}\n",
                              victim.get<std::string>());
@@ -186,10 +187,11 @@ absl::Status RestartSyncLeader(DrContext& context, StepRun& run) {
         // no live pod) the old pod is gone - its container ended - and another one exists.
         const std::string holder = LivePodHolder(standby);
         if (!holder.empty()) return holder != old_pod;
-        if (!absl::IsNotFound(standby.Get(acp::kPods, acp::kPlatformNamespace, old_pod).status())) {
+        if (!absl::IsNotFound(
+                standby.Get(platform::kPods, platform::kPlatformNamespace, old_pod).status())) {
           return false;
         }
-        auto pods = standby.List(acp::kPods, acp::kPlatformNamespace, "app=etcd-sync");
+        auto pods = standby.List(platform::kPods, platform::kPlatformNamespace, "app=etcd-sync");
         return pods.ok() && !(*pods)["items"].empty();
       }));
   return WaitSyncStart(context, run);

@@ -5,6 +5,8 @@
 #include "common/absl_fmt.h"
 #include "dr/plan.h"
 #include "dr/upgrade_steps.h"
+#include "platform/readers.h"
+#include "platform/resources.h"
 
 namespace dr {
 
@@ -51,12 +53,12 @@ absl::StatusOr<std::string> UpgradeSourceVersion(DrContext& context, JournalStor
       return (*saved)->source_version;
     }
   }
-  auto version = ClusterVersion(context.primary_client());
+  auto version = platform::ReadCurrentVersion(context.primary_client(), platform::kGlobalCluster);
   if (!version.ok()) {
     return absl::UnavailableError(fmt::format("cannot read the primary's version: {}; pass --from",
                                               common::View(version.status().message())));
   }
-  return *version;
+  return version->version;
 }
 
 absl::StatusOr<RunOutcome> RunProcedure(DrContext& context, const ProcedureOptions& options) {

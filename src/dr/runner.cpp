@@ -9,12 +9,12 @@
 #include <sstream>
 
 #include "common/absl_fmt.h"
-#include "k8s/platform_resources.h"
+#include "k8s/json_fields.h"
+#include "platform/resources.h"
 
 namespace dr {
 
 using nlohmann::json;
-namespace acp = k8s::acp;
 
 JournalStore::JournalStore(std::string file, k8s::RestClient* cluster, std::string configmap_name,
                            std::ostream& out)
@@ -24,7 +24,7 @@ JournalStore::JournalStore(std::string file, k8s::RestClient* cluster, std::stri
       out_(out) {}
 
 std::string JournalStore::Describe() const {
-  return cluster_ ? fmt::format("{} (and ConfigMap {}/{})", file_, acp::kPlatformNamespace,
+  return cluster_ ? fmt::format("{} (and ConfigMap {}/{})", file_, platform::kPlatformNamespace,
                                 configmap_name_)
                   : file_;
 }
@@ -42,7 +42,8 @@ absl::StatusOr<std::optional<Journal>> JournalStore::LoadFile() {
 
 absl::StatusOr<std::optional<Journal>> JournalStore::LoadCluster() {
   if (!cluster_) return std::optional<Journal>();
-  auto configmap = cluster_->Get(acp::kConfigMaps, acp::kPlatformNamespace, configmap_name_);
+  auto configmap =
+      cluster_->Get(platform::kConfigMaps, platform::kPlatformNamespace, configmap_name_);
   if (!configmap.ok()) {
     if (absl::IsNotFound(configmap.status())) return std::optional<Journal>();
     return configmap.status();
@@ -61,7 +62,7 @@ absl::StatusOr<std::optional<Journal>> JournalStore::Load() {
   auto cluster = LoadCluster();
   if (!cluster.ok()) {
     out_ << fmt::format("warning: cannot read the journal ConfigMap {}/{} ({}); using {}\n",
-                        acp::kPlatformNamespace, configmap_name_,
+                        platform::kPlatformNamespace, configmap_name_,
                         common::View(cluster.status().message()), file_);
     return file;
   }
@@ -70,7 +71,7 @@ absl::StatusOr<std::optional<Journal>> JournalStore::Load() {
 
 absl::Status JournalStore::Save(Journal& journal) {
   ++journal.sequence;
-  journal.updated_at = NowRfc3339();
+  journal.updated_at = k8s::NowRfc3339();
   const std::string text = JournalToJson(journal).dump(2) + "\n";
   const std::string temporary = file_ + ".tmp";
   {
@@ -95,18 +96,18 @@ absl::Status JournalStore::Save(Journal& journal) {
                     {"kind", "ConfigMap"},
                     {"metadata",
                      {{"name", configmap_name_},
-                      {"namespace", acp::kPlatformNamespace},
+                      {"namespace", platform::kPlatformNamespace},
                       {"labels", {{"app.kubernetes.io/managed-by", "ac-adm-dr"}}}}},
                     {"data", {{"journal.json", text}}}};
-  auto patched = cluster_->MergePatch(acp::kConfigMaps, acp::kPlatformNamespace, configmap_name_,
-                                      {{"data", {{"journal.json", text}}}});
+  auto patched = cluster_->MergePatch(platform::kConfigMaps, platform::kPlatformNamespace,
+                                      configmap_name_, {{"data", {{"journal.json", text}}}});
   if (!patched.ok() && absl::IsNotFound(patched.status())) {
-    patched = cluster_->Create(acp::kConfigMaps, acp::kPlatformNamespace, configmap);
+    patched = cluster_->Create(platform::kConfigMaps, platform::kPlatformNamespace, configmap);
   }
   if (!patched.ok() && !warned_) {
     warned_ = true;  // once per run: every step would repeat it
     out_ << fmt::format("warning: cannot write the journal ConfigMap {}/{} ({}); {} has it\n",
-                        acp::kPlatformNamespace, configmap_name_,
+                        platform::kPlatformNamespace, configmap_name_,
                         common::View(patched.status().message()), file_);
   }
   return absl::OkStatus();
@@ -115,7 +116,8 @@ absl::Status JournalStore::Save(Journal& journal) {
 absl::Status JournalStore::Reset() {
   std::remove(file_.c_str());
   if (cluster_) {
-    auto removed = cluster_->Delete(acp::kConfigMaps, acp::kPlatformNamespace, configmap_name_);
+    auto removed =
+        cluster_->Delete(platform::kConfigMaps, platform::kPlatformNamespace, configmap_name_);
     if (!removed.ok() && !absl::IsNotFound(removed)) return removed;
   }
   return absl::OkStatus();
@@ -185,7 +187,7 @@ RunOutcome Runner::Run(DrContext& context, const std::set<std::string>& confirme
     }
     const auto start = std::chrono::steady_clock::now();
     record.state = StepState::kRunning;
-    record.started_at = NowRfc3339();
+    record.started_at = k8s::NowRfc3339();
     record.finished_at.clear();
     record.message.clear();
     ++record.attempts;
@@ -205,7 +207,7 @@ RunOutcome Runner::Run(DrContext& context, const std::set<std::string>& confirme
     // The step may have saved the journal; `record` still points into journal_.steps.
     StepRecord& after = *journal_.Find(step.name);
     after.seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
-    after.finished_at = NowRfc3339();
+    after.finished_at = k8s::NowRfc3339();
     if (result.ok()) {
       after.state = StepState::kDone;
     } else {

@@ -13,29 +13,15 @@
 #include "dr/child_command.h"
 #include "dr/gates.h"
 #include "dr/poll.h"
-#include "k8s/platform_resources.h"
+#include "k8s/json_fields.h"
+#include "platform/readers.h"
+#include "platform/resources.h"
 
 namespace dr {
 
 using nlohmann::json;
-namespace acp = k8s::acp;
 
 namespace {
-
-std::string Str(const json& object, const char* pointer) {
-  const json::json_pointer path(pointer);
-  return object.contains(path) && object.at(path).is_string() ? object.at(path).get<std::string>()
-                                                              : "";
-}
-
-const json* Condition(const json& cvsh, const std::string& type) {
-  const json::json_pointer path("/status/conditions");
-  if (!cvsh.contains(path) || !cvsh.at(path).is_array()) return nullptr;
-  for (const json& condition : cvsh.at(path)) {
-    if (condition.value("type", "") == type) return &condition;
-  }
-  return nullptr;
-}
 
 // A kubeconfig for the child scripts: the operator's file, or a private one (mode 0600,
 // removed afterwards) when the cluster is reached through the platform address.
@@ -122,20 +108,6 @@ absl::Status SyncImages(DrContext& context, StepRun& run, bool standby) {
   return absl::OkStatus();
 }
 
-absl::StatusOr<std::string> ClusterVersion(k8s::RestClient& client) {
-  auto cvsh = client.Get(acp::kClusterVersionShadows, acp::kPlatformNamespace, acp::kGlobalCluster);
-  if (cvsh.ok()) {
-    std::string version = Str(*cvsh, "/status/current/version");
-    if (!version.empty()) return version;
-  } else if (!absl::IsNotFound(cvsh.status())) {
-    return cvsh.status();
-  }
-  auto base = client.Get(acp::kProductBases, "", "base");
-  if (base.ok()) return Str(*base, "/spec/version");
-  if (absl::IsNotFound(base.status())) return std::string();
-  return base.status();
-}
-
 UpgradeProgress ReadUpgradeProgress(const json& cvsh, const std::string& version) {
   UpgradeProgress progress;
   const json::json_pointer history("/status/history");
@@ -144,7 +116,7 @@ UpgradeProgress ReadUpgradeProgress(const json& cvsh, const std::string& version
     progress.completed =
         latest.value("version", "") == version && latest.value("state", "") == "Completed";
   }
-  if (const json* stalled = Condition(cvsh, "Stalled");
+  if (const json* stalled = k8s::FindCondition(cvsh, "Stalled");
       stalled && stalled->value("status", "") == "True") {
     progress.stalled = true;
     progress.stalled_message =
@@ -164,14 +136,16 @@ absl::Status UpgradeCluster(DrContext& context, StepRun& run, bool standby) {
   k8s::RestClient& client = context.client(standby);
   const ClusterAccess& access = context.access(standby);
   const std::string& to = context.options().target_version;
-  auto cvsh = client.Get(acp::kClusterVersionShadows, acp::kPlatformNamespace, acp::kGlobalCluster);
+  auto cvsh = client.Get(platform::kClusterVersionShadows, platform::kPlatformNamespace,
+                         platform::kGlobalCluster);
   if (!cvsh.ok()) {
     return absl::FailedPreconditionError(fmt::format(
         "cannot read cvsh global in cpaas-system on the {}: {}; is this an ACP 4.3+ global "
         "cluster with the ClusterVersionShadow CRD?",
         access.label, common::View(cvsh.status().message())));
   }
-  if (Str(*cvsh, "/status/current/version") == to || ReadUpgradeProgress(*cvsh, to).completed) {
+  if (platform::ClusterVersionShadowOf(*cvsh).current_version == to ||
+      ReadUpgradeProgress(*cvsh, to).completed) {
     run.record().message = fmt::format("the {} already runs {}", access.label, to);
     return absl::OkStatus();
   }
@@ -201,13 +175,13 @@ absl::Status UpgradeCluster(DrContext& context, StepRun& run, bool standby) {
     notes["prepared"] = true;
     RETURN_IF_ERROR(run.save());
   }
-  auto fresh =
-      client.Get(acp::kClusterVersionShadows, acp::kPlatformNamespace, acp::kGlobalCluster);
+  auto fresh = client.Get(platform::kClusterVersionShadows, platform::kPlatformNamespace,
+                          platform::kGlobalCluster);
   if (!fresh.ok()) return fresh.status();
-  if (Str(*fresh, "/spec/desiredUpdate/version") != to) {
-    auto patched =
-        client.MergePatch(acp::kClusterVersionShadows, acp::kPlatformNamespace, acp::kGlobalCluster,
-                          {{"spec", {{"desiredUpdate", {{"version", to}}}}}});
+  if (platform::ClusterVersionShadowOf(*fresh).requested_version != to) {
+    auto patched = client.MergePatch(platform::kClusterVersionShadows, platform::kPlatformNamespace,
+                                     platform::kGlobalCluster,
+                                     {{"spec", {{"desiredUpdate", {{"version", to}}}}}});
     if (!patched.ok()) return patched.status();
     run.out << fmt::format("      requested {} on the {} (cvsh global spec.desiredUpdate)\n", to,
                            access.label);
@@ -220,8 +194,8 @@ absl::Status UpgradeCluster(DrContext& context, StepRun& run, bool standby) {
   RETURN_IF_ERROR(PollUntil(
       context, fmt::format("the {} upgrade to {} (cvsh global history)", access.label, to),
       [&]() -> absl::StatusOr<bool> {
-        auto now =
-            client.Get(acp::kClusterVersionShadows, acp::kPlatformNamespace, acp::kGlobalCluster);
+        auto now = client.Get(platform::kClusterVersionShadows, platform::kPlatformNamespace,
+                              platform::kGlobalCluster);
         if (!now.ok()) return false;  // the API server may restart during its own upgrade
         UpgradeProgress progress = ReadUpgradeProgress(*now, to);
         if (progress.stages != last_stages && !progress.stages.empty()) {
@@ -248,20 +222,19 @@ absl::Status VerifyCluster(DrContext& context, StepRun& run, bool standby) {
   k8s::RestClient& client = context.client(standby);
   const std::string label = context.access(standby).label;
   const std::string& to = context.options().target_version;
-  auto cvsh = client.Get(acp::kClusterVersionShadows, acp::kPlatformNamespace, acp::kGlobalCluster);
+  auto cvsh = client.Get(platform::kClusterVersionShadows, platform::kPlatformNamespace,
+                         platform::kGlobalCluster);
   if (!cvsh.ok()) return cvsh.status();
   std::vector<std::string> problems;
-  const std::string current = Str(*cvsh, "/status/current/version");
+  const std::string current = platform::ClusterVersionShadowOf(*cvsh).current_version;
   if (current != to)
     problems.push_back(fmt::format("status.current.version is {}, not {}", current, to));
-  const json* ready = Condition(*cvsh, "Ready");
-  if (!ready || ready->value("status", "") != "True") {
-    problems.push_back(fmt::format("condition Ready is {}",
-                                   ready ? ready->value("status", "?") : std::string("missing")));
+  if (const std::string ready = k8s::ConditionStatus(*cvsh, "Ready"); ready != "True") {
+    problems.push_back(fmt::format("condition Ready is {}", ready.empty() ? "missing" : ready));
   }
   UpgradeProgress progress = ReadUpgradeProgress(*cvsh, to);
   if (progress.stalled) problems.push_back("Stalled=True: " + progress.stalled_message);
-  GateResult machines = EvaluateMachines(label, client.List(acp::kMachines, ""));
+  GateResult machines = EvaluateMachines(label, client.List(platform::kMachines, ""));
   if (!machines.passed) problems.push_back(machines.detail);
   if (!problems.empty()) {
     std::string joined;

@@ -18,10 +18,6 @@ absl::Status SyncImages(DrContext& context, StepRun& run, bool standby);
 absl::Status UpgradeCluster(DrContext& context, StepRun& run, bool standby);
 absl::Status VerifyCluster(DrContext& context, StepRun& run, bool standby);
 
-// The version a cluster runs: cvsh global status.current.version, else ProductBase base
-// spec.version.
-absl::StatusOr<std::string> ClusterVersion(k8s::RestClient& client);
-
 // What the cvsh says about a requested upgrade to `version`.
 struct UpgradeProgress {
   bool completed = false;

@@ -12,6 +12,7 @@
 #include "common/status_macros.h"
 #include "common/untrusted_text.h"
 #include "k8s/api_error.h"
+#include "k8s/json_fields.h"
 
 namespace k8s {
 namespace {
@@ -199,7 +200,7 @@ absl::StatusOr<nlohmann::json> RestClient::Create(const ResourceRef& ref, const 
 
 absl::StatusOr<nlohmann::json> RestClient::Update(const ResourceRef& ref, const std::string& ns,
                                                   const nlohmann::json& object) {
-  const std::string name = object.value("/metadata/name"_json_pointer, std::string());
+  const std::string name = NameOf(object);
   if (name.empty()) return absl::InvalidArgumentError("update: the object has no metadata.name");
   return Json("PUT", ResourcePath(ref, ns, name), object.dump());
 }
@@ -207,7 +208,7 @@ absl::StatusOr<nlohmann::json> RestClient::Update(const ResourceRef& ref, const 
 absl::StatusOr<nlohmann::json> RestClient::UpdateStatus(const ResourceRef& ref,
                                                         const std::string& ns,
                                                         const nlohmann::json& object) {
-  const std::string name = object.value("/metadata/name"_json_pointer, std::string());
+  const std::string name = NameOf(object);
   if (name.empty()) {
     return absl::InvalidArgumentError("update status: the object has no metadata.name");
   }

@@ -7,31 +7,32 @@
 
 #include "common/absl_fmt.h"
 #include "common/status_macros.h"
-#include "k8s/platform_resources.h"
-#include "upgrade/json_fields.h"
+#include "k8s/json_fields.h"
+#include "platform/readers.h"
+#include "platform/resources.h"
+#include "upgrade/name_list.h"
 #include "upgrade/version_rules.h"
 
 namespace upgrade {
 
-namespace acp = k8s::acp;
 using nlohmann::json;
 
 namespace {
 
 Component ToComponent(const json& info) {
+  const platform::ModuleInfo module = platform::ModuleInfoOf(info);
   Component component;
-  component.name = NameOf(info);
-  component.module = LabelOf(info, "cpaas.io/module-name");
-  if (component.module.empty()) component.module = component.name;
-  component.display_name = AnnotationOf(info, "cpaas.io/display-name");
-  component.current = StringAt(info, "/status/version");
-  component.requested = StringAt(info, "/spec/version");
-  component.phase = StringAt(info, "/status/phase");
+  component.name = module.name;
+  component.module = module.module.empty() ? module.name : module.module;
+  component.display_name = k8s::AnnotationOf(info, "cpaas.io/display-name");
+  component.current = module.status_version;
+  component.requested = module.spec_version;
+  component.phase = module.phase;
   const json::json_pointer available("/status/availableVersions");
   if (info.contains(available) && info.at(available).is_array()) {
     for (const json& entry : info.at(available)) {
       const std::string version =
-          entry.is_string() ? entry.get<std::string>() : entry.value("version", "");
+          entry.is_string() ? entry.get<std::string>() : k8s::StringField(entry, "version");
       if (!version.empty()) component.available.push_back(version);
     }
   }
@@ -48,14 +49,15 @@ bool Offered(const Component& component, const std::string& version) {
 
 absl::StatusOr<std::vector<Component>> ReadComponents(k8s::RestClient& global,
                                                       const std::string& cluster) {
-  auto list = global.List(acp::kModuleInfos, "", "cpaas.io/cluster-name=" + cluster);
+  auto list = global.List(platform::kModuleInfos, "",
+                          std::string(platform::kClusterNameLabel) + "=" + cluster);
   if (!list.ok()) {
     return absl::Status(list.status().code(),
                         fmt::format("cannot list the components (ModuleInfos) of cluster {}: {}",
                                     cluster, list.status().message()));
   }
   std::vector<Component> components;
-  for (const json& info : ItemsOf(*list)) components.push_back(ToComponent(info));
+  for (const json& info : k8s::ItemsOf(*list)) components.push_back(ToComponent(info));
   std::sort(components.begin(), components.end(),
             [](const Component& a, const Component& b) { return a.module < b.module; });
   return components;
@@ -169,8 +171,8 @@ absl::StatusOr<std::vector<std::string>> ApplyPlan(k8s::RestClient& global,
       lines.push_back(fmt::format("{}: {} already requested", c.module, planned.target));
       continue;
     }
-    auto patched =
-        global.MergePatch(acp::kModuleInfos, "", c.name, {{"spec", {{"version", planned.target}}}});
+    auto patched = global.MergePatch(platform::kModuleInfos, "", c.name,
+                                     {{"spec", {{"version", planned.target}}}});
     if (!patched.ok()) {
       return absl::Status(patched.status().code(),
                           fmt::format("component {} (ModuleInfo {}): {}", c.module, c.name,
@@ -222,7 +224,8 @@ absl::Status WaitForComponents(k8s::RestClient& global, const std::string& clust
 }
 
 absl::StatusOr<std::vector<std::string>> ReportRequiredPlugins(k8s::RestClient& global) {
-  ASSIGN_OR_RETURN(std::vector<Component> components, ReadComponents(global, acp::kGlobalCluster));
+  ASSIGN_OR_RETURN(std::vector<Component> components,
+                   ReadComponents(global, platform::kGlobalCluster));
   std::vector<std::string> lines;
   for (const auto& [module, display] :
        {std::pair<std::string, std::string>{"product-docs",

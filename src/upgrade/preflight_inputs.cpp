@@ -4,45 +4,23 @@
 
 #include "common/absl_fmt.h"
 #include "common/status_macros.h"
-#include "k8s/platform_resources.h"
-#include "upgrade/json_fields.h"
+#include "k8s/json_fields.h"
+#include "k8s/read_or_absent.h"
+#include "platform/readers.h"
+#include "platform/resources.h"
 
 namespace upgrade {
 namespace {
 
-namespace acp = k8s::acp;
 using nlohmann::json;
 
-// A missing object is `null`; other errors are returned.
-absl::StatusOr<json> GetOrNull(k8s::RestClient& client, const k8s::ResourceRef& ref,
-                               const std::string& ns, const std::string& name) {
-  auto object = client.Get(ref, ns, name);
-  if (absl::IsNotFound(object.status())) return json(nullptr);
-  if (!object.ok()) {
-    return absl::Status(object.status().code(),
-                        fmt::format("preflight: cannot read {} {}{}: {}", ref.GroupResource(),
-                                    ns.empty() ? "" : ns + "/", name, object.status().message()));
-  }
-  return *object;
-}
-
-// A resource type the cluster does not serve (404) has no items.
-absl::StatusOr<std::vector<json>> ListOrEmpty(k8s::RestClient& client, const k8s::ResourceRef& ref,
-                                              const std::string& ns,
-                                              const std::string& selector = "") {
-  auto list = client.List(ref, ns, selector);
-  if (absl::IsNotFound(list.status())) return std::vector<json>();
-  if (!list.ok()) {
-    return absl::Status(list.status().code(),
-                        fmt::format("preflight: cannot list {}{}: {}", ref.GroupResource(),
-                                    ns.empty() ? "" : " in " + ns, list.status().message()));
-  }
-  return ItemsOf(*list);
-}
+using k8s::GetOrNull;
+using k8s::ListOrEmpty;
 
 absl::StatusOr<std::map<std::string, std::string>> ConfigMapData(k8s::RestClient& client,
                                                                  const std::string& name) {
-  ASSIGN_OR_RETURN(json map, GetOrNull(client, acp::kConfigMaps, acp::kPlatformNamespace, name));
+  ASSIGN_OR_RETURN(json map,
+                   GetOrNull(client, platform::kConfigMaps, platform::kPlatformNamespace, name));
   std::map<std::string, std::string> data;
   if (map.is_object() && map.contains("data") && map["data"].is_object()) {
     for (const auto& [key, value] : map["data"].items()) {
@@ -54,32 +32,17 @@ absl::StatusOr<std::map<std::string, std::string>> ConfigMapData(k8s::RestClient
 
 }  // namespace
 
-absl::StatusOr<VersionReading> ReadCurrentVersion(k8s::RestClient& global,
-                                                  const std::string& cluster) {
-  ASSIGN_OR_RETURN(
-      json cvsh, GetOrNull(global, acp::kClusterVersionShadows, acp::kPlatformNamespace, cluster));
-  if (std::string version = StringAt(cvsh, "/status/current/version"); !version.empty()) {
-    return VersionReading{version,
-                          fmt::format("ClusterVersionShadow {} status.current.version", cluster)};
-  }
-  if (cluster == acp::kGlobalCluster) {
-    ASSIGN_OR_RETURN(json base, GetOrNull(global, acp::kProductBases, "", "base"));
-    if (std::string version = StringAt(base, "/spec/version"); !version.empty()) {
-      return VersionReading{version, "ProductBase base spec.version"};
-    }
-  }
-  return VersionReading{};
-}
-
 absl::StatusOr<PreflightInputs> GatherPreflightInputs(k8s::RestClient& global,
                                                       k8s::RestClient& cluster,
                                                       const PreflightScope& scope) {
   PreflightInputs in;
   in.cluster = scope.cluster;
-  ASSIGN_OR_RETURN(VersionReading current, ReadCurrentVersion(global, scope.cluster));
+  ASSIGN_OR_RETURN(platform::VersionReading current,
+                   platform::ReadCurrentVersion(global, scope.cluster));
   in.current_version = current.version;
   in.current_version_from = current.from;
-  ASSIGN_OR_RETURN(VersionReading global_current, ReadCurrentVersion(global, acp::kGlobalCluster));
+  ASSIGN_OR_RETURN(platform::VersionReading global_current,
+                   platform::ReadCurrentVersion(global, platform::kGlobalCluster));
   in.global_current_version = global_current.version;
   in.target_version = scope.target_version;
   in.target_version_from = scope.target_from;
@@ -88,34 +51,36 @@ absl::StatusOr<PreflightInputs> GatherPreflightInputs(k8s::RestClient& global,
     in.target_version_from = "the global cluster's version";
   }
   if (scope.standby != nullptr) {
-    ASSIGN_OR_RETURN(VersionReading standby,
-                     ReadCurrentVersion(*scope.standby, acp::kGlobalCluster));
+    ASSIGN_OR_RETURN(platform::VersionReading standby,
+                     platform::ReadCurrentVersion(*scope.standby, platform::kGlobalCluster));
     in.standby_version = standby.version;
   }
 
-  ASSIGN_OR_RETURN(in.cvsh, GetOrNull(global, acp::kClusterVersionShadows, acp::kPlatformNamespace,
-                                      scope.cluster));
-  ASSIGN_OR_RETURN(in.cluster_object, GetOrNull(global, acp::kClusters, "", scope.cluster));
-  ASSIGN_OR_RETURN(in.clusters, ListOrEmpty(global, acp::kClusters, ""));
-  ASSIGN_OR_RETURN(std::vector<json> machines, ListOrEmpty(global, acp::kMachines, ""));
+  ASSIGN_OR_RETURN(in.cvsh, GetOrNull(global, platform::kClusterVersionShadows,
+                                      platform::kPlatformNamespace, scope.cluster));
+  ASSIGN_OR_RETURN(in.cluster_object, GetOrNull(global, platform::kClusters, "", scope.cluster));
+  ASSIGN_OR_RETURN(in.clusters, ListOrEmpty(global, platform::kClusters, ""));
+  ASSIGN_OR_RETURN(std::vector<json> machines, ListOrEmpty(global, platform::kMachines, ""));
   for (json& machine : machines) {
-    if (StringAt(machine, "/spec/clusterName") == scope.cluster) {
+    if (platform::MachineOf(machine).cluster == scope.cluster) {
       in.machines.push_back(std::move(machine));
     }
   }
-  ASSIGN_OR_RETURN(in.module_infos, ListOrEmpty(global, acp::kModuleInfos, "",
-                                                "cpaas.io/cluster-name=" + scope.cluster));
-  ASSIGN_OR_RETURN(in.resource_patches, ListOrEmpty(global, acp::kResourcePatches, ""));
+  ASSIGN_OR_RETURN(in.module_infos,
+                   ListOrEmpty(global, platform::kModuleInfos, "",
+                               std::string(platform::kClusterNameLabel) + "=" + scope.cluster));
+  ASSIGN_OR_RETURN(in.resource_patches, ListOrEmpty(global, platform::kResourcePatches, ""));
   ASSIGN_OR_RETURN(in.admin_gates, ConfigMapData(global, "admin-gates"));
   ASSIGN_OR_RETURN(in.admin_acks, ConfigMapData(global, "admin-acks"));
-  ASSIGN_OR_RETURN(in.license,
-                   GetOrNull(global, acp::kSecrets, acp::kPlatformNamespace, "platform-license"));
+  ASSIGN_OR_RETURN(in.license, GetOrNull(global, platform::kSecrets, platform::kPlatformNamespace,
+                                         "platform-license"));
 
-  ASSIGN_OR_RETURN(in.nodes, ListOrEmpty(cluster, acp::kNodes, ""));
-  ASSIGN_OR_RETURN(in.kube_system_pods, ListOrEmpty(cluster, acp::kPods, "kube-system"));
-  ASSIGN_OR_RETURN(in.cri_upgrade_pods, ListOrEmpty(cluster, acp::kPods, "", "app=cri-upgrade"));
-  for (const char* ns : {acp::kPlatformNamespace, "kube-system"}) {
-    ASSIGN_OR_RETURN(std::vector<json> cronjobs, ListOrEmpty(cluster, acp::kCronJobs, ns));
+  ASSIGN_OR_RETURN(in.nodes, ListOrEmpty(cluster, platform::kNodes, ""));
+  ASSIGN_OR_RETURN(in.kube_system_pods, ListOrEmpty(cluster, platform::kPods, "kube-system"));
+  ASSIGN_OR_RETURN(in.cri_upgrade_pods,
+                   ListOrEmpty(cluster, platform::kPods, "", "app=cri-upgrade"));
+  for (const char* ns : {platform::kPlatformNamespace, "kube-system"}) {
+    ASSIGN_OR_RETURN(std::vector<json> cronjobs, ListOrEmpty(cluster, platform::kCronJobs, ns));
     for (json& cronjob : cronjobs) in.cronjobs.push_back(std::move(cronjob));
   }
   in.now = std::chrono::system_clock::now();

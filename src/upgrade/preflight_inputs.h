@@ -10,16 +10,6 @@
 
 namespace upgrade {
 
-struct VersionReading {
-  std::string version;  // "" unknown
-  std::string from;     // "ClusterVersionShadow global status.current.version"
-};
-
-// The ACP version `cluster` runs: its cvsh status.current.version; for global without one,
-// ProductBase base spec.version.
-absl::StatusOr<VersionReading> ReadCurrentVersion(k8s::RestClient& global,
-                                                  const std::string& cluster);
-
 struct PreflightScope {
   std::string cluster = "global";
   std::string target_version;          // "" : for a workload cluster, the global's version

@@ -4,7 +4,8 @@
 
 #include <algorithm>
 
-#include "upgrade/json_fields.h"
+#include "k8s/json_fields.h"
+#include "upgrade/name_list.h"
 #include "upgrade/preflight_check.h"
 #include "upgrade/version_rules.h"
 
@@ -30,11 +31,11 @@ CheckResult KubernetesVersionSupported(const PreflightInputs& in) {
   const std::string name = "KubernetesVersionSupported";
   std::string oldest, oldest_node;
   for (const json& node : in.nodes) {
-    const std::string version = StringAt(node, "/status/nodeInfo/kubeletVersion");
+    const std::string version = k8s::StringAt(node, "/status/nodeInfo/kubeletVersion");
     if (version.empty()) continue;
     if (oldest.empty() || VersionLess(version, oldest)) {
       oldest = version;
-      oldest_node = NameOf(node);
+      oldest_node = k8s::NameOf(node);
     }
   }
   if (oldest.empty()) {
@@ -62,8 +63,8 @@ CheckResult DockerRuntimeUnsupported(const PreflightInputs& in) {
   }
   std::vector<std::string> docker;
   for (const json& node : in.nodes) {
-    if (StringAt(node, "/status/nodeInfo/containerRuntimeVersion").starts_with("docker://")) {
-      docker.push_back(NameOf(node));
+    if (k8s::StringAt(node, "/status/nodeInfo/containerRuntimeVersion").starts_with("docker://")) {
+      docker.push_back(k8s::NameOf(node));
     }
   }
   if (!docker.empty()) {
@@ -81,7 +82,7 @@ CheckResult ControlPlaneStaticPodsPresent(const PreflightInputs& in) {
   const std::string name = "ControlPlaneStaticPodsPresent";
   std::vector<std::string> control_plane;
   for (const json& node : in.nodes) {
-    if (IsControlPlane(node)) control_plane.push_back(NameOf(node));
+    if (IsControlPlane(node)) control_plane.push_back(k8s::NameOf(node));
   }
   if (control_plane.empty()) {
     return Retry(name, "NoControlPlaneNodes",
@@ -90,7 +91,7 @@ CheckResult ControlPlaneStaticPodsPresent(const PreflightInputs& in) {
                              in.cluster));
   }
   std::vector<std::string> pod_names;
-  for (const json& pod : in.kube_system_pods) pod_names.push_back(NameOf(pod));
+  for (const json& pod : in.kube_system_pods) pod_names.push_back(k8s::NameOf(pod));
   std::vector<std::string> missing;
   for (const std::string& node : control_plane) {
     for (const char* component :
@@ -118,9 +119,9 @@ CheckResult CustomEtcdBackupCronJobsAbsent(const PreflightInputs& in) {
   const std::string name = "CustomEtcdBackupCronJobsAbsent";
   std::vector<std::string> custom;
   for (const json& cronjob : in.cronjobs) {
-    const std::string job = NameOf(cronjob);
+    const std::string job = k8s::NameOf(cronjob);
     if (job.find("etcd-backup") != std::string::npos && job != "etcd-backup-default") {
-      custom.push_back(StringAt(cronjob, "/metadata/namespace") + "/" + job);
+      custom.push_back(k8s::StringAt(cronjob, "/metadata/namespace") + "/" + job);
     }
   }
   if (!custom.empty()) {
@@ -138,8 +139,8 @@ CheckResult CRIUpgradePodsAbsent(const PreflightInputs& in) {
   const std::string name = "CRIUpgradePodsAbsent";
   std::vector<std::string> pods;
   for (const json& pod : in.cri_upgrade_pods) {
-    pods.push_back(fmt::format("{}/{} ({})", StringAt(pod, "/metadata/namespace"), NameOf(pod),
-                               StringAt(pod, "/status/phase")));
+    pods.push_back(fmt::format("{}/{} ({})", k8s::StringAt(pod, "/metadata/namespace"),
+                               k8s::NameOf(pod), k8s::StringAt(pod, "/status/phase")));
   }
   if (!pods.empty()) {
     return Failed(name, "CRIUpgradePods",

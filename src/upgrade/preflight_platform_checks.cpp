@@ -6,7 +6,9 @@
 #include <ctime>
 
 #include "common/base64.h"
-#include "upgrade/json_fields.h"
+#include "k8s/json_fields.h"
+#include "platform/readers.h"
+#include "upgrade/name_list.h"
 #include "upgrade/preflight_check.h"
 #include "upgrade/version_rules.h"
 
@@ -26,12 +28,12 @@ CheckResult ResourcePatchUpgradeable(const PreflightInputs& in) {
   std::vector<std::string> unexempt;
   size_t considered = 0;
   for (const json& patch : in.resource_patches) {
-    const std::string for_cluster = LabelOf(patch, "cpaas.io/cluster-name");
+    const std::string for_cluster = k8s::LabelOf(patch, platform::kClusterNameLabel);
     if (!for_cluster.empty() && for_cluster != in.cluster) continue;
     ++considered;
-    const std::string exempt = AnnotationOf(patch, "config.cpaas.io/exempt-for-ver");
+    const std::string exempt = k8s::AnnotationOf(patch, "config.cpaas.io/exempt-for-ver");
     if (exempt != in.target_version && exempt != MinorOf(in.target_version)) {
-      unexempt.push_back(NameOf(patch));
+      unexempt.push_back(k8s::NameOf(patch));
     }
   }
   if (!unexempt.empty()) {
@@ -57,7 +59,7 @@ CheckResult ClusterRunning(const PreflightInputs& in) {
                               "check --cluster",
                               in.cluster));
   }
-  const std::string phase = StringAt(in.cluster_object, "/status/phase");
+  const std::string phase = platform::ClusterOf(in.cluster_object).phase;
   if (phase != "Running") {
     return Failed(
         name, "ClusterNotRunning",
@@ -65,10 +67,10 @@ CheckResult ClusterRunning(const PreflightInputs& in) {
   }
   std::vector<std::string> not_running;
   for (const json& machine : in.machines) {
-    const std::string machine_phase = StringAt(machine, "/status/phase");
-    if (machine_phase != "Running") {
-      not_running.push_back(fmt::format("{} ({})", NameOf(machine),
-                                        machine_phase.empty() ? "no phase" : machine_phase));
+    const platform::Machine view = platform::MachineOf(machine);
+    if (view.phase != "Running") {
+      not_running.push_back(
+          fmt::format("{} ({})", view.name, view.phase.empty() ? "no phase" : view.phase));
     }
   }
   if (!not_running.empty()) {
@@ -88,13 +90,12 @@ CheckResult ClusterModuleStable(const PreflightInputs& in) {
   const std::string name = "ClusterModuleStable";
   std::vector<std::string> moving;
   for (const json& info : in.module_infos) {
-    const std::string want = StringAt(info, "/spec/version");
-    const std::string have = StringAt(info, "/status/version");
+    const platform::ModuleInfo module = platform::ModuleInfoOf(info);
+    const std::string& want = module.spec_version;
+    const std::string& have = module.status_version;
     if (want != have) {
       moving.push_back(fmt::format("{} ({} -> {})",
-                                   LabelOf(info, "cpaas.io/module-name").empty()
-                                       ? NameOf(info)
-                                       : LabelOf(info, "cpaas.io/module-name"),
+                                   module.module.empty() ? module.name : module.module,
                                    have.empty() ? "none" : have, want));
     }
   }
@@ -112,9 +113,10 @@ CheckResult ModuleInfoStable(const PreflightInputs& in) {
   const std::string name = "ModuleInfoStable";
   std::vector<std::string> unhealthy;
   for (const json& info : in.module_infos) {
-    const std::string phase = StringAt(info, "/status/phase");
-    if (phase != "Running") {
-      unhealthy.push_back(fmt::format("{} ({})", NameOf(info), phase.empty() ? "no phase" : phase));
+    const platform::ModuleInfo module = platform::ModuleInfoOf(info);
+    if (module.phase != "Running") {
+      unhealthy.push_back(
+          fmt::format("{} ({})", module.name, module.phase.empty() ? "no phase" : module.phase));
     }
   }
   if (!unhealthy.empty()) {
@@ -147,7 +149,7 @@ CheckResult PlatformLicense(const PreflightInputs& in) {
     return Failed(name, "LicenseMissing",
                   "no Secret cpaas-system/platform-license: import the platform license first");
   }
-  auto not_after = common::DecodeBase64(StringAt(in.license, "/data/notAfter"));
+  auto not_after = common::DecodeBase64(k8s::StringAt(in.license, "/data/notAfter"));
   std::optional<std::chrono::system_clock::time_point> until;
   if (not_after) until = ParseUtc(*not_after);
   if (!until) {

@@ -10,19 +10,19 @@
 #include "common/bounded_parse.h"
 #include "common/untrusted_text.h"
 #include "k8s/api_error.h"
-#include "k8s/platform_resources.h"
-#include "upgrade/json_fields.h"
+#include "k8s/json_fields.h"
+#include "platform/resources.h"
+#include "upgrade/name_list.h"
 
 namespace upgrade {
 
-namespace acp = k8s::acp;
 using nlohmann::json;
 
 absl::StatusOr<std::vector<std::string>> ReadDisabledChecks(k8s::RestClient& global) {
-  auto config = global.Get(acp::kConfigMaps, acp::kPlatformNamespace, "cvo-config");
+  auto config = global.Get(platform::kConfigMaps, platform::kPlatformNamespace, "cvo-config");
   if (absl::IsNotFound(config.status())) return std::vector<std::string>();
   if (!config.ok()) return config.status();
-  return ParseDisabledChecks(StringAt(*config, "/data/preflight"));
+  return ParseDisabledChecks(k8s::StringAt(*config, "/data/preflight"));
 }
 
 absl::StatusOr<std::vector<std::string>> ParseDisabledChecks(const std::string& text) {
@@ -57,7 +57,7 @@ PreflightReport RunPreflight(const PreflightInputs& inputs,
   report.current_version = inputs.current_version;
   report.target_version = inputs.target_version;
   report.target_from = inputs.target_version_from;
-  report.observed_at = NowRfc3339();
+  report.observed_at = k8s::NowRfc3339();
   const auto& checks = AllPreflightChecks();
   for (const std::string& name : disabled) {
     const bool known = std::any_of(checks.begin(), checks.end(),
@@ -105,7 +105,8 @@ json PreflightStatus(const PreflightReport& report) {
 
 absl::Status RecordPreflight(k8s::RestClient& global, PreflightReport& report) {
   for (int attempt = 0; attempt < 5; ++attempt) {
-    auto cvsh = global.Get(acp::kClusterVersionShadows, acp::kPlatformNamespace, report.cluster);
+    auto cvsh =
+        global.Get(platform::kClusterVersionShadows, platform::kPlatformNamespace, report.cluster);
     if (absl::IsNotFound(cvsh.status())) {
       report.recorded = fmt::format(
           "not recorded: no ClusterVersionShadow cpaas-system/{} yet (it appears once the CVO "
@@ -129,17 +130,19 @@ absl::Status RecordPreflight(k8s::RestClient& global, PreflightReport& report) {
                                 CheckStateName(report.overall))},
         {"lastTransitionTime", report.observed_at}};
     auto existing = std::find_if(conditions.begin(), conditions.end(), [](const json& c) {
-      return c.value("type", "") == "PreflightReady";
+      return k8s::StringField(c, "type") == "PreflightReady";
     });
     if (existing == conditions.end()) {
       conditions.push_back(condition);
     } else {
-      if (existing->value("status", "") == condition["status"]) {
-        condition["lastTransitionTime"] = existing->value("lastTransitionTime", report.observed_at);
+      if (k8s::StringField(*existing, "status") == condition["status"]) {
+        condition["lastTransitionTime"] =
+            k8s::StringField(*existing, "lastTransitionTime", report.observed_at);
       }
       *existing = condition;
     }
-    auto written = global.UpdateStatus(acp::kClusterVersionShadows, acp::kPlatformNamespace, *cvsh);
+    auto written =
+        global.UpdateStatus(platform::kClusterVersionShadows, platform::kPlatformNamespace, *cvsh);
     if (written.ok()) {
       report.recorded =
           fmt::format("ClusterVersionShadow cpaas-system/{} status.preflight", report.cluster);

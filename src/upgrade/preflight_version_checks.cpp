@@ -2,7 +2,10 @@
 // VersionUpgradePath, and the §1 ordering rules (rule 5, rule 4, rules 2/3 in DR).
 #include <fmt/format.h>
 
-#include "upgrade/json_fields.h"
+#include "k8s/json_fields.h"
+#include "platform/readers.h"
+#include "platform/resources.h"
+#include "upgrade/name_list.h"
 #include "upgrade/preflight_check.h"
 #include "upgrade/version_rules.h"
 
@@ -20,25 +23,26 @@ CheckResult ClusterVersionUpgradeable(const PreflightInputs& in) {
     return Passed(
         name, fmt::format("no upgrade in progress (no ClusterVersionShadow {} yet)", in.cluster));
   }
-  if (const json* upgradeable = FindCondition(in.cvsh, "Upgradeable");
-      upgradeable && upgradeable->value("status", "") == "False") {
-    return Failed(name, upgradeable->value("reason", "NotUpgradeable"),
-                  upgradeable->value("message", "the CVO reports Upgradeable=False"));
+  if (const json* upgradeable = k8s::FindCondition(in.cvsh, "Upgradeable");
+      upgradeable && k8s::StringField(*upgradeable, "status") == "False") {
+    return Failed(name, k8s::StringField(*upgradeable, "reason", "NotUpgradeable"),
+                  k8s::StringField(*upgradeable, "message", "the CVO reports Upgradeable=False"));
   }
-  if (const json* stalled = FindCondition(in.cvsh, "Stalled");
-      stalled && stalled->value("status", "") == "True") {
+  if (const json* stalled = k8s::FindCondition(in.cvsh, "Stalled");
+      stalled && k8s::StringField(*stalled, "status") == "True") {
     return Failed(name, "UpgradeStalled",
                   fmt::format("the previous upgrade is stalled: {} — fix it (ac adm upgrade "
                               "status --cluster {}) before a new one",
-                              stalled->value("message", ""), in.cluster));
+                              k8s::StringField(*stalled, "message"), in.cluster));
   }
   std::string partial;
   if (in.cvsh.contains("status") && in.cvsh["status"].contains("history") &&
       in.cvsh["status"]["history"].is_array() && !in.cvsh["status"]["history"].empty()) {
     const json& newest = in.cvsh["status"]["history"][0];
-    if (newest.value("state", "") == "Partial") partial = newest.value("version", "");
+    if (k8s::StringField(newest, "state") == "Partial")
+      partial = k8s::StringField(newest, "version");
   }
-  if (ConditionStatus(in.cvsh, "Reconciling") == "True" || !partial.empty()) {
+  if (k8s::ConditionStatus(in.cvsh, "Reconciling") == "True" || !partial.empty()) {
     return Failed(name, "UpgradeInProgress",
                   fmt::format("an upgrade{} is in progress; wait for it (ac adm upgrade status "
                               "--cluster {})",
@@ -116,9 +120,10 @@ CheckResult WorkloadClustersKubernetesCompatible(const PreflightInputs& in) {
   }
   std::vector<std::string> outside, unknown;
   for (const json& cluster : in.clusters) {
-    const std::string cluster_name = NameOf(cluster);
-    if (cluster_name == "global") continue;
-    const std::string version = StringAt(cluster, "/status/version");
+    const platform::Cluster view = platform::ClusterOf(cluster);
+    const std::string& cluster_name = view.name;
+    if (cluster_name == platform::kGlobalCluster) continue;
+    const std::string& version = view.version;
     if (version.empty()) {
       unknown.push_back(cluster_name);
     } else if (!KubernetesInRange(version, range)) {

@@ -170,7 +170,7 @@ absl::StatusOr<RegistryChoice> ResolveRegistry(const RegistryRequest& request,
                                                k8s::RestClient* global) {
   const GivenCredentials& given = request.credentials;
   RegistryChoice choice;
-  k8s::PlatformRegistry& registry = choice.registry;
+  platform::Registry& registry = choice.registry;
   auto from_flags = [&](std::string address, std::string where_from) {
     registry.address = std::move(address);
     registry.where_from = std::move(where_from);
@@ -191,7 +191,7 @@ absl::StatusOr<RegistryChoice> ResolveRegistry(const RegistryRequest& request,
                            std::filesystem::symlink_status(request.config_file, error).type() !=
                                std::filesystem::file_type::not_found;
   if (global != nullptr) {
-    auto platform = k8s::ReadPlatformRegistry(*global);
+    auto platform = platform::ReadRegistry(*global);
     if (platform.ok()) {
       registry = *std::move(platform);
       if (!given.username.empty()) {

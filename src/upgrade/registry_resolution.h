@@ -8,8 +8,8 @@
 
 #include "absl/status/statusor.h"
 #include "common/secret.h"
-#include "k8s/platform_registry.h"
 #include "k8s/rest_client.h"
+#include "platform/registry.h"
 
 namespace upgrade {
 
@@ -45,7 +45,7 @@ struct RegistryRequest {
 };
 
 struct RegistryChoice {
-  k8s::PlatformRegistry registry;  // address, external, credentials, where_from
+  platform::Registry registry;  // address, external, credentials, where_from
   // Set when the cluster could not be read and upgrade.conf was used instead: the cause.
   std::string warning;
 };

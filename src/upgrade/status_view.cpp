@@ -5,7 +5,8 @@
 
 #include <ctime>
 
-#include "upgrade/json_fields.h"
+#include "k8s/json_fields.h"
+#include "platform/readers.h"
 
 namespace upgrade {
 
@@ -67,27 +68,28 @@ std::string ToYaml(const json& value) {
 }
 
 json StatusDocument(const json& cvsh, std::chrono::system_clock::time_point now) {
-  const std::string current = StringAt(cvsh, "/status/current/version");
-  const std::string desired = StringAt(cvsh, "/status/desired/version");
-  const std::string requested = StringAt(cvsh, "/spec/desiredUpdate/version");
+  const std::string current = platform::ClusterVersionShadowOf(cvsh).current_version;
+  const std::string desired = platform::ClusterVersionShadowOf(cvsh).desired_version;
+  const std::string requested = platform::ClusterVersionShadowOf(cvsh).requested_version;
   const json stages = ArrayAt(cvsh, "/status/stages");
   const json history = ArrayAt(cvsh, "/status/history");
   const json conditions = ArrayAt(cvsh, "/status/conditions");
-  const json* stalled = FindCondition(cvsh, "Stalled");
-  const json* degraded = FindCondition(cvsh, "Degraded");
-  const bool is_stalled = stalled && stalled->value("status", "") == "True";
-  const bool is_degraded = degraded && degraded->value("status", "") == "True";
-  const bool partial = !history.empty() && history[0].value("state", "") == "Partial";
-  const bool reconciling = ConditionStatus(cvsh, "Reconciling") == "True";
+  const json* stalled = k8s::FindCondition(cvsh, "Stalled");
+  const json* degraded = k8s::FindCondition(cvsh, "Degraded");
+  const bool is_stalled = stalled && k8s::StringField(*stalled, "status") == "True";
+  const bool is_degraded = degraded && k8s::StringField(*degraded, "status") == "True";
+  const bool partial = !history.empty() && k8s::StringField(history[0], "state") == "Partial";
+  const bool reconciling = k8s::ConditionStatus(cvsh, "Reconciling") == "True";
   const bool pending_request = !requested.empty() && requested != current;
 
   std::string state, waiting_on;
   if (is_stalled) {
     state = "Stalled";
-    waiting_on = "an operator: " + stalled->value("message", "the upgrade is stalled");
+    waiting_on = "an operator: " + k8s::StringField(*stalled, "message", "the upgrade is stalled");
   } else if (is_degraded) {
     state = "Degraded";
-    waiting_on = "an operator: " + degraded->value("message", "the cluster is degraded");
+    waiting_on =
+        "an operator: " + k8s::StringField(*degraded, "message", "the cluster is degraded");
   } else if (reconciling || partial || pending_request) {
     state = "Progressing";
     if (desired.empty() || (desired != requested && !requested.empty() && !reconciling)) {
@@ -97,9 +99,9 @@ json StatusDocument(const json& cvsh, std::chrono::system_clock::time_point now)
           requested);
     } else {
       for (const json& stage : stages) {
-        if (stage.value("phase", "") != "Finished") {
-          waiting_on = fmt::format("stage {} ({})", stage.value("name", "?"),
-                                   stage.value("phase", "Pending"));
+        if (k8s::StringField(stage, "phase") != "Finished") {
+          waiting_on = fmt::format("stage {} ({})", k8s::StringField(stage, "name", "?"),
+                                   k8s::StringField(stage, "phase", "Pending"));
           break;
         }
       }
@@ -110,7 +112,7 @@ json StatusDocument(const json& cvsh, std::chrono::system_clock::time_point now)
     waiting_on = "nothing";
   }
 
-  json document = {{"cluster", NameOf(cvsh)},
+  json document = {{"cluster", k8s::NameOf(cvsh)},
                    {"state", state},
                    {"currentVersion", current},
                    {"desiredVersion", desired},
@@ -120,8 +122,8 @@ json StatusDocument(const json& cvsh, std::chrono::system_clock::time_point now)
                    {"history", history},
                    {"conditions", conditions}};
   if (!history.empty()) {
-    const std::string started = history[0].value("startedTime", "");
-    const std::string completed = history[0].value("completionTime", "");
+    const std::string started = k8s::StringField(history[0], "startedTime");
+    const std::string completed = k8s::StringField(history[0], "completionTime");
     document["startedTime"] = started;
     auto begin = ParseTime(started);
     auto end = completed.empty() ? std::optional(now) : ParseTime(completed);
@@ -133,51 +135,54 @@ json StatusDocument(const json& cvsh, std::chrono::system_clock::time_point now)
   return document;
 }
 
-int StatusExitCode(const json& document) {
-  const std::string state = document.value("state", "");
-  if (state == "Stalled" || state == "Degraded") return kStatusBlocked;
-  if (state == "Progressing") return kStatusInProgress;
-  return kStatusCompleted;
+UpgradeOutcome OutcomeOf(const json& document) {
+  const std::string state = k8s::StringAt(document, "/state");
+  if (state == "Stalled" || state == "Degraded") return UpgradeOutcome::kBlocked;
+  if (state == "Progressing") return UpgradeOutcome::kInProgress;
+  return UpgradeOutcome::kCompleted;
 }
 
 std::string RenderStatusText(const json& document) {
   auto or_dash = [](const std::string& text) { return text.empty() ? std::string("-") : text; };
   std::string out;
-  out += fmt::format("Cluster:     {}\n", document.value("cluster", ""));
-  out += fmt::format("State:       {}\n", document.value("state", ""));
-  out += fmt::format("Current:     {}\n", or_dash(document.value("currentVersion", "")));
-  out += fmt::format("Desired:     {}\n", or_dash(document.value("desiredVersion", "")));
-  out += fmt::format("Waiting on:  {}\n", document.value("waitingOn", ""));
+  out += fmt::format("Cluster:     {}\n", k8s::StringField(document, "cluster"));
+  out += fmt::format("State:       {}\n", k8s::StringField(document, "state"));
+  out += fmt::format("Current:     {}\n", or_dash(k8s::StringField(document, "currentVersion")));
+  out += fmt::format("Desired:     {}\n", or_dash(k8s::StringField(document, "desiredVersion")));
+  out += fmt::format("Waiting on:  {}\n", k8s::StringField(document, "waitingOn"));
   if (document.contains("elapsedSeconds")) {
     out += fmt::format("Elapsed:     {} (since {})\n",
                        FormatDuration(document["elapsedSeconds"].get<int64_t>()),
-                       document.value("startedTime", ""));
+                       k8s::StringField(document, "startedTime"));
   }
   const json& stages = document["stages"];
   if (!stages.empty()) {
     out += fmt::format("\n{:<12}  {:<9}  {:<20}  {}\n", "STAGE", "PHASE", "STARTED", "COMPLETED");
     for (const json& stage : stages) {
-      out += fmt::format("{:<12}  {:<9}  {:<20}  {}\n", stage.value("name", ""),
-                         stage.value("phase", ""), or_dash(stage.value("startedTime", "")),
-                         or_dash(stage.value("completionTime", "")));
+      out += fmt::format("{:<12}  {:<9}  {:<20}  {}\n", k8s::StringField(stage, "name"),
+                         k8s::StringField(stage, "phase"),
+                         or_dash(k8s::StringField(stage, "startedTime")),
+                         or_dash(k8s::StringField(stage, "completionTime")));
     }
   }
   const json& history = document["history"];
   if (!history.empty()) {
     out += fmt::format("\n{:<12}  {:<9}  {:<20}  {}\n", "VERSION", "STATE", "STARTED", "COMPLETED");
     for (const json& entry : history) {
-      out += fmt::format("{:<12}  {:<9}  {:<20}  {}\n", entry.value("version", ""),
-                         entry.value("state", ""), or_dash(entry.value("startedTime", "")),
-                         or_dash(entry.value("completionTime", "")));
+      out += fmt::format("{:<12}  {:<9}  {:<20}  {}\n", k8s::StringField(entry, "version"),
+                         k8s::StringField(entry, "state"),
+                         or_dash(k8s::StringField(entry, "startedTime")),
+                         or_dash(k8s::StringField(entry, "completionTime")));
     }
   }
   const json& conditions = document["conditions"];
   if (!conditions.empty()) {
     out += fmt::format("\n{:<15}  {:<6}  {:<20}  {}\n", "CONDITION", "STATUS", "REASON", "MESSAGE");
     for (const json& condition : conditions) {
-      out += fmt::format("{:<15}  {:<6}  {:<20}  {}\n", condition.value("type", ""),
-                         condition.value("status", ""), or_dash(condition.value("reason", "")),
-                         condition.value("message", ""));
+      out += fmt::format("{:<15}  {:<6}  {:<20}  {}\n", k8s::StringField(condition, "type"),
+                         k8s::StringField(condition, "status"),
+                         or_dash(k8s::StringField(condition, "reason")),
+                         k8s::StringField(condition, "message"));
     }
   }
   return out;
@@ -185,10 +190,10 @@ std::string RenderStatusText(const json& document) {
 
 std::string RenderOverview(const json& cvsh) {
   std::string out;
-  const std::string current = StringAt(cvsh, "/status/current/version");
-  out += fmt::format("Cluster:            {}\n", NameOf(cvsh));
+  const std::string current = platform::ClusterVersionShadowOf(cvsh).current_version;
+  out += fmt::format("Cluster:            {}\n", k8s::NameOf(cvsh));
   out += fmt::format("Current version:    {}\n", current.empty() ? "unknown" : current);
-  if (std::string requested = StringAt(cvsh, "/spec/desiredUpdate/version");
+  if (std::string requested = platform::ClusterVersionShadowOf(cvsh).requested_version;
       !requested.empty() && requested != current) {
     out += fmt::format("Requested version:  {}\n", requested);
   }
@@ -198,7 +203,8 @@ std::string RenderOverview(const json& cvsh) {
   } else {
     out += "Available updates:\n";
     for (const json& update : updates) {
-      out += fmt::format("  {:<12}  {}\n", update.value("version", ""), update.value("image", ""));
+      out += fmt::format("  {:<12}  {}\n", k8s::StringField(update, "version"),
+                         k8s::StringField(update, "image"));
     }
   }
   const json::json_pointer preflight_path("/status/preflight");
@@ -208,13 +214,14 @@ std::string RenderOverview(const json& cvsh) {
   }
   const json& preflight = cvsh.at(preflight_path);
   out += fmt::format("Preflight:          {} for {} (observed {})\n",
-                     preflight.value("result", "no result"), preflight.value("targetVersion", "?"),
-                     preflight.value("observedAt", "?"));
+                     k8s::StringField(preflight, "result", "no result"),
+                     k8s::StringField(preflight, "targetVersion", "?"),
+                     k8s::StringField(preflight, "observedAt", "?"));
   if (preflight.contains("checks") && preflight["checks"].is_array()) {
     for (const json& check : preflight["checks"]) {
-      if (check.value("state", "") == "Passed") continue;
-      out += fmt::format("  {:<32}  {:<6}  {}\n", check.value("name", ""), check.value("state", ""),
-                         check.value("message", ""));
+      if (k8s::StringField(check, "state") == "Passed") continue;
+      out += fmt::format("  {:<32}  {:<6}  {}\n", k8s::StringField(check, "name"),
+                         k8s::StringField(check, "state"), k8s::StringField(check, "message"));
     }
   }
   return out;

@@ -1,6 +1,6 @@
 // What `ac adm upgrade` and `ac adm upgrade status` show about a ClusterVersionShadow: a
-// scriptable state with an exit code, what the upgrade waits on, elapsed time, stages,
-// history and conditions; as a table, JSON or YAML.
+// scriptable state, what the upgrade waits on, elapsed time, stages, history and conditions;
+// as a table, JSON or YAML. The command maps the outcome to the exit-code table.
 #pragma once
 
 #include <chrono>
@@ -9,17 +9,19 @@
 
 namespace upgrade {
 
-// Documented exit codes of `ac adm upgrade status`.
-inline constexpr int kStatusCompleted = 0;   // at the requested version, nothing running
-inline constexpr int kStatusInProgress = 3;  // requested or running
-inline constexpr int kStatusBlocked = 4;     // Stalled or Degraded: needs an operator
+// What a status document concludes.
+enum class UpgradeOutcome {
+  kCompleted,   // at the requested version, nothing running (Completed, UpToDate)
+  kInProgress,  // requested or running (Progressing)
+  kBlocked,     // Stalled or Degraded: needs an operator
+};
 
 // {cluster, state (Completed|UpToDate|Progressing|Stalled|Degraded), currentVersion,
 //  desiredVersion, requestedVersion, waitingOn, startedTime, elapsedSeconds, stages[],
 //  history[], conditions[]} — the -o json/yaml document.
 nlohmann::json StatusDocument(const nlohmann::json& cvsh,
                               std::chrono::system_clock::time_point now);
-int StatusExitCode(const nlohmann::json& document);
+UpgradeOutcome OutcomeOf(const nlohmann::json& document);
 std::string RenderStatusText(const nlohmann::json& document);
 
 // `ac adm upgrade` without --to: current version, available updates, preflight.

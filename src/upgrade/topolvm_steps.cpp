@@ -9,13 +9,12 @@
 
 #include "common/absl_fmt.h"
 #include "common/status_macros.h"
-#include "k8s/platform_resources.h"
-#include "upgrade/json_fields.h"
+#include "k8s/json_fields.h"
+#include "platform/resources.h"
 #include "upgrade/version_rules.h"
 
 namespace upgrade {
 
-namespace acp = k8s::acp;
 using nlohmann::json;
 
 namespace {
@@ -49,7 +48,7 @@ absl::StatusOr<json> ReadSaved(const std::string& path) {
   std::stringstream text;
   text << in.rdbuf();
   json saved = json::parse(text.str(), nullptr, false);
-  if (saved.is_discarded() || NameOf(saved).empty()) {
+  if (saved.is_discarded() || k8s::NameOf(saved).empty()) {
     return absl::DataLossError(fmt::format(
         "{} is not a saved ArtifactVersion (JSON); re-create TopoLVM's ArtifactVersion by hand",
         path));
@@ -83,14 +82,14 @@ absl::StatusOr<std::vector<std::string>> TopolvmBeforeUpgrade(k8s::RestClient& g
   if (std::filesystem::exists(path)) {
     ASSIGN_OR_RETURN(saved, ReadSaved(path));
     lines.push_back(
-        fmt::format("TopoLVM: ArtifactVersion {} already saved in {}", NameOf(saved), path));
+        fmt::format("TopoLVM: ArtifactVersion {} already saved in {}", k8s::NameOf(saved), path));
   } else {
-    auto list =
-        cluster.List(acp::kArtifactVersions, acp::kPlatformNamespace, kTopolvmArtifactLabel);
+    auto list = cluster.List(platform::kArtifactVersions, platform::kPlatformNamespace,
+                             kTopolvmArtifactLabel);
     if (!list.ok()) return list.status();
     const std::string minor = MinorOf(scope.target_version);
-    for (const json& version : ItemsOf(*list)) {
-      if (!minor.empty() && NameOf(version).find(minor) != std::string::npos) {
+    for (const json& version : k8s::ItemsOf(*list)) {
+      if (!minor.empty() && k8s::NameOf(version).find(minor) != std::string::npos) {
         saved = version;
         break;
       }
@@ -103,22 +102,24 @@ absl::StatusOr<std::vector<std::string>> TopolvmBeforeUpgrade(k8s::RestClient& g
       return lines;
     }
     RETURN_IF_ERROR(WriteAtomically(path, saved.dump(2) + "\n"));
-    lines.push_back(fmt::format("TopoLVM: saved ArtifactVersion {} to {}", NameOf(saved), path));
+    lines.push_back(
+        fmt::format("TopoLVM: saved ArtifactVersion {} to {}", k8s::NameOf(saved), path));
   }
   absl::Status deleted =
-      cluster.Delete(acp::kArtifactVersions, acp::kPlatformNamespace, NameOf(saved));
+      cluster.Delete(platform::kArtifactVersions, platform::kPlatformNamespace, k8s::NameOf(saved));
   if (!deleted.ok() && !absl::IsNotFound(deleted)) return deleted;
-  lines.push_back(fmt::format("TopoLVM: deleted ArtifactVersion cpaas-system/{}", NameOf(saved)));
+  lines.push_back(
+      fmt::format("TopoLVM: deleted ArtifactVersion cpaas-system/{}", k8s::NameOf(saved)));
 
-  auto infos = global.List(acp::kModuleInfos, "");
+  auto infos = global.List(platform::kModuleInfos, "");
   if (!infos.ok()) return infos.status();
-  for (const json& info : ItemsOf(*infos)) {
-    const std::string name = NameOf(info);
+  for (const json& info : k8s::ItemsOf(*infos)) {
+    const std::string name = k8s::NameOf(info);
     if (name.find(kTopolvmCatalogUpdater) == std::string::npos ||
         name.find(scope.cluster) == std::string::npos) {
       continue;
     }
-    absl::Status removed = global.Delete(acp::kModuleInfos, "", name);
+    absl::Status removed = global.Delete(platform::kModuleInfos, "", name);
     if (!removed.ok() && !absl::IsNotFound(removed)) return removed;
     lines.push_back(fmt::format("TopoLVM: deleted ModuleInfo {} on global", name));
   }
@@ -137,15 +138,15 @@ absl::StatusOr<std::vector<std::string>> TopolvmAfterUpgrade(k8s::RestClient& cl
     object["metadata"].erase(field);
   }
   std::vector<std::string> lines;
-  auto created = cluster.Create(acp::kArtifactVersions, acp::kPlatformNamespace, object);
+  auto created = cluster.Create(platform::kArtifactVersions, platform::kPlatformNamespace, object);
   if (created.ok()) {
     lines.push_back(
         fmt::format("TopoLVM: re-created ArtifactVersion cpaas-system/{} from {}; it "
                     "upgrades itself in about 5-10 minutes",
-                    NameOf(object), path));
+                    k8s::NameOf(object), path));
   } else if (absl::IsAlreadyExists(created.status())) {
-    lines.push_back(
-        fmt::format("TopoLVM: ArtifactVersion cpaas-system/{} already exists", NameOf(object)));
+    lines.push_back(fmt::format("TopoLVM: ArtifactVersion cpaas-system/{} already exists",
+                                k8s::NameOf(object)));
   } else {
     return absl::Status(created.status().code(),
                         fmt::format("TopoLVM: re-creating ArtifactVersion from {} failed (the file "

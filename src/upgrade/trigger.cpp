@@ -6,14 +6,14 @@
 
 #include "common/absl_fmt.h"
 #include "common/status_macros.h"
-#include "k8s/platform_resources.h"
-#include "upgrade/json_fields.h"
+#include "k8s/json_fields.h"
+#include "platform/readers.h"
+#include "platform/resources.h"
 #include "upgrade/preflight_inputs.h"
 
 namespace upgrade {
 namespace {
 
-namespace acp = k8s::acp;
 using nlohmann::json;
 
 absl::Status Named(const absl::Status& status, const std::string& what) {
@@ -28,72 +28,75 @@ absl::StatusOr<std::string> EnsureProductManifest(k8s::RestClient& global,
   const json spec = {{"version", release.version},
                      {"image", ImageAt(registry, release.product_image)},
                      {"cvoImage", ImageAt(registry, release.cvo_image)}};
-  auto existing = global.Get(acp::kProductManifests, "", name);
+  auto existing = global.Get(platform::kProductManifests, "", name);
   if (absl::IsNotFound(existing.status())) {
-    const json object = {{"apiVersion", acp::kProductManifests.GroupVersion()},
+    const json object = {{"apiVersion", platform::kProductManifests.GroupVersion()},
                          {"kind", "ProductManifest"},
                          {"metadata", {{"name", name}}},
                          {"spec", spec}};
-    auto created = global.Create(acp::kProductManifests, "", object);
+    auto created = global.Create(platform::kProductManifests, "", object);
     if (!created.ok()) return Named(created.status(), what);
     return what + ": created";
   }
   if (!existing.ok()) return Named(existing.status(), what);
   if (existing->value("spec", json::object()) == spec) return what + ": unchanged";
-  auto patched = global.MergePatch(acp::kProductManifests, "", name, {{"spec", spec}});
+  auto patched = global.MergePatch(platform::kProductManifests, "", name, {{"spec", spec}});
   if (!patched.ok()) return Named(patched.status(), what);
   return what + ": updated";
 }
 
 absl::StatusOr<std::string> EnsureCvoDeployment(k8s::RestClient& global, const std::string& image) {
-  const std::string what = fmt::format("Deployment {}/{}", acp::kPlatformNamespace, kCvoName);
+  const std::string what = fmt::format("Deployment {}/{}", platform::kPlatformNamespace, kCvoName);
   const json labels = {{"app", kCvoName}};
   const json containers = json::array({{{"name", kCvoName}, {"image", image}}});
-  auto existing = global.Get(acp::kDeployments, acp::kPlatformNamespace, kCvoName);
+  auto existing = global.Get(platform::kDeployments, platform::kPlatformNamespace, kCvoName);
   if (absl::IsNotFound(existing.status())) {
     const json object = {
         {"apiVersion", "apps/v1"},
         {"kind", "Deployment"},
         {"metadata",
-         {{"name", kCvoName}, {"namespace", acp::kPlatformNamespace}, {"labels", labels}}},
+         {{"name", kCvoName}, {"namespace", platform::kPlatformNamespace}, {"labels", labels}}},
         {"spec",
          {{"replicas", 1},
           {"selector", {{"matchLabels", labels}}},
           {"template",
            {{"metadata", {{"labels", labels}}}, {"spec", {{"containers", containers}}}}}}}};
-    auto created = global.Create(acp::kDeployments, acp::kPlatformNamespace, object);
+    auto created = global.Create(platform::kDeployments, platform::kPlatformNamespace, object);
     if (!created.ok()) return Named(created.status(), what);
     return fmt::format("{}: created (image {})", what, image);
   }
   if (!existing.ok()) return Named(existing.status(), what);
-  const std::string current = StringAt(*existing, "/spec/template/spec/containers/0/image");
+  const std::string current = k8s::StringAt(*existing, "/spec/template/spec/containers/0/image");
   if (current == image) return fmt::format("{}: unchanged (image {})", what, image);
   auto patched =
-      global.MergePatch(acp::kDeployments, acp::kPlatformNamespace, kCvoName,
+      global.MergePatch(platform::kDeployments, platform::kPlatformNamespace, kCvoName,
                         {{"spec", {{"template", {{"spec", {{"containers", containers}}}}}}}});
   if (!patched.ok()) return Named(patched.status(), what);
   return fmt::format("{}: updated (image {} -> {})", what, current, image);
 }
 
 absl::StatusOr<std::string> EnsureGlobalShadow(k8s::RestClient& global) {
-  const std::string what =
-      fmt::format("ClusterVersionShadow {}/{}", acp::kPlatformNamespace, acp::kGlobalCluster);
-  auto existing =
-      global.Get(acp::kClusterVersionShadows, acp::kPlatformNamespace, acp::kGlobalCluster);
+  const std::string what = fmt::format("ClusterVersionShadow {}/{}", platform::kPlatformNamespace,
+                                       platform::kGlobalCluster);
+  auto existing = global.Get(platform::kClusterVersionShadows, platform::kPlatformNamespace,
+                             platform::kGlobalCluster);
   if (existing.ok()) return what + ": unchanged";
   if (!absl::IsNotFound(existing.status())) return Named(existing.status(), what);
-  ASSIGN_OR_RETURN(VersionReading current, ReadCurrentVersion(global, acp::kGlobalCluster));
+  ASSIGN_OR_RETURN(platform::VersionReading current,
+                   platform::ReadCurrentVersion(global, platform::kGlobalCluster));
   const json object = {
-      {"apiVersion", acp::kClusterVersionShadows.GroupVersion()},
+      {"apiVersion", platform::kClusterVersionShadows.GroupVersion()},
       {"kind", "ClusterVersionShadow"},
-      {"metadata", {{"name", acp::kGlobalCluster}, {"namespace", acp::kPlatformNamespace}}},
+      {"metadata",
+       {{"name", platform::kGlobalCluster}, {"namespace", platform::kPlatformNamespace}}},
       {"spec", json::object()}};
-  auto created = global.Create(acp::kClusterVersionShadows, acp::kPlatformNamespace, object);
+  auto created =
+      global.Create(platform::kClusterVersionShadows, platform::kPlatformNamespace, object);
   if (!created.ok()) return Named(created.status(), what);
   if (!current.version.empty()) {
     (*created)["status"] = {{"current", {{"version", current.version}}}};
-    auto status =
-        global.UpdateStatus(acp::kClusterVersionShadows, acp::kPlatformNamespace, *created);
+    auto status = global.UpdateStatus(platform::kClusterVersionShadows,
+                                      platform::kPlatformNamespace, *created);
     if (!status.ok()) return Named(status.status(), what);
   }
   return fmt::format("{}: created (current version {})", what,

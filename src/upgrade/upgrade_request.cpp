@@ -4,19 +4,20 @@
 
 #include "common/absl_fmt.h"
 #include "common/status_macros.h"
-#include "k8s/platform_resources.h"
-#include "upgrade/json_fields.h"
+#include "k8s/json_fields.h"
+#include "platform/readers.h"
+#include "platform/resources.h"
+#include "upgrade/name_list.h"
 #include "upgrade/preflight_inputs.h"
 #include "upgrade/status_view.h"
 #include "upgrade/version_rules.h"
 
 namespace upgrade {
 
-namespace acp = k8s::acp;
 using nlohmann::json;
 
 absl::StatusOr<json> ReadShadow(k8s::RestClient& global, const std::string& cluster) {
-  auto cvsh = global.Get(acp::kClusterVersionShadows, acp::kPlatformNamespace, cluster);
+  auto cvsh = global.Get(platform::kClusterVersionShadows, platform::kPlatformNamespace, cluster);
   if (absl::IsNotFound(cvsh.status())) {
     return absl::NotFoundError(fmt::format(
         "no ClusterVersionShadow cpaas-system/{}: check --cluster, and that the CVO is deployed "
@@ -29,12 +30,13 @@ absl::StatusOr<json> ReadShadow(k8s::RestClient& global, const std::string& clus
 absl::StatusOr<RequestOutcome> RequestUpgrade(k8s::RestClient& global,
                                               const UpgradeRequest& request) {
   ASSIGN_OR_RETURN(json cvsh, ReadShadow(global, request.cluster));
-  const std::string current = StringAt(cvsh, "/status/current/version");
+  const std::string current = platform::ClusterVersionShadowOf(cvsh).current_version;
   std::vector<std::pair<std::string, std::string>> available;  // version, image
   if (cvsh.contains("status") && cvsh["status"].contains("availableUpdates") &&
       cvsh["status"]["availableUpdates"].is_array()) {
     for (const json& update : cvsh["status"]["availableUpdates"]) {
-      available.emplace_back(update.value("version", ""), update.value("image", ""));
+      available.emplace_back(k8s::StringField(update, "version"),
+                             k8s::StringField(update, "image"));
     }
   }
   std::vector<std::string> offered;
@@ -65,23 +67,23 @@ absl::StatusOr<RequestOutcome> RequestUpgrade(k8s::RestClient& global,
                     "--allow-explicit-upgrade to request it anyway",
                     to, request.cluster, offered.empty() ? "none" : JoinNames(offered)));
   }
-  if (request.cluster != acp::kGlobalCluster) {
-    ASSIGN_OR_RETURN(VersionReading global_version,
-                     ReadCurrentVersion(global, acp::kGlobalCluster));
+  if (request.cluster != platform::kGlobalCluster) {
+    ASSIGN_OR_RETURN(platform::VersionReading global_version,
+                     platform::ReadCurrentVersion(global, platform::kGlobalCluster));
     if (!global_version.version.empty() && VersionLess(global_version.version, to)) {
       return absl::FailedPreconditionError(
           fmt::format("the global cluster is at {}: upgrade it to {} before cluster {}",
                       global_version.version, to, request.cluster));
     }
   }
-  if (request.cluster != acp::kGlobalCluster) {
+  if (request.cluster != platform::kGlobalCluster) {
     // §1 rule 6: at most kMaxParallelWorkloadUpgrades workload clusters at a time.
-    auto shadows = global.List(acp::kClusterVersionShadows, acp::kPlatformNamespace);
+    auto shadows = global.List(platform::kClusterVersionShadows, platform::kPlatformNamespace);
     if (!shadows.ok()) return shadows.status();
     std::vector<std::string> upgrading;
-    for (const json& other : ItemsOf(*shadows)) {
-      const std::string name = NameOf(other);
-      if (name == acp::kGlobalCluster || name == request.cluster) continue;
+    for (const json& other : k8s::ItemsOf(*shadows)) {
+      const std::string name = k8s::NameOf(other);
+      if (name == platform::kGlobalCluster || name == request.cluster) continue;
       const std::string state = StatusDocument(other, std::chrono::system_clock::now())["state"];
       if (state == "Progressing" || state == "Stalled") upgrading.push_back(name);
     }
@@ -92,9 +94,9 @@ absl::StatusOr<RequestOutcome> RequestUpgrade(k8s::RestClient& global,
           upgrading.size(), JoinNames(upgrading, 5), kMaxParallelWorkloadUpgrades));
     }
   }
-  const std::string requested = StringAt(cvsh, "/spec/desiredUpdate/version");
-  const std::string desired = StringAt(cvsh, "/status/desired/version");
-  const bool running = ConditionStatus(cvsh, "Reconciling") == "True";
+  const std::string requested = platform::ClusterVersionShadowOf(cvsh).requested_version;
+  const std::string desired = platform::ClusterVersionShadowOf(cvsh).desired_version;
+  const bool running = k8s::ConditionStatus(cvsh, "Reconciling") == "True";
   if (requested == to) {
     return RequestOutcome{
         to, true,
@@ -109,7 +111,7 @@ absl::StatusOr<RequestOutcome> RequestUpgrade(k8s::RestClient& global,
   for (const auto& [version, image] : available) {
     if (version == to && !image.empty()) update["image"] = image;
   }
-  auto patched = global.MergePatch(acp::kClusterVersionShadows, acp::kPlatformNamespace,
+  auto patched = global.MergePatch(platform::kClusterVersionShadows, platform::kPlatformNamespace,
                                    request.cluster, {{"spec", {{"desiredUpdate", update}}}});
   if (!patched.ok()) return patched.status();
   return RequestOutcome{

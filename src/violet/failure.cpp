@@ -18,7 +18,7 @@ bool IsCredentialsRefused(const absl::Status& status) {
 
 }  // namespace
 
-Outcome ClusterFailure(const absl::Status& status, const k8s::PlatformConnection& connection) {
+Outcome ClusterFailure(const absl::Status& status, const platform::Connection& connection) {
   if (IsCredentialsRefused(status)) {
     return Outcome(
         FailureKind::kCredentialsRefused,

@@ -3,7 +3,7 @@
 #pragma once
 
 #include "absl/status/status.h"
-#include "k8s/platform_connection.h"
+#include "platform/connection.h"
 
 namespace violet {
 
@@ -45,7 +45,7 @@ class Outcome {
 
 // A failed request to a cluster: refused credentials (with the hint for the flags in use),
 // anything else the cluster being unreachable or refusing the request.
-Outcome ClusterFailure(const absl::Status& status, const k8s::PlatformConnection& connection);
+Outcome ClusterFailure(const absl::Status& status, const platform::Connection& connection);
 
 // A failed request to the registry: refused credentials, or (while connecting) an unreachable
 // registry, or (later) a failed step that a re-run resumes.

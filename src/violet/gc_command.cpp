@@ -6,18 +6,17 @@
 #include <memory>
 
 #include "common/absl_fmt.h"
-#include "k8s/platform_resources.h"
 #include "k8s/rest_client.h"
+#include "platform/resources.h"
 #include "violet/gc_plan.h"
-#include "violet/platform_errors.h"
 
 namespace violet {
 
 Outcome RunGc(const GcRequest& request, std::ostream& out, std::ostream& err) {
-  if (absl::Status status = RequirePlatform(request.connection); !status.ok()) {
+  if (absl::Status status = platform::RequireConnection(request.connection); !status.ok()) {
     return Outcome(FailureKind::kUsage, status);
   }
-  auto global_config = k8s::ConfigForCluster(request.connection, k8s::acp::kGlobalCluster);
+  auto global_config = platform::ConfigForCluster(request.connection, platform::kGlobalCluster);
   if (!global_config.ok()) return Outcome(FailureKind::kUsage, global_config.status());
   k8s::RestClient global(*global_config);
   auto records = ReadPlatformRecords(global);
@@ -26,7 +25,7 @@ Outcome RunGc(const GcRequest& request, std::ostream& out, std::ostream& err) {
   std::map<std::string, std::unique_ptr<k8s::RestClient>> clients;
   std::vector<ClusterArtifacts> clusters;
   for (const std::string& cluster : request.clusters) {
-    auto config = k8s::ConfigForCluster(request.connection, cluster);
+    auto config = platform::ConfigForCluster(request.connection, cluster);
     if (!config.ok()) {
       return Outcome(FailureKind::kUsage,
                      absl::Status(config.status().code(),
@@ -35,8 +34,8 @@ Outcome RunGc(const GcRequest& request, std::ostream& out, std::ostream& err) {
     }
     auto& client = clients[cluster] = std::make_unique<k8s::RestClient>(*config);
     ClusterArtifacts held{cluster};
-    for (auto [ref, items] : {std::pair{&k8s::acp::kArtifacts, &held.artifacts},
-                              std::pair{&k8s::acp::kArtifactVersions, &held.artifact_versions}}) {
+    for (auto [ref, items] : {std::pair{&platform::kArtifacts, &held.artifacts},
+                              std::pair{&platform::kArtifactVersions, &held.artifact_versions}}) {
       auto list = client->List(*ref, request.ns);
       if (!list.ok()) {
         return ClusterFailure(
@@ -49,7 +48,7 @@ Outcome RunGc(const GcRequest& request, std::ostream& out, std::ostream& err) {
     clusters.push_back(std::move(held));
   }
   const bool plugins_on_global = std::find(request.clusters.begin(), request.clusters.end(),
-                                           k8s::acp::kGlobalCluster) != request.clusters.end();
+                                           platform::kGlobalCluster) != request.clusters.end();
   std::vector<GcItem> items = PlanGc(clusters, *records, plugins_on_global);
   if (request.dry_run) {
     out << (items.empty() ? "Dry run: nothing would be deleted.\n"
@@ -60,10 +59,10 @@ Outcome RunGc(const GcRequest& request, std::ostream& out, std::ostream& err) {
   std::vector<GcItem> deleted;
   Outcome first_failure;
   for (const GcItem& item : items) {
-    const k8s::ResourceRef* ref = item.type == "Artifact"          ? &k8s::acp::kArtifacts
-                                  : item.type == "ArtifactVersion" ? &k8s::acp::kArtifactVersions
-                                  : item.type == "ModulePlugin"    ? &k8s::acp::kModulePlugins
-                                                                   : &k8s::acp::kModuleConfigs;
+    const k8s::ResourceRef* ref = item.type == "Artifact"          ? &platform::kArtifacts
+                                  : item.type == "ArtifactVersion" ? &platform::kArtifactVersions
+                                  : item.type == "ModulePlugin"    ? &platform::kModulePlugins
+                                                                   : &platform::kModuleConfigs;
     k8s::RestClient& client = item.ns.empty() ? global : *clients[item.cluster];
     absl::Status status = client.Delete(*ref, item.ns, item.name);
     if (status.ok() || absl::IsNotFound(status)) {

@@ -6,13 +6,13 @@
 #include <string>
 #include <vector>
 
-#include "k8s/platform_connection.h"
+#include "platform/connection.h"
 #include "violet/failure.h"
 
 namespace violet {
 
 struct GcRequest {
-  k8s::PlatformConnection connection;
+  platform::Connection connection;
   std::vector<std::string> clusters{"global"};
   std::string ns = "cpaas-system";
   bool dry_run = false;

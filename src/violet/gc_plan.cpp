@@ -7,6 +7,8 @@
 #include <set>
 
 #include "common/version_compare.h"
+#include "k8s/json_fields.h"
+#include "platform/readers.h"
 #include "violet/artifact_resources.h"
 
 namespace violet {
@@ -15,28 +17,16 @@ using nlohmann::json;
 
 namespace {
 
-std::string Get(const json& object, const char* section, const char* key) {
-  const json part = object.value(section, json::object());
-  return part.is_object() && part.contains(key) && part[key].is_string()
-             ? part[key].get<std::string>()
-             : "";
-}
-
-std::string Label(const json& object, const std::string& key) {
-  const json labels = object.value("metadata", json::object()).value("labels", json::object());
-  return labels.contains(key) && labels[key].is_string() ? labels[key].get<std::string>() : "";
-}
-
 bool IsCore(const json& object) {
-  std::string lifecycle = Label(object, kLifecycleLabel);
+  std::string lifecycle = k8s::LabelOf(object, kLifecycleLabel);
   std::transform(lifecycle.begin(), lifecycle.end(), lifecycle.begin(), ::tolower);
   return lifecycle == "core";
 }
 
 std::string OperatorName(const json& artifact) {
-  std::string name = Label(artifact, kPackageNameLabel);
+  std::string name = k8s::LabelOf(artifact, kPackageNameLabel);
   if (!name.empty()) return name;
-  name = Get(artifact, "metadata", "name");
+  name = k8s::StringAt(artifact, "/metadata/name");
   return name.starts_with("operatorhub-") ? name.substr(12) : name;
 }
 
@@ -61,20 +51,20 @@ std::vector<GcItem> PlanGc(const std::vector<ClusterArtifacts>& clusters,
       }
     }
     for (const json& artifact : cluster.artifacts) {
-      if (Get(artifact, "spec", "type") != "bundle" || IsCore(artifact)) continue;
-      const std::string name = Get(artifact, "metadata", "name");
-      const std::string ns = Get(artifact, "metadata", "namespace");
+      if (k8s::StringAt(artifact, "/spec/type") != "bundle" || IsCore(artifact)) continue;
+      const std::string name = k8s::StringAt(artifact, "/metadata/name");
+      const std::string ns = k8s::StringAt(artifact, "/metadata/namespace");
       auto it = operators.find(OperatorName(artifact));
       std::string keep_from;  // empty: the operator is not installed, everything goes
       if (it != operators.end()) keep_from = Lowest(it->second);
       for (const json& version : cluster.artifact_versions) {
-        if (Label(version, kArtifactVersionLabel) != name) continue;
+        if (k8s::LabelOf(version, kArtifactVersionLabel) != name) continue;
         if (!keep_from.empty() &&
-            common::CompareVersions(Get(version, "spec", "tag"), keep_from) >= 0) {
+            common::CompareVersions(k8s::StringAt(version, "/spec/tag"), keep_from) >= 0) {
           continue;
         }
-        items.push_back({"ArtifactVersion", Get(version, "metadata", "name"), cluster.cluster,
-                         Get(version, "metadata", "namespace")});
+        items.push_back({"ArtifactVersion", k8s::StringAt(version, "/metadata/name"),
+                         cluster.cluster, k8s::StringAt(version, "/metadata/namespace")});
       }
       if (keep_from.empty()) items.push_back({"Artifact", name, cluster.cluster, ns});
     }
@@ -86,16 +76,16 @@ std::vector<GcItem> PlanGc(const std::vector<ClusterArtifacts>& clusters,
     }
     for (const json& plugin : records.module_plugins) {
       if (IsCore(plugin)) continue;
-      const std::string name = Get(plugin, "metadata", "name");
+      const std::string name = k8s::StringAt(plugin, "/metadata/name");
       auto it = plugins.find(name);
       const std::string keep_from = it == plugins.end() ? "" : Lowest(it->second);
       for (const json& config : records.module_configs) {
-        if (Label(config, "cpaas.io/module-name") != name) continue;
+        if (k8s::LabelOf(config, platform::kModuleNameLabel) != name) continue;
         if (!keep_from.empty() &&
-            common::CompareVersions(Get(config, "spec", "version"), keep_from) >= 0) {
+            common::CompareVersions(k8s::StringAt(config, "/spec/version"), keep_from) >= 0) {
           continue;
         }
-        items.push_back({"ModuleConfig", Get(config, "metadata", "name"), "global", ""});
+        items.push_back({"ModuleConfig", k8s::StringAt(config, "/metadata/name"), "global", ""});
       }
       if (keep_from.empty()) items.push_back({"ModulePlugin", name, "global", ""});
     }

@@ -5,7 +5,9 @@
 #include <algorithm>
 #include <map>
 
-#include "k8s/platform_resources.h"
+#include "k8s/json_fields.h"
+#include "platform/readers.h"
+#include "platform/resources.h"
 #include "violet/artifact_resources.h"
 
 namespace violet {
@@ -13,18 +15,6 @@ namespace violet {
 using nlohmann::json;
 
 namespace {
-
-std::string Label(const json& object, const std::string& key) {
-  const json labels = object.value("metadata", json::object()).value("labels", json::object());
-  return labels.contains(key) && labels[key].is_string() ? labels[key].get<std::string>() : "";
-}
-
-std::string Text(const json& object, const char* section, const char* key) {
-  const json part = object.value(section, json::object());
-  return part.is_object() && part.contains(key) && part[key].is_string()
-             ? part[key].get<std::string>()
-             : "";
-}
 
 std::string Lifecycle(const std::string& label) {
   std::string lower = label;
@@ -46,10 +36,10 @@ absl::StatusOr<json> Items(k8s::RestClient& global, const k8s::ResourceRef& ref)
 absl::StatusOr<PlatformRecords> ReadPlatformRecords(k8s::RestClient& global) {
   PlatformRecords records;
   std::pair<const k8s::ResourceRef*, json*> kinds[] = {
-      {&k8s::acp::kModuleInfos, &records.module_infos},
-      {&k8s::acp::kModulePlugins, &records.module_plugins},
-      {&k8s::acp::kModuleConfigs, &records.module_configs},
-      {&k8s::acp::kOperatorViews, &records.operator_views}};
+      {&platform::kModuleInfos, &records.module_infos},
+      {&platform::kModulePlugins, &records.module_plugins},
+      {&platform::kModuleConfigs, &records.module_configs},
+      {&platform::kOperatorViews, &records.operator_views}};
   for (auto& [ref, items] : kinds) {
     auto read = Items(global, *ref);
     if (!read.ok()) return read.status();
@@ -61,22 +51,22 @@ absl::StatusOr<PlatformRecords> ReadPlatformRecords(k8s::RestClient& global) {
 std::vector<InstalledExtension> InstalledExtensions(const PlatformRecords& records) {
   std::map<std::string, const json*> plugins;
   for (const json& plugin : records.module_plugins) {
-    plugins[Text(plugin, "metadata", "name")] = &plugin;
+    plugins[k8s::StringAt(plugin, "/metadata/name")] = &plugin;
   }
   std::vector<InstalledExtension> installed;
   for (const json& info : records.module_infos) {
+    const platform::ModuleInfo module = platform::ModuleInfoOf(info);
     InstalledExtension extension;
     extension.type = "ModulePlugin";
-    extension.name = Label(info, "cpaas.io/module-name");
-    extension.cluster = Label(info, "cpaas.io/cluster-name");
+    extension.name = module.module;
+    extension.cluster = module.cluster;
     if (extension.name.empty() || extension.cluster.empty()) continue;
-    extension.version = Text(info, "status", "version");
-    if (extension.version.empty()) extension.version = Text(info, "spec", "version");
+    extension.version = module.status_version.empty() ? module.spec_version : module.status_version;
     extension.display_name = extension.name;
     extension.lifecycle = "Agnostic";
     if (auto it = plugins.find(extension.name); it != plugins.end()) {
-      extension.lifecycle = Lifecycle(Label(*it->second, kLifecycleLabel));
-      const std::string display = Text(*it->second, "spec", "displayName");
+      extension.lifecycle = Lifecycle(k8s::LabelOf(*it->second, kLifecycleLabel));
+      const std::string display = k8s::StringAt(*it->second, "/spec/displayName");
       if (!display.empty()) extension.display_name = display;
     }
     installed.push_back(extension);
@@ -84,13 +74,13 @@ std::vector<InstalledExtension> InstalledExtensions(const PlatformRecords& recor
   for (const json& view : records.operator_views) {
     InstalledExtension extension;
     extension.type = "OperatorBundle";
-    extension.name = Text(view, "spec", "operator");
-    extension.cluster = Text(view, "spec", "cluster");
-    extension.version = Text(view, "spec", "version");
+    extension.name = k8s::StringAt(view, "/spec/operator");
+    extension.cluster = k8s::StringAt(view, "/spec/cluster");
+    extension.version = k8s::StringAt(view, "/spec/version");
     if (extension.name.empty() || extension.cluster.empty()) continue;
-    extension.display_name = Text(view, "spec", "displayName");
+    extension.display_name = k8s::StringAt(view, "/spec/displayName");
     if (extension.display_name.empty()) extension.display_name = extension.name;
-    extension.lifecycle = Lifecycle(Label(view, kLifecycleLabel));
+    extension.lifecycle = Lifecycle(k8s::LabelOf(view, kLifecycleLabel));
     installed.push_back(extension);
   }
   std::sort(installed.begin(), installed.end(), [](const auto& a, const auto& b) {

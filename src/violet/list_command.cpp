@@ -2,18 +2,17 @@
 
 #include <fstream>
 
-#include "k8s/platform_resources.h"
 #include "k8s/rest_client.h"
+#include "platform/resources.h"
 #include "violet/installed_extensions.h"
-#include "violet/platform_errors.h"
 
 namespace violet {
 
 Outcome RunList(const ListRequest& request, std::ostream& out, std::ostream& err) {
-  if (absl::Status status = RequirePlatform(request.connection); !status.ok()) {
+  if (absl::Status status = platform::RequireConnection(request.connection); !status.ok()) {
     return Outcome(FailureKind::kUsage, status);
   }
-  auto config = k8s::ConfigForCluster(request.connection, k8s::acp::kGlobalCluster);
+  auto config = platform::ConfigForCluster(request.connection, platform::kGlobalCluster);
   if (!config.ok()) return Outcome(FailureKind::kUsage, config.status());
   k8s::RestClient global(*config);
   auto records = ReadPlatformRecords(global);

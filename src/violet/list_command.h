@@ -6,13 +6,13 @@
 #include <string>
 #include <vector>
 
-#include "k8s/platform_connection.h"
+#include "platform/connection.h"
 #include "violet/failure.h"
 
 namespace violet {
 
 struct ListRequest {
-  k8s::PlatformConnection connection;
+  platform::Connection connection;
   std::vector<std::string> clusters;  // empty: all
   std::string output_file = "apps.yaml";
 };

@@ -11,18 +11,17 @@
 
 #include "bundle/image_name.h"
 #include "common/absl_fmt.h"
-#include "k8s/dr_role.h"
-#include "k8s/platform_registry.h"
-#include "k8s/platform_resources.h"
 #include "k8s/rest_client.h"
 #include "package/opened_package.h"
 #include "package/package_archive.h"
 #include "package/package_verification.h"
+#include "platform/dr_role.h"
+#include "platform/registry.h"
+#include "platform/resources.h"
 #include "registry/pusher.h"
 #include "registry/registry_client.h"
 #include "violet/artifact_resources.h"
 #include "violet/object_apply.h"
-#include "violet/platform_errors.h"
 #include "violet/push_decisions.h"
 #include "violet/registry_address.h"
 #include "violet/safety_rails.h"
@@ -142,10 +141,10 @@ std::vector<PackageType> TypesOf(const std::vector<PackagePlan>& plans) {
 // before an image is pushed.
 Outcome ConnectGlobal(const PushRequest& request, Targets* targets) {
   if (!NeedsPlatform(request)) return Outcome();
-  auto config = k8s::ConfigForCluster(request.connection, k8s::acp::kGlobalCluster);
+  auto config = platform::ConfigForCluster(request.connection, platform::kGlobalCluster);
   if (!config.ok()) return Outcome(FailureKind::kUsage, config.status());
   targets->global.emplace(*config);
-  auto role = k8s::ReadDrRole(*targets->global);
+  auto role = platform::ReadDrRole(*targets->global);
   if (!role.ok()) return ClusterFailure(role.status(), request.connection);
   targets->role = *role;
   return Outcome();
@@ -207,7 +206,7 @@ Outcome ResolveClusters(const PushRequest& request, const std::vector<PackagePla
                         Targets* targets, std::ostream& out) {
   std::vector<std::pair<std::string, std::string>> servers;
   for (const std::string& cluster : ClustersToWrite(request, TypesOf(plans))) {
-    auto config = k8s::ConfigForCluster(request.connection, cluster);
+    auto config = platform::ConfigForCluster(request.connection, cluster);
     if (!config.ok()) {
       return Outcome(FailureKind::kUsage, Prefixed("cluster " + cluster + ": ", config.status()));
     }
@@ -227,9 +226,9 @@ Outcome ResolveClusters(const PushRequest& request, const std::vector<PackagePla
 // Refused credentials are kCredentialsRefused, a registry that does not answer
 // kRegistryUnreachable.
 Outcome ConnectRegistry(const PushRequest& request, Targets* targets, std::ostream& out) {
-  std::optional<k8s::PlatformRegistry> platform;
+  std::optional<platform::Registry> platform;
   if (request.dest_repo.empty()) {
-    auto read = k8s::ReadPlatformRegistry(*targets->global);
+    auto read = platform::ReadRegistry(*targets->global);
     if (!read.ok()) {
       return ClusterFailure(
           absl::Status(read.status().code(),
@@ -342,8 +341,8 @@ Outcome ApplyArtifacts(const PushRequest& request, const PackagePlan& plan, Targ
   ArtifactTarget target{request.ns, targets.registry_host, request.catalog_source,
                         request.chart_repo};
   const std::pair<const k8s::ResourceRef*, nlohmann::json> objects[] = {
-      {&k8s::acp::kArtifacts, BuildArtifact(manifest, target)},
-      {&k8s::acp::kArtifactVersions, BuildArtifactVersion(manifest, target)}};
+      {&platform::kArtifacts, BuildArtifact(manifest, target)},
+      {&platform::kArtifactVersions, BuildArtifactVersion(manifest, target)}};
   for (const std::string& cluster : clusters.clusters) {
     k8s::RestClient& rest = *targets.clusters.at(cluster);
     for (const auto& [ref, object] : objects) {
@@ -437,7 +436,8 @@ absl::Status ValidatePushRequest(const PushRequest& request) {
   }
   // Images only into a named registry needs no platform (see RunPush).
   if (!request.skip_crs || request.dest_repo.empty()) {
-    if (absl::Status status = RequirePlatform(request.connection); !status.ok()) return status;
+    if (absl::Status status = platform::RequireConnection(request.connection); !status.ok())
+      return status;
   }
   if (request.clusters.empty()) return usage("--clusters is empty: name at least one cluster");
   for (const std::string& cluster : request.clusters) {

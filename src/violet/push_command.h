@@ -8,8 +8,8 @@
 
 #include "absl/status/status.h"
 #include "common/secret.h"
-#include "k8s/platform_connection.h"
 #include "package/package_archive.h"
+#include "platform/connection.h"
 #include "registry/transfer_limits.h"
 #include "violet/failure.h"
 
@@ -17,7 +17,7 @@ namespace violet {
 
 struct PushRequest {
   std::string path;  // a .tgz or a directory of them
-  k8s::PlatformConnection connection;
+  platform::Connection connection;
   std::string dest_repo;  // empty: the platform registry (ProductBase base)
   std::string username;   // registry credentials
   common::Secret password;

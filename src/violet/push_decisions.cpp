@@ -4,7 +4,7 @@
 
 #include <algorithm>
 
-#include "k8s/platform_resources.h"
+#include "platform/resources.h"
 #include "violet/registry_address.h"
 #include "violet/safety_rails.h"
 
@@ -21,8 +21,8 @@ bool NeedsPlatform(const PushRequest& request) {
 ClusterTargets TargetClusters(const std::string& label, PackageType type,
                               const std::vector<std::string>& clusters, bool clusters_given) {
   if (type == PackageType::kOperatorBundle) return {clusters, ""};
-  ClusterTargets targets{{k8s::acp::kGlobalCluster}, ""};
-  if (clusters_given && (clusters.size() != 1 || clusters[0] != k8s::acp::kGlobalCluster)) {
+  ClusterTargets targets{{platform::kGlobalCluster}, ""};
+  if (clusters_given && (clusters.size() != 1 || clusters[0] != platform::kGlobalCluster)) {
     const bool plugin = type == PackageType::kClusterPlugin;
     targets.notice = fmt::format(
         "NOTICE: package {}: --clusters is ignored for {}: its custom resources go to the global "
@@ -76,7 +76,7 @@ bool WarnStandby(const std::string& role, const PushRequest& request) {
 }
 
 absl::StatusOr<registry::RegistryOptions> ChooseRegistry(
-    const PushRequest& request, const std::optional<k8s::PlatformRegistry>& platform) {
+    const PushRequest& request, const std::optional<platform::Registry>& platform) {
   registry::RegistryOptions options;
   options.transport.plain = request.plain;
   options.transport.insecure = request.registry_insecure;

@@ -9,8 +9,8 @@
 #include <vector>
 
 #include "absl/status/statusor.h"
-#include "k8s/platform_registry.h"
 #include "package/package_manifest.h"
+#include "platform/registry.h"
 #include "registry/registry_client.h"
 #include "violet/push_command.h"
 
@@ -52,7 +52,7 @@ bool WarnStandby(const std::string& role, const PushRequest& request);
 // credentials unless --username/--no-auth); --username/--password always win. `platform` is
 // read only without --dest-repo. InvalidArgument when the platform's address is not a host.
 absl::StatusOr<registry::RegistryOptions> ChooseRegistry(
-    const PushRequest& request, const std::optional<k8s::PlatformRegistry>& platform);
+    const PushRequest& request, const std::optional<platform::Registry>& platform);
 
 // What a run did, and its last lines.
 struct PushTotals {

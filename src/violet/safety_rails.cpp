@@ -2,7 +2,7 @@
 
 #include <fmt/format.h>
 
-#include "k8s/platform_resources.h"
+#include "platform/resources.h"
 
 namespace violet {
 
@@ -28,8 +28,8 @@ std::string UpgradeInProgressReason(const json& cvsh) {
 }
 
 absl::StatusOr<std::string> GlobalUpgradeInProgress(k8s::RestClient& global) {
-  auto cvsh = global.Get(k8s::acp::kClusterVersionShadows, k8s::acp::kPlatformNamespace,
-                         k8s::acp::kGlobalCluster);
+  auto cvsh = global.Get(platform::kClusterVersionShadows, platform::kPlatformNamespace,
+                         platform::kGlobalCluster);
   if (absl::IsNotFound(cvsh.status())) return std::string();
   if (!cvsh.ok()) return cvsh.status();
   return UpgradeInProgressReason(*cvsh);
@@ -38,7 +38,7 @@ absl::StatusOr<std::string> GlobalUpgradeInProgress(k8s::RestClient& global) {
 std::vector<std::string> WorkloadClusters(const std::vector<std::string>& clusters) {
   std::vector<std::string> workload;
   for (const std::string& cluster : clusters) {
-    if (cluster != k8s::acp::kGlobalCluster) workload.push_back(cluster);
+    if (cluster != platform::kGlobalCluster) workload.push_back(cluster);
   }
   return workload;
 }

@@ -1,12 +1,12 @@
 #include "apiserver/platform_table.h"
 
-#include "k8s/platform_resources.h"
+#include "platform/resources.h"
 
 namespace apiserver {
 
 ResourceTable PlatformResourceTable() {
   ResourceTable table;
-  for (const k8s::acp::NamedResource& named : k8s::acp::AllPlatformResources()) {
+  for (const platform::NamedResource& named : platform::AllPlatformResources()) {
     const k8s::ResourceRef& ref = named.ref;
     std::string storage;
     // kube-apiserver stores these built-ins without their group; services under specs/.

@@ -34,7 +34,7 @@ TEST_F(ConnectionFlagsTest, BothInsecureSpellingsAndEveryFlag) {
     Parse(app,
           {"--platform-address", "https://acp", "--platform-username", "u", "--platform-password",
            "p", "--platform-ca-file", "ca.pem", "--kubeconfig", "k", "--context", "c", insecure});
-    const k8s::PlatformConnection connection = cli::ToConnection(flags);
+    const platform::Connection connection = cli::ToConnection(flags);
     EXPECT_TRUE(connection.insecure_skip_tls_verify) << insecure;
     EXPECT_EQ(connection.platform_address, "https://acp");
     EXPECT_EQ(connection.platform_username, "u");

@@ -6,17 +6,16 @@
 #include <thread>
 
 #include "dr_harness.h"
-#include "k8s/dr_role.h"
-#include "k8s/platform_resources.h"
+#include "platform/dr_role.h"
+#include "platform/resources.h"
 
 namespace {
 
 using dr_testing::DrPair;
 using nlohmann::json;
-namespace acp = k8s::acp;
 
 bool PluginInstalled(DrPair& pair) {
-  auto plugin = pair.standby().List(acp::kModuleInfos, "", "cpaas.io/module-name=etcd-sync");
+  auto plugin = pair.standby().List(platform::kModuleInfos, "", "cpaas.io/module-name=etcd-sync");
   return plugin.ok() && !(*plugin)["items"].empty();
 }
 
@@ -37,7 +36,7 @@ TEST(DrGatesTest, ASurplusKeyAndANonRunningMachineBlock) {
       << no_service.output;
   ASSERT_TRUE(
       pair.standby()
-          .Create(acp::kServices, acp::kPlatformNamespace,
+          .Create(platform::kServices, platform::kPlatformNamespace,
                   {{"metadata", {{"name", "etcd-sync-monitor"}}},
                    {"spec",
                     {{"clusterIP", "127.0.0.1"}, {"ports", {{{"port", pair.monitor_port()}}}}}}})
@@ -47,7 +46,7 @@ TEST(DrGatesTest, ASurplusKeyAndANonRunningMachineBlock) {
 
   // A key only the standby has, in the synced scope.
   auto surplus = pair.standby().Create(
-      acp::kConfigMaps, "team-a",
+      platform::kConfigMaps, "team-a",
       {{"metadata", {{"name", "standby-only"}, {"namespace", "team-a"}}}, {"data", {{"a", "b"}}}});
   ASSERT_TRUE(surplus.ok()) << surplus.status();
   auto blocked = pair.RunAc("check");
@@ -66,11 +65,11 @@ TEST(DrGatesTest, ASurplusKeyAndANonRunningMachineBlock) {
   EXPECT_EQ(pair.CatalogSize(true), 0);
 
   // Clean the surplus key; break a Machine on the primary (it syncs to the standby).
-  ASSERT_TRUE(pair.standby().Delete(acp::kConfigMaps, "team-a", "standby-only").ok());
-  auto machine = pair.primary().Get(acp::kMachines, "", "business-1-m2");
+  ASSERT_TRUE(pair.standby().Delete(platform::kConfigMaps, "team-a", "standby-only").ok());
+  auto machine = pair.primary().Get(platform::kMachines, "", "business-1-m2");
   ASSERT_TRUE(machine.ok());
   (*machine)["status"]["phase"] = "Failed";
-  ASSERT_TRUE(pair.primary().UpdateStatus(acp::kMachines, "", *machine).ok());
+  ASSERT_TRUE(pair.primary().UpdateStatus(platform::kMachines, "", *machine).ok());
   ASSERT_TRUE(pair.WaitConsistent());
   auto machine_blocked = pair.RunAc("check");
   EXPECT_EQ(machine_blocked.exit_code, 10) << machine_blocked.output;
@@ -85,7 +84,7 @@ TEST(DrGatesTest, ASurplusKeyAndANonRunningMachineBlock) {
   EXPECT_TRUE(PluginInstalled(pair));
 
   // The sync is stopped by hand: the gate names the unreachable monitor and the leader.
-  ASSERT_TRUE(pair.standby().Delete(acp::kModuleInfos, "", dr_testing::kPluginName).ok());
+  ASSERT_TRUE(pair.standby().Delete(platform::kModuleInfos, "", dr_testing::kPluginName).ok());
   for (int i = 0; i < 100 && pair.sync_running(); ++i) {
     std::this_thread::sleep_for(std::chrono::milliseconds(100));
   }
@@ -102,14 +101,14 @@ TEST(DrGatesTest, FailoverWithManualStepsThenReenable) {
   // Platform pods the failover restarts on the new primary, and warlock on the old one.
   for (const char* service : {"cpaas-elasticsearch", "vmselect"}) {
     ASSERT_TRUE(pair.standby()
-                    .Create(acp::kPods, acp::kPlatformNamespace,
+                    .Create(platform::kPods, platform::kPlatformNamespace,
                             {{"metadata",
                               {{"name", std::string(service) + "-0"},
                                {"labels", {{"service_name", service}}}}}})
                     .ok());
   }
   ASSERT_TRUE(pair.primary()
-                  .Create(acp::kPods, acp::kPlatformNamespace,
+                  .Create(platform::kPods, platform::kPlatformNamespace,
                           {{"metadata",
                             {{"name", "warlock-0"}, {"labels", {{"service_name", "warlock"}}}}}})
                   .ok());
@@ -133,18 +132,20 @@ TEST(DrGatesTest, FailoverWithManualStepsThenReenable) {
                                        "switch-dns", "--confirm", "confirm-console"});
   EXPECT_EQ(third.exit_code, 0) << third.output;
   EXPECT_NE(third.output.find("DR failover complete"), std::string::npos) << third.output;
-  auto pods = pair.standby().List(acp::kPods, acp::kPlatformNamespace, "service_name=vmselect");
+  auto pods =
+      pair.standby().List(platform::kPods, platform::kPlatformNamespace, "service_name=vmselect");
   ASSERT_TRUE(pods.ok());
   EXPECT_TRUE((*pods)["items"].empty());
-  auto warlock = pair.primary().List(acp::kPods, acp::kPlatformNamespace, "service_name=warlock");
+  auto warlock =
+      pair.primary().List(platform::kPods, platform::kPlatformNamespace, "service_name=warlock");
   ASSERT_TRUE(warlock.ok());
   EXPECT_TRUE((*warlock)["items"].empty());
-  auto configmap =
-      pair.standby().Get(acp::kConfigMaps, acp::kPlatformNamespace, "dr-failover-journal");
+  auto configmap = pair.standby().Get(platform::kConfigMaps, platform::kPlatformNamespace,
+                                      "dr-failover-journal");
   ASSERT_TRUE(configmap.ok()) << "the failover journal lives on the new primary";
   // The roles swapped on the clusters themselves (violet reads them to warn on a standby).
-  EXPECT_EQ(k8s::ReadDrRole(pair.standby()).value_or("?"), "primary");
-  EXPECT_EQ(k8s::ReadDrRole(pair.primary()).value_or("?"), "standby");
+  EXPECT_EQ(platform::ReadDrRole(pair.standby()).value_or("?"), "primary");
+  EXPECT_EQ(platform::ReadDrRole(pair.primary()).value_or("?"), "standby");
 
   // Re-enable (the harness only syncs in one direction, so the pair keeps its orientation):
   // the plugin comes back from the object the failover saved.
@@ -152,8 +153,8 @@ TEST(DrGatesTest, FailoverWithManualStepsThenReenable) {
   EXPECT_EQ(reenable.exit_code, 0) << reenable.output << pair.SyncLogs();
   EXPECT_TRUE(PluginInstalled(pair));
   EXPECT_TRUE(pair.WaitConsistent());
-  EXPECT_EQ(k8s::ReadDrRole(pair.primary()).value_or("?"), "primary");
-  EXPECT_EQ(k8s::ReadDrRole(pair.standby()).value_or("?"), "standby");
+  EXPECT_EQ(platform::ReadDrRole(pair.primary()).value_or("?"), "primary");
+  EXPECT_EQ(platform::ReadDrRole(pair.standby()).value_or("?"), "standby");
 }
 
 }  // namespace

@@ -11,13 +11,12 @@
 #include <sstream>
 
 #include "apiserver/platform_table.h"
-#include "k8s/platform_resources.h"
+#include "platform/resources.h"
 #include "support/http_get.h"
 
 namespace dr_testing {
 
 using nlohmann::json;
-namespace acp = k8s::acp;
 using testing_support::ChildProcess;
 using testing_support::CommandResult;
 
@@ -164,7 +163,7 @@ void DrPair::WritePackage() {
 
 void DrPair::Seed() {
   MustCreate(
-      *primary_client_, acp::kProductBases, "",
+      *primary_client_, platform::kProductBases, "",
       {{"apiVersion", "product.alauda.io/v1alpha2"},
        {"kind", "ProductBase"},
        {"metadata", {{"name", "base"}}},
@@ -172,28 +171,28 @@ void DrPair::Seed() {
         {{"version", kFromVersion},
          {"alternativeURLs", {"https://10.20.0.1", std::string("https://") + kStandbyVip}}}}});
   for (int i = 1; i <= 3; ++i) {
-    MustCreate(*primary_client_, acp::kMachines, "",
+    MustCreate(*primary_client_, platform::kMachines, "",
                {{"apiVersion", "platform.tkestack.io/v1"},
                 {"kind", "Machine"},
                 {"metadata", {{"name", "business-1-m" + std::to_string(i)}}},
                 {"spec", {{"clusterName", "business-1"}, {"ip", "10.30.0." + std::to_string(i)}}},
                 {"status", {{"phase", "Running"}}}});
   }
-  MustCreate(*primary_client_, acp::kClusters, "",
+  MustCreate(*primary_client_, platform::kClusters, "",
              {{"metadata", {{"name", "business-1"}}}, {"spec", {{"version", "1.31.4"}}}});
   for (int i = 0; i < 5; ++i) {
     MustCreate(
-        *primary_client_, acp::kConfigMaps, "team-a",
+        *primary_client_, platform::kConfigMaps, "team-a",
         {{"metadata", {{"name", "app-config-" + std::to_string(i)}, {"namespace", "team-a"}}},
          {"data", {{"key", "value-" + std::to_string(i)}}}});
   }
   for (k8s::RestClient* client : {primary_client_.get(), standby_client_.get()}) {
-    MustCreate(*client, acp::kClusterVersionShadows, acp::kPlatformNamespace,
-               {{"metadata", {{"name", "global"}, {"namespace", acp::kPlatformNamespace}}},
+    MustCreate(*client, platform::kClusterVersionShadows, platform::kPlatformNamespace,
+               {{"metadata", {{"name", "global"}, {"namespace", platform::kPlatformNamespace}}},
                 {"spec", json::object()},
                 {"status", {{"current", {{"version", kFromVersion}}}}}});
   }
-  MustCreate(*standby_client_, acp::kModuleInfos, "",
+  MustCreate(*standby_client_, platform::kModuleInfos, "",
              {{"apiVersion", "cluster.alauda.io/v1alpha1"},
               {"kind", "ModuleInfo"},
               {"metadata",
@@ -300,7 +299,7 @@ int DrPair::CatalogSize(bool standby) const {
 
 int DrPair::HistoryEntries(bool standby, const std::string& version) {
   auto cvsh = (standby ? standby_client_ : primary_client_)
-                  ->Get(acp::kClusterVersionShadows, acp::kPlatformNamespace, "global");
+                  ->Get(platform::kClusterVersionShadows, platform::kPlatformNamespace, "global");
   if (!cvsh.ok()) return -1;
   int count = 0;
   for (const json& entry : cvsh->value("/status/history"_json_pointer, json::array())) {
@@ -320,10 +319,10 @@ void DrPair::StartSync() {
                                "--rules", rules_file_, "--identity", sync_pod_},
       dir_.File("etcd-sync-" + std::to_string(n) + ".log"));
   (void)standby_client_->Create(
-      acp::kPods, acp::kPlatformNamespace,
+      platform::kPods, platform::kPlatformNamespace,
       {{"metadata",
         {{"name", sync_pod_},
-         {"namespace", acp::kPlatformNamespace},
+         {"namespace", platform::kPlatformNamespace},
          {"labels", {{"app", "etcd-sync"}}}}},
        {"spec", {{"containers", {{{"name", "etcd-sync"}, {"image", "acp/etcd-sync"}}}}}}});
 }
@@ -335,13 +334,14 @@ void DrPair::StopSync() {
   if (!sync_) return;
   sync_->Terminate();
   if (!sync_->WaitExit(std::chrono::seconds(10))) sync_->Kill();
-  (void)standby_client_->Delete(acp::kPods, acp::kPlatformNamespace, sync_pod_);
+  (void)standby_client_->Delete(platform::kPods, platform::kPlatformNamespace, sync_pod_);
   sync_.reset();
 }
 
 void DrPair::ControlPlugin(std::stop_token stop) {
   while (!stop.stop_requested()) {
-    auto plugins = standby_client_->List(acp::kModuleInfos, "", "cpaas.io/module-name=etcd-sync");
+    auto plugins =
+        standby_client_->List(platform::kModuleInfos, "", "cpaas.io/module-name=etcd-sync");
     const bool installed = plugins.ok() && !(*plugins)["items"].empty();
     bool running, pod_gone = false, exited = false;
     {
@@ -349,7 +349,8 @@ void DrPair::ControlPlugin(std::stop_token stop) {
       running = sync_ != nullptr;
       if (running) {
         pod_gone = absl::IsNotFound(
-            standby_client_->Get(acp::kPods, acp::kPlatformNamespace, sync_pod_).status());
+            standby_client_->Get(platform::kPods, platform::kPlatformNamespace, sync_pod_)
+                .status());
         exited = !sync_->Running();
       }
     }
@@ -367,14 +368,14 @@ void DrPair::ControlPlugin(std::stop_token stop) {
       std::lock_guard lock(sync_mutex_);
       if (sync_ && !lease_written_ &&
           sync_->Log().find("Acquired leader lease") != std::string::npos) {
-        json lease = {
-            {"metadata", {{"name", "etcd-sync-mirror"}, {"namespace", acp::kPlatformNamespace}}},
-            {"spec", {{"holderIdentity", sync_pod_}}}};
-        auto updated =
-            standby_client_->MergePatch(acp::kLeases, acp::kPlatformNamespace, "etcd-sync-mirror",
-                                        {{"spec", {{"holderIdentity", sync_pod_}}}});
+        json lease = {{"metadata",
+                       {{"name", "etcd-sync-mirror"}, {"namespace", platform::kPlatformNamespace}}},
+                      {"spec", {{"holderIdentity", sync_pod_}}}};
+        auto updated = standby_client_->MergePatch(platform::kLeases, platform::kPlatformNamespace,
+                                                   "etcd-sync-mirror",
+                                                   {{"spec", {{"holderIdentity", sync_pod_}}}});
         if (!updated.ok()) {
-          (void)standby_client_->Create(acp::kLeases, acp::kPlatformNamespace, lease);
+          (void)standby_client_->Create(platform::kLeases, platform::kPlatformNamespace, lease);
         }
         lease_written_ = true;
       }

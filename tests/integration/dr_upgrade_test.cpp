@@ -11,7 +11,7 @@
 #include "dr/journal.h"
 #include "dr/plan.h"
 #include "dr_harness.h"
-#include "k8s/platform_resources.h"
+#include "platform/resources.h"
 
 namespace {
 
@@ -19,7 +19,6 @@ using dr_testing::DrPair;
 using dr_testing::kToVersion;
 using nlohmann::json;
 using testing_support::ChildProcess;
-namespace acp = k8s::acp;
 
 std::string ReadFile(const std::string& path) {
   std::ifstream in(path);
@@ -63,7 +62,7 @@ std::string StepState(const json& journal, const std::string& name) {
 }
 
 std::string CurrentVersion(k8s::RestClient& client) {
-  auto cvsh = client.Get(acp::kClusterVersionShadows, acp::kPlatformNamespace, "global");
+  auto cvsh = client.Get(platform::kClusterVersionShadows, platform::kPlatformNamespace, "global");
   return cvsh.ok() ? cvsh->value("/status/current/version"_json_pointer, std::string()) : "";
 }
 
@@ -75,28 +74,30 @@ void ExpectUpgradedPair(DrPair& pair) {
   EXPECT_EQ(pair.HistoryEntries(false, kToVersion), 1);
   EXPECT_EQ(pair.HistoryEntries(true, kToVersion), 1);
   // The standby finished before the primary was requested (§1 rule 2).
-  auto primary = pair.primary().Get(acp::kClusterVersionShadows, acp::kPlatformNamespace, "global");
-  auto standby = pair.standby().Get(acp::kClusterVersionShadows, acp::kPlatformNamespace, "global");
+  auto primary =
+      pair.primary().Get(platform::kClusterVersionShadows, platform::kPlatformNamespace, "global");
+  auto standby =
+      pair.standby().Get(platform::kClusterVersionShadows, platform::kPlatformNamespace, "global");
   ASSERT_TRUE(primary.ok() && standby.ok());
   EXPECT_LE((*standby)["status"]["history"][0]["completionTime"].get<std::string>(),
             (*primary)["status"]["history"][0]["startedTime"].get<std::string>());
   // Images in both registries, the plugin back on the standby, the pair consistent again.
   EXPECT_EQ(pair.CatalogSize(false), 4);
   EXPECT_EQ(pair.CatalogSize(true), 4);
-  auto plugin = pair.standby().List(acp::kModuleInfos, "", "cpaas.io/module-name=etcd-sync");
+  auto plugin = pair.standby().List(platform::kModuleInfos, "", "cpaas.io/module-name=etcd-sync");
   ASSERT_TRUE(plugin.ok());
   EXPECT_EQ((*plugin)["items"].size(), 1u);
   EXPECT_TRUE(pair.sync_running());
   EXPECT_TRUE(pair.WaitConsistent()) << pair.SyncLogs();
   // The workload cluster's Machines are untouched.
-  auto machines = pair.standby().List(acp::kMachines, "");
+  auto machines = pair.standby().List(platform::kMachines, "");
   ASSERT_TRUE(machines.ok());
   EXPECT_EQ((*machines)["items"].size(), 3u);
   // Both journal copies say complete.
   json journal = ReadJournal(pair.dir().File("upgrade-journal.json"));
   for (const json& step : journal["steps"]) EXPECT_EQ(step["state"], "done") << step.dump();
   auto configmap =
-      pair.primary().Get(acp::kConfigMaps, acp::kPlatformNamespace, "dr-upgrade-journal");
+      pair.primary().Get(platform::kConfigMaps, platform::kPlatformNamespace, "dr-upgrade-journal");
   ASSERT_TRUE(configmap.ok()) << configmap.status();
   json cluster_copy = json::parse((*configmap)["data"]["journal.json"].get<std::string>());
   EXPECT_EQ(cluster_copy["sequence"], journal["sequence"]);
@@ -242,11 +243,12 @@ TEST(DrUpgradeTest, AStalledStageStopsTheRunWhichResumesAfterTheFix) {
   DrPair pair;
   ASSERT_TRUE(pair.WaitConsistent()) << pair.SyncLogs();
   pair.UseAddresses();
-  ASSERT_TRUE(pair.standby()
-                  .MergePatch(acp::kClusterVersionShadows, acp::kPlatformNamespace, "global",
-                              {{"metadata",
-                                {{"annotations", {{"platform-sim.test/stall-stage", "Aligned"}}}}}})
-                  .ok());
+  ASSERT_TRUE(
+      pair.standby()
+          .MergePatch(
+              platform::kClusterVersionShadows, platform::kPlatformNamespace, "global",
+              {{"metadata", {{"annotations", {{"platform-sim.test/stall-stage", "Aligned"}}}}}})
+          .ok());
   auto stalled = pair.RunAc("upgrade");
   EXPECT_EQ(stalled.exit_code, 1) << stalled.output;
   EXPECT_NE(stalled.output.find("[5/12] upgrade-standby          FAILED"), std::string::npos)
@@ -259,11 +261,12 @@ TEST(DrUpgradeTest, AStalledStageStopsTheRunWhichResumesAfterTheFix) {
   EXPECT_EQ(pair.HistoryEntries(false, kToVersion), 0);
   EXPECT_FALSE(pair.sync_running()) << "the plugin stays uninstalled until both are done";
 
-  ASSERT_TRUE(pair.standby()
-                  .MergePatch(acp::kClusterVersionShadows, acp::kPlatformNamespace, "global",
-                              {{"metadata",
-                                {{"annotations", {{"platform-sim.test/stall-stage", nullptr}}}}}})
-                  .ok());
+  ASSERT_TRUE(
+      pair.standby()
+          .MergePatch(
+              platform::kClusterVersionShadows, platform::kPlatformNamespace, "global",
+              {{"metadata", {{"annotations", {{"platform-sim.test/stall-stage", nullptr}}}}}})
+          .ok());
   auto resumed = pair.RunAc("upgrade");
   ASSERT_EQ(resumed.exit_code, 0) << resumed.output << pair.SyncLogs();
   EXPECT_NE(resumed.output.find("upgrade-standby          standby"), std::string::npos);

@@ -4,7 +4,7 @@
 
 #include "apiserver/api_server.h"
 #include "apiserver/platform_table.h"
-#include "k8s/platform_resources.h"
+#include "platform/resources.h"
 #include "platform_sim/platform_simulator.h"
 #include "support/etcd_member.h"
 #include "support/temp_dir.h"
@@ -12,7 +12,6 @@
 namespace {
 
 using nlohmann::json;
-namespace acp = k8s::acp;
 
 class PlatformSimTest : public ::testing::Test {
  protected:
@@ -32,33 +31,36 @@ class PlatformSimTest : public ::testing::Test {
     ASSERT_TRUE(created.ok()) << created.status();
   }
   json Shadow() {
-    auto cvsh = client_->Get(acp::kClusterVersionShadows, acp::kPlatformNamespace, "global");
+    auto cvsh =
+        client_->Get(platform::kClusterVersionShadows, platform::kPlatformNamespace, "global");
     EXPECT_TRUE(cvsh.ok()) << cvsh.status();
     return cvsh.ok() ? *cvsh : json();
   }
   void SetUpShadow(const json& annotations = json::object()) {
-    Create(acp::kClusterVersionShadows, acp::kPlatformNamespace,
+    Create(platform::kClusterVersionShadows, platform::kPlatformNamespace,
            {{"metadata", {{"name", "global"}, {"annotations", annotations}}},
             {"spec", json::object()}});
     json cvsh = Shadow();
     cvsh["status"] = {{"current", {{"version", "4.2.1"}}}};
     ASSERT_TRUE(
-        client_->UpdateStatus(acp::kClusterVersionShadows, acp::kPlatformNamespace, cvsh).ok());
-    Create(acp::kProductBases, "", {{"metadata", {{"name", "base"}}}, {"spec", json::object()}});
+        client_->UpdateStatus(platform::kClusterVersionShadows, platform::kPlatformNamespace, cvsh)
+            .ok());
+    Create(platform::kProductBases, "",
+           {{"metadata", {{"name", "base"}}}, {"spec", json::object()}});
     for (const char* version : {"4.3.0", "4.2.0", "4.3.1-rc.1"}) {
-      Create(acp::kProductManifests, "",
+      Create(platform::kProductManifests, "",
              {{"metadata", {{"name", std::string("acp-") + version}}},
               {"spec", {{"version", version}, {"image", std::string("acp/product:") + version}}}});
     }
   }
   void DeployCvo() {
-    Create(acp::kDeployments, acp::kPlatformNamespace,
+    Create(platform::kDeployments, platform::kPlatformNamespace,
            {{"metadata", {{"name", "cluster-version-operator"}}}, {"spec", json::object()}});
   }
   void RequestUpgrade(const std::string& version) {
     ASSERT_TRUE(client_
-                    ->MergePatch(acp::kClusterVersionShadows, acp::kPlatformNamespace, "global",
-                                 {{"spec", {{"desiredUpdate", {{"version", version}}}}}})
+                    ->MergePatch(platform::kClusterVersionShadows, platform::kPlatformNamespace,
+                                 "global", {{"spec", {{"desiredUpdate", {{"version", version}}}}}})
                     .ok());
   }
 
@@ -91,7 +93,7 @@ TEST_F(PlatformSimTest, CvoIdleUntilDeployedThenWalksTheStagesToCompleted) {
   EXPECT_EQ(status["history"][0]["state"], "Completed") << status.dump();
   EXPECT_EQ(status["current"]["version"], "4.3.0");
   for (const json& stage : status["stages"]) EXPECT_EQ(stage["phase"], "Finished");
-  auto base = client_->Get(acp::kProductBases, "", "base");
+  auto base = client_->Get(platform::kProductBases, "", "base");
   ASSERT_TRUE(base.ok());
   EXPECT_EQ((*base)["spec"]["version"], "4.3.0");
   EXPECT_EQ(status["history"].size(), 1u);
@@ -116,17 +118,17 @@ TEST_F(PlatformSimTest, StallAnnotationHoldsTheStageAndSaysSo) {
 }
 
 TEST_F(PlatformSimTest, ModuleInfoReportsTheVersionItWasSetTo) {
-  Create(acp::kModuleInfos, "",
+  Create(platform::kModuleInfos, "",
          {{"metadata", {{"name", "global-abc"}}}, {"spec", {{"version", "v4.1.0"}}}});
   platform_sim::PlatformSimulator sim(config_);
   sim.Start();
   for (int i = 0; i < 100; ++i) {
-    auto info = client_->Get(acp::kModuleInfos, "", "global-abc");
+    auto info = client_->Get(platform::kModuleInfos, "", "global-abc");
     if (info.ok() && info->value("/status/version"_json_pointer, std::string()) == "v4.1.0") break;
     std::this_thread::sleep_for(std::chrono::milliseconds(50));
   }
   sim.Stop();
-  auto info = client_->Get(acp::kModuleInfos, "", "global-abc");
+  auto info = client_->Get(platform::kModuleInfos, "", "global-abc");
   ASSERT_TRUE(info.ok());
   EXPECT_EQ((*info)["status"]["version"], "v4.1.0");
   EXPECT_EQ((*info)["status"]["phase"], "Running");

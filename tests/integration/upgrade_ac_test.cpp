@@ -8,13 +8,12 @@
 #include <thread>
 
 #include "integration/upgrade_fixture.h"
-#include "k8s/platform_resources.h"
+#include "platform/resources.h"
 #include "platform_sim/platform_simulator.h"
 
 namespace upgrade_testing {
 namespace {
 
-namespace acp = k8s::acp;
 using nlohmann::json;
 using testing_support::CommandResult;
 
@@ -24,7 +23,7 @@ class UpgradeAcTest : public UpgradeClusterTest {
   ~UpgradeAcTest() override { sim_.Stop(); }
 
   void DeployCvo() {
-    Put(global(), acp::kDeployments, acp::kPlatformNamespace,
+    Put(global(), platform::kDeployments, platform::kPlatformNamespace,
         {{"metadata", {{"name", "cluster-version-operator"}}},
          {"spec",
           {{"selector", {{"matchLabels", {{"app", "cvo"}}}}},
@@ -33,7 +32,7 @@ class UpgradeAcTest : public UpgradeClusterTest {
              {"spec", {{"containers", {{{"name", "cvo"}, {"image", "r/cvo:v1"}}}}}}}}}}});
   }
   void PublishManifest(const std::string& version) {
-    Put(global(), acp::kProductManifests, "",
+    Put(global(), platform::kProductManifests, "",
         {{"metadata", {{"name", "acp-" + version}}},
          {"spec", {{"version", version}, {"image", "r/acp/product:v" + version}}}});
   }
@@ -41,7 +40,7 @@ class UpgradeAcTest : public UpgradeClusterTest {
     return Run(UpgradeClusterTest::Ac() + "adm upgrade " + args + " --kubeconfig " + kubeconfig_);
   }
   json Shadow(const std::string& cluster) {
-    return Get(global(), acp::kClusterVersionShadows, acp::kPlatformNamespace, cluster);
+    return Get(global(), platform::kClusterVersionShadows, platform::kPlatformNamespace, cluster);
   }
   json ModuleInfo(const std::string& name, const std::string& cluster, const std::string& module,
                   const std::string& version, const std::vector<std::string>& available) {
@@ -104,7 +103,7 @@ TEST_F(UpgradeAcTest, RequestAndWatchAGlobalUpgrade) {
 
   // Requested, not yet picked up by the CVO.
   CommandResult waiting = Ac("status -o json");
-  EXPECT_EQ(waiting.exit_code, 12) << waiting.output;
+  EXPECT_EQ(waiting.exit_code, 12) << waiting.output;  // in progress
   json document = json::parse(waiting.output);
   EXPECT_EQ(document["state"], "Progressing");
   EXPECT_NE(document["waitingOn"].get<std::string>().find("the CVO to start the upgrade to 4.3.1"),
@@ -153,7 +152,7 @@ TEST_F(UpgradeAcTest, WorkloadUpgradeOrderingStallAndWait) {
 
   // §1 rule 6: with 20 workload clusters upgrading, a 21st must wait.
   for (int i = 0; i < 20; ++i) {
-    Put(global(), acp::kClusterVersionShadows, acp::kPlatformNamespace,
+    Put(global(), platform::kClusterVersionShadows, platform::kPlatformNamespace,
         {{"metadata", {{"name", "busy-" + std::to_string(i)}}},
          {"spec", {{"desiredUpdate", {{"version", "4.3.0"}}}}},
          {"status", {{"current", {{"version", "4.2.0"}}}}}});
@@ -162,15 +161,18 @@ TEST_F(UpgradeAcTest, WorkloadUpgradeOrderingStallAndWait) {
   EXPECT_EQ(crowded.exit_code, 10) << crowded.output;
   EXPECT_NE(crowded.output.find("20 workload clusters are upgrading already"), std::string::npos)
       << crowded.output;
-  ASSERT_TRUE(global().Delete(acp::kClusterVersionShadows, acp::kPlatformNamespace, "busy-0").ok());
+  ASSERT_TRUE(global()
+                  .Delete(platform::kClusterVersionShadows, platform::kPlatformNamespace, "busy-0")
+                  .ok());
 
   json cvsh = Shadow("work-1");
   cvsh["metadata"]["annotations"] = {{"platform-sim.test/stall-stage", "Aligned"}};
-  ASSERT_TRUE(global().Update(acp::kClusterVersionShadows, acp::kPlatformNamespace, cvsh).ok());
+  ASSERT_TRUE(
+      global().Update(platform::kClusterVersionShadows, platform::kPlatformNamespace, cvsh).ok());
   ASSERT_EQ(Ac("--cluster=work-1 --to=4.3.0").exit_code, 0);
   sim_.Start();
   CommandResult stalled = Ac("status --cluster=work-1 --wait --timeout 60 -o json");
-  EXPECT_EQ(stalled.exit_code, 1) << stalled.output;
+  EXPECT_EQ(stalled.exit_code, 10) << stalled.output;  // blocked
   json document = json::parse(stalled.output);
   EXPECT_EQ(document["state"], "Stalled");
   EXPECT_NE(document["waitingOn"].get<std::string>().find("stage Aligned failed"),
@@ -180,7 +182,8 @@ TEST_F(UpgradeAcTest, WorkloadUpgradeOrderingStallAndWait) {
   // Fixed: the run goes on and completes.
   cvsh = Shadow("work-1");
   cvsh["metadata"]["annotations"] = json::object();
-  ASSERT_TRUE(global().Update(acp::kClusterVersionShadows, acp::kPlatformNamespace, cvsh).ok());
+  ASSERT_TRUE(
+      global().Update(platform::kClusterVersionShadows, platform::kPlatformNamespace, cvsh).ok());
   int code = -1;
   for (int attempt = 0; attempt < 60 && code != 0; ++attempt) {
     code = Ac("status --cluster=work-1").exit_code;
@@ -193,18 +196,18 @@ TEST_F(UpgradeAcTest, WorkloadUpgradeOrderingStallAndWait) {
 TEST_F(UpgradeAcTest, ComponentsDialogWithTopolvmStepsSurvivingACrash) {
   SeedHealthyGlobal("4.1.0");
   SeedWorkload("3.18.1");
-  Put(global(), acp::kModuleInfos, "",
+  Put(global(), platform::kModuleInfos, "",
       ModuleInfo("work-1-base1", "work-1", "acp-base", "3.18.1", {"4.1.0"}));
-  Put(global(), acp::kModuleInfos, "",
+  Put(global(), platform::kModuleInfos, "",
       ModuleInfo("work-1-kube1", "work-1", "kubernetes", "1.30.5", {"1.31.2"}));
-  Put(global(), acp::kModuleInfos, "",
+  Put(global(), platform::kModuleInfos, "",
       ModuleInfo("work-1-log1", "work-1", "logging", "4.1.2", {"4.1.0"}));  // the 4.2.1 trap
-  Put(global(), acp::kModuleInfos, "",
+  Put(global(), platform::kModuleInfos, "",
       {{"metadata", {{"name", "work-1-topolvm-migrate-catalog-updater-7f2"}}},
        {"spec", {{"version", "3.18.1"}}}});
   for (const char* name :
        {"operatorhub-topolvm-operator.v4.0.3", "operatorhub-topolvm-operator.v4.1.0"}) {
-    Put(work(), acp::kArtifactVersions, acp::kPlatformNamespace,
+    Put(work(), platform::kArtifactVersions, platform::kPlatformNamespace,
         {{"metadata",
           {{"name", name},
            {"labels", {{"cpaas.io/artifact-version", "operatorhub-topolvm-operator"}}}}},
@@ -223,7 +226,7 @@ TEST_F(UpgradeAcTest, ComponentsDialogWithTopolvmStepsSurvivingACrash) {
             std::string::npos)
       << dry.output;
   EXPECT_NE(dry.output.find("dry run: pass --apply"), std::string::npos);
-  EXPECT_EQ(Get(global(), acp::kModuleInfos, "", "work-1-base1")["spec"]["version"], "3.18.1");
+  EXPECT_EQ(Get(global(), platform::kModuleInfos, "", "work-1-base1")["spec"]["version"], "3.18.1");
 
   CommandResult trap = Ac(common + "--set logging=4.1.0 --apply");
   EXPECT_EQ(trap.exit_code, 10) << trap.output;
@@ -231,7 +234,7 @@ TEST_F(UpgradeAcTest, ComponentsDialogWithTopolvmStepsSurvivingACrash) {
   EXPECT_NE(trap.output.find("lower than its current version 4.1.2"), std::string::npos);
   EXPECT_EQ(Ac(common + "--skip nosuch").exit_code, 2);
   EXPECT_TRUE(work()
-                  .Get(acp::kArtifactVersions, acp::kPlatformNamespace,
+                  .Get(platform::kArtifactVersions, platform::kPlatformNamespace,
                        "operatorhub-topolvm-operator.v4.1.0")
                   .ok());
 
@@ -251,16 +254,16 @@ TEST_F(UpgradeAcTest, ComponentsDialogWithTopolvmStepsSurvivingACrash) {
   EXPECT_NE(applied.output.find("acp-base: 3.18.1 -> 4.1.0 requested"), std::string::npos);
   EXPECT_TRUE(std::filesystem::exists(saved));
   EXPECT_TRUE(absl::IsNotFound(work()
-                                   .Get(acp::kArtifactVersions, acp::kPlatformNamespace,
+                                   .Get(platform::kArtifactVersions, platform::kPlatformNamespace,
                                         "operatorhub-topolvm-operator.v4.1.0")
                                    .status()));
   EXPECT_TRUE(work()
-                  .Get(acp::kArtifactVersions, acp::kPlatformNamespace,
+                  .Get(platform::kArtifactVersions, platform::kPlatformNamespace,
                        "operatorhub-topolvm-operator.v4.0.3")
                   .ok());  // not the target minor
   EXPECT_FALSE(
-      global().Get(acp::kModuleInfos, "", "work-1-topolvm-migrate-catalog-updater-7f2").ok());
-  EXPECT_EQ(Get(global(), acp::kModuleInfos, "", "work-1-kube1")["spec"]["version"], "1.30.5");
+      global().Get(platform::kModuleInfos, "", "work-1-topolvm-migrate-catalog-updater-7f2").ok());
+  EXPECT_EQ(Get(global(), platform::kModuleInfos, "", "work-1-kube1")["spec"]["version"], "1.30.5");
 
   // Run again before anything moved: the save file is kept and the deletion finished again.
   CommandResult again = Ac(common + "--no-kubernetes --apply");
@@ -272,7 +275,8 @@ TEST_F(UpgradeAcTest, ComponentsDialogWithTopolvmStepsSurvivingACrash) {
   // The controllers work; the next run finds the components settled and restores TopoLVM.
   sim_.Start();
   for (int attempt = 0; attempt < 100; ++attempt) {
-    if (Get(global(), acp::kModuleInfos, "", "work-1-base1")["status"]["version"] == "4.1.0") break;
+    if (Get(global(), platform::kModuleInfos, "", "work-1-base1")["status"]["version"] == "4.1.0")
+      break;
     std::this_thread::sleep_for(std::chrono::milliseconds(100));
   }
   CommandResult resumed = Ac(common + "--no-kubernetes --apply --wait --timeout 60");
@@ -282,11 +286,12 @@ TEST_F(UpgradeAcTest, ComponentsDialogWithTopolvmStepsSurvivingACrash) {
             std::string::npos)
       << resumed.output;
   EXPECT_FALSE(std::filesystem::exists(saved));
-  const json restored = Get(work(), acp::kArtifactVersions, acp::kPlatformNamespace,
+  const json restored = Get(work(), platform::kArtifactVersions, platform::kPlatformNamespace,
                             "operatorhub-topolvm-operator.v4.1.0");
   EXPECT_EQ(restored["metadata"]["labels"]["cpaas.io/artifact-version"],
             "operatorhub-topolvm-operator");
-  EXPECT_EQ(Get(global(), acp::kModuleInfos, "", "work-1-base1")["status"]["version"], "4.1.0");
+  EXPECT_EQ(Get(global(), platform::kModuleInfos, "", "work-1-base1")["status"]["version"],
+            "4.1.0");
 
   // Kubernetes, chosen explicitly now, follows too.
   CommandResult kubernetes = Ac(common +
@@ -298,20 +303,21 @@ TEST_F(UpgradeAcTest, ComponentsDialogWithTopolvmStepsSurvivingACrash) {
       << kubernetes.output;
   EXPECT_NE(kubernetes.output.find("every component is at its Target"), std::string::npos);
   EXPECT_TRUE(work()
-                  .Get(acp::kArtifactVersions, acp::kPlatformNamespace,
+                  .Get(platform::kArtifactVersions, platform::kPlatformNamespace,
                        "operatorhub-topolvm-operator.v4.1.0")
                   .ok());
-  EXPECT_EQ(Get(global(), acp::kModuleInfos, "", "work-1-kube1")["status"]["version"], "1.31.2");
+  EXPECT_EQ(Get(global(), platform::kModuleInfos, "", "work-1-kube1")["status"]["version"],
+            "1.31.2");
 }
 
 TEST_F(UpgradeAcTest, ComponentsAskForEachTargetOnATerminal) {
   SeedHealthyGlobal("4.3.0");
   SeedWorkload("4.2.0");
-  Put(global(), acp::kModuleInfos, "",
+  Put(global(), platform::kModuleInfos, "",
       ModuleInfo("work-1-base1", "work-1", "acp-base", "4.2.0", {"4.3.0"}));
-  Put(global(), acp::kModuleInfos, "",
+  Put(global(), platform::kModuleInfos, "",
       ModuleInfo("work-1-kube1", "work-1", "kubernetes", "1.32.3", {"1.33.1"}));
-  Put(global(), acp::kModuleInfos, "",
+  Put(global(), platform::kModuleInfos, "",
       ModuleInfo("work-1-log1", "work-1", "logging", "4.2.0", {"4.2.5", "4.3.0"}));
   // A pseudo-terminal (script(1)) answers: acp-base "-" (Do not upgrade), Kubernetes Enter
   // (the proposed 1.33.1), logging 4.2.5.
@@ -323,14 +329,14 @@ TEST_F(UpgradeAcTest, ComponentsAskForEachTargetOnATerminal) {
   EXPECT_NE(asked.output.find("Target for logging (current 4.2.0, available 4.2.5, 4.3.0) [4.3.0"),
             std::string::npos)
       << asked.output;
-  EXPECT_EQ(Get(global(), acp::kModuleInfos, "", "work-1-base1")["spec"]["version"], "4.2.0");
-  EXPECT_EQ(Get(global(), acp::kModuleInfos, "", "work-1-kube1")["spec"]["version"], "1.33.1");
-  EXPECT_EQ(Get(global(), acp::kModuleInfos, "", "work-1-log1")["spec"]["version"], "4.2.5");
+  EXPECT_EQ(Get(global(), platform::kModuleInfos, "", "work-1-base1")["spec"]["version"], "4.2.0");
+  EXPECT_EQ(Get(global(), platform::kModuleInfos, "", "work-1-kube1")["spec"]["version"], "1.33.1");
+  EXPECT_EQ(Get(global(), platform::kModuleInfos, "", "work-1-log1")["spec"]["version"], "4.2.5");
 }
 
 TEST_F(UpgradeAcTest, GlobalComponentsReportTheRequiredPlugins) {
   SeedHealthyGlobal("4.1.0");
-  Put(global(), acp::kModuleInfos, "",
+  Put(global(), platform::kModuleInfos, "",
       ModuleInfo("global-docs1", "global", "acp-product-docs", "4.1.0", {}));
   CommandResult report = Ac("components --apply");
   ASSERT_EQ(report.exit_code, 0) << report.output;

@@ -4,11 +4,10 @@
 
 #include "apiserver/platform_table.h"
 #include "common/base64.h"
-#include "k8s/platform_resources.h"
+#include "platform/resources.h"
 
 namespace upgrade_testing {
 
-namespace acp = k8s::acp;
 using nlohmann::json;
 
 namespace {
@@ -82,55 +81,55 @@ void UpgradeClusterTest::SeedNode(UpgradeClusterTest& test, k8s::RestClient& cli
                                   const std::string& node, const std::string& kubelet,
                                   const std::string& runtime) {
   test.Put(
-      client, acp::kNodes, "",
+      client, platform::kNodes, "",
       {{"metadata", {{"name", node}, {"labels", {{"node-role.kubernetes.io/control-plane", ""}}}}},
        {"status",
         {{"nodeInfo", {{"kubeletVersion", kubelet}, {"containerRuntimeVersion", runtime}}}}}});
   for (const char* component :
        {"kube-apiserver", "kube-controller-manager", "kube-scheduler", "etcd"}) {
-    test.Put(client, acp::kPods, "kube-system",
+    test.Put(client, platform::kPods, "kube-system",
              {{"metadata", {{"name", std::string(component) + "-" + node}}},
               {"spec", {{"nodeName", node}}}});
   }
 }
 
 void UpgradeClusterTest::SeedHealthyGlobal(const std::string& version) {
-  Put(global(), acp::kProductBases, "",
+  Put(global(), platform::kProductBases, "",
       {{"metadata", {{"name", "base"}}}, {"spec", {{"version", version}}}});
-  Put(global(), acp::kClusters, "",
+  Put(global(), platform::kClusters, "",
       {{"metadata", {{"name", "global"}}},
        {"spec", json::object()},
        {"status", {{"phase", "Running"}, {"version", "v1.32.3"}}}});
-  Put(global(), acp::kMachines, "",
+  Put(global(), platform::kMachines, "",
       {{"metadata", {{"name", "global-10.0.0.1"}}},
        {"spec", {{"clusterName", "global"}, {"ip", "10.0.0.1"}, {"role", "master"}}},
        {"status", {{"phase", "Running"}}}});
-  Put(global(), acp::kModuleInfos, "",
+  Put(global(), platform::kModuleInfos, "",
       {{"metadata",
         {{"name", "global-base1"},
          {"labels", {{"cpaas.io/cluster-name", "global"}, {"cpaas.io/module-name", "acp-base"}}}}},
        {"spec", {{"version", version}}},
        {"status", {{"version", version}, {"phase", "Running"}}}});
-  Put(global(), acp::kSecrets, acp::kPlatformNamespace,
+  Put(global(), platform::kSecrets, platform::kPlatformNamespace,
       {{"metadata", {{"name", "platform-license"}}},
        {"data", {{"notAfter", common::EncodeBase64("2099-12-31T00:00:00Z")}}}});
   SeedNode(*this, global(), "cp-1", "v1.32.3", "containerd://1.7.13");
-  Put(global(), acp::kClusterVersionShadows, acp::kPlatformNamespace,
+  Put(global(), platform::kClusterVersionShadows, platform::kPlatformNamespace,
       {{"metadata", {{"name", "global"}}},
        {"spec", json::object()},
        {"status", {{"current", {{"version", version}}}}}});
 }
 
 void UpgradeClusterTest::SeedWorkload(const std::string& version, const std::string& kubernetes) {
-  Put(global(), acp::kClusters, "",
+  Put(global(), platform::kClusters, "",
       {{"metadata", {{"name", "work-1"}}},
        {"spec", json::object()},
        {"status", {{"phase", "Running"}, {"version", kubernetes}}}});
-  Put(global(), acp::kClusterVersionShadows, acp::kPlatformNamespace,
+  Put(global(), platform::kClusterVersionShadows, platform::kPlatformNamespace,
       {{"metadata", {{"name", "work-1"}}},
        {"spec", json::object()},
        {"status", {{"current", {{"version", version}}}}}});
-  Put(global(), acp::kModuleInfos, "",
+  Put(global(), platform::kModuleInfos, "",
       {{"metadata",
         {{"name", "work-1-base1"},
          {"labels", {{"cpaas.io/cluster-name", "work-1"}, {"cpaas.io/module-name", "acp-base"}}}}},

@@ -7,12 +7,11 @@
 
 #include "apiserver/platform_table.h"
 #include "integration/upgrade_fixture.h"
-#include "k8s/platform_resources.h"
+#include "platform/resources.h"
 
 namespace upgrade_testing {
 namespace {
 
-namespace acp = k8s::acp;
 using nlohmann::json;
 
 class UpgradePreflightTest : public UpgradeClusterTest {
@@ -28,7 +27,7 @@ class UpgradePreflightTest : public UpgradeClusterTest {
   }
 
   json RecordedPreflight(const std::string& cluster = "global") {
-    return Get(global(), acp::kClusterVersionShadows, acp::kPlatformNamespace,
+    return Get(global(), platform::kClusterVersionShadows, platform::kPlatformNamespace,
                cluster)["status"]["preflight"];
   }
 
@@ -55,7 +54,8 @@ TEST_F(UpgradePreflightTest, HealthyGlobalPassesAndIsRecorded) {
     EXPECT_EQ(check["state"], "Passed") << check.dump();
     EXPECT_EQ(check["policy"], "Required");
   }
-  const json cvsh = Get(global(), acp::kClusterVersionShadows, acp::kPlatformNamespace, "global");
+  const json cvsh =
+      Get(global(), platform::kClusterVersionShadows, platform::kPlatformNamespace, "global");
   bool ready = false;
   for (const json& condition : cvsh["status"]["conditions"]) {
     if (condition["type"] == "PreflightReady") ready = condition["status"] == "True";
@@ -78,7 +78,7 @@ TEST_F(UpgradePreflightTest, HealthyGlobalPassesAndIsRecorded) {
 }
 
 TEST_F(UpgradePreflightTest, AdminGateBlocksUntilAcknowledged) {
-  Put(global(), acp::kConfigMaps, acp::kPlatformNamespace,
+  Put(global(), platform::kConfigMaps, platform::kPlatformNamespace,
       {{"metadata", {{"name", "admin-gates"}}},
        {"data", {{"ack-4.3-kubernetes-1.34-runtime", "containerd 2 changes the runtime"}}}});
   auto gated = Preflight();
@@ -87,7 +87,7 @@ TEST_F(UpgradePreflightTest, AdminGateBlocksUntilAcknowledged) {
   EXPECT_NE(gated.output.find("ack-4.3-kubernetes-1.34-runtime"), std::string::npos);
   EXPECT_EQ(RecordedPreflight()["result"], "Failed");
 
-  Put(global(), acp::kConfigMaps, acp::kPlatformNamespace,
+  Put(global(), platform::kConfigMaps, platform::kPlatformNamespace,
       {{"metadata", {{"name", "admin-acks"}}},
        {"data", {{"ack-4.3-kubernetes-1.34-runtime", "true"}}}});
   auto acked = Preflight();
@@ -96,7 +96,7 @@ TEST_F(UpgradePreflightTest, AdminGateBlocksUntilAcknowledged) {
 }
 
 TEST_F(UpgradePreflightTest, ResourcePatchFailsUntilExemptedOrDisabledInCvoConfig) {
-  Put(global(), acp::kResourcePatches, "",
+  Put(global(), platform::kResourcePatches, "",
       {{"metadata", {{"name", "apiserver-flags"}}}, {"spec", json::object()}});
   auto blocked = Preflight();
   EXPECT_EQ(blocked.exit_code, 7) << blocked.output;
@@ -105,7 +105,7 @@ TEST_F(UpgradePreflightTest, ResourcePatchFailsUntilExemptedOrDisabledInCvoConfi
                                 "config.cpaas.io/exempt-for-ver=4.3.0"),
             std::string::npos);
 
-  Put(global(), acp::kConfigMaps, acp::kPlatformNamespace,
+  Put(global(), platform::kConfigMaps, platform::kPlatformNamespace,
       {{"metadata", {{"name", "cvo-config"}}},
        {"data", {{"preflight", "disabled:\n  - ResourcePatchUpgradeable\n"}}}});
   auto disabled = Preflight();
@@ -113,7 +113,7 @@ TEST_F(UpgradePreflightTest, ResourcePatchFailsUntilExemptedOrDisabledInCvoConfi
   EXPECT_NE(disabled.output.find("Disabled:         ResourcePatchUpgradeable"), std::string::npos);
   EXPECT_EQ(RecordedPreflight()["disabled"], json::array({"ResourcePatchUpgradeable"}));
 
-  Put(global(), acp::kConfigMaps, acp::kPlatformNamespace,
+  Put(global(), platform::kConfigMaps, platform::kPlatformNamespace,
       {{"metadata", {{"name", "cvo-config"}}}, {"data", {{"preflight", "disabled: [oops"}}}});
   auto malformed = Preflight();
   EXPECT_EQ(malformed.exit_code, 6) << malformed.output;
@@ -122,9 +122,9 @@ TEST_F(UpgradePreflightTest, ResourcePatchFailsUntilExemptedOrDisabledInCvoConfi
 }
 
 TEST_F(UpgradePreflightTest, ModulesMovingAreRetryNotPassed) {
-  json info = Get(global(), acp::kModuleInfos, "", "global-base1");
+  json info = Get(global(), platform::kModuleInfos, "", "global-base1");
   info["spec"]["version"] = "4.2.2";  // requested, status still 4.2.1
-  Put(global(), acp::kModuleInfos, "", info);
+  Put(global(), platform::kModuleInfos, "", info);
   auto retry = Preflight();
   EXPECT_EQ(retry.exit_code, 8) << retry.output;
   EXPECT_NE(retry.output.find("Result:           Retry"), std::string::npos) << retry.output;
@@ -178,7 +178,7 @@ TEST_F(UpgradePreflightTest, DisasterRecoveryStandbyFirst) {
   config.server = standby.url();
   config.token = common::Secret("standby-token");
   k8s::RestClient standby_client(config);
-  Put(standby_client, acp::kClusterVersionShadows, acp::kPlatformNamespace,
+  Put(standby_client, platform::kClusterVersionShadows, platform::kPlatformNamespace,
       {{"metadata", {{"name", "global"}}},
        {"spec", json::object()},
        {"status", {{"current", {{"version", "4.2.1"}}}}}});
@@ -194,7 +194,7 @@ TEST_F(UpgradePreflightTest, DisasterRecoveryStandbyFirst) {
       << primary_first.output;
 
   // Once the standby is at 4.3.0, the primary may go.
-  Put(standby_client, acp::kClusterVersionShadows, acp::kPlatformNamespace,
+  Put(standby_client, platform::kClusterVersionShadows, platform::kPlatformNamespace,
       {{"metadata", {{"name", "global"}}},
        {"spec", json::object()},
        {"status", {{"current", {{"version", "4.3.0"}}}}}});

@@ -9,14 +9,13 @@
 
 #include "common/base64.h"
 #include "integration/upgrade_fixture.h"
-#include "k8s/platform_resources.h"
+#include "platform/resources.h"
 #include "platform_sim/platform_simulator.h"
 #include "support/etcd_member.h"
 
 namespace upgrade_testing {
 namespace {
 
-namespace acp = k8s::acp;
 using nlohmann::json;
 using testing_support::CommandResult;
 
@@ -40,11 +39,11 @@ class UpgradeTriggerTest : public UpgradeClusterTest {
   }
 
   void SeedPlatformRegistry(const std::string& address, bool external) {
-    Put(global(), acp::kProductBases, "",
+    Put(global(), platform::kProductBases, "",
         {{"metadata", {{"name", "base"}}},
          {"spec",
           {{"version", "4.2.1"}, {"registry", {{"address", address}, {"external", external}}}}}});
-    Put(global(), acp::kSecrets, acp::kPlatformNamespace,
+    Put(global(), platform::kSecrets, platform::kPlatformNamespace,
         {{"metadata", {{"name", "registry-admin"}}},
          {"data",
           {{"username", common::EncodeBase64("alice")},
@@ -75,7 +74,7 @@ TEST_F(UpgradeTriggerTest, SyncThenTriggerFromThePlatformRegistryAndRerunIsUncha
             std::string::npos)
       << early.output;
   EXPECT_NE(LastLine(early.output).find("--only-sync-image"), std::string::npos);
-  EXPECT_FALSE(global().Get(acp::kProductManifests, "", "acp-4.3.0").ok());
+  EXPECT_FALSE(global().Get(platform::kProductManifests, "", "acp-4.3.0").ok());
 
   // The sync finds the registry and its credentials on the cluster.
   CommandResult sync = UpgradeSh("--only-sync-image");
@@ -104,11 +103,11 @@ TEST_F(UpgradeTriggerTest, SyncThenTriggerFromThePlatformRegistryAndRerunIsUncha
                           cvo_image + ")"),
       std::string::npos)
       << trigger.output;
-  const json manifest = Get(global(), acp::kProductManifests, "", "acp-4.3.0");
+  const json manifest = Get(global(), platform::kProductManifests, "", "acp-4.3.0");
   EXPECT_EQ(manifest["spec"]["version"], "4.3.0");
   EXPECT_EQ(manifest["spec"]["image"], registry_->address() + "/acp/component-0:v1");
-  const json cvo =
-      Get(global(), acp::kDeployments, acp::kPlatformNamespace, "cluster-version-operator");
+  const json cvo = Get(global(), platform::kDeployments, platform::kPlatformNamespace,
+                       "cluster-version-operator");
   EXPECT_EQ(cvo["spec"]["template"]["spec"]["containers"][0]["image"], cvo_image);
 
   // Safe to run again: nothing changes, nothing is duplicated.
@@ -118,7 +117,7 @@ TEST_F(UpgradeTriggerTest, SyncThenTriggerFromThePlatformRegistryAndRerunIsUncha
   EXPECT_NE(again.output.find("ClusterVersionShadow cpaas-system/global: unchanged"),
             std::string::npos);
   EXPECT_NE(again.output.find("cluster-version-operator: unchanged"), std::string::npos);
-  auto manifests = global().List(acp::kProductManifests, "");
+  auto manifests = global().List(platform::kProductManifests, "");
   ASSERT_TRUE(manifests.ok());
   EXPECT_EQ((*manifests)["items"].size(), 1u);
 
@@ -136,7 +135,8 @@ TEST_F(UpgradeTriggerTest, SyncThenTriggerFromThePlatformRegistryAndRerunIsUncha
   // The CVO (the simulator, which acts only while the Deployment exists) now offers both.
   platform_sim::PlatformSimulator cvo_sim(GlobalConfig());
   cvo_sim.Tick();
-  const json cvsh = Get(global(), acp::kClusterVersionShadows, acp::kPlatformNamespace, "global");
+  const json cvsh =
+      Get(global(), platform::kClusterVersionShadows, platform::kPlatformNamespace, "global");
   ASSERT_EQ(cvsh["status"]["availableUpdates"].size(), 2u) << cvsh.dump();
   EXPECT_EQ(cvsh["status"]["availableUpdates"][0]["version"], "4.3.0");
   EXPECT_EQ(cvsh["status"]["availableUpdates"][1]["version"], "4.3.1");
@@ -159,7 +159,7 @@ TEST_F(UpgradeTriggerTest, ExternalRegistryIsNotSyncedInto) {
   CommandResult both = UpgradeSh("--skip-check-artifacts");
   EXPECT_EQ(both.exit_code, 0) << both.output;
   EXPECT_NE(both.output.find("artifact check skipped (--skip-check-artifacts)"), std::string::npos);
-  EXPECT_EQ(Get(global(), acp::kProductManifests, "", "acp-4.3.0")["spec"]["image"],
+  EXPECT_EQ(Get(global(), platform::kProductManifests, "", "acp-4.3.0")["spec"]["image"],
             "harbor.example.com/acp/component-0:v1");
 }
 

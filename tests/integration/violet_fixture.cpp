@@ -3,7 +3,7 @@
 #include <cstdlib>
 
 #include "apiserver/platform_table.h"
-#include "k8s/platform_resources.h"
+#include "platform/resources.h"
 #include "support/http_get.h"
 
 namespace testing_support {
@@ -53,7 +53,7 @@ VioletTest::VioletTest()
   EXPECT_TRUE(started.ok()) << started;
   packages_ = MakeSamplePackages(dir_.File("packages"));
   // The platform registry: ProductBase base (no Cluster global VIP, no registry-admin Secret).
-  CreateObject(k8s::acp::kProductBases, "",
+  CreateObject(platform::kProductBases, "",
                {{"apiVersion", "product.alauda.io/v1alpha2"},
                 {"kind", "ProductBase"},
                 {"metadata", {{"name", "base"}}},

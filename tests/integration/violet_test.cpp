@@ -14,7 +14,7 @@
 #include <fstream>
 #include <thread>
 
-#include "k8s/platform_resources.h"
+#include "platform/resources.h"
 #include "platform_sim/platform_simulator.h"
 #include "violet_fixture.h"
 
@@ -22,9 +22,9 @@ namespace testing_support {
 namespace {
 
 namespace fs = std::filesystem;
-using k8s::acp::kArtifacts;
-using k8s::acp::kArtifactVersions;
 using nlohmann::json;
+using platform::kArtifacts;
+using platform::kArtifactVersions;
 
 constexpr const char* kNs = "cpaas-system";
 constexpr const char* kBundleArtifact = "operatorhub-topolvm-operator";
@@ -459,12 +459,12 @@ TEST_F(VioletTest, ShowPrintsMetadataAndVersionPrintsTheVersion) {
 // The global upgrade as the platform's CVO runs it (the shared simulator, ticked by hand):
 // refused while the stalled Core stage runs, allowed once the upgrade completed.
 TEST_F(VioletTest, WorkloadClustersAreRefusedWhileTheGlobalUpgradeRuns) {
-  CreateObject(k8s::acp::kDeployments, kNs,
+  CreateObject(platform::kDeployments, kNs,
                {{"apiVersion", "apps/v1"},
                 {"kind", "Deployment"},
                 {"metadata", {{"name", "cluster-version-operator"}, {"namespace", kNs}}},
                 {"spec", json::object()}});
-  CreateObject(k8s::acp::kClusterVersionShadows, kNs,
+  CreateObject(platform::kClusterVersionShadows, kNs,
                {{"apiVersion", "upgrade.alauda.io/v1alpha1"},
                 {"kind", "ClusterVersionShadow"},
                 {"metadata",
@@ -476,7 +476,7 @@ TEST_F(VioletTest, WorkloadClustersAreRefusedWhileTheGlobalUpgradeRuns) {
   k8s::RestClient global = Cluster("global");
   platform_sim::PlatformSimulator simulator(global.config());
   auto cvsh_state = [&] {
-    auto cvsh = global.Get(k8s::acp::kClusterVersionShadows, kNs, "global");
+    auto cvsh = global.Get(platform::kClusterVersionShadows, kNs, "global");
     EXPECT_TRUE(cvsh.ok()) << cvsh.status();
     return cvsh.ok() ? cvsh->value("status", json::object()) : json::object();
   };
@@ -507,7 +507,7 @@ TEST_F(VioletTest, WorkloadClustersAreRefusedWhileTheGlobalUpgradeRuns) {
 
   // The stall is lifted; the CVO finishes the upgrade; workload clusters are allowed again.
   ASSERT_TRUE(global
-                  .MergePatch(k8s::acp::kClusterVersionShadows, kNs, "global",
+                  .MergePatch(platform::kClusterVersionShadows, kNs, "global",
                               {{"metadata",
                                 {{"annotations", {{"platform-sim.test/stall-stage", nullptr}}}}}})
                   .ok());
@@ -521,7 +521,7 @@ TEST_F(VioletTest, WorkloadClustersAreRefusedWhileTheGlobalUpgradeRuns) {
 }
 
 TEST_F(VioletTest, PushingToAStandbyWithoutDestRepoWarns) {
-  CreateObject(k8s::acp::kConfigMaps, kNs,
+  CreateObject(platform::kConfigMaps, kNs,
                {{"apiVersion", "v1"},
                 {"kind", "ConfigMap"},
                 {"metadata", {{"name", "global-dr-role"}, {"namespace", kNs}}},
@@ -559,10 +559,10 @@ TEST_F(VioletTest, RegistryCredentialsFromThePlatformOrFlagsAndRefusal) {
   // Without --dest-repo: ProductBase's registry and Secret cpaas-system/registry-admin.
   k8s::RestClient global = Cluster("global");
   ASSERT_TRUE(global
-                  .MergePatch(k8s::acp::kProductBases, "", "base",
+                  .MergePatch(platform::kProductBases, "", "base",
                               {{"spec", {{"registry", {{"address", secure.address()}}}}}})
                   .ok());
-  CreateObject(k8s::acp::kSecrets, kNs,
+  CreateObject(platform::kSecrets, kNs,
                {{"apiVersion", "v1"},
                 {"kind", "Secret"},
                 {"metadata", {{"name", "registry-admin"}, {"namespace", kNs}}},
@@ -590,19 +590,19 @@ TEST_F(VioletTest, ListWritesAppsYamlAndGcRemovesOnlyLeftovers) {
                 .exit_code,
             0);
   ASSERT_EQ(RunViolet(Push(packages_)).exit_code, 0);
-  CreateObject(k8s::acp::kOperatorViews, "",
+  CreateObject(platform::kOperatorViews, "",
                Named("app.alauda.io/v1alpha1", "OperatorView", "topolvm-global", json::object(),
                      {{"operator", "topolvm-operator"},
                       {"cluster", "global"},
                       {"version", "v2.3.0"},
                       {"displayName", "TopoLVM"}}));
-  CreateObject(k8s::acp::kModulePlugins, "",
+  CreateObject(platform::kModulePlugins, "",
                Named("cluster.alauda.io/v1alpha1", "ModulePlugin", "logging",
                      {{"cpaas.io/lifecycle-type", "Aligned"}}, {{"displayName", "Logging"}}));
-  CreateObject(k8s::acp::kModulePlugins, "",
+  CreateObject(platform::kModulePlugins, "",
                Named("cluster.alauda.io/v1alpha1", "ModulePlugin", "unused", json::object(),
                      json::object()));
-  CreateObject(k8s::acp::kModuleInfos, "",
+  CreateObject(platform::kModuleInfos, "",
                Named("cluster.alauda.io/v1alpha1", "ModuleInfo", "cluster-a-1f2e",
                      {{"cpaas.io/module-name", "logging"},
                       {"cpaas.io/cluster-name", "cluster-a"},
@@ -646,10 +646,10 @@ TEST_F(VioletTest, ListWritesAppsYamlAndGcRemovesOnlyLeftovers) {
   EXPECT_TRUE(absl::IsNotFound(
       GetObject("global", kArtifactVersions, kNs, "operatorhub-topolvm-operator.v2.2.0").status()));
   EXPECT_TRUE(
-      absl::IsNotFound(GetObject("global", k8s::acp::kModulePlugins, "", "unused").status()));
+      absl::IsNotFound(GetObject("global", platform::kModulePlugins, "", "unused").status()));
   EXPECT_TRUE(GetObject("global", kArtifactVersions, kNs, kBundleVersion).ok());
   EXPECT_TRUE(GetObject("global", kArtifacts, kNs, kBundleArtifact).ok());
-  EXPECT_TRUE(GetObject("global", k8s::acp::kModulePlugins, "", "logging").ok());
+  EXPECT_TRUE(GetObject("global", platform::kModulePlugins, "", "logging").ok());
 
   CommandResult nothing = RunViolet(gc);
   EXPECT_EQ(nothing.exit_code, 0) << nothing.output;

@@ -6,13 +6,12 @@
 #include <algorithm>
 
 #include "common/version_compare.h"
-#include "k8s/platform_resources.h"
+#include "platform/resources.h"
 
 namespace platform_sim {
 namespace {
 
 using nlohmann::json;
-namespace acp = k8s::acp;
 
 constexpr const char* kStallAnnotation = "platform-sim.test/stall-stage";
 constexpr const char* kStages[] = {"Core", "Aligned", "Kubernetes"};
@@ -84,11 +83,12 @@ void PlatformSimulator::Tick() {
 
 // The CVO runs only once upgrade.sh --skip-sync-image has deployed it.
 void PlatformSimulator::TickClusterVersions() {
-  if (!client_.Get(acp::kDeployments, acp::kPlatformNamespace, "cluster-version-operator").ok()) {
+  if (!client_.Get(platform::kDeployments, platform::kPlatformNamespace, "cluster-version-operator")
+           .ok()) {
     return;
   }
-  auto shadows = client_.List(acp::kClusterVersionShadows, acp::kPlatformNamespace);
-  auto manifests = client_.List(acp::kProductManifests, "");
+  auto shadows = client_.List(platform::kClusterVersionShadows, platform::kPlatformNamespace);
+  auto manifests = client_.List(platform::kProductManifests, "");
   if (!shadows.ok() || !manifests.ok()) return;
   for (json cvsh : (*shadows)["items"]) {
     const json before = cvsh.value("status", json::object());
@@ -110,10 +110,12 @@ void PlatformSimulator::TickClusterVersions() {
     const std::string desired = Str(cvsh, "/spec/desiredUpdate/version");
     if (!desired.empty() && desired != current) AdvanceUpgrade(cvsh, desired);
     if (cvsh["status"] == before) continue;
-    (void)client_.UpdateStatus(acp::kClusterVersionShadows, acp::kPlatformNamespace, cvsh);
-    if (cvsh.value("/metadata/name"_json_pointer, std::string()) == acp::kGlobalCluster &&
+    (void)client_.UpdateStatus(platform::kClusterVersionShadows, platform::kPlatformNamespace,
+                               cvsh);
+    if (cvsh.value("/metadata/name"_json_pointer, std::string()) == platform::kGlobalCluster &&
         Str(cvsh, "/status/current/version") == desired && !desired.empty()) {
-      (void)client_.MergePatch(acp::kProductBases, "", "base", {{"spec", {{"version", desired}}}});
+      (void)client_.MergePatch(platform::kProductBases, "", "base",
+                               {{"spec", {{"version", desired}}}});
     }
   }
 }
@@ -166,7 +168,7 @@ void PlatformSimulator::AdvanceUpgrade(json& cvsh, const std::string& desired) {
 }
 
 void PlatformSimulator::TickModuleInfos() {
-  auto infos = client_.List(acp::kModuleInfos, "");
+  auto infos = client_.List(platform::kModuleInfos, "");
   if (!infos.ok()) return;
   for (json info : (*infos)["items"]) {
     const std::string wanted = Str(info, "/spec/version");
@@ -176,7 +178,7 @@ void PlatformSimulator::TickModuleInfos() {
     }
     info["status"]["version"] = wanted;
     info["status"]["phase"] = "Running";
-    (void)client_.UpdateStatus(acp::kModuleInfos, "", info);
+    (void)client_.UpdateStatus(platform::kModuleInfos, "", info);
   }
 }
 

@@ -126,7 +126,7 @@ TEST(StatusViewTest, InProgressWaitsOnTheRunningStage) {
   EXPECT_EQ(document["state"], "Progressing");
   EXPECT_EQ(document["waitingOn"], "stage Aligned (Running)");
   EXPECT_EQ(document["elapsedSeconds"], 42 * 60);
-  EXPECT_EQ(StatusExitCode(document), kStatusInProgress);
+  EXPECT_EQ(OutcomeOf(document), UpgradeOutcome::kInProgress);
   const std::string text = RenderStatusText(document);
   EXPECT_NE(text.find("Elapsed:     42m00s"), std::string::npos) << text;
   EXPECT_NE(text.find("Aligned       Running"), std::string::npos) << text;
@@ -139,7 +139,7 @@ TEST(StatusViewTest, StalledCompletedAndNotPickedUp) {
       {{"type", "Stalled"}, {"status", "True"}, {"message", "stage Aligned failed"}});
   json document = StatusDocument(stalled, At(11, 0));
   EXPECT_EQ(document["state"], "Stalled");
-  EXPECT_EQ(StatusExitCode(document), kStatusBlocked);
+  EXPECT_EQ(OutcomeOf(document), UpgradeOutcome::kBlocked);
   EXPECT_NE(document["waitingOn"].get<std::string>().find("stage Aligned failed"),
             std::string::npos);
 
@@ -151,7 +151,7 @@ TEST(StatusViewTest, StalledCompletedAndNotPickedUp) {
   document = StatusDocument(done, At(12, 0));
   EXPECT_EQ(document["state"], "Completed");
   EXPECT_EQ(document["elapsedSeconds"], 3600 + 5 * 60 + 30);  // until completion, not now
-  EXPECT_EQ(StatusExitCode(document), kStatusCompleted);
+  EXPECT_EQ(OutcomeOf(document), UpgradeOutcome::kCompleted);
 
   json requested = done;
   requested["spec"]["desiredUpdate"]["version"] = "4.3.1";
@@ -175,6 +175,28 @@ TEST(StatusViewTest, OverviewNeverCallsMissingPreflightPassed) {
   text = RenderOverview(cvsh);
   EXPECT_NE(text.find("Preflight:          Failed for 4.3.0"), std::string::npos) << text;
   EXPECT_NE(text.find("PlatformLicense"), std::string::npos);
+}
+
+// A ClusterVersionShadow comes from the cluster: mistyped history, stages, conditions or
+// updates read as empty instead of throwing (json::value() threw type_error 302/306 here).
+TEST(StatusViewTest, MistypedShadowIsShownNotThrown) {
+  const json shadows[] = {
+      {{"status", {{"history", {5}}, {"stages", {{{"name", 5}, {"phase", "Running"}}}}}}},
+      {{"spec", {{"desiredUpdate", {{"version", "4.3.0"}}}}},
+       {"status",
+        {{"conditions", {"x", {{"type", "Stalled"}, {"status", "True"}, {"message", 7}}}},
+         {"availableUpdates", {1, {{"version", 2}}}},
+         {"preflight", {{"result", 1}, {"checks", {3, {{"state", false}}}}}}}}},
+      {{"status",
+        {{"stages", {"Core"}}, {"conditions", {{{"type", "Reconciling"}, {"status", "True"}}}}}},
+       {"spec", {{"desiredUpdate", {{"version", "4.3.0"}}}}}}};
+  for (const json& cvsh : shadows) {
+    json document;
+    ASSERT_NO_THROW(document = StatusDocument(cvsh, At(10, 0))) << cvsh;
+    EXPECT_NO_THROW(RenderStatusText(document)) << cvsh;
+    EXPECT_NO_THROW(RenderOverview(cvsh)) << cvsh;
+    EXPECT_NO_THROW(OutcomeOf(document)) << cvsh;
+  }
 }
 
 }  // namespace

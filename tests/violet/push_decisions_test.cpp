@@ -123,7 +123,7 @@ TEST(StandbyWarningTest, OnlyWhenImagesGoToTheSyncedRegistryAddress) {
 }
 
 TEST(ChooseRegistryTest, DestRepoOrThePlatformsAndFlagCredentialsWin) {
-  k8s::PlatformRegistry platform;
+  platform::Registry platform;
   platform.address = "10.0.0.10:11443";
   platform.username = "admin";
   platform.password = common::Secret("platform pass");
@@ -175,9 +175,9 @@ TEST(PushSummaryTest, CountsAndNothingChangedOnlyWhenNothingDid) {
 }
 
 TEST(FailureTest, ClusterAndRegistryFailuresAreClassified) {
-  k8s::PlatformConnection token;
+  platform::Connection token;
   token.platform_token = common::Secret("t");
-  k8s::PlatformConnection basic;
+  platform::Connection basic;
   struct Case {
     absl::Status status;
     FailureKind cluster, registry_connecting, registry_later;

@@ -4,7 +4,7 @@
 #include <gtest/gtest.h>
 #include <yaml-cpp/yaml.h>
 
-#include "k8s/platform_connection.h"
+#include "platform/connection.h"
 #include "violet/artifact_resources.h"
 #include "violet/gc_plan.h"
 #include "violet/installed_extensions.h"
@@ -48,10 +48,10 @@ TEST(RegistryAddressTest, RefusesWhatIsNotAHostNamingTheFlag) {
 }
 
 TEST(PlatformAddressTest, Ipv6LiteralsWorkInBrackets) {
-  auto url = k8s::NormalizePlatformAddress("[fd00::10]:8443", "--platform-address");
+  auto url = platform::NormalizePlatformAddress("[fd00::10]:8443", "--platform-address");
   ASSERT_TRUE(url.ok()) << url.status();
   EXPECT_EQ(*url, "https://[fd00::10]:8443");
-  EXPECT_FALSE(k8s::NormalizePlatformAddress("fd00::10", "--platform-address").ok());
+  EXPECT_FALSE(platform::NormalizePlatformAddress("fd00::10", "--platform-address").ok());
 }
 
 PushRequest ValidPush() {

@@ -1,6 +1,6 @@
-#include "k8s/platform_resources.h"
+#include "platform/resources.h"
 
-namespace k8s::acp {
+namespace platform {
 
 std::vector<NamedResource> AllPlatformResources() {
   return {{kConfigMaps, "ConfigMap"},
@@ -29,4 +29,4 @@ std::vector<NamedResource> AllPlatformResources() {
           {kResourcePatches, "ResourcePatch"}};
 }
 
-}  // namespace k8s::acp
+}  // namespace platform

@@ -8,16 +8,16 @@
 #include "absl/status/statusor.h"
 #include "k8s/rest_client.h"
 
-namespace k8s {
+namespace platform {
 
 inline constexpr const char* kDrRoleConfigMap = "global-dr-role";
 inline constexpr const char* kDrRolePrimary = "primary";
 inline constexpr const char* kDrRoleStandby = "standby";
 
 // "primary", "standby", or "" when the cluster carries no marker.
-absl::StatusOr<std::string> ReadDrRole(RestClient& cluster);
+absl::StatusOr<std::string> ReadDrRole(k8s::RestClient& cluster);
 
 // Creates or updates the marker.
-absl::Status WriteDrRole(RestClient& cluster, const std::string& role);
+absl::Status WriteDrRole(k8s::RestClient& cluster, const std::string& role);
 
-}  // namespace k8s
+}  // namespace platform

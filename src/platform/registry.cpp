@@ -1,44 +1,40 @@
-#include "k8s/platform_registry.h"
+#include "platform/registry.h"
 
 #include <fmt/format.h>
 
 #include "common/absl_fmt.h"
 #include "common/base64.h"
-#include "k8s/platform_resources.h"
+#include "k8s/json_fields.h"
+#include "platform/readers.h"
+#include "platform/resources.h"
 
-namespace k8s {
+namespace platform {
 namespace {
 
-std::string StringAt(const nlohmann::json& object, const char* pointer) {
-  const nlohmann::json::json_pointer path(pointer);
-  return object.contains(path) && object.at(path).is_string() ? object.at(path).get<std::string>()
-                                                              : "";
-}
+using k8s::StringAt;
 
 // The VIP of the global cluster, or "" when its Cluster object does not name one.
-absl::StatusOr<std::string> GlobalVip(RestClient& global) {
-  auto cluster = global.Get(acp::kClusters, "", acp::kGlobalCluster);
+absl::StatusOr<std::string> GlobalVip(k8s::RestClient& global) {
+  auto cluster = global.Get(kClusters, "", kGlobalCluster);
   if (absl::IsNotFound(cluster.status())) return std::string();
   if (!cluster.ok()) return cluster.status();
-  for (const char* pointer : {"/spec/features/ha/thirdParty/vip", "/spec/features/ha/tke/vip"}) {
-    if (std::string vip = StringAt(*cluster, pointer); !vip.empty()) return vip;
-  }
-  return std::string();
+  return ClusterOf(*cluster).vip;
 }
 
 }  // namespace
 
-absl::StatusOr<PlatformRegistry> ReadPlatformRegistry(RestClient& global) {
-  auto base = global.Get(acp::kProductBases, "", "base");
+absl::StatusOr<Registry> ReadRegistry(k8s::RestClient& global) {
+  auto base = global.Get(kProductBases, "", "base");
   if (!base.ok()) {
     return absl::Status(base.status().code(),
                         fmt::format("cannot read the platform registry from ProductBase base "
                                     "(pass --registry to name it): {}",
                                     base.status().message()));
   }
-  PlatformRegistry registry;
-  registry.external = base->value("/spec/registry/external"_json_pointer, false);
-  registry.address = StringAt(*base, "/spec/registry/address");
+  Registry registry;
+  const ProductBase product_base = ProductBaseOf(*base);
+  registry.external = product_base.registry_external;
+  registry.address = product_base.registry_address;
   registry.where_from = "ProductBase base spec.registry.address";
   if (!registry.external) {
     auto vip = GlobalVip(global);
@@ -55,7 +51,7 @@ absl::StatusOr<PlatformRegistry> ReadPlatformRegistry(RestClient& global) {
         "ProductBase base has no spec.registry.address and Cluster global names no VIP; pass "
         "--registry");
   }
-  auto secret = global.Get(acp::kSecrets, acp::kPlatformNamespace, "registry-admin");
+  auto secret = global.Get(kSecrets, kPlatformNamespace, "registry-admin");
   if (absl::IsNotFound(secret.status())) return registry;
   if (!secret.ok()) return secret.status();
   auto username = common::DecodeBase64(StringAt(*secret, "/data/username"));
@@ -70,4 +66,4 @@ absl::StatusOr<PlatformRegistry> ReadPlatformRegistry(RestClient& global) {
   return registry;
 }
 
-}  // namespace k8s
+}  // namespace platform

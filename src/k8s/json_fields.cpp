@@ -1,11 +1,11 @@
-#include "upgrade/json_fields.h"
+#include "k8s/json_fields.h"
 
 #include <fmt/chrono.h>
 #include <fmt/format.h>
 
 #include <chrono>
 
-namespace upgrade {
+namespace k8s {
 
 using nlohmann::json;
 
@@ -18,6 +18,12 @@ std::string StringAt(const json& object, const std::string& pointer) {
 }
 
 std::string NameOf(const json& object) { return StringAt(object, "/metadata/name"); }
+
+std::string StringField(const json& object, const std::string& key, const std::string& fallback) {
+  if (!object.is_object()) return fallback;
+  auto found = object.find(key);
+  return found != object.end() && found->is_string() ? found->get<std::string>() : fallback;
+}
 
 namespace {
 std::string MapEntry(const json& object, const char* map, const std::string& key) {
@@ -58,19 +64,9 @@ std::vector<json> ItemsOf(const json& list) {
   return list["items"].get<std::vector<json>>();
 }
 
-std::string JoinNames(const std::vector<std::string>& names, size_t limit) {
-  std::string out;
-  for (size_t i = 0; i < names.size() && i < limit; ++i) {
-    if (i > 0) out += ", ";
-    out += names[i];
-  }
-  if (names.size() > limit) out += fmt::format(" and {} more", names.size() - limit);
-  return out;
-}
-
 std::string NowRfc3339() {
   return fmt::format("{:%Y-%m-%dT%H:%M:%SZ}",
                      std::chrono::floor<std::chrono::seconds>(std::chrono::system_clock::now()));
 }
 
-}  // namespace upgrade
+}  // namespace k8s

@@ -9,12 +9,12 @@
 #include "common/secret.h"
 #include "k8s/rest_client.h"
 
-namespace k8s {
+namespace platform {
 
 // The built-in registry listens on this port behind the cluster's VIP (§8.2).
 inline constexpr int kBuiltInRegistryPort = 11443;
 
-struct PlatformRegistry {
+struct Registry {
   std::string address;    // "10.0.0.10:11443", "harbor.example.com"
   bool external = false;  // an operator-run registry: upgrade.sh does not sync into it
   std::string username;   // from Secret cpaas-system/registry-admin when it exists
@@ -26,6 +26,6 @@ struct PlatformRegistry {
 // <global VIP>:11443, the VIP from Cluster `global` (spec.features.ha.thirdParty.vip or
 // spec.features.ha.tke.vip), falling back to spec.registry.address. Credentials are read
 // only when the Secret exists (an anonymous registry has none). One-line errors.
-absl::StatusOr<PlatformRegistry> ReadPlatformRegistry(RestClient& global);
+absl::StatusOr<Registry> ReadRegistry(k8s::RestClient& global);
 
-}  // namespace k8s
+}  // namespace platform

@@ -33,6 +33,7 @@ read -r -d '' flag_table <<'TABLE' || true
 --password               PASSWORD  env:UPGRADE_REGISTRY_PASSWORD  its password (prefer --password-stdin or $UPGRADE_REGISTRY_PASSWORD)
 --password-stdin         -         core   read the password from the first line of standard input
 --target-creds           BASE64    env:UPGRADE_TARGET_CREDS  legacy: base64 of user:password
+--authfile               FILE      core   no --username: a login in this auth file, then podman's and docker's (cmd/image-sync/README.md)
 --plain                  -         core   plain HTTP registry
 --insecure               -         core   TLS without verifying the registry's certificate
 --ca-file                FILE      core   CA bundle that signed the registry's certificate

@@ -54,7 +54,7 @@ int main(int argc, char** argv) {
   cli::UseYamlConfig(app, "YAML file with the same settings (flag names as keys)");
   cli::LogFlags log;
   cli::AddCommonFlags(app, log);
-  std::string bundle_dir, authfile, progress = "auto";
+  std::string bundle_dir, progress = "auto";
   cli::RegistryFlags flags;
   std::string& registry = flags.registry;
   const std::string& username = flags.username;
@@ -73,9 +73,6 @@ int main(int argc, char** argv) {
   cli::AddRegistryFlags(app, flags, names);
   app.get_option("--registry")->required();
   app.get_option("--ca-file")->check(CLI::ExistingFile);
-  app.add_option("--authfile", authfile,
-                 "auth file searched first when no --username is given (default "
-                 "$REGISTRY_AUTH_FILE; then podman's and docker's files, see README)");
   app.add_option("--parallel", parallel, "requests in flight (images and blobs share them)")
       ->check(CLI::Range(1, 64));
   app.add_option("--chunk-size", chunk_mib,
@@ -159,7 +156,7 @@ int main(int argc, char** argv) {
     return Fail(exit_code::kUsage, "a password was given without --username");
   } else {
     auto found = registry::FindRegistryCredentials(
-        registry, registry::CredentialSearch::FromEnvironment(authfile));
+        registry, registry::CredentialSearch::FromEnvironment(flags.authfile));
     if (!found.ok()) {
       return Fail(
           absl::IsUnauthenticated(found.status()) ? exit_code::kAuthRefused : exit_code::kUsage,

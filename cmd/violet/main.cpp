@@ -138,10 +138,6 @@ int main(int argc, char** argv) {
   push_registry_names.no_auth = true;
   push_registry.limits = push.transfer_limits;
   cli::AddRegistryFlags(*push_cmd, push_registry, push_registry_names);
-  std::string push_authfile;
-  push_cmd->add_option("--authfile", push_authfile,
-                       "with --dest-repo and no --username: auth file searched first (default "
-                       "$REGISTRY_AUTH_FILE; then podman's and docker's files)");
   auto* clusters_option =
       push_cmd->add_option("--clusters", clusters, "target clusters for operators (a,b)")
           ->delimiter(',');
@@ -258,7 +254,7 @@ int main(int argc, char** argv) {
     push.registry_insecure = push_registry.insecure;
     push.registry_ca_file = push_registry.ca_file;
     push.transfer_limits = push_registry.limits;
-    if (absl::Status found = FindDestRepoCredentials(push, push_authfile); !found.ok()) {
+    if (absl::Status found = FindDestRepoCredentials(push, push_registry.authfile); !found.ok()) {
       return cli::Fail(absl::IsUnauthenticated(found) ? exit_code::kAuthRefused : exit_code::kUsage,
                        found);
     }

@@ -249,6 +249,18 @@ TEST_F(ImageSyncTest, UpgradeShHandsADockerLoginToEveryStep) {
                                 registry.address() + ": not found on PATH"),
             std::string::npos)
       << missing.output;
+
+  // violet push --dest-repo on its own takes the same chain: here --authfile with the login.
+  std::ofstream(dir_.File("auth.json"))
+      << R"({"auths":{")" << registry.address() << R"(":{"auth":"YWxpY2U6cGEgc3M="}}})";
+  CommandResult violet = RunCommand(
+      "env -u REGISTRY_AUTH_FILE HOME='" + home + "' XDG_RUNTIME_DIR='" + dir_.File("run") +
+      "' VIOLET_KEYRING='" + plugins + "/violet-sample-key.asc' " + VIOLET_BINARY + " push '" +
+      plugins + "' --skip-crs --dest-repo " + registry.address() + " --registry-ca-file " + certs +
+      "/ca.crt --authfile " + dir_.File("auth.json"));
+  EXPECT_EQ(violet.exit_code, 0) << violet.output;
+  EXPECT_NE(violet.output.find("from auth file " + dir_.File("auth.json")), std::string::npos)
+      << violet.output;
 }
 
 TEST_F(ImageSyncTest, CredentialsFromAuthFileAndMissingCredentials) {

@@ -130,7 +130,7 @@ absl::Status RegistryClient::Authorize(HttpSession& session, const HttpResponse&
   const auto required = [&] {
     return absl::UnauthenticatedError(
         fmt::format("registry {} requires authentication — pass --username and --password (or "
-                    "--password-stdin)",
+                    "--password-stdin), or log in (docker login / podman login)",
                     options_.host));
   };
   if (challenge.scheme == "basic") {

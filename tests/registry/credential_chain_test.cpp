@@ -6,9 +6,13 @@
 #include <gtest/gtest.h>
 #include <sys/stat.h>
 
+#include <cstdlib>
 #include <filesystem>
 #include <fstream>
+#include <optional>
 #include <string>
+#include <utility>
+#include <vector>
 
 #include "support/temp_dir.h"
 
@@ -86,7 +90,32 @@ TEST_F(CredentialChainTest, FilesAreSearchedInPodmansOrderAndTheFirstEntryWins) 
       << missing.status();
 }
 
+// Sets variables for one test and puts back what was there.
+class SavedEnv {
+ public:
+  SavedEnv() {
+    for (const char* name :
+         {"HOME", "XDG_RUNTIME_DIR", "XDG_CONFIG_HOME", "DOCKER_CONFIG", "REGISTRY_AUTH_FILE"}) {
+      const char* value = std::getenv(name);
+      saved_.emplace_back(name, value ? std::optional<std::string>(value) : std::nullopt);
+    }
+  }
+  ~SavedEnv() {
+    for (const auto& [name, value] : saved_) {
+      if (value) {
+        setenv(name.c_str(), value->c_str(), 1);
+      } else {
+        unsetenv(name.c_str());
+      }
+    }
+  }
+
+ private:
+  std::vector<std::pair<std::string, std::optional<std::string>>> saved_;
+};
+
 TEST_F(CredentialChainTest, FromEnvironmentNamesTheFilesPodmanAndDockerUse) {
+  SavedEnv saved;
   setenv("HOME", "/home/op", 1);
   setenv("XDG_RUNTIME_DIR", "/run/user/1000", 1);
   unsetenv("XDG_CONFIG_HOME");

@@ -33,6 +33,7 @@ read -r -d '' flag_table <<'TABLE' || true
 --password               PASSWORD  env:UPGRADE_REGISTRY_PASSWORD  its password (prefer --password-stdin or $UPGRADE_REGISTRY_PASSWORD)
 --password-stdin         -         core   read the password from the first line of standard input
 --target-creds           BASE64    env:UPGRADE_TARGET_CREDS  legacy: base64 of user:password
+--authfile               FILE      core   no --username: a login in this auth file, then podman's and docker's (cmd/image-sync/README.md)
 --plain                  -         core   plain HTTP registry
 --insecure               -         core   TLS without verifying the registry's certificate
 --ca-file                FILE      core   CA bundle that signed the registry's certificate
@@ -68,7 +69,8 @@ usage() {
   done <<<"$flag_table"
   echo
   echo "Environment: UPGRADE_CONFIG (default upgrade.conf beside upgrade.sh), SKIP_SYNC_IMAGE=true,"
-  echo "  UPGRADE_REGISTRY_PASSWORD, ACP_PLATFORM_TOKEN, VIOLET_KEYRING; UPGRADE_CORE_BIN,"
+  echo "  UPGRADE_REGISTRY_PASSWORD, ACP_PLATFORM_TOKEN, VIOLET_KEYRING, REGISTRY_AUTH_FILE"
+  echo "  (registry logins: also XDG_RUNTIME_DIR, XDG_CONFIG_HOME, DOCKER_CONFIG); UPGRADE_CORE_BIN,"
   echo "  IMAGE_SYNC_BIN, VIOLET_BIN (default: bin/<name> beside upgrade.sh, then \$PATH)."
   echo "Exit codes: 0 done (preflight Passed); 1 a step failed or was interrupted (run again);"
   echo "  2 bad flags or configuration; 3 bundle or package missing, invalid or corrupt;"

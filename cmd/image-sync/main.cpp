@@ -18,7 +18,7 @@
 #include "cli/yaml_config.h"
 #include "common/absl_fmt.h"
 #include "common/exit_codes.h"
-#include "registry/credentials.h"
+#include "registry/credential_chain.h"
 #include "registry/pusher.h"
 #include "registry/registry_client.h"
 
@@ -54,7 +54,7 @@ int main(int argc, char** argv) {
   cli::UseYamlConfig(app, "YAML file with the same settings (flag names as keys)");
   cli::LogFlags log;
   cli::AddCommonFlags(app, log);
-  std::string bundle_dir, authfile, progress = "auto";
+  std::string bundle_dir, progress = "auto";
   cli::RegistryFlags flags;
   std::string& registry = flags.registry;
   const std::string& username = flags.username;
@@ -73,9 +73,6 @@ int main(int argc, char** argv) {
   cli::AddRegistryFlags(app, flags, names);
   app.get_option("--registry")->required();
   app.get_option("--ca-file")->check(CLI::ExistingFile);
-  app.add_option("--authfile", authfile,
-                 "auth file used when no --username is given (default: $REGISTRY_AUTH_FILE, "
-                 "then ~/.docker/config.json)");
   app.add_option("--parallel", parallel, "requests in flight (images and blobs share them)")
       ->check(CLI::Range(1, 64));
   app.add_option("--chunk-size", chunk_mib,
@@ -158,15 +155,20 @@ int main(int argc, char** argv) {
   } else if (password_stdin || !password_file.empty()) {
     return Fail(exit_code::kUsage, "a password was given without --username");
   } else {
-    if (authfile.empty()) authfile = registry::DefaultAuthFile();
-    if (!authfile.empty()) {
-      auto found = registry::LookupAuthFile(authfile, registry);
-      if (!found.ok()) return Fail(exit_code::kUsage, found.status());
-      if (found->has_value()) {
-        options.credentials = **found;
-        spdlog::info("using the credentials of user \"{}\" for {} from {}",
-                     options.credentials.username, registry, authfile);
-      }
+    auto found = registry::FindRegistryCredentials(
+        registry, registry::CredentialSearch::FromEnvironment(flags.authfile));
+    if (!found.ok()) {
+      return Fail(
+          absl::IsUnauthenticated(found.status()) ? exit_code::kAuthRefused : exit_code::kUsage,
+          found.status());
+    }
+    if (found->has_value()) {
+      options.credentials = (*found)->credentials;
+      spdlog::info("using the credentials of {} for {} from {}",
+                   options.credentials.identity_token()
+                       ? std::string("an identity token")
+                       : "user \"" + options.credentials.username + "\"",
+                   registry, (*found)->source);
     }
   }
 

@@ -54,7 +54,7 @@ absl::StatusOr<std::unique_ptr<k8s::RestClient>> Client(
 // of them it takes.
 struct PackageFlags {
   std::string package_dir = ".";  // upgrade.sh's directory: the defaults below live there
-  std::string registry, username, ca_file;
+  std::string registry, username, ca_file, authfile;
   bool password_stdin = false, plain = false, insecure = false;
   registry::TransferLimits limits;
   std::string bundle, plugins, release, state_dir, keyring;
@@ -71,6 +71,10 @@ void AddPackageFlags(CLI::App& app, PackageFlags& flags) {
   app.add_option("--username", flags.username,
                  "registry user (password: --password-stdin or $UPGRADE_REGISTRY_PASSWORD)");
   app.add_flag("--password-stdin", flags.password_stdin, "read the registry password from stdin");
+  app.add_option("--authfile", flags.authfile,
+                 "no --username: auth file searched first for a login (default "
+                 "$REGISTRY_AUTH_FILE; then podman's and docker's files); wins over the "
+                 "platform's Secret");
   app.add_flag("--plain", flags.plain, "plain HTTP registry");
   app.add_flag("--insecure", flags.insecure, "do not verify the registry's certificate");
   app.add_option("--ca-file", flags.ca_file, "CA bundle of the registry");
@@ -322,6 +326,7 @@ int RunPackagePhase(const std::string& phase, const CLI::App& command,
   request.credentials = *std::move(credentials);
   const char* config = std::getenv("UPGRADE_CONFIG");
   request.config_file = config && *config ? config : flags.package_dir + "/upgrade.conf";
+  request.logins = registry::CredentialSearch::FromEnvironment(flags.authfile);
   auto choice = upgrade::ResolveRegistry(request, global.get());
   if (!choice.ok()) {
     const absl::Status& status = choice.status();
@@ -336,6 +341,14 @@ int RunPackagePhase(const std::string& phase, const CLI::App& command,
   if (flags.registry.empty()) {
     *report_stream << fmt::format("upgrade.sh: registry {} (from {})\n", resolved.address,
                                   resolved.where_from);
+  }
+  if (!choice->credentials_from.empty()) {
+    // Resolved once: image-sync, violet and the artifact check all get these.
+    *report_stream << fmt::format("upgrade.sh: using the credentials of {} for {} from {}\n",
+                                  resolved.username == registry::kIdentityTokenUsername
+                                      ? std::string("an identity token")
+                                      : "user \"" + resolved.username + "\"",
+                                  resolved.address, choice->credentials_from);
   }
 
   if (sync) {

@@ -1,5 +1,8 @@
 // violet: pushes Marketplace packages (operator bundles, cluster plugins, charts) into a
 // platform, and shows, verifies, lists and garbage-collects them. Flags -> src/violet.
+#include <fmt/format.h>
+#include <spdlog/spdlog.h>
+
 #include <CLI/CLI.hpp>
 #include <filesystem>
 #include <iostream>
@@ -14,6 +17,7 @@
 #include "package/opened_package.h"
 #include "package/package_archive.h"
 #include "package/package_verification.h"
+#include "registry/credential_chain.h"
 #include "violet/failure.h"
 #include "violet/gc_command.h"
 #include "violet/list_command.h"
@@ -75,6 +79,38 @@ int Finish(const violet::Outcome& outcome) {
   if (outcome.ok()) return exit_code::kOk;
   if (outcome.reported()) return ExitCodeFor(outcome.kind());
   return cli::Fail(ExitCodeFor(outcome.kind()), outcome.status());
+}
+
+// --dest-repo without --username, --password or --no-auth: the credentials a `docker login`
+// or `podman login` kept (registry/credential_chain.h); none found is credentials missing.
+// The platform's registry keeps the platform's credentials (Secret registry-admin).
+absl::Status FindDestRepoCredentials(violet::PushRequest& push, const std::string& authfile) {
+  if (push.dest_repo.empty()) {
+    if (authfile.empty()) return absl::OkStatus();
+    return absl::InvalidArgumentError(
+        "--authfile goes with --dest-repo (the platform registry's credentials come from Secret "
+        "cpaas-system/registry-admin, or --username)");
+  }
+  if (!push.username.empty() || !push.password.empty() || push.no_auth) return absl::OkStatus();
+  const std::string host = registry::NormalizeRegistryKey(push.dest_repo);
+  auto found = registry::FindRegistryCredentials(
+      host, registry::CredentialSearch::FromEnvironment(authfile));
+  if (!found.ok()) return found.status();
+  if (!found->has_value()) {
+    return absl::UnauthenticatedError(fmt::format(
+        "--dest-repo {}: no credentials for it — pass --username and --password (or "
+        "$VIOLET_REGISTRY_PASSWORD), log in with docker login / podman login (or --authfile), "
+        "or --no-auth",
+        push.dest_repo));
+  }
+  const registry::Credentials& credentials = (*found)->credentials;
+  spdlog::info("using the credentials of {} for {} from {}",
+               credentials.identity_token() ? std::string("an identity token")
+                                            : "user \"" + credentials.username + "\"",
+               host, (*found)->source);
+  push.username = credentials.username;
+  push.password = credentials.password;
+  return absl::OkStatus();
 }
 
 }  // namespace
@@ -218,6 +254,10 @@ int main(int argc, char** argv) {
     push.registry_insecure = push_registry.insecure;
     push.registry_ca_file = push_registry.ca_file;
     push.transfer_limits = push_registry.limits;
+    if (absl::Status found = FindDestRepoCredentials(push, push_registry.authfile); !found.ok()) {
+      return cli::Fail(absl::IsUnauthenticated(found) ? exit_code::kAuthRefused : exit_code::kUsage,
+                       found);
+    }
     if (clusters_option->count() > 0) {
       push.clusters = clusters;
       push.clusters_given = true;

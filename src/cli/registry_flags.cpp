@@ -19,6 +19,10 @@ void AddRegistryFlags(CLI::App& app, RegistryFlags& flags, const RegistryFlagNam
     app.add_option("--password-file", flags.password_file,
                    "file holding the registry password (first line)");
   }
+  app.add_option("--authfile", flags.authfile,
+                 "no --username: auth file searched first for a login (default "
+                 "$REGISTRY_AUTH_FILE; then $XDG_RUNTIME_DIR/containers/auth.json, "
+                 "~/.config/containers/auth.json, ~/.docker/config.json)");
   if (names.no_auth) app.add_flag("--no-auth", flags.no_auth, "the registry needs no credentials");
   app.add_flag("--plain", flags.plain, "plain HTTP to the registry");
   app.add_flag("--insecure", flags.insecure, "HTTPS without verifying the registry's certificate");

@@ -1,5 +1,6 @@
 // The one registry flag set (image-sync, violet push, upgrade-core registry/trigger): where
-// the registry is, its credentials, TLS, and the transfer limits. Each tool keeps the flag
+// the registry is, its credentials (flags, else --authfile and the login chain), TLS, and
+// the transfer limits. Each tool keeps the flag
 // names it always had (violet push: --dest-repo, --password/$VIOLET_REGISTRY_PASSWORD,
 // --registry-ca-file); the set is otherwise the same.
 #pragma once
@@ -15,6 +16,7 @@ struct RegistryFlags {
   std::string registry, username, ca_file;
   std::string password;       // --password / $env (violet), kept only until made a Secret
   std::string password_file;  // image-sync
+  std::string authfile;       // --authfile: searched first for a login (credential_chain.h)
   bool password_stdin = false, no_auth = false, plain = false, insecure = false;
   registry::TransferLimits limits;
 };

@@ -1,5 +1,6 @@
-// Registry credentials and where they come from: flags, the legacy base64 "user:pass"
-// (--target-creds), or a Docker/Podman auth file (~/.docker/config.json, $REGISTRY_AUTH_FILE).
+// Registry credentials and where one auth file holds them: the legacy base64 "user:pass"
+// (--target-creds), and a Docker/Podman auth file's credHelpers, credsStore and auths
+// (credential_chain.h searches the files in podman's order).
 #pragma once
 
 #include <cstddef>
@@ -12,10 +13,24 @@
 
 namespace registry {
 
+struct HelperOptions;
+
+// docker-credential-helpers' convention, kept end to end: this username makes the password
+// an identity token (an OAuth2 refresh token traded at the registry's token realm).
+inline constexpr std::string_view kIdentityTokenUsername = "<token>";
+
 struct Credentials {
   std::string username;
-  common::Secret password;
+  common::Secret password;  // or, with username "<token>", the identity token
   bool empty() const { return username.empty(); }
+  bool identity_token() const { return username == kIdentityTokenUsername; }
+};
+
+// Credentials and a description of where they were found, for the log ("auth file X",
+// "docker-credential-pass (credsStore of X)"); never the secret.
+struct FoundCredentials {
+  Credentials credentials;
+  std::string source;
 };
 
 // "dXNlcjpwYXNz" -> {user, pass}; errors never echo the input.
@@ -25,13 +40,22 @@ absl::StatusOr<Credentials> DecodeBase64Credentials(std::string_view base64);
 // common::kDefaultMaxJsonDepth.
 inline constexpr size_t kMaxAuthFileBytes = 1 << 20;
 
-// Looks `registry_host` ("host:port") up in an auth file's "auths" map (keys may carry a
-// scheme or path). nullopt when the file is missing or has no entry; error (one line, never
-// quoting the file) when it is no regular file, too large, too deep or cannot be parsed.
-absl::StatusOr<std::optional<Credentials>> LookupAuthFile(const std::string& path,
-                                                          const std::string& registry_host);
+// "https://Reg:5000/v1/" -> "reg:5000"; "index.docker.io", "registry-1.docker.io" ->
+// "docker.io" (Docker Hub's aliases). Auth file keys and registry hosts compare this way.
+std::string NormalizeRegistryKey(std::string_view key);
 
-// $REGISTRY_AUTH_FILE if set, else ~/.docker/config.json ("" when neither can be named).
-std::string DefaultAuthFile();
+// Looks `registry_host` ("host:port") up in one auth file, as docker does: credHelpers[host]
+// (its helper, docker-credential-<name>), then credsStore (the default helper), then
+// auths[host] ("identitytoken", "auth" = base64 user:pass, or "username"/"password"). Keys
+// may carry a scheme or a path. nullopt when the file is missing or has no entry (a helper
+// saying "not found" is no entry); errors are one line and never quote the file:
+// InvalidArgument when it is no regular file, too large, too deep or cannot be parsed;
+// Unauthenticated when a helper it names is missing or fails (credential_helper.h).
+absl::StatusOr<std::optional<FoundCredentials>> LookupAuthFile(const std::string& path,
+                                                               const std::string& registry_host,
+                                                               const HelperOptions& helpers);
+// The same with the helpers found on $PATH.
+absl::StatusOr<std::optional<FoundCredentials>> LookupAuthFile(const std::string& path,
+                                                               const std::string& registry_host);
 
 }  // namespace registry

@@ -117,6 +117,12 @@ absl::Status RegistryClient::Authorize(HttpSession& session, const HttpResponse&
   const Challenge challenge = ParseChallenge(response.Header("www-authenticate"));
   const Credentials& credentials = options_.credentials;
   const auto rejected = [&] {
+    if (credentials.identity_token()) {
+      return absl::UnauthenticatedError(fmt::format(
+          "registry {} rejected the identity token it was given — log in again (docker login) "
+          "or pass --username and --password",
+          options_.host));
+    }
     return absl::UnauthenticatedError(fmt::format(
         "registry {} rejected the credentials of user \"{}\" — check --username and --password",
         options_.host, credentials.username));
@@ -124,11 +130,18 @@ absl::Status RegistryClient::Authorize(HttpSession& session, const HttpResponse&
   const auto required = [&] {
     return absl::UnauthenticatedError(
         fmt::format("registry {} requires authentication — pass --username and --password (or "
-                    "--password-stdin)",
+                    "--password-stdin), or log in (docker login / podman login)",
                     options_.host));
   };
   if (challenge.scheme == "basic") {
     if (credentials.empty()) return required();
+    if (credentials.identity_token()) {
+      return absl::UnauthenticatedError(fmt::format(
+          "registry {} asks for a password (Basic authentication), and the credentials found "
+          "are an identity token, which only a token service takes — pass --username and "
+          "--password",
+          options_.host));
+    }
     std::lock_guard lock(auth_mutex_);
     if (failed_with.starts_with("Authorization: Basic")) return rejected();
     auth_mode_ = AuthMode::kBasic;
@@ -141,9 +154,11 @@ absl::Status RegistryClient::Authorize(HttpSession& session, const HttpResponse&
   }
   if (failed_with.starts_with("Authorization: Bearer")) {
     if (credentials.empty()) return required();
-    return absl::PermissionDeniedError(
-        fmt::format("registry {} denied user \"{}\" access to {} — grant the user push rights",
-                    options_.host, credentials.username, scope.empty() ? "the registry" : scope));
+    return absl::PermissionDeniedError(fmt::format(
+        "registry {} denied {} access to {} — grant the user push rights", options_.host,
+        credentials.identity_token() ? std::string("the identity token's user")
+                                     : fmt::format("user \"{}\"", credentials.username),
+        scope.empty() ? "the registry" : scope));
   }
   // Where the credentials may go (realm_policy.h): refused with them, asked without them.
   const std::string& realm = challenge.params.at("realm");
@@ -166,10 +181,23 @@ absl::Status RegistryClient::Authorize(HttpSession& session, const HttpResponse&
     if (end > start) query.push_back("scope=" + UrlEncode(scope.substr(start, end - start)));
     start = end + 1;
   }
-  for (const std::string& part : query) url = WithQuery(url, part);
   HttpRequest token_request;
-  token_request.url = url;
-  if (!credentials.empty() && may_send.ok()) {
+  if (credentials.identity_token() && may_send.ok()) {
+    // An identity token is an OAuth2 refresh token: POSTed as a form (docker's flow), and
+    // the answer's access_token is the bearer token.
+    query.insert(query.begin(), {"grant_type=refresh_token", "client_id=acp-image-sync",
+                                 "refresh_token=" + UrlEncode(credentials.password.Reveal())});
+    token_request.method = "POST";
+    token_request.url = url;
+    token_request.headers.push_back("Content-Type: application/x-www-form-urlencoded");
+    for (const std::string& part : query) {
+      token_request.body += (token_request.body.empty() ? "" : "&") + part;
+    }
+  } else {
+    for (const std::string& part : query) url = WithQuery(url, part);
+    token_request.url = url;
+  }
+  if (!credentials.empty() && !credentials.identity_token() && may_send.ok()) {
     token_request.headers.push_back(
         "Authorization: Basic " +
         common::EncodeBase64(credentials.username + ":" + credentials.password.Reveal()));
@@ -181,7 +209,9 @@ absl::Status RegistryClient::Authorize(HttpSession& session, const HttpResponse&
         fmt::format("registry {}: token service {} {}", options_.host, common::Clip(Origin(realm_)),
                     DescribeNetworkError(token_response.status(), options_.transport)));
   }
-  if (token_response->status == 401 || token_response->status == 403) {
+  // OAuth2 answers a refresh token it does not take with 400 (invalid_grant).
+  if (token_response->status == 401 || token_response->status == 403 ||
+      (token_response->status == 400 && credentials.identity_token())) {
     return credentials.empty() ? required() : rejected();
   }
   if (token_response->status != 200) {

@@ -88,6 +88,26 @@ ConfLine ParseRegistryValue(std::string_view rest) {
   return line;
 }
 
+// No --username: a login (docker/podman auth files, credential helpers) for the registry,
+// unless the platform's Secret gave credentials and no --authfile asks for the file's.
+absl::Status UseLogin(const RegistryRequest& request, RegistryChoice& choice) {
+  platform::Registry& registry = choice.registry;
+  if (!request.credentials.username.empty()) return absl::OkStatus();
+  if (!registry.username.empty() && !request.logins.authfile_from_flag) return absl::OkStatus();
+  auto found = registry::FindRegistryCredentials(registry::NormalizeRegistryKey(registry.address),
+                                                 request.logins);
+  if (!found.ok()) return found.status();
+  if (!found->has_value()) return absl::OkStatus();
+  constexpr std::string_view kFromSecret = "; credentials from Secret cpaas-system/registry-admin";
+  if (registry.where_from.ends_with(kFromSecret)) {
+    registry.where_from.resize(registry.where_from.size() - kFromSecret.size());
+  }
+  registry.username = (*found)->credentials.username;
+  registry.password = (*found)->credentials.password;
+  choice.credentials_from = (*found)->source;
+  return absl::OkStatus();
+}
+
 }  // namespace
 
 absl::StatusOr<GivenCredentials> CheckCredentials(const GivenCredentials& given) {
@@ -166,8 +186,10 @@ absl::StatusOr<std::string> ReadUpgradeConf(const std::string& path) {
   return ParseUpgradeConf(*text, path);
 }
 
-absl::StatusOr<RegistryChoice> ResolveRegistry(const RegistryRequest& request,
-                                               k8s::RestClient* global) {
+namespace {
+
+absl::StatusOr<RegistryChoice> ResolveAddress(const RegistryRequest& request,
+                                              k8s::RestClient* global) {
   const GivenCredentials& given = request.credentials;
   RegistryChoice choice;
   platform::Registry& registry = choice.registry;
@@ -219,6 +241,16 @@ absl::StatusOr<RegistryChoice> ResolveRegistry(const RegistryRequest& request,
   auto address = ReadUpgradeConf(request.config_file);
   if (!address.ok()) return address.status();
   from_flags(*std::move(address), request.config_file);
+  return choice;
+}
+
+}  // namespace
+
+absl::StatusOr<RegistryChoice> ResolveRegistry(const RegistryRequest& request,
+                                               k8s::RestClient* global) {
+  auto choice = ResolveAddress(request, global);
+  if (!choice.ok()) return choice;
+  if (absl::Status login = UseLogin(request, *choice); !login.ok()) return login;
   return choice;
 }
 

@@ -10,6 +10,7 @@
 #include "common/secret.h"
 #include "k8s/rest_client.h"
 #include "platform/registry.h"
+#include "registry/credential_chain.h"
 
 namespace upgrade {
 
@@ -42,20 +43,29 @@ struct RegistryRequest {
   std::string registry;          // --registry ("" : resolve it)
   GivenCredentials credentials;  // after CheckCredentials
   std::string config_file;       // upgrade.conf ($UPGRADE_CONFIG, default beside upgrade.sh)
+  // Where a `docker login` / `podman login` is looked for (registry/credential_chain.h) when
+  // neither --username nor the platform's Secret gives credentials; an --authfile given by
+  // flag wins over the Secret. Default: nowhere.
+  registry::CredentialSearch logins;
 };
 
 struct RegistryChoice {
   platform::Registry registry;  // address, external, credentials, where_from
   // Set when the cluster could not be read and upgrade.conf was used instead: the cause.
   std::string warning;
+  // Set when the credentials came from a login: where ("auth file ~/.docker/config.json").
+  std::string credentials_from;
 };
 
-// --registry wins (credentials only from the flags). Without it, the platform's registry is
-// read through `global` (nullptr: no cluster configured); its credentials (Secret
+// --registry wins (credentials from the flags, else a login). Without it, the platform's registry
+// is read through `global` (nullptr: no cluster configured); its credentials (Secret
 // registry-admin) are used only when no --username was given. When there is no cluster, or
 // it cannot be read and the config file exists, the config file names the registry.
-// Errors: InvalidArgument (flags, config file: exit 2), Unauthenticated (the cluster refused
-// the credentials: 4), Unavailable (the cluster unreachable or its answer unusable: 6).
+// The credentials are then resolved once, for every step (image-sync, violet, the artifact
+// check): --username, else the platform's Secret (unless --authfile), else `logins`.
+// Errors: InvalidArgument (flags, config file, a broken auth file: exit 2), Unauthenticated
+// (the cluster refused the credentials, a credential helper is missing or failed: 4),
+// Unavailable (the cluster unreachable or its answer unusable: 6).
 absl::StatusOr<RegistryChoice> ResolveRegistry(const RegistryRequest& request,
                                                k8s::RestClient* global);
 

@@ -67,7 +67,9 @@ TEST(RegistryFlagsTest, VioletNamesAndTheDefaultNames) {
   names.no_auth = true;
   cli::AddRegistryFlags(violet, pushed, names);
   Parse(violet, {"--dest-repo", "[fd00::1]:11443", "--username", "u", "--password", "p",
-                 "--no-auth", "--plain", "--registry-ca-file", "ca.pem", "--min-speed", "10"});
+                 "--no-auth", "--plain", "--registry-ca-file", "ca.pem", "--min-speed", "10",
+                 "--authfile", "auth.json"});
+  EXPECT_EQ(pushed.authfile, "auth.json");
   EXPECT_EQ(pushed.registry, "[fd00::1]:11443");
   EXPECT_EQ(pushed.password, "p");
   EXPECT_TRUE(pushed.no_auth);

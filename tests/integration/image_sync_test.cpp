@@ -184,6 +184,85 @@ TEST_F(ImageSyncTest, PluginPackagesImagesGoWithTheSync) {
   EXPECT_NE(tampered.output.find("nfs.v4.0.2.tgz"), std::string::npos) << tampered.output;
 }
 
+// Issue 13: a login kept in ~/.docker/config.json (or by a credential helper) and no
+// --username. upgrade-core resolves it once and hands it to image-sync and to violet: both
+// images/ and the plugins' images go in (violet used to run with --no-auth and fail, 4).
+TEST_F(ImageSyncTest, UpgradeShHandsADockerLoginToEveryStep) {
+  MakeBundle(3);
+  const std::string certs = dir_.File("certs");
+  RunScript(kSource + "/scripts/gen-test-certs.sh '" + certs + "'");
+  RunScript("htpasswd -cbB '" + dir_.File("htpasswd") + "' alice 'pa ss'");
+  const std::string plugins = dir_.File("plugins");
+  RunScript(kSource + "/scripts/make-sample-packages.sh '" + plugins + "'");
+  RegistryServer registry(dir_.path(), "login", certs, dir_.File("htpasswd"));
+  const std::string home = dir_.File("home"), bin = dir_.File("bin");
+  std::filesystem::create_directories(home + "/.docker");
+  std::filesystem::create_directories(bin);
+  std::ofstream(home + "/.docker/config.json")
+      << R"({"auths":{"https://)" << registry.address() << R"(":{"auth":")"
+      << "YWxpY2U6cGEgc3M=" /* alice:pa ss */ << R"("}}})";
+  const std::string upgrade =
+      "env -u REGISTRY_AUTH_FILE -u XDG_CONFIG_HOME -u DOCKER_CONFIG HOME='" + home +
+      "' XDG_RUNTIME_DIR='" + dir_.File("run") + "' PATH='" + bin +
+      "':\"$PATH\" IMAGE_SYNC_BIN=" + IMAGE_SYNC_BINARY + " VIOLET_BIN=" + VIOLET_BINARY +
+      " VIOLET_KEYRING='" + plugins + "/violet-sample-key.asc' bash " + kSource +
+      "/upgrade.sh --only-sync-image --bundle '" + bundle_ + "' --plugins '" + plugins +
+      "' --registry " + registry.address() + " --ca-file " + certs + "/ca.crt";
+  CommandResult pushed = RunCommand(upgrade);
+  ASSERT_EQ(pushed.exit_code, 0) << pushed.output;
+  EXPECT_NE(pushed.output.find("using the credentials of user \"alice\" for " + registry.address() +
+                               " from auth file " + home + "/.docker/config.json"),
+            std::string::npos)
+      << pushed.output;
+  EXPECT_EQ(pushed.output.find("pa ss"), std::string::npos) << pushed.output;
+  const std::string tls = "--cert-dir " + SkopeoCertDir(certs) + " --creds 'alice:pa ss'";
+  ExpectAllImagesServed(registry.address(), tls);
+  for (const char* image : {"acp/topolvm-operator-bundle:v2.3.0", "acp/cloudedge-plugin:v0.3.16",
+                            "acp/chart-nfs:v4.0.2"}) {
+    CommandResult inspected =
+        RunCommand("skopeo inspect --raw " + tls + " docker://" + registry.address() + "/" + image);
+    EXPECT_EQ(inspected.exit_code, 0) << image << ": " << inspected.output;
+  }
+
+  // The same login kept by a credential helper (credHelpers): docker-credential-e2e on PATH.
+  std::ofstream(bin + "/docker-credential-e2e")
+      << "#!/bin/bash\nread -r server\n[ \"$server\" = " << registry.address()
+      << " ] || { echo 'credentials not found in native keychain'; exit 1; }\n"
+      << R"(echo '{"ServerURL":"x","Username":"alice","Secret":"pa ss"}')"
+      << "\n";
+  std::filesystem::permissions(bin + "/docker-credential-e2e", std::filesystem::perms::owner_all);
+  std::ofstream(home + "/.docker/config.json")
+      << R"({"credHelpers":{")" << registry.address() << R"(":"e2e"}})";
+  CommandResult helper = RunCommand(upgrade);
+  ASSERT_EQ(helper.exit_code, 0) << helper.output;
+  EXPECT_NE(helper.output.find("from docker-credential-e2e (credHelpers of"), std::string::npos)
+      << helper.output;
+  EXPECT_NE(helper.output.find("Nothing changed"), std::string::npos) << helper.output;
+  EXPECT_EQ(helper.output.find("pa ss"), std::string::npos) << helper.output;
+
+  // The helper gone: one line naming it and the registry, credentials missing (4).
+  std::filesystem::remove(bin + "/docker-credential-e2e");
+  CommandResult missing = RunCommand(upgrade);
+  EXPECT_EQ(missing.exit_code, 4) << missing.output;
+  EXPECT_EQ(Lines(missing.output), 1) << missing.output;
+  EXPECT_NE(missing.output.find("credential helper docker-credential-e2e for " +
+                                registry.address() + ": not found on PATH"),
+            std::string::npos)
+      << missing.output;
+
+  // violet push --dest-repo on its own takes the same chain: here --authfile with the login.
+  std::ofstream(dir_.File("auth.json"))
+      << R"({"auths":{")" << registry.address() << R"(":{"auth":"YWxpY2U6cGEgc3M="}}})";
+  CommandResult violet = RunCommand(
+      "env -u REGISTRY_AUTH_FILE HOME='" + home + "' XDG_RUNTIME_DIR='" + dir_.File("run") +
+      "' VIOLET_KEYRING='" + plugins + "/violet-sample-key.asc' " + VIOLET_BINARY + " push '" +
+      plugins + "' --skip-crs --dest-repo " + registry.address() + " --registry-ca-file " + certs +
+      "/ca.crt --authfile " + dir_.File("auth.json"));
+  EXPECT_EQ(violet.exit_code, 0) << violet.output;
+  EXPECT_NE(violet.output.find("from auth file " + dir_.File("auth.json")), std::string::npos)
+      << violet.output;
+}
+
 TEST_F(ImageSyncTest, CredentialsFromAuthFileAndMissingCredentials) {
   MakeBundle(3);
   const std::string certs = dir_.File("certs");

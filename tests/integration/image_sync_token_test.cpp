@@ -5,6 +5,7 @@
 #include <gtest/gtest.h>
 
 #include <algorithm>
+#include <filesystem>
 #include <fstream>
 
 #include "bundle/digest.h"
@@ -93,6 +94,38 @@ TEST_F(ImageSyncTokenTest, WrongOrMissingCredentialsAreOneLineAndLeakNothing) {
   EXPECT_EQ(Lines(anonymous.output), 1) << anonymous.output;
   EXPECT_NE(anonymous.output.find("requires authentication"), std::string::npos)
       << anonymous.output;
+}
+
+// `docker login` against a registry whose token service hands out refresh tokens keeps an
+// "identitytoken" in ~/.docker/config.json: image-sync trades it at the realm (POST
+// grant_type=refresh_token, as docker does) and pushes; a stale one is one line.
+TEST_F(ImageSyncTokenTest, IdentityTokenFromDockerConfigIsTradedAtTheRealm) {
+  tokens_.AcceptRefreshToken("refresh-7f3a");
+  const std::string home = dir_.File("home");
+  std::filesystem::create_directories(home + "/.docker");
+  const auto login = [&](const std::string& token) {
+    std::ofstream(home + "/.docker/config.json")
+        << R"({"auths":{")" << registry_.address() << R"(":{"auth":"","identitytoken":")" << token
+        << R"("}}})";
+  };
+  const std::string env = "env -u REGISTRY_AUTH_FILE -u XDG_CONFIG_HOME -u DOCKER_CONFIG HOME='" +
+                          home + "' XDG_RUNTIME_DIR='" + dir_.File("run") + "' ";
+  login("refresh-7f3a");
+  CommandResult pushed =
+      RunCommand(env + IMAGE_SYNC_BINARY + " --progress none --plain --bundle '" + bundle_ +
+                 "' --registry " + registry_.address());
+  ASSERT_EQ(pushed.exit_code, 0) << pushed.output;
+  EXPECT_GT(tokens_.refresh_grants(), 0);
+  EXPECT_NE(pushed.output.find("using the credentials of an identity token"), std::string::npos)
+      << pushed.output;
+  EXPECT_EQ(pushed.output.find("refresh-7f3a"), std::string::npos) << pushed.output;
+
+  login("stale-token");
+  CommandResult stale = RunCommand(env + IMAGE_SYNC_BINARY + " --progress none --plain --bundle '" +
+                                   bundle_ + "' --registry " + registry_.address());
+  EXPECT_EQ(stale.exit_code, 4) << stale.output;
+  EXPECT_NE(stale.output.find("rejected the identity token"), std::string::npos) << stale.output;
+  EXPECT_EQ(stale.output.find("stale-token"), std::string::npos) << stale.output;
 }
 
 TEST_F(ImageSyncTokenTest, HttpsRegistryNeverSendsCredentialsToAnHttpRealm) {

@@ -10,6 +10,7 @@
 #include <yaml-cpp/yaml.h>
 
 #include <atomic>
+#include <cstdlib>
 #include <filesystem>
 #include <fstream>
 #include <thread>
@@ -247,7 +248,6 @@ TEST_F(VioletTest, LocalUserLogsInWithUsernameAndPassword) {
 TEST_F(VioletTest, FlagRulesAreUsageErrorsWithOneLine) {
   const std::pair<std::vector<std::string>, std::string> cases[] = {
       {{"--skip-crs", "--skip-push"}, "--skip-crs and --skip-push cannot be used together"},
-      {{"--dest-repo", registry_.address()}, "--dest-repo needs"},
       {{"--dest-repo", "fd00::1", "--no-auth"}, "an IPv6 address must be in brackets"},
       {{"--no-auth", "--username", "u"}, "--no-auth cannot be combined"},
       {{"--clusters", ""}, "--clusters"},
@@ -257,6 +257,22 @@ TEST_F(VioletTest, FlagRulesAreUsageErrorsWithOneLine) {
     EXPECT_EQ(result.exit_code, 2) << result.output;
     EXPECT_TRUE(Contains(result.output, message)) << result.output;
   }
+  // --dest-repo with no credentials by flag and no login in any auth file (an empty HOME):
+  // credentials missing (4), one line naming every way to give them.
+  const char* home = std::getenv("HOME");
+  const std::string saved_home = home != nullptr ? home : "";
+  setenv("HOME", dir_.path().c_str(), 1);
+  ScopedEnv runtime("XDG_RUNTIME_DIR", dir_.path());
+  ScopedEnv auth_file("REGISTRY_AUTH_FILE", "");
+  CommandResult no_login = RunViolet(Push(packages_, {"--dest-repo", registry_.address()}));
+  setenv("HOME", saved_home.c_str(), 1);
+  EXPECT_EQ(no_login.exit_code, 4) << no_login.output;
+  EXPECT_TRUE(Contains(no_login.output, "no credentials for it — pass --username and --password"))
+      << no_login.output;
+  EXPECT_TRUE(Contains(no_login.output, "--authfile")) << no_login.output;
+  CommandResult stray = RunViolet(Push(packages_, {"--authfile", dir_.File("auth.json")}));
+  EXPECT_EQ(stray.exit_code, 2) << stray.output;
+  EXPECT_TRUE(Contains(stray.output, "--authfile goes with --dest-repo")) << stray.output;
   CommandResult no_packages = RunViolet(Push(dir_.File("nowhere")));
   EXPECT_EQ(no_packages.exit_code, 3) << no_packages.output;
   EXPECT_TRUE(absl::IsNotFound(GetObject("global", kArtifacts, kNs, kBundleArtifact).status()));

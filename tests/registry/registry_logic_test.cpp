@@ -50,11 +50,11 @@ TEST(CredentialsTest, ReadsDockerConfigAuths) {
   auto found = registry::LookupAuthFile(dir.File("config.json"), "reg.example.com:5000");
   ASSERT_TRUE(found.ok());
   ASSERT_TRUE(found->has_value());
-  EXPECT_EQ((*found)->username, "bob");
-  EXPECT_EQ((*found)->password.Reveal(), "pw");
+  EXPECT_EQ((*found)->credentials.username, "bob");
+  EXPECT_EQ((*found)->credentials.password.Reveal(), "pw");
   auto other = registry::LookupAuthFile(dir.File("config.json"), "other:1");
   ASSERT_TRUE(other.ok() && other->has_value());
-  EXPECT_EQ((*other)->username, "carol");
+  EXPECT_EQ((*other)->credentials.username, "carol");
   auto none = registry::LookupAuthFile(dir.File("config.json"), "unknown:5000");
   ASSERT_TRUE(none.ok());
   EXPECT_FALSE(none->has_value());

@@ -69,6 +69,9 @@ RegistryTokenServer::RegistryTokenServer(const std::string& dir, std::string use
   server_.Get("/token", [this](const httplib::Request& request, httplib::Response& response) {
     Serve(request, response);
   });
+  server_.Post("/token", [this](const httplib::Request& request, httplib::Response& response) {
+    ServeRefresh(request, response);
+  });
   port_ = server_.bind_to_any_port("127.0.0.1");
   if (port_ <= 0) throw std::runtime_error("token server: cannot bind 127.0.0.1");
   thread_ = std::thread([this] { server_.listen_after_bind(); });
@@ -106,6 +109,52 @@ void RegistryTokenServer::Serve(const httplib::Request& request, httplib::Respon
   const std::string token = SignedToken(username_, scopes);
   response.set_content(nlohmann::json{{"token", token}, {"expires_in", 300}}.dump(),
                        "application/json");
+}
+
+void RegistryTokenServer::AcceptRefreshToken(std::string token) {
+  std::lock_guard lock(mutex_);
+  refresh_token_ = std::move(token);
+}
+
+// The OAuth2 refresh-token grant (docker's flow for an identity token): a form body.
+void RegistryTokenServer::ServeRefresh(const httplib::Request& request,
+                                       httplib::Response& response) {
+  httplib::Params form;
+  httplib::detail::parse_query_text(request.body, form);
+  const auto field = [&](const std::string& name) {
+    auto found = form.find(name);
+    return found == form.end() ? std::string() : found->second;
+  };
+  std::string expected;
+  {
+    std::lock_guard lock(mutex_);
+    expected = refresh_token_;
+  }
+  if (field("grant_type") != "refresh_token" || field("service") != kService || expected.empty() ||
+      field("refresh_token") != expected || !request.get_header_value("Authorization").empty()) {
+    ++refusals_;
+    response.status = 400;
+    response.set_content(R"({"error":"invalid_grant"})", "application/json");
+    return;
+  }
+  std::vector<std::string> scopes;
+  for (auto [it, end] = form.equal_range("scope"); it != end; ++it) {
+    for (size_t start = 0; start < it->second.size();) {  // space-separated, as OAuth2 allows
+      size_t stop = it->second.find(' ', start);
+      if (stop == std::string::npos) stop = it->second.size();
+      if (stop > start) scopes.push_back(it->second.substr(start, stop - start));
+      start = stop + 1;
+    }
+  }
+  {
+    std::lock_guard lock(mutex_);
+    scopes_.insert(scopes_.end(), scopes.begin(), scopes.end());
+  }
+  ++tokens_issued_;
+  ++refresh_grants_;
+  response.set_content(
+      nlohmann::json{{"access_token", SignedToken(username_, scopes)}, {"expires_in", 300}}.dump(),
+      "application/json");
 }
 
 std::string RegistryTokenServer::SignedToken(const std::string& subject,

@@ -28,16 +28,22 @@ class RegistryTokenServer {
   int tokens_issued() const { return tokens_issued_; }
   int refusals() const { return refusals_; }
   std::vector<std::string> scopes() const;  // every scope asked for, in order
+  // Also issue tokens to a POST grant_type=refresh_token with this refresh token (docker's
+  // identity-token flow); refresh_grants() counts them.
+  void AcceptRefreshToken(std::string token);
+  int refresh_grants() const { return refresh_grants_; }
 
  private:
   void Serve(const httplib::Request& request, httplib::Response& response);
+  void ServeRefresh(const httplib::Request& request, httplib::Response& response);
   std::string SignedToken(const std::string& subject, const std::vector<std::string>& scopes);
 
   std::string username_, password_, key_pem_, cert_der_, cert_file_;
   httplib::Server server_;
   std::thread thread_;
   int port_ = 0;
-  std::atomic<int> tokens_issued_{0}, refusals_{0};
+  std::atomic<int> tokens_issued_{0}, refusals_{0}, refresh_grants_{0};
+  std::string refresh_token_;  // guarded by mutex_
   mutable std::mutex mutex_;
   std::vector<std::string> scopes_;
 };

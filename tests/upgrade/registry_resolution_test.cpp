@@ -5,6 +5,7 @@
 
 #include <gtest/gtest.h>
 
+#include <filesystem>
 #include <fstream>
 #include <string>
 #include <utility>
@@ -190,6 +191,44 @@ TEST(ResolveRegistryTest, FlagThenConfigFileWithoutACluster) {
                       "scheme"),
             std::string::npos)
       << url.status();
+}
+
+// No --username: the login an operator keeps (docker login's ~/.docker/config.json, a
+// credential helper, podman's auth.json) is resolved here, once, for every step.
+TEST(ResolveRegistryTest, LoginFromAuthFilesWhenNoUsernameWasGiven) {
+  testing_support::TempDir dir;
+  std::filesystem::create_directories(dir.File("docker"));
+  std::ofstream(dir.File("docker/config.json"))
+      << R"({"auths":{"https://flag.example:5000":{"auth":"ZGF2ZTpkb2NrZXItcHc="}}})";
+  RegistryRequest request;
+  request.registry = "flag.example:5000";
+  request.logins.docker_config = dir.File("docker");
+  auto login = ResolveRegistry(request, nullptr);
+  ASSERT_TRUE(login.ok()) << login.status();
+  EXPECT_EQ(login->registry.username, "dave");
+  EXPECT_EQ(login->registry.password.Reveal(), "docker-pw");
+  EXPECT_EQ(login->credentials_from, "auth file " + dir.File("docker/config.json"));
+
+  request.credentials.username = "alice";  // --username wins; no file is read
+  request.credentials.password = common::Secret("pa ss");
+  auto flags = ResolveRegistry(request, nullptr);
+  ASSERT_TRUE(flags.ok());
+  EXPECT_EQ(flags->registry.username, "alice");
+  EXPECT_TRUE(flags->credentials_from.empty());
+
+  request.credentials = {};  // a broken helper: credentials missing (4), one line
+  std::ofstream(dir.File("docker/config.json")) << R"({"credsStore":"absent"})";
+  auto broken = ResolveRegistry(request, nullptr);
+  ASSERT_FALSE(broken.ok());
+  EXPECT_TRUE(absl::IsUnauthenticated(broken.status())) << broken.status();
+  EXPECT_TRUE(OneLine(broken.status()));
+  EXPECT_NE(std::string(broken.status().message()).find("docker-credential-absent"),
+            std::string::npos);
+
+  request.logins = {};  // nowhere to look: anonymous, as before
+  auto anonymous = ResolveRegistry(request, nullptr);
+  ASSERT_TRUE(anonymous.ok());
+  EXPECT_TRUE(anonymous->registry.username.empty());
 }
 
 }  // namespace

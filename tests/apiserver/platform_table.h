@@ -1,5 +1,5 @@
 // TEST STAND-IN for kube-apiserver: the resource table of an ACP cluster (every type in
-// k8s/platform_resources.h), with kube-apiserver's storage paths for the built-in groups.
+// platform/resources.h), with kube-apiserver's storage paths for the built-in groups.
 #pragma once
 
 #include "apiserver/served_resource.h"

@@ -85,27 +85,49 @@ std::vector<std::string> RegistryFlags(const RegistryTarget& registry) {
   return flags;
 }
 
-absl::Status SyncImages(DrContext& context, StepRun& run, bool standby) {
+namespace {
+
+// Runs `bash <package>/upgrade.sh <phase_flag> <registry flags>` against one side's cluster (a
+// kubeconfig of that side in $KUBECONFIG, not the operator's) with that side's registry
+// password on stdin; the command line goes to the step's output. A non-zero exit is
+// Unavailable, "upgrade.sh <phase_flag> <what> exited N (meaning): <tail>; <advice>".
+absl::Status RunUpgradeSh(DrContext& context, StepRun& run, bool standby,
+                          const std::string& phase_flag, const std::string& what,
+                          const std::string& advice) {
+  const ClusterAccess& access = context.access(standby);
   const RegistryTarget& registry =
       standby ? context.options().standby_registry : context.options().primary_registry;
-  const std::string side = standby ? "standby" : "primary";
+  ChildKubeconfig kubeconfig(access);
+  if (kubeconfig.path().empty()) {
+    return absl::InternalError("cannot write a kubeconfig for upgrade.sh under /tmp");
+  }
   std::vector<std::string> argv = {"bash", context.options().package_dir + "/upgrade.sh",
-                                   "--only-sync-image"};
+                                   phase_flag};
   for (const std::string& flag : RegistryFlags(registry)) argv.push_back(flag);
-  run.out << "      " << ShellQuote(argv) << "\n";
-  // upgrade.sh may consult the cluster; make sure it is this side's, not $KUBECONFIG's.
-  ChildKubeconfig kubeconfig(context.access(standby));
+  run.out << fmt::format("      KUBECONFIG={} {}\n",
+                         access.kubeconfig.empty() ? "(" + access.label + ")" : access.kubeconfig,
+                         ShellQuote(argv));
   const common::Secret none;
   auto result = RunChild(argv, {{"KUBECONFIG", kubeconfig.path()}},
                          registry.no_auth ? none : registry.password, run.out);
   if (!result.ok()) return result.status();
   if (result->exit_code != 0) {
-    return absl::UnavailableError(fmt::format(
-        "upgrade.sh --only-sync-image into the {} registry {} exited {} ({}): {}; fix it and "
-        "rerun (images already pushed are not pushed again)",
-        side, registry.address, result->exit_code, ExitMeaning(result->exit_code), result->tail));
+    return absl::UnavailableError(
+        fmt::format("upgrade.sh {} {} exited {} ({}): {}; {}", phase_flag, what, result->exit_code,
+                    ExitMeaning(result->exit_code), result->tail, advice));
   }
   return absl::OkStatus();
+}
+
+}  // namespace
+
+absl::Status SyncImages(DrContext& context, StepRun& run, bool standby) {
+  const RegistryTarget& registry =
+      standby ? context.options().standby_registry : context.options().primary_registry;
+  return RunUpgradeSh(
+      context, run, standby, "--only-sync-image",
+      fmt::format("into the {} registry {}", standby ? "standby" : "primary", registry.address),
+      "fix it and rerun (images already pushed are not pushed again)");
 }
 
 UpgradeProgress ReadUpgradeProgress(const json& cvsh, const std::string& version) {
@@ -151,27 +173,8 @@ absl::Status UpgradeCluster(DrContext& context, StepRun& run, bool standby) {
   }
   json& notes = run.notes();
   if (!notes.value("prepared", false)) {
-    ChildKubeconfig kubeconfig(access);
-    if (kubeconfig.path().empty()) {
-      return absl::InternalError("cannot write a kubeconfig for upgrade.sh under /tmp");
-    }
-    std::vector<std::string> argv = {"bash", context.options().package_dir + "/upgrade.sh",
-                                     "--skip-sync-image"};
-    const RegistryTarget& registry =
-        standby ? context.options().standby_registry : context.options().primary_registry;
-    for (const std::string& flag : RegistryFlags(registry)) argv.push_back(flag);
-    run.out << fmt::format("      KUBECONFIG={} {}\n",
-                           access.kubeconfig.empty() ? "(" + access.label + ")" : access.kubeconfig,
-                           ShellQuote(argv));
-    const common::Secret none;
-    auto result = RunChild(argv, {{"KUBECONFIG", kubeconfig.path()}},
-                           registry.no_auth ? none : registry.password, run.out);
-    if (!result.ok()) return result.status();
-    if (result->exit_code != 0) {
-      return absl::UnavailableError(fmt::format(
-          "upgrade.sh --skip-sync-image on the {} exited {} ({}): {}; fix it and rerun",
-          access.label, result->exit_code, ExitMeaning(result->exit_code), result->tail));
-    }
+    RETURN_IF_ERROR(RunUpgradeSh(context, run, standby, "--skip-sync-image",
+                                 "on the " + access.label, "fix it and rerun"));
     notes["prepared"] = true;
     RETURN_IF_ERROR(run.save());
   }

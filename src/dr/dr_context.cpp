@@ -3,6 +3,7 @@
 #include <fmt/format.h>
 
 #include "common/absl_fmt.h"
+#include "k8s/json_fields.h"
 #include "platform/resources.h"
 
 namespace dr {
@@ -30,7 +31,7 @@ absl::StatusOr<std::string> DrContext::MonitorUrl() {
         "cannot find the standby's Service cpaas-system/etcd-sync-monitor ({}); pass --monitor-url",
         common::View(service.status().message())));
   }
-  const std::string ip = service->value("/spec/clusterIP"_json_pointer, std::string());
+  const std::string ip = k8s::StringAt(*service, "/spec/clusterIP");
   if (ip.empty() || ip == "None") {
     return absl::UnavailableError(
         "Service cpaas-system/etcd-sync-monitor on the standby has no clusterIP; pass "

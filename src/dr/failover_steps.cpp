@@ -14,6 +14,7 @@
 #include "dr/plan.h"
 #include "dr/plugin_steps.h"
 #include "dr/runner.h"
+#include "k8s/json_fields.h"
 #include "platform/dr_role.h"
 #include "platform/resources.h"
 
@@ -36,7 +37,7 @@ absl::Status RestartPlatformPods(DrContext& context, StepRun& run, bool standby,
         client.List(platform::kPods, platform::kPlatformNamespace, "service_name=" + service);
     if (!pods.ok()) return pods.status();
     for (const json& pod : (*pods)["items"]) {
-      const std::string name = pod.value("/metadata/name"_json_pointer, std::string());
+      const std::string name = k8s::NameOf(pod);
       auto removed = client.Delete(platform::kPods, platform::kPlatformNamespace, name);
       if (!removed.ok() && !absl::IsNotFound(removed)) return removed;
       run.out << fmt::format("      restarted cpaas-system/{} (service_name={})\n", name, service);

@@ -9,6 +9,7 @@
 #include "common/absl_fmt.h"
 #include "common/bounded_parse.h"
 #include "common/untrusted_text.h"
+#include "k8s/json_fields.h"
 
 namespace dr {
 
@@ -151,7 +152,8 @@ GateResult EvaluateMachines(const std::string& cluster, const absl::StatusOr<jso
   if (list->contains("items") && (*list)["items"].is_array()) {
     for (const json& machine : (*list)["items"]) {
       ++total;
-      const std::string name = machine.value("/metadata/name"_json_pointer, std::string("?"));
+      std::string name = k8s::NameOf(machine);
+      if (name.empty()) name = "?";
       const json::json_pointer phase_path("/status/phase");
       const std::string phase = machine.contains(phase_path) && machine[phase_path].is_string()
                                     ? machine[phase_path].get<std::string>()

@@ -6,6 +6,7 @@
 #include "common/status_macros.h"
 #include "dr/monitor_client.h"
 #include "dr/poll.h"
+#include "k8s/json_fields.h"
 #include "platform/resources.h"
 
 namespace dr {
@@ -19,7 +20,7 @@ namespace {
 std::string LivePodHolder(k8s::RestClient& standby) {
   auto lease = standby.Get(platform::kLeases, platform::kPlatformNamespace, "etcd-sync-mirror");
   if (!lease.ok()) return "";
-  const std::string holder = lease->value("/spec/holderIdentity"_json_pointer, std::string());
+  const std::string holder = k8s::StringAt(*lease, "/spec/holderIdentity");
   if (holder.empty() || !standby.Get(platform::kPods, platform::kPlatformNamespace, holder).ok())
     return "";
   return holder;
@@ -77,7 +78,7 @@ absl::Status UninstallSyncPlugin(DrContext& context, StepRun& run, const PluginL
   }
   if (!items.empty()) {
     const json& plugin = items[0];
-    const std::string name = plugin.value("/metadata/name"_json_pointer, std::string());
+    const std::string name = k8s::NameOf(plugin);
     if (run.journal.saved_plugin.is_null()) {
       // Saved before the delete, so a crash between the two loses nothing.
       run.journal.saved_plugin = ObjectForRecreate(plugin);
@@ -128,8 +129,7 @@ absl::Status ReinstallSyncPlugin(DrContext& context, StepRun& run, const json& f
   labels[kClusterNameLabel] = platform::kGlobalCluster;
   auto created = standby.Create(platform::kModuleInfos, "", plugin);
   if (!created.ok() && !absl::IsAlreadyExists(created.status())) return created.status();
-  run.out << fmt::format("      created ModuleInfo {} on the standby\n",
-                         plugin.value("/metadata/name"_json_pointer, std::string()));
+  run.out << fmt::format("      created ModuleInfo {} on the standby\n", k8s::NameOf(plugin));
   return absl::OkStatus();
 }
 
@@ -159,7 +159,7 @@ absl::Status RestartSyncLeader(DrContext& context, StepRun& run) {
       auto pods = standby.List(platform::kPods, platform::kPlatformNamespace, "app=etcd-sync");
       if (!pods.ok()) return pods.status();
       for (const json& item : (*pods)["items"]) {
-        victims.push_back(item.value("/metadata/name"_json_pointer, std::string()));
+        victims.push_back(k8s::NameOf(item));
       }
       if (victims.empty()) {
         return absl::FailedPreconditionError(

@@ -135,20 +135,21 @@ UpgradeProgress ReadUpgradeProgress(const json& cvsh, const std::string& version
   const json::json_pointer history("/status/history");
   if (cvsh.contains(history) && cvsh.at(history).is_array() && !cvsh.at(history).empty()) {
     const json& latest = cvsh.at(history)[0];
-    progress.completed =
-        latest.value("version", "") == version && latest.value("state", "") == "Completed";
+    progress.completed = k8s::StringField(latest, "version") == version &&
+                         k8s::StringField(latest, "state") == "Completed";
   }
   if (const json* stalled = k8s::FindCondition(cvsh, "Stalled");
-      stalled && stalled->value("status", "") == "True") {
+      stalled && k8s::StringField(*stalled, "status") == "True") {
     progress.stalled = true;
-    progress.stalled_message =
-        fmt::format("{}: {}", stalled->value("reason", ""), stalled->value("message", ""));
+    progress.stalled_message = fmt::format("{}: {}", k8s::StringField(*stalled, "reason"),
+                                           k8s::StringField(*stalled, "message"));
   }
   const json::json_pointer stages("/status/stages");
   if (cvsh.contains(stages) && cvsh.at(stages).is_array()) {
     for (const json& stage : cvsh.at(stages)) {
-      progress.stages += fmt::format("{}{} {}", progress.stages.empty() ? "" : ", ",
-                                     stage.value("name", "?"), stage.value("phase", "?"));
+      progress.stages +=
+          fmt::format("{}{} {}", progress.stages.empty() ? "" : ", ",
+                      k8s::StringField(stage, "name", "?"), k8s::StringField(stage, "phase", "?"));
     }
   }
   return progress;
@@ -172,7 +173,9 @@ absl::Status UpgradeCluster(DrContext& context, StepRun& run, bool standby) {
     return absl::OkStatus();
   }
   json& notes = run.notes();
-  if (!notes.value("prepared", false)) {
+  const bool prepared =
+      notes.contains("prepared") && notes["prepared"].is_boolean() && notes["prepared"].get<bool>();
+  if (!prepared) {
     RETURN_IF_ERROR(RunUpgradeSh(context, run, standby, "--skip-sync-image",
                                  "on the " + access.label, "fix it and rerun"));
     notes["prepared"] = true;

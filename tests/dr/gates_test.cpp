@@ -173,6 +173,23 @@ TEST(UpgradeProgressTest, ReadsHistoryStagesAndStalled) {
   EXPECT_FALSE(ReadUpgradeProgress(cvsh, "4.3.0").completed);
 }
 
+// A ClusterVersionShadow from a cluster is untrusted: mistyped fields read as absent, never
+// an exception that stops the DR run.
+TEST(UpgradeProgressTest, MistypedShadowIsReadNotThrown) {
+  const json mistyped[] = {
+      {{"status", {{"history", {42}}}}},
+      {{"status", {{"history", {{{"version", 7}, {"state", true}}}}}}},
+      {{"status", {{"stages", {"Core", {{"name", 1}, {"phase", nullptr}}}}}}},
+      {{"status", {{"conditions", {{{"type", "Stalled"}, {"status", 1}, {"reason", {}}}}}}}},
+      {{"status", {{"conditions", {{{"type", "Stalled"}, {"status", "True"}, {"message", 3}}}}}}},
+  };
+  for (const json& cvsh : mistyped) {
+    UpgradeProgress progress;
+    EXPECT_NO_THROW(progress = ReadUpgradeProgress(cvsh, "4.2.0")) << cvsh.dump();
+    EXPECT_FALSE(progress.completed) << cvsh.dump();
+  }
+}
+
 TEST(PluginObjectTest, RecreatableWithoutServerFields) {
   json object = {{"apiVersion", "cluster.alauda.io/v1alpha1"},
                  {"kind", "ModuleInfo"},

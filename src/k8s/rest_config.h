@@ -3,6 +3,8 @@
 #pragma once
 
 #include <string>
+#include <string_view>
+#include <vector>
 
 #include "absl/status/statusor.h"
 #include "common/secret.h"
@@ -28,6 +30,16 @@ struct RestConfig {
 // Reads `path`; `context` overrides its current-context when not empty. Relative file
 // paths in the file are relative to its directory, as kubectl resolves them.
 absl::StatusOr<RestConfig> LoadKubeconfig(const std::string& path, const std::string& context = "");
+
+// A KUBECONFIG value "a:b:c" merged as kubectl merges it: for each cluster/user/context name
+// the first file that defines it wins; current-context comes from the first file that sets
+// it; missing files and empty entries are skipped (all missing: NotFound). Each file and all
+// of them together are bounded in size (16 MiB), at most 64 files.
+absl::StatusOr<RestConfig> LoadKubeconfigList(const std::string& list,
+                                              const std::string& context = "");
+
+// "a::b:a" -> {"a", "b"}: empty entries and repeats dropped, order kept.
+std::vector<std::string> SplitKubeconfigList(std::string_view list);
 
 // KUBERNETES_SERVICE_HOST/PORT and <account_dir>/{token,ca.crt}.
 absl::StatusOr<RestConfig> LoadInClusterConfig(

@@ -6,6 +6,7 @@
 #include <algorithm>
 #include <memory>
 #include <mutex>
+#include <optional>
 
 #include "common/absl_fmt.h"
 #include "common/bounded_parse.h"
@@ -68,6 +69,24 @@ bool IsTlsError(CURLcode code) {
 
 }  // namespace
 
+struct RestClient::ExecCache {
+  std::mutex mutex;
+  std::optional<ExecCredential> credential;
+};
+
+absl::StatusOr<ExecCredential> RestClient::ExecCredentialFor(bool refresh) {
+  std::lock_guard lock(exec_cache_->mutex);
+  auto& cached = exec_cache_->credential;
+  if (cached && !refresh && (!cached->expiry || absl::Now() < *cached->expiry)) return *cached;
+  cached.reset();
+  const std::string what = fmt::format("exec credential plugin \"{}\" ({})",
+                                       common::Clip(config_.exec->command, 200), config_.source);
+  auto credential = RunExecPlugin(*config_.exec, what, config_.server, config_.ca_pem);
+  if (!credential.ok()) return credential.status();
+  cached = *credential;
+  return credential;
+}
+
 absl::StatusOr<nlohmann::json> ParseApiAnswer(std::string_view body, const std::string& what) {
   auto parsed =
       common::ParseJsonBounded(body, body.size(), kMaxApiJsonDepth, "the server's answer");
@@ -80,7 +99,10 @@ absl::StatusOr<nlohmann::json> ParseApiAnswer(std::string_view body, const std::
 
 RestClient::RestClient(RestConfig config, std::chrono::milliseconds timeout,
                        size_t max_response_bytes)
-    : config_(std::move(config)), timeout_(timeout), max_response_bytes_(max_response_bytes) {
+    : config_(std::move(config)),
+      exec_cache_(std::make_shared<ExecCache>()),
+      timeout_(timeout),
+      max_response_bytes_(max_response_bytes) {
   static std::once_flag once;
   std::call_once(once, [] { curl_global_init(CURL_GLOBAL_DEFAULT); });
   while (!config_.server.empty() && config_.server.back() == '/') config_.server.pop_back();
@@ -89,6 +111,20 @@ RestClient::RestClient(RestConfig config, std::chrono::milliseconds timeout,
 absl::StatusOr<RestResponse> RestClient::Perform(const std::string& method, const std::string& path,
                                                  const std::string& body,
                                                  const std::string& content_type) {
+  if (!config_.exec) return PerformOnce(method, path, body, content_type, nullptr);
+  ASSIGN_OR_RETURN(ExecCredential credential, ExecCredentialFor(/*refresh=*/false));
+  auto response = PerformOnce(method, path, body, content_type, &credential);
+  if (!response.ok() || response->status != 401) return response;
+  // The credential may have been revoked or rotated before its expiry: one fresh try.
+  ASSIGN_OR_RETURN(credential, ExecCredentialFor(/*refresh=*/true));
+  return PerformOnce(method, path, body, content_type, &credential);
+}
+
+absl::StatusOr<RestResponse> RestClient::PerformOnce(const std::string& method,
+                                                     const std::string& path,
+                                                     const std::string& body,
+                                                     const std::string& content_type,
+                                                     const ExecCredential* credential) {
   std::unique_ptr<CURL, decltype(&curl_easy_cleanup)> handle(curl_easy_init(), &curl_easy_cleanup);
   CURL* curl = handle.get();
   if (curl == nullptr) return absl::InternalError("libcurl: curl_easy_init failed");
@@ -137,7 +173,15 @@ absl::StatusOr<RestResponse> RestClient::Perform(const std::string& method, cons
   };
   add_header("Accept: application/json");
   if (!body.empty()) add_header("Content-Type: " + content_type);
-  if (!config_.token.empty()) {
+  if (credential != nullptr && !credential->client_cert_pem.empty()) {
+    SetBlob(curl, CURLOPT_SSLCERT_BLOB, credential->client_cert_pem);
+    curl_easy_setopt(curl, CURLOPT_SSLCERTTYPE, "PEM");
+    SetBlob(curl, CURLOPT_SSLKEY_BLOB, credential->client_key_pem.Reveal());
+    curl_easy_setopt(curl, CURLOPT_SSLKEYTYPE, "PEM");
+  }
+  if (credential != nullptr && !credential->token.empty()) {
+    add_header("Authorization: Bearer " + credential->token.Reveal());
+  } else if (!config_.token.empty()) {
     add_header("Authorization: Bearer " + config_.token.Reveal());
   } else if (!config_.username.empty()) {
     curl_easy_setopt(curl, CURLOPT_HTTPAUTH, CURLAUTH_BASIC);

@@ -59,6 +59,8 @@ class RestClient {
 
   // One request to `path` (plus query); a network/TLS failure is an error, any HTTP answer
   // is returned as is; a body past `max_response_bytes` is ResourceExhausted (one line).
+  // With an exec plugin its credential is cached until its expirationTimestamp; a 401 runs
+  // the plugin again and repeats the request once.
   absl::StatusOr<RestResponse> Perform(const std::string& method, const std::string& path,
                                        const std::string& body = "",
                                        const std::string& content_type = "application/json");
@@ -70,7 +72,15 @@ class RestClient {
                                       const std::string& body = "",
                                       const std::string& content_type = "application/json");
 
+  struct ExecCache;
+  absl::StatusOr<RestResponse> PerformOnce(const std::string& method, const std::string& path,
+                                           const std::string& body, const std::string& content_type,
+                                           const ExecCredential* credential);
+  // The exec plugin's credential, run again when `refresh` or expired.
+  absl::StatusOr<ExecCredential> ExecCredentialFor(bool refresh);
+
   RestConfig config_;
+  std::shared_ptr<ExecCache> exec_cache_;
   std::chrono::milliseconds timeout_;
   size_t max_response_bytes_;
 };

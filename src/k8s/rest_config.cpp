@@ -97,6 +97,56 @@ const Entry* Named(const std::map<std::string, Entry>& entries, const std::strin
   return found == entries.end() ? nullptr : &found->second;
 }
 
+absl::StatusOr<ExecConfig> ParseExec(const YAML::Node& node, const std::string& base_dir,
+                                     const std::string& where, const std::string& user_name) {
+  const std::string what = fmt::format("{}: exec of user \"{}\"", where, user_name);
+  if (!node.IsMap()) return absl::InvalidArgumentError(what + ": expected a mapping");
+  ExecConfig exec;
+  exec.command = Scalar(node, "command");
+  if (exec.command.empty()) return absl::InvalidArgumentError(what + ": no command");
+  // As client-go: a relative path (not a bare name looked up in PATH) is the kubeconfig's.
+  if (exec.command.find('/') != std::string::npos) {
+    exec.command = std::filesystem::path(Resolve(base_dir, exec.command)).lexically_normal();
+  }
+  exec.api_version = Scalar(node, "apiVersion");
+  if (exec.api_version != "client.authentication.k8s.io/v1" &&
+      exec.api_version != "client.authentication.k8s.io/v1beta1") {
+    return absl::InvalidArgumentError(
+        fmt::format("{}: apiVersion \"{}\" is not client.authentication.k8s.io/v1 or /v1beta1",
+                    what, exec.api_version));
+  }
+  exec.interactive_mode = Scalar(node, "interactiveMode");
+  if (exec.interactive_mode.empty()) {
+    if (exec.api_version.ends_with("/v1")) {
+      return absl::InvalidArgumentError(what + ": interactiveMode must be set for /v1 plugins");
+    }
+    exec.interactive_mode = "IfAvailable";
+  }
+  if (exec.interactive_mode != "Never" && exec.interactive_mode != "IfAvailable" &&
+      exec.interactive_mode != "Always") {
+    return absl::InvalidArgumentError(
+        fmt::format("{}: interactiveMode \"{}\" is not Never, IfAvailable or Always", what,
+                    exec.interactive_mode));
+  }
+  if (const YAML::Node args = node["args"]; args && args.IsSequence()) {
+    for (const YAML::Node& arg : args) {
+      if (arg.IsScalar()) exec.args.push_back(arg.as<std::string>());
+    }
+  }
+  if (const YAML::Node env = node["env"]; env && env.IsSequence()) {
+    for (const YAML::Node& entry : env) {
+      const std::string name = Scalar(entry, "name");
+      if (name.empty() || name.find('=') != std::string::npos) {
+        return absl::InvalidArgumentError(what + ": an env entry has no valid name");
+      }
+      exec.env.emplace_back(name, Scalar(entry, "value"));
+    }
+  }
+  exec.install_hint = Scalar(node, "installHint");
+  exec.provide_cluster_info = Scalar(node, "provideClusterInfo") == "true";
+  return exec;
+}
+
 absl::StatusOr<RestConfig> Parse(const Merged& merged, const std::string& path,
                                  const std::string& context_override) {
   const std::string where = fmt::format("kubeconfig {}", path);
@@ -139,11 +189,14 @@ absl::StatusOr<RestConfig> Parse(const Merged& merged, const std::string& path,
   }
   const YAML::Node& user = found_user->node;
   base_dir = found_user->base_dir;
-  if (user["exec"] || user["auth-provider"]) {
-    return absl::UnimplementedError(fmt::format(
-        "{}: user \"{}\" uses exec/auth-provider credentials, which are not supported; use a "
-        "token or a client certificate",
+  if (user["auth-provider"]) {
+    return absl::InvalidArgumentError(fmt::format(
+        "{}: user \"{}\" uses an auth-provider, which kubectl removed in 1.26; use an exec "
+        "credential plugin (e.g. kubelogin, gke-gcloud-auth-plugin) instead",
         where, user_name));
+  }
+  if (user["exec"]) {
+    ASSIGN_OR_RETURN(config.exec, ParseExec(user["exec"], base_dir, where, user_name));
   }
   config.client_cert_file = Resolve(base_dir, Scalar(user, "client-certificate"));
   ASSIGN_OR_RETURN(config.client_cert_pem, Data(user, "client-certificate-data", where));

@@ -2,12 +2,14 @@
 // current-context) or from the in-cluster service account. Credentials stay in Secrets.
 #pragma once
 
+#include <optional>
 #include <string>
 #include <string_view>
 #include <vector>
 
 #include "absl/status/statusor.h"
 #include "common/secret.h"
+#include "k8s/exec_credential.h"
 
 namespace k8s {
 
@@ -24,6 +26,8 @@ struct RestConfig {
   std::string username;
   common::Secret password;
   bool insecure_skip_tls_verify = false;
+  // An exec credential plugin: the REST client runs it for a token or client certificate.
+  std::optional<ExecConfig> exec;
   std::string source;  // "kubeconfig /root/.kube/config": names errors
 };
 

@@ -124,7 +124,9 @@ contexts: [{name: c, context: {cluster: k, user: u}}]
 )");
   auto unsupported = k8s::LoadKubeconfig(exec);
   ASSERT_FALSE(unsupported.ok());
-  EXPECT_NE(unsupported.status().message().find("exec/auth-provider"), std::string::npos);
+  EXPECT_NE(unsupported.status().message().find("client.authentication.k8s.io/v1 or /v1beta1"),
+            std::string::npos)
+      << unsupported.status();
 
   auto missing = k8s::LoadKubeconfig(dir.File("absent"));
   ASSERT_FALSE(missing.ok());

@@ -67,6 +67,40 @@ bool IsTlsError(CURLcode code) {
   }
 }
 
+struct ServerAuthority {
+  std::string scheme, authority, host, prefix;
+  int port = 0;
+};
+
+// "https://[fd00::1]:6443/prefix" -> https, "[fd00::1]:6443", "[fd00::1]", 6443, "/prefix".
+absl::StatusOr<ServerAuthority> SplitServer(const std::string& server) {
+  ServerAuthority out;
+  const size_t scheme_end = server.find("://");
+  if (scheme_end == std::string::npos) {
+    return absl::InvalidArgumentError(
+        fmt::format("server {} has no scheme; write https://host:port", server));
+  }
+  out.scheme = server.substr(0, scheme_end);
+  const size_t start = scheme_end + 3;
+  const size_t slash = server.find('/', start);
+  out.authority =
+      server.substr(start, slash == std::string::npos ? std::string::npos : slash - start);
+  out.prefix = slash == std::string::npos ? "" : server.substr(slash);
+  const size_t bracket = out.authority.rfind(']');
+  const size_t colon = out.authority.rfind(':');
+  if (colon != std::string::npos && (bracket == std::string::npos || colon > bracket)) {
+    out.host = out.authority.substr(0, colon);
+    out.port = std::atoi(out.authority.c_str() + colon + 1);
+  } else {
+    out.host = out.authority;
+    out.port = out.scheme == "https" ? 443 : 80;
+  }
+  if (out.host.empty() || out.port <= 0 || out.port > 65535) {
+    return absl::InvalidArgumentError(fmt::format("server {}: no valid host:port in it", server));
+  }
+  return out;
+}
+
 }  // namespace
 
 struct RestClient::ExecCache {
@@ -128,7 +162,24 @@ absl::StatusOr<RestResponse> RestClient::PerformOnce(const std::string& method,
   std::unique_ptr<CURL, decltype(&curl_easy_cleanup)> handle(curl_easy_init(), &curl_easy_cleanup);
   CURL* curl = handle.get();
   if (curl == nullptr) return absl::InternalError("libcurl: curl_easy_init failed");
-  const std::string url = config_.server + path;
+  std::string url = config_.server + path;
+  std::unique_ptr<curl_slist, decltype(&curl_slist_free_all)> connect_to(nullptr,
+                                                                         &curl_slist_free_all);
+  std::string host_header;
+  if (!config_.tls_server_name.empty()) {
+    // libcurl checks the certificate against the URL's host: put tls-server-name there and
+    // connect to the real address (CURLOPT_CONNECT_TO); Host still names the real server.
+    ASSIGN_OR_RETURN(const ServerAuthority authority, SplitServer(config_.server));
+    url = fmt::format("{}://{}:{}{}{}", authority.scheme, config_.tls_server_name, authority.port,
+                      authority.prefix, path);
+    connect_to.reset(
+        curl_slist_append(nullptr, fmt::format("{}:{}:{}:{}", config_.tls_server_name,
+                                               authority.port, authority.host, authority.port)
+                                       .c_str()));
+    curl_easy_setopt(curl, CURLOPT_CONNECT_TO, connect_to.get());
+    host_header = "Host: " + authority.authority;
+  }
+  if (!config_.proxy_url.empty()) curl_easy_setopt(curl, CURLOPT_PROXY, config_.proxy_url.c_str());
   RestResponse response;
   char error[CURL_ERROR_SIZE] = {0};
   curl_easy_setopt(curl, CURLOPT_URL, url.c_str());
@@ -172,6 +223,7 @@ absl::StatusOr<RestResponse> RestClient::PerformOnce(const std::string& method,
     headers.reset(curl_slist_append(headers.release(), line.c_str()));
   };
   add_header("Accept: application/json");
+  if (!host_header.empty()) add_header(host_header);
   if (!body.empty()) add_header("Content-Type: " + content_type);
   if (credential != nullptr && !credential->client_cert_pem.empty()) {
     SetBlob(curl, CURLOPT_SSLCERT_BLOB, credential->client_cert_pem);

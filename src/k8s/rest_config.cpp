@@ -177,6 +177,14 @@ absl::StatusOr<RestConfig> Parse(const Merged& merged, const std::string& path,
         fmt::format("{}: cluster \"{}\" has no server", where, cluster_name));
   }
   config.insecure_skip_tls_verify = Scalar(cluster, "insecure-skip-tls-verify") == "true";
+  config.tls_server_name = Scalar(cluster, "tls-server-name");
+  config.proxy_url = Scalar(cluster, "proxy-url");
+  if (!config.proxy_url.empty() && !config.proxy_url.starts_with("http://") &&
+      !config.proxy_url.starts_with("https://") && !config.proxy_url.starts_with("socks5://")) {
+    return absl::InvalidArgumentError(
+        fmt::format("{}: cluster \"{}\": proxy-url must be http://, https:// or socks5://", where,
+                    cluster_name));
+  }
   config.ca_file = Resolve(base_dir, Scalar(cluster, "certificate-authority"));
   ASSIGN_OR_RETURN(config.ca_pem, Data(cluster, "certificate-authority-data", where));
 
@@ -210,6 +218,8 @@ absl::StatusOr<RestConfig> Parse(const Merged& merged, const std::string& path,
     while (!token.empty() && (token.back() == '\n' || token.back() == '\r')) token.pop_back();
   }
   config.token = common::Secret(std::move(token));
+  config.username = Scalar(user, "username");
+  config.password = common::Secret(Scalar(user, "password"));
   return config;
 }
 

@@ -26,6 +26,12 @@ struct RestConfig {
   std::string username;
   common::Secret password;
   bool insecure_skip_tls_verify = false;
+  // The name the server's certificate is checked against (and sent as SNI) instead of the
+  // server URL's host; the connection still goes to the URL's address.
+  std::string tls_server_name;
+  // http://, https:// or socks5:// proxy for every request (kubeconfig proxy-url); empty:
+  // the environment's https_proxy/no_proxy as libcurl reads them.
+  std::string proxy_url;
   // An exec credential plugin: the REST client runs it for a token or client certificate.
   std::optional<ExecConfig> exec;
   std::string source;  // "kubeconfig /root/.kube/config": names errors

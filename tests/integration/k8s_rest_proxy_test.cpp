@@ -1,8 +1,10 @@
 // kubeconfig proxy-url and basic auth: every request goes through the proxy (absolute-form
-// request line for http://), with the user's username/password as HTTP Basic.
+// request line for http://), with the user's username/password as HTTP Basic. And 429/503
+// answers retried over real HTTP (the waits recorded, not slept).
 #include <gtest/gtest.h>
 #include <httplib.h>
 
+#include <atomic>
 #include <chrono>
 #include <fstream>
 #include <mutex>
@@ -88,6 +90,50 @@ TEST(K8sRestProxyTest, ProxyUrlSchemeIsChecked) {
   auto config = k8s::LoadKubeconfig(path);
   ASSERT_TRUE(absl::IsInvalidArgument(config.status())) << config.status();
   EXPECT_NE(config.status().message().find("http://, https:// or socks5://"), std::string::npos);
+}
+
+TEST(K8sRestRetryTest, BusyAnswersAreRetriedWithTheServersWait) {
+  httplib::Server server;
+  std::atomic<int> gets = 0, posts = 0;
+  server.Get(".*", [&](const httplib::Request&, httplib::Response& response) {
+    const int n = ++gets;
+    if (n == 1) {
+      response.status = 429;
+      response.set_header("Retry-After", "2");
+    } else if (n == 2) {
+      response.status = 503;
+    } else {
+      response.set_content(R"({"kind":"ConfigMap"})", "application/json");
+    }
+  });
+  server.Post(".*", [&](const httplib::Request&, httplib::Response& response) {
+    ++posts;
+    response.status = 503;
+  });
+  const int port = server.bind_to_any_port("127.0.0.1");
+  std::thread thread([&] { server.listen_after_bind(); });
+  while (!server.is_running()) std::this_thread::sleep_for(std::chrono::milliseconds(5));
+
+  std::vector<std::chrono::milliseconds> waits;
+  k8s::RetryPolicy retry;
+  retry.base_delay = std::chrono::milliseconds(100);
+  retry.random = [] { return 0.0; };
+  retry.sleep = [&](std::chrono::milliseconds wait) { waits.push_back(wait); };
+  k8s::RestConfig config;
+  config.server = "http://127.0.0.1:" + std::to_string(port);
+  config.source = "test";
+  k8s::RestClient client(config, std::chrono::seconds(10), k8s::kDefaultMaxResponseBytes, retry);
+  auto got = client.Get(kConfigMaps, "ns", "cm");
+  EXPECT_TRUE(got.ok()) << got.status();
+  EXPECT_EQ(gets, 3);
+  EXPECT_EQ(waits, (std::vector<std::chrono::milliseconds>{std::chrono::milliseconds(2000),
+                                                           std::chrono::milliseconds(100)}));
+  // A create is not idempotent: its 503 is returned, not repeated.
+  auto created = client.Create(kConfigMaps, "ns", {{"metadata", {{"name", "cm"}}}});
+  EXPECT_FALSE(created.ok());
+  EXPECT_EQ(posts, 1);
+  server.stop();
+  thread.join();
 }
 
 }  // namespace

@@ -31,7 +31,8 @@ class K8sExecTest : public ::testing::Test {
 
   // A plugin whose first run prints `first_token`, every later run "good-token"; it counts
   // its runs in the file "runs".
-  std::string Kubeconfig(const std::string& first_token) {
+  std::string Kubeconfig(const std::string& first_token,
+                         const std::string& expiry = "2999-01-01T00:00:00Z") {
     const std::string plugin = dir_.File("bin/get-token");
     std::filesystem::create_directories(dir_.File("bin"));
     std::ofstream(plugin) << "#!/bin/bash\n"
@@ -40,7 +41,8 @@ class K8sExecTest : public ::testing::Test {
                              "[ \"$(wc -l < \"$RUNS\")\" = 1 ] && token=\"$1\"\n"
                              "echo '{\"apiVersion\": \"client.authentication.k8s.io/v1\", "
                              "\"kind\": \"ExecCredential\", \"status\": {\"token\": \"'$token'\", "
-                             "\"expirationTimestamp\": \"2999-01-01T00:00:00Z\"}}'\n";
+                             "\"expirationTimestamp\": \""
+                          << expiry << "\"}}'\n";
     chmod(plugin.c_str(), 0700);
     const std::string path = dir_.File("kubeconfig");
     std::ofstream(path) << "apiVersion: v1\nkind: Config\ncurrent-context: c\n"
@@ -89,6 +91,15 @@ TEST_F(K8sExecTest, RefusedTokenRunsThePluginAgainOnce) {
   auto listed = client.List(kConfigMaps, "default");
   ASSERT_TRUE(listed.ok()) << listed.status();
   EXPECT_EQ(Runs(), 2);
+  ASSERT_TRUE(client.List(kConfigMaps, "default").ok());
+  EXPECT_EQ(Runs(), 2);
+}
+
+TEST_F(K8sExecTest, ExpiredCredentialRunsThePluginAgain) {
+  auto config = k8s::LoadKubeconfig(Kubeconfig("good-token", "2000-01-01T00:00:00Z"));
+  ASSERT_TRUE(config.ok()) << config.status();
+  k8s::RestClient client(*config);
+  ASSERT_TRUE(client.List(kConfigMaps, "default").ok());
   ASSERT_TRUE(client.List(kConfigMaps, "default").ok());
   EXPECT_EQ(Runs(), 2);
 }

@@ -4,8 +4,12 @@
 #include <fmt/format.h>
 
 #include <algorithm>
+#include <cctype>
 #include <memory>
 #include <mutex>
+#include <optional>
+#include <random>
+#include <thread>
 
 #include "common/absl_fmt.h"
 #include "common/bounded_parse.h"
@@ -31,6 +35,28 @@ size_t OnBody(char* data, size_t size, size_t count, void* user) {
     return 0;  // stops the transfer (CURLE_WRITE_ERROR)
   }
   sink->body->append(data, bytes);
+  return bytes;
+}
+
+// Keeps the Retry-After header of the (last) answer.
+size_t OnHeader(char* data, size_t size, size_t count, void* user) {
+  const size_t bytes = size * count;
+  std::string_view line(data, bytes);
+  constexpr std::string_view kName = "retry-after:";
+  if (line.size() > kName.size() && line.size() < 256) {
+    std::string lower(line.substr(0, kName.size()));
+    std::transform(lower.begin(), lower.end(), lower.begin(),
+                   [](unsigned char c) { return static_cast<char>(std::tolower(c)); });
+    if (lower == kName) {
+      std::string_view value = line.substr(kName.size());
+      while (!value.empty() && (value.front() == ' ' || value.front() == '\t'))
+        value.remove_prefix(1);
+      while (!value.empty() &&
+             (value.back() == '\r' || value.back() == '\n' || value.back() == ' '))
+        value.remove_suffix(1);
+      *static_cast<std::string*>(user) = std::string(value);
+    }
+  }
   return bytes;
 }
 
@@ -66,7 +92,59 @@ bool IsTlsError(CURLcode code) {
   }
 }
 
+struct ServerAuthority {
+  std::string scheme, authority, host, prefix;
+  int port = 0;
+};
+
+// "https://[fd00::1]:6443/prefix" -> https, "[fd00::1]:6443", "[fd00::1]", 6443, "/prefix".
+absl::StatusOr<ServerAuthority> SplitServer(const std::string& server) {
+  ServerAuthority out;
+  const size_t scheme_end = server.find("://");
+  if (scheme_end == std::string::npos) {
+    return absl::InvalidArgumentError(
+        fmt::format("server {} has no scheme; write https://host:port", server));
+  }
+  out.scheme = server.substr(0, scheme_end);
+  const size_t start = scheme_end + 3;
+  const size_t slash = server.find('/', start);
+  out.authority =
+      server.substr(start, slash == std::string::npos ? std::string::npos : slash - start);
+  out.prefix = slash == std::string::npos ? "" : server.substr(slash);
+  const size_t bracket = out.authority.rfind(']');
+  const size_t colon = out.authority.rfind(':');
+  if (colon != std::string::npos && (bracket == std::string::npos || colon > bracket)) {
+    out.host = out.authority.substr(0, colon);
+    out.port = std::atoi(out.authority.c_str() + colon + 1);
+  } else {
+    out.host = out.authority;
+    out.port = out.scheme == "https" ? 443 : 80;
+  }
+  if (out.host.empty() || out.port <= 0 || out.port > 65535) {
+    return absl::InvalidArgumentError(fmt::format("server {}: no valid host:port in it", server));
+  }
+  return out;
+}
+
 }  // namespace
+
+struct RestClient::ExecCache {
+  std::mutex mutex;
+  std::optional<ExecCredential> credential;
+};
+
+absl::StatusOr<ExecCredential> RestClient::ExecCredentialFor(bool refresh) {
+  std::lock_guard lock(exec_cache_->mutex);
+  auto& cached = exec_cache_->credential;
+  if (cached && !refresh && (!cached->expiry || absl::Now() < *cached->expiry)) return *cached;
+  cached.reset();
+  const std::string what = fmt::format("exec credential plugin \"{}\" ({})",
+                                       common::Clip(config_.exec->command, 200), config_.source);
+  auto credential = RunExecPlugin(*config_.exec, what, config_.server, config_.ca_pem);
+  if (!credential.ok()) return credential.status();
+  cached = *credential;
+  return credential;
+}
 
 absl::StatusOr<nlohmann::json> ParseApiAnswer(std::string_view body, const std::string& what) {
   auto parsed =
@@ -79,20 +157,109 @@ absl::StatusOr<nlohmann::json> ParseApiAnswer(std::string_view body, const std::
 }
 
 RestClient::RestClient(RestConfig config, std::chrono::milliseconds timeout,
-                       size_t max_response_bytes)
-    : config_(std::move(config)), timeout_(timeout), max_response_bytes_(max_response_bytes) {
+                       size_t max_response_bytes, RetryPolicy retry)
+    : config_(std::move(config)),
+      exec_cache_(std::make_shared<ExecCache>()),
+      retry_(std::move(retry)),
+      timeout_(timeout),
+      max_response_bytes_(max_response_bytes) {
   static std::once_flag once;
   std::call_once(once, [] { curl_global_init(CURL_GLOBAL_DEFAULT); });
   while (!config_.server.empty() && config_.server.back() == '/') config_.server.pop_back();
+  if (!retry_.random) {
+    retry_.random = [] {
+      thread_local std::mt19937_64 engine{std::random_device{}()};
+      return std::uniform_real_distribution<double>(0.0, 1.0)(engine);
+    };
+  }
+  if (!retry_.now) retry_.now = [] { return absl::Now(); };
+  if (!retry_.sleep)
+    retry_.sleep = [](std::chrono::milliseconds d) { std::this_thread::sleep_for(d); };
+}
+
+std::optional<std::chrono::milliseconds> RetryDelay(const std::string& method,
+                                                    const RestResponse& response, int attempt,
+                                                    const RetryPolicy& policy) {
+  if (attempt >= policy.max_attempts) return std::nullopt;
+  const long status = response.status;
+  const bool idempotent =
+      method == "GET" || method == "HEAD" || method == "PUT" || method == "DELETE";
+  const bool retryable =
+      status == 429 || (status >= 500 && status <= 599 && status != 501 && idempotent);
+  if (!retryable) return std::nullopt;
+  const std::string& after = response.retry_after;
+  if (!after.empty() && after.size() <= 64) {
+    if (std::all_of(after.begin(), after.end(), [](char c) { return c >= '0' && c <= '9'; })) {
+      const long long seconds = after.size() > 9 ? 1000000000LL : std::stoll(after);
+      return std::min<std::chrono::milliseconds>(std::chrono::seconds(seconds), policy.max_delay);
+    }
+    absl::Time when;
+    std::string error;
+    if (absl::ParseTime("%a, %d %b %Y %H:%M:%S GMT", after, absl::UTCTimeZone(), &when, &error)) {
+      const absl::Duration wait = std::max(absl::ZeroDuration(), when - policy.now());
+      return std::min<std::chrono::milliseconds>(
+          std::chrono::milliseconds(absl::ToInt64Milliseconds(wait)), policy.max_delay);
+    }
+  }
+  std::chrono::milliseconds delay = policy.base_delay;
+  for (int i = 1; i < attempt && delay < policy.max_delay; ++i) delay *= 2;
+  delay = std::min(delay, policy.max_delay);
+  // Jitter: somewhere in [delay/2, delay), so that many clients do not retry in step.
+  return delay / 2 + std::chrono::milliseconds(static_cast<int64_t>(
+                         static_cast<double>(delay.count() / 2) * policy.random()));
 }
 
 absl::StatusOr<RestResponse> RestClient::Perform(const std::string& method, const std::string& path,
                                                  const std::string& body,
                                                  const std::string& content_type) {
+  for (int attempt = 1;; ++attempt) {
+    auto response = PerformWithCredential(method, path, body, content_type);
+    if (!response.ok()) return response;
+    const auto delay = RetryDelay(method, *response, attempt, retry_);
+    if (!delay) return response;
+    retry_.sleep(*delay);
+  }
+}
+
+absl::StatusOr<RestResponse> RestClient::PerformWithCredential(const std::string& method,
+                                                               const std::string& path,
+                                                               const std::string& body,
+                                                               const std::string& content_type) {
+  if (!config_.exec) return PerformOnce(method, path, body, content_type, nullptr);
+  ASSIGN_OR_RETURN(ExecCredential credential, ExecCredentialFor(/*refresh=*/false));
+  auto response = PerformOnce(method, path, body, content_type, &credential);
+  if (!response.ok() || response->status != 401) return response;
+  // The credential may have been revoked or rotated before its expiry: one fresh try.
+  ASSIGN_OR_RETURN(credential, ExecCredentialFor(/*refresh=*/true));
+  return PerformOnce(method, path, body, content_type, &credential);
+}
+
+absl::StatusOr<RestResponse> RestClient::PerformOnce(const std::string& method,
+                                                     const std::string& path,
+                                                     const std::string& body,
+                                                     const std::string& content_type,
+                                                     const ExecCredential* credential) {
   std::unique_ptr<CURL, decltype(&curl_easy_cleanup)> handle(curl_easy_init(), &curl_easy_cleanup);
   CURL* curl = handle.get();
   if (curl == nullptr) return absl::InternalError("libcurl: curl_easy_init failed");
-  const std::string url = config_.server + path;
+  std::string url = config_.server + path;
+  std::unique_ptr<curl_slist, decltype(&curl_slist_free_all)> connect_to(nullptr,
+                                                                         &curl_slist_free_all);
+  std::string host_header;
+  if (!config_.tls_server_name.empty()) {
+    // libcurl checks the certificate against the URL's host: put tls-server-name there and
+    // connect to the real address (CURLOPT_CONNECT_TO); Host still names the real server.
+    ASSIGN_OR_RETURN(const ServerAuthority authority, SplitServer(config_.server));
+    url = fmt::format("{}://{}:{}{}{}", authority.scheme, config_.tls_server_name, authority.port,
+                      authority.prefix, path);
+    connect_to.reset(
+        curl_slist_append(nullptr, fmt::format("{}:{}:{}:{}", config_.tls_server_name,
+                                               authority.port, authority.host, authority.port)
+                                       .c_str()));
+    curl_easy_setopt(curl, CURLOPT_CONNECT_TO, connect_to.get());
+    host_header = "Host: " + authority.authority;
+  }
+  if (!config_.proxy_url.empty()) curl_easy_setopt(curl, CURLOPT_PROXY, config_.proxy_url.c_str());
   RestResponse response;
   char error[CURL_ERROR_SIZE] = {0};
   curl_easy_setopt(curl, CURLOPT_URL, url.c_str());
@@ -105,6 +272,8 @@ absl::StatusOr<RestResponse> RestClient::Perform(const std::string& method, cons
   curl_easy_setopt(curl, CURLOPT_WRITEFUNCTION, OnBody);
   BodySink sink{&response.body, max_response_bytes_};
   curl_easy_setopt(curl, CURLOPT_WRITEDATA, &sink);
+  curl_easy_setopt(curl, CURLOPT_HEADERFUNCTION, OnHeader);
+  curl_easy_setopt(curl, CURLOPT_HEADERDATA, &response.retry_after);
   curl_easy_setopt(curl, CURLOPT_CUSTOMREQUEST, method.c_str());
   if (method != "GET" && method != "DELETE") {
     curl_easy_setopt(curl, CURLOPT_POSTFIELDS, body.c_str());
@@ -136,8 +305,17 @@ absl::StatusOr<RestResponse> RestClient::Perform(const std::string& method, cons
     headers.reset(curl_slist_append(headers.release(), line.c_str()));
   };
   add_header("Accept: application/json");
+  if (!host_header.empty()) add_header(host_header);
   if (!body.empty()) add_header("Content-Type: " + content_type);
-  if (!config_.token.empty()) {
+  if (credential != nullptr && !credential->client_cert_pem.empty()) {
+    SetBlob(curl, CURLOPT_SSLCERT_BLOB, credential->client_cert_pem);
+    curl_easy_setopt(curl, CURLOPT_SSLCERTTYPE, "PEM");
+    SetBlob(curl, CURLOPT_SSLKEY_BLOB, credential->client_key_pem.Reveal());
+    curl_easy_setopt(curl, CURLOPT_SSLKEYTYPE, "PEM");
+  }
+  if (credential != nullptr && !credential->token.empty()) {
+    add_header("Authorization: Bearer " + credential->token.Reveal());
+  } else if (!config_.token.empty()) {
     add_header("Authorization: Bearer " + config_.token.Reveal());
   } else if (!config_.username.empty()) {
     curl_easy_setopt(curl, CURLOPT_HTTPAUTH, CURLAUTH_BASIC);

@@ -4,13 +4,16 @@
 
 #include <chrono>
 #include <cstddef>
+#include <functional>
 #include <memory>
 #include <nlohmann/json.hpp>
+#include <optional>
 #include <string>
 #include <string_view>
 
 #include "absl/status/status.h"
 #include "absl/status/statusor.h"
+#include "absl/time/time.h"
 #include "k8s/resource_ref.h"
 #include "k8s/rest_config.h"
 
@@ -29,13 +32,35 @@ absl::StatusOr<nlohmann::json> ParseApiAnswer(std::string_view body, const std::
 struct RestResponse {
   long status = 0;
   std::string body;
+  std::string retry_after;  // the Retry-After header, when the server sent one
 };
+
+// When an answer is tried again. The rule: 429 for any method (the server refused it before
+// doing anything); 5xx except 501 only for GET, HEAD, PUT and DELETE, which are idempotent
+// (a PUT carrying metadata.resourceVersion cannot apply twice: the second gets a 409);
+// POST and PATCH never on 5xx. The wait is Retry-After (seconds or an HTTP date) when given,
+// else exponential backoff from `base_delay` with jitter; both capped at `max_delay`.
+struct RetryPolicy {
+  int max_attempts = 5;  // including the first
+  std::chrono::milliseconds base_delay{500};
+  std::chrono::milliseconds max_delay{30000};
+  // Injected for tests: a number in [0, 1), the wall clock (for HTTP dates), and the wait.
+  std::function<double()> random;
+  std::function<absl::Time()> now;
+  std::function<void(std::chrono::milliseconds)> sleep;
+};
+
+// How long to wait before attempt `attempt + 1` after `response` to `method` on attempt
+// `attempt` (1-based); nullopt when it must not be retried (by the rule or out of attempts).
+std::optional<std::chrono::milliseconds> RetryDelay(const std::string& method,
+                                                    const RestResponse& response, int attempt,
+                                                    const RetryPolicy& policy);
 
 class RestClient {
  public:
   explicit RestClient(RestConfig config,
                       std::chrono::milliseconds timeout = std::chrono::seconds(30),
-                      size_t max_response_bytes = kDefaultMaxResponseBytes);
+                      size_t max_response_bytes = kDefaultMaxResponseBytes, RetryPolicy retry = {});
 
   // `ns` is ignored for cluster-scoped resources.
   absl::StatusOr<nlohmann::json> Get(const ResourceRef& ref, const std::string& ns,
@@ -59,6 +84,8 @@ class RestClient {
 
   // One request to `path` (plus query); a network/TLS failure is an error, any HTTP answer
   // is returned as is; a body past `max_response_bytes` is ResourceExhausted (one line).
+  // With an exec plugin its credential is cached until its expirationTimestamp; a 401 runs
+  // the plugin again and repeats the request once. 429/5xx are retried by RetryPolicy's rule.
   absl::StatusOr<RestResponse> Perform(const std::string& method, const std::string& path,
                                        const std::string& body = "",
                                        const std::string& content_type = "application/json");
@@ -70,7 +97,21 @@ class RestClient {
                                       const std::string& body = "",
                                       const std::string& content_type = "application/json");
 
+  struct ExecCache;
+  absl::StatusOr<RestResponse> PerformOnce(const std::string& method, const std::string& path,
+                                           const std::string& body, const std::string& content_type,
+                                           const ExecCredential* credential);
+  // The exec plugin's credential, run again when `refresh` or expired.
+  absl::StatusOr<ExecCredential> ExecCredentialFor(bool refresh);
+
   RestConfig config_;
+  absl::StatusOr<RestResponse> PerformWithCredential(const std::string& method,
+                                                     const std::string& path,
+                                                     const std::string& body,
+                                                     const std::string& content_type);
+
+  std::shared_ptr<ExecCache> exec_cache_;
+  RetryPolicy retry_;
   std::chrono::milliseconds timeout_;
   size_t max_response_bytes_;
 };

@@ -83,7 +83,10 @@ absl::StatusOr<k8s::RestConfig> ConfigForCluster(const Connection& connection,
   const bool global = cluster == kGlobalCluster;
   if (connection.platform_address.empty()) {
     if (absl::Status status = RequireConnection(connection); !status.ok()) return status;
-    auto config = k8s::LoadKubeconfig(KubeconfigPath(connection), connection.context);
+    // --kubeconfig names one file (as kubectl's flag does); KUBECONFIG may list several.
+    auto config = connection.kubeconfig.empty()
+                      ? k8s::LoadKubeconfigList(KubeconfigPath(connection), connection.context)
+                      : k8s::LoadKubeconfig(connection.kubeconfig, connection.context);
     if (!config.ok() || global) return config;
     std::string server = config->server;
     while (!server.empty() && server.back() == '/') server.pop_back();

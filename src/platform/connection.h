@@ -28,7 +28,8 @@ struct Connection {
 };
 
 // The kubeconfig used when no platform address is given: --kubeconfig, else $KUBECONFIG,
-// else ~/.kube/config when that file exists; "" when there is none.
+// (a list "a:b", merged as kubectl merges it), else ~/.kube/config when that file exists;
+// "" when there is none.
 std::string KubeconfigPath(const Connection& connection);
 
 // InvalidArgument (naming the flags) when there is nothing to talk to: no platform address

@@ -89,4 +89,25 @@ TEST_F(K8sRestTlsTest, WrongCaIsATlsFailureLine) {
   EXPECT_EQ(message.find('\n'), std::string::npos);
 }
 
+// tls-server-name: the certificate (127.0.0.1, localhost) is checked against that name, not
+// the server URL's host, while the connection still goes to the URL's address.
+TEST_F(K8sRestTlsTest, TlsServerNameIsWhatTheCertificateIsCheckedAgainst) {
+  const std::string user = "client-certificate: pki/client.crt\n    client-key: pki/client.key";
+  auto matching = k8s::LoadKubeconfig(
+      Kubeconfig("certificate-authority: pki/ca.crt\n    tls-server-name: localhost", user));
+  ASSERT_TRUE(matching.ok()) << matching.status();
+  EXPECT_EQ(matching->tls_server_name, "localhost");
+  k8s::RestClient good(*matching);
+  auto listed = good.List(kConfigMaps, "ns");
+  ASSERT_TRUE(listed.ok()) << listed.status();
+
+  auto other = k8s::LoadKubeconfig(Kubeconfig(
+      "certificate-authority: pki/ca.crt\n    tls-server-name: kubernetes.invalid", user));
+  ASSERT_TRUE(other.ok()) << other.status();
+  k8s::RestClient bad(*other);
+  auto refused = bad.List(kConfigMaps, "ns");
+  ASSERT_FALSE(refused.ok());
+  EXPECT_NE(refused.status().message().find("TLS failure"), std::string::npos) << refused.status();
+}
+
 }  // namespace

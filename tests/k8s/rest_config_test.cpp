@@ -124,7 +124,9 @@ contexts: [{name: c, context: {cluster: k, user: u}}]
 )");
   auto unsupported = k8s::LoadKubeconfig(exec);
   ASSERT_FALSE(unsupported.ok());
-  EXPECT_NE(unsupported.status().message().find("exec/auth-provider"), std::string::npos);
+  EXPECT_NE(unsupported.status().message().find("client.authentication.k8s.io/v1 or /v1beta1"),
+            std::string::npos)
+      << unsupported.status();
 
   auto missing = k8s::LoadKubeconfig(dir.File("absent"));
   ASSERT_FALSE(missing.ok());
@@ -190,3 +192,75 @@ TEST(RestConfig, InCluster) {
 }
 
 }  // namespace
+
+// KUBECONFIG=a:b as kubectl merges it: the first file that names a cluster/user/context wins,
+// current-context comes from the first file that sets one, missing files and empty entries
+// are skipped, and relative paths stay relative to the file that defined the entry.
+TEST(RestConfig, KubeconfigListMergesAsKubectlDoes) {
+  testing_support::TempDir dir;
+  std::filesystem::create_directory(dir.File("second"));
+  const std::string first = Write(dir, "first", R"(apiVersion: v1
+kind: Config
+clusters:
+- name: global
+  cluster: {server: "https://first:6443"}
+users:
+- name: admin
+  user: {token: first-token}
+contexts:
+- name: admin@global
+  context: {cluster: global, user: admin}
+)");
+  const std::string second = Write(dir, "second/config", R"(apiVersion: v1
+kind: Config
+current-context: files@other
+clusters:
+- name: global
+  cluster: {server: "https://second:6443"}
+- name: other
+  cluster: {server: "https://other:6443", certificate-authority: ca.crt}
+users:
+- name: admin
+  user: {token: second-token}
+- name: files
+  user: {client-key: client.key, token: t}
+contexts:
+- name: files@other
+  context: {cluster: other, user: files}
+- name: admin@global
+  context: {cluster: other, user: files}
+)");
+  const std::string third = Write(dir, "third", "current-context: admin@global\n");
+  const std::string list =
+      "::" + dir.File("missing") + ":" + first + "::" + second + ":" + third + ":";
+  auto current = k8s::LoadKubeconfigList(list);
+  ASSERT_TRUE(current.ok()) << current.status();
+  EXPECT_EQ(current->server, "https://other:6443");
+  EXPECT_EQ(current->ca_file, dir.File("second/ca.crt"));
+  EXPECT_EQ(current->client_key_file, dir.File("second/client.key"));
+
+  auto admin = k8s::LoadKubeconfigList(list, "admin@global");
+  ASSERT_TRUE(admin.ok()) << admin.status();
+  EXPECT_EQ(admin->server, "https://first:6443");
+  EXPECT_EQ(admin->token.Reveal(), "first-token");
+
+  auto none = k8s::LoadKubeconfigList(dir.File("missing") + ":" + dir.File("gone"));
+  ASSERT_TRUE(absl::IsNotFound(none.status())) << none.status();
+  EXPECT_NE(none.status().message().find("none of these files exists"), std::string::npos);
+
+  // One file given alone (the --kubeconfig flag) must exist.
+  EXPECT_TRUE(absl::IsNotFound(k8s::LoadKubeconfig(dir.File("missing")).status()));
+  EXPECT_EQ(k8s::SplitKubeconfigList("a::b:a:"), (std::vector<std::string>{"a", "b"}));
+}
+
+TEST(RestConfig, KubeconfigListIsBoundedInTotal) {
+  testing_support::TempDir dir;
+  const std::string big = "x: " + std::string(9 << 20, 'a') + "\n";
+  const std::string list = Write(dir, "a", big) + ":" + Write(dir, "b", big);
+  auto config = k8s::LoadKubeconfigList(list);
+  ASSERT_FALSE(config.ok());
+  EXPECT_NE(config.status().message().find("larger than"), std::string::npos) << config.status();
+  std::string many;
+  for (int i = 0; i < 65; ++i) many += dir.File("f" + std::to_string(i)) + ":";
+  EXPECT_TRUE(absl::IsInvalidArgument(k8s::LoadKubeconfigList(many).status()));
+}

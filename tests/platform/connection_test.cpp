@@ -116,6 +116,13 @@ TEST_F(ConnectionTest, DiscoveryOrderFlagThenEnvironmentThenHome) {
   ScopedEnv kubeconfig("KUBECONFIG", env.c_str());
   EXPECT_EQ(platform::KubeconfigPath(connection), env);
 
+  // KUBECONFIG=a:b (missing entries skipped): the first file that names the context wins.
+  const std::string list = dir_.File("missing") + ":" + env + ":" + home;
+  ScopedEnv kubeconfig_list("KUBECONFIG", list.c_str());
+  auto from_list = platform::ConfigForCluster(connection, "global");
+  ASSERT_TRUE(from_list.ok()) << from_list.status();
+  EXPECT_EQ(from_list->server, "https://env:6443");
+
   connection.kubeconfig = dir_.File("flag-kubeconfig");
   EXPECT_EQ(platform::KubeconfigPath(connection), connection.kubeconfig);
 }

@@ -6,15 +6,23 @@
 #include <chrono>
 #include <random>
 
+#include "absl/strings/numbers.h"
 #include "apiserver/api_path.h"
+#include "apiserver/discovery.h"
 #include "apiserver/label_selector.h"
 #include "common/absl_fmt.h"
 #include "common/base64.h"
+#include "etcd/grpc_error.h"
+#include "etcd/key_range.h"
+#include "etcd/watch_stream.h"
 
 namespace apiserver {
 namespace {
 
 constexpr int kMaxRetries = 16;
+constexpr int64_t kDefaultWatchSeconds = 300;
+constexpr int64_t kMaxWatchSeconds = 1800;
+constexpr int64_t kMaxPage = 10000;
 
 std::string NewUid() {
   static thread_local std::mt19937_64 random(std::random_device{}());
@@ -34,6 +42,14 @@ std::string ResourceVersion(const nlohmann::json& object) {
 
 ApiFailure NoSuchResource() {
   return {404, "NotFound", "the server could not find the requested resource", {}};
+}
+
+// The part of an object's etcd key after its collection prefix: "<ns>/<name>" when the
+// collection spans namespaces, else "<name>".
+std::string ObjectKeySuffix(const nlohmann::json& object, bool with_namespace) {
+  const std::string name = object.value("/metadata/name"_json_pointer, std::string());
+  if (!with_namespace) return name;
+  return object.value("/metadata/namespace"_json_pointer, std::string()) + "/" + name;
 }
 
 ApiFailure Internal(const absl::Status& status) {
@@ -65,7 +81,8 @@ absl::Status ApiServer::Start() {
   } else {
     const std::string dir = options_.certs_dir + "/";
     server_ = std::make_unique<httplib::SSLServer>(
-        (dir + "server.crt").c_str(), (dir + "server.key").c_str(), (dir + "ca.crt").c_str());
+        (dir + "server.crt").c_str(), (dir + "server.key").c_str(),
+        options_.tls_token_only ? nullptr : (dir + "ca.crt").c_str());
     if (!server_->is_valid()) {
       return absl::InvalidArgumentError(
           fmt::format("test apiserver: cannot load TLS files from {}", options_.certs_dir));
@@ -96,8 +113,26 @@ absl::Status ApiServer::Start() {
 }
 
 void ApiServer::Stop() {
+  {
+    std::unique_lock lock(watches_mutex_);
+    stopping_ = true;
+    watches_changed_.notify_all();
+  }
   if (server_) server_->stop();
   if (thread_.joinable()) thread_.join();
+}
+
+bool ApiServer::Authorized(const httplib::Request& request) const {
+  // Over mutual TLS the handshake already verified the client's certificate.
+  const bool by_certificate = !options_.certs_dir.empty() && !options_.tls_token_only &&
+                              !request.has_header("Authorization");
+  const std::string authorization = request.get_header_value("Authorization");
+  const bool by_basic =
+      !options_.basic_username.empty() &&
+      authorization == "Basic " + common::EncodeBase64(options_.basic_username + ":" +
+                                                       options_.basic_password.Reveal());
+  return by_certificate || by_basic ||
+         (!options_.token.empty() && authorization == "Bearer " + options_.token.Reveal());
 }
 
 void ApiServer::Handle(const std::string& method, const httplib::Request& request,
@@ -107,43 +142,42 @@ void ApiServer::Handle(const std::string& method, const httplib::Request& reques
     response.set_content("ok", "text/plain");
     return;
   }
-  // Over mutual TLS the handshake already verified the client's certificate.
-  const bool by_certificate = !options_.certs_dir.empty() && !request.has_header("Authorization");
-  const std::string authorization = request.get_header_value("Authorization");
-  const bool by_basic =
-      !options_.basic_username.empty() &&
-      authorization == "Basic " + common::EncodeBase64(options_.basic_username + ":" +
-                                                       options_.basic_password.Reveal());
-  if (!by_certificate && !by_basic &&
-      (options_.token.empty() || authorization != "Bearer " + options_.token.Reveal())) {
+  if (!Authorized(request)) {
     reply = {401, StatusBody(Unauthorized())};
   } else {
-    reply = Serve(method, request);
+    auto [store, path] = StoreFor(request.path);
+    const std::string watch = request.get_param_value("watch");
+    if (store == nullptr) {
+      reply = {404,
+               StatusBody({404, "NotFound", fmt::format("cluster \"{}\" not found", path), {}})};
+    } else if (method == "GET" && (watch == "true" || watch == "1")) {
+      Watch(request, response, path, *store);
+      return;
+    } else {
+      reply = Route(method, request, path, *store);
+    }
   }
   response.status = reply.code;
   response.set_content(reply.body.dump(), "application/json");
 }
 
-ApiServer::Reply ApiServer::Serve(const std::string& method, const httplib::Request& request) {
+std::pair<EtcdStore*, std::string> ApiServer::StoreFor(const std::string& path) {
   constexpr std::string_view kProxy = "/kubernetes/";
-  if (!request.path.starts_with(kProxy)) return Route(method, request, request.path, store_);
-  const size_t end = request.path.find('/', kProxy.size());
-  const std::string cluster = request.path.substr(
+  if (!path.starts_with(kProxy)) return {&store_, path};
+  const size_t end = path.find('/', kProxy.size());
+  const std::string cluster = path.substr(
       kProxy.size(), end == std::string::npos ? std::string::npos : end - kProxy.size());
-  const std::string rest = end == std::string::npos ? "/" : request.path.substr(end);
+  const std::string rest = end == std::string::npos ? "/" : path.substr(end);
   if (auto it = cluster_stores_.find(cluster); it != cluster_stores_.end()) {
-    return Route(method, request, rest, *it->second);
+    return {it->second.get(), rest};
   }
-  if (cluster == "global") return Route(method, request, rest, store_);
-  return {404, StatusBody({404, "NotFound", fmt::format("cluster \"{}\" not found", cluster), {}})};
+  if (cluster == "global") return {&store_, rest};
+  return {nullptr, cluster};
 }
 
-ApiServer::Reply ApiServer::Route(const std::string& method, const httplib::Request& request,
-                                  const std::string& api_path, EtcdStore& store) {
-  auto fail = [](const ApiFailure& failure) { return Reply{failure.code, StatusBody(failure)}; };
+bool ApiServer::Resolve(const std::string& api_path, EtcdStore& store, Target& target) const {
   const std::optional<ApiPath> path = ParseApiPath(api_path);
-  if (!path) return fail(NoSuchResource());
-  Target target;
+  if (!path) return false;
   target.store = &store;
   target.path = *path;
   bool found = false;
@@ -156,11 +190,23 @@ ApiServer::Reply ApiServer::Route(const std::string& method, const httplib::Requ
   }
   if (!found || (!target.resource.namespaced && !path->ns.empty()) ||
       (!path->subresource.empty() && path->subresource != "status")) {
-    return fail(NoSuchResource());
+    return false;
   }
   target.prefix = target.resource.StoragePrefix();
   if (!path->ns.empty()) target.prefix += path->ns + "/";
   target.key = target.prefix + path->name;
+  return true;
+}
+
+ApiServer::Reply ApiServer::Route(const std::string& method, const httplib::Request& request,
+                                  const std::string& api_path, EtcdStore& store) {
+  auto fail = [](const ApiFailure& failure) { return Reply{failure.code, StatusBody(failure)}; };
+  if (method == "GET") {
+    if (auto document = DiscoveryDocument(options_.resources, api_path)) return {200, *document};
+  }
+  Target target;
+  if (!Resolve(api_path, store, target)) return fail(NoSuchResource());
+  const ApiPath* path = &target.path;
   const bool object_path = !path->name.empty();
   const bool in_namespace = !target.resource.namespaced || !path->ns.empty();
   if (method == "GET")
@@ -193,8 +239,45 @@ ApiServer::Reply ApiServer::List(const httplib::Request& request, const Target& 
                      "unable to parse requirement: label selector \"{}\" is not supported",
                      request.get_param_value("labelSelector"))))};
   }
-  auto stored = target.store->List(target.prefix);
-  if (!stored.ok()) return {500, StatusBody(Internal(stored.status()))};
+  int64_t limit = 0;
+  if (const std::string text = request.get_param_value("limit"); !text.empty()) {
+    if (!absl::SimpleAtoi(text, &limit) || limit < 0) {
+      return {400, StatusBody(BadRequest(fmt::format("limit \"{}\" is not a count", text)))};
+    }
+    limit = std::min(limit, kMaxPage);
+  }
+  // continue: base64 of {"rv": <revision the first page read>, "start": <next etcd key>}.
+  std::string from;
+  int64_t revision = 0;
+  if (const std::string token = request.get_param_value("continue"); !token.empty()) {
+    const nlohmann::json parsed =
+        nlohmann::json::parse(common::DecodeBase64(token).value_or(""), nullptr, false);
+    if (!parsed.is_object() || !parsed.value("rv", nlohmann::json()).is_number_integer() ||
+        !parsed.value("start", nlohmann::json()).is_string() ||
+        !parsed["start"].get<std::string>().starts_with(target.prefix)) {
+      return {400, StatusBody(BadRequest("continue key is not valid"))};
+    }
+    from = parsed["start"].get<std::string>();
+    revision = parsed["rv"].get<int64_t>();
+  }
+  bool more = false;
+  auto stored = limit > 0 || revision != 0
+                    ? target.store->ListPage(target.prefix, from, limit, revision, more)
+                    : target.store->List(target.prefix);
+  if (!stored.ok()) {
+    if (etcd::IsCompacted(stored.status())) {
+      return {410, StatusBody({410, "Expired", "The provided continue parameter is too old", {}})};
+    }
+    return {500, StatusBody(Internal(stored.status()))};
+  }
+  nlohmann::json metadata = {{"resourceVersion", std::to_string(stored->revision)}};
+  if (more && !stored->items.empty()) {
+    const std::string last =
+        target.prefix + ObjectKeySuffix(stored->items.back().object,
+                                        target.resource.namespaced && target.path.ns.empty());
+    metadata["continue"] = common::EncodeBase64(
+        nlohmann::json{{"rv", stored->revision}, {"start", last + std::string(1, '\0')}}.dump());
+  }
   nlohmann::json items = nlohmann::json::array();
   for (StoredObject& item : stored->items) {
     if (MatchesLabels(*selector, item.object)) items.push_back(std::move(item.object));
@@ -202,7 +285,7 @@ ApiServer::Reply ApiServer::List(const httplib::Request& request, const Target& 
   return {200,
           {{"apiVersion", target.resource.GroupVersion()},
            {"kind", target.resource.kind + "List"},
-           {"metadata", {{"resourceVersion", std::to_string(stored->revision)}}},
+           {"metadata", std::move(metadata)},
            {"items", std::move(items)}}};
 }
 
@@ -334,6 +417,127 @@ ApiServer::Reply ApiServer::Remove(const Target& target) {
     if (*deleted) return {200, (*stored)->object};
   }
   return {409, StatusBody(Conflict(target.resource.GroupResource(), target.path.name))};
+}
+
+void ApiServer::Watch(const httplib::Request& request, httplib::Response& response,
+                      const std::string& path, EtcdStore& store) {
+  auto fail = [&response](const ApiFailure& failure) {
+    response.status = failure.code;
+    response.set_content(StatusBody(failure).dump(), "application/json");
+  };
+  Target target;
+  if (!Resolve(path, store, target) || !target.path.name.empty() ||
+      !target.path.subresource.empty()) {
+    return fail(NoSuchResource());
+  }
+  const auto selector = ParseLabelSelector(request.get_param_value("labelSelector"));
+  if (!selector) return fail(BadRequest("label selector is not supported"));
+  // Only "metadata.name=<name>" (what `kubectl get <kind> <name> --watch` sends).
+  std::string only_name;
+  if (const std::string fields = request.get_param_value("fieldSelector"); !fields.empty()) {
+    constexpr std::string_view kName = "metadata.name=";
+    if (!fields.starts_with(kName) || fields.find(',') != std::string::npos) {
+      return fail(BadRequest(
+          fmt::format("field selector \"{}\" is not supported (only metadata.name=)", fields)));
+    }
+    only_name = fields.substr(kName.size());
+  }
+  int64_t seconds = kDefaultWatchSeconds;
+  if (const std::string text = request.get_param_value("timeoutSeconds"); !text.empty()) {
+    if (!absl::SimpleAtoi(text, &seconds) || seconds <= 0) {
+      return fail(BadRequest(fmt::format("timeoutSeconds \"{}\" is not a count", text)));
+    }
+  }
+  seconds = std::min(seconds, kMaxWatchSeconds);
+  int64_t since = 0;  // 0: send the current objects as ADDED first, then watch from there
+  if (const std::string text = request.get_param_value("resourceVersion");
+      !text.empty() && text != "0") {
+    if (!absl::SimpleAtoi(text, &since) || since < 0) {
+      return fail(BadRequest(fmt::format("resourceVersion \"{}\" is not valid", text)));
+    }
+  }
+  auto wanted = [selector = *selector, only_name](const nlohmann::json& object) {
+    return MatchesLabels(selector, object) &&
+           (only_name.empty() ||
+            object.value("/metadata/name"_json_pointer, std::string()) == only_name);
+  };
+  std::vector<std::string> initial;
+  if (since == 0) {
+    auto listed = store.List(target.prefix);
+    if (!listed.ok()) return fail(Internal(listed.status()));
+    for (const StoredObject& item : listed->items) {
+      if (!wanted(item.object)) continue;
+      initial.push_back(nlohmann::json{{"type", "ADDED"}, {"object", item.object}}.dump() + "\n");
+    }
+    since = listed->revision;
+  }
+  etcd::pb::WatchCreateRequest create;
+  create.set_key(target.prefix);
+  create.set_range_end(etcd::PrefixRangeEnd(target.prefix));
+  create.set_start_revision(since + 1);
+  create.set_prev_kv(true);
+  auto opened = etcd::WatchStream::Open(store.client(), create);
+  if (!opened.ok()) {
+    if (etcd::IsCompacted(opened.status())) {
+      return fail({410, "Expired", fmt::format("too old resource version: {}", since), {}});
+    }
+    return fail(Internal(opened.status()));
+  }
+  std::shared_ptr<etcd::WatchStream> stream = std::move(*opened);
+  {
+    std::unique_lock lock(watches_mutex_);
+    if (stopping_) return fail({503, "ServiceUnavailable", "the server is shutting down", {}});
+    ++active_watches_;
+  }
+  response.status = 200;
+  // Not plain "application/json": httplib would gzip that (kubectl accepts gzip) and hold
+  // every event back until the stream ends.
+  response.set_chunked_content_provider("application/json;stream=watch", [this, stream, initial,
+                                                                          wanted, seconds](
+                                                                             size_t,
+                                                                             httplib::DataSink&
+                                                                                 sink) {
+    // Ends the stream at its timeout or when the server stops.
+    bool finished = false;
+    std::thread timer([this, stream, seconds, &finished] {
+      std::unique_lock lock(watches_mutex_);
+      watches_changed_.wait_for(lock, std::chrono::seconds(seconds),
+                                [&] { return finished || stopping_; });
+      stream->Cancel();
+    });
+    bool open = true;
+    for (const std::string& line : initial) {
+      if (open) open = sink.write(line.data(), line.size());
+    }
+    while (open) {
+      auto next = stream->Next();
+      if (!next.ok()) break;
+      for (const mvccpb::Event& event : next->events()) {
+        const bool deleted = event.type() == mvccpb::Event::DELETE;
+        const mvccpb::KeyValue& source = deleted ? event.prev_kv() : event.kv();
+        nlohmann::json object = nlohmann::json::parse(source.value(), nullptr, false);
+        if (!object.is_object() || !wanted(object)) continue;
+        object["metadata"]["resourceVersion"] = std::to_string(event.kv().mod_revision());
+        const char* type = deleted                                                     ? "DELETED"
+                           : event.kv().create_revision() == event.kv().mod_revision() ? "ADDED"
+                                                                                       : "MODIFIED";
+        const std::string line = nlohmann::json{{"type", type}, {"object", object}}.dump() + "\n";
+        if (!sink.write(line.data(), line.size())) {
+          open = false;
+          break;
+        }
+      }
+    }
+    {
+      std::unique_lock lock(watches_mutex_);
+      finished = true;
+      --active_watches_;
+      watches_changed_.notify_all();
+    }
+    timer.join();
+    sink.done();
+    return true;
+  });
 }
 
 }  // namespace apiserver

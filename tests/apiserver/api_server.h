@@ -5,8 +5,10 @@
 
 #include <httplib.h>
 
+#include <condition_variable>
 #include <map>
 #include <memory>
+#include <mutex>
 #include <string>
 #include <thread>
 
@@ -29,6 +31,9 @@ struct ApiServerOptions {
   // HTTPS with mutual TLS from scripts/gen-test-certs.sh's files (server.crt/key, clients
   // verified against ca.crt); a verified client certificate authenticates without a token.
   std::string certs_dir;
+  // With certs_dir: HTTPS that asks for no client certificate, so only the token (or basic
+  // user) authenticates; kubectl with a kubeconfig token connects this way.
+  bool tls_token_only = false;
   // The platform's per-cluster proxy: /kubernetes/<cluster>/<api path> is served from that
   // cluster's etcd (violet --clusters, --platform-address). Paths without the prefix use
   // the etcd given to the constructor, as "global" does when it is not listed here.
@@ -58,7 +63,6 @@ class ApiServer {
   };
   void Handle(const std::string& method, const httplib::Request& request,
               httplib::Response& response);
-  Reply Serve(const std::string& method, const httplib::Request& request);
   Reply Route(const std::string& method, const httplib::Request& request, const std::string& path,
               EtcdStore& store);
   Reply Read(const Target& target);
@@ -66,11 +70,24 @@ class ApiServer {
   Reply Create(const std::string& body, const Target& target);
   Reply Write(const std::string& method, const httplib::Request& request, const Target& target);
   Reply Remove(const Target& target);
+  // ?watch=true: streams WatchEvent JSON lines from an etcd watch of the collection.
+  void Watch(const httplib::Request& request, httplib::Response& response, const std::string& path,
+             EtcdStore& store);
+  // The store a path is served from (the /kubernetes/<cluster> prefix picks a cluster's),
+  // the path without that prefix; null store when the cluster is unknown.
+  std::pair<EtcdStore*, std::string> StoreFor(const std::string& path);
+  // false: not a resource path this server serves.
+  bool Resolve(const std::string& api_path, EtcdStore& store, Target& target) const;
+  bool Authorized(const httplib::Request& request) const;
 
   EtcdStore store_;
   std::map<std::string, std::unique_ptr<EtcdStore>> cluster_stores_;
   ApiServerOptions options_;
   std::unique_ptr<httplib::Server> server_;
+  std::mutex watches_mutex_;
+  std::condition_variable watches_changed_;
+  bool stopping_ = false;
+  int active_watches_ = 0;
   std::thread thread_;
   int port_ = 0;
 };

@@ -36,6 +36,21 @@ absl::StatusOr<StoredList> EtcdStore::List(const std::string& prefix) {
   return list;
 }
 
+absl::StatusOr<StoredList> EtcdStore::ListPage(const std::string& prefix, const std::string& from,
+                                               int64_t limit, int64_t revision, bool& more) {
+  etcd::pb::RangeRequest request;
+  request.set_key(from.empty() ? prefix : from);
+  request.set_range_end(etcd::PrefixRangeEnd(prefix));
+  request.set_limit(limit);
+  request.set_revision(revision);
+  ASSIGN_OR_RETURN(etcd::pb::RangeResponse response, client_.Range(request));
+  StoredList list;
+  list.revision = revision != 0 ? revision : response.header().revision();
+  for (const mvccpb::KeyValue& kv : response.kvs()) list.items.push_back(Decode(kv));
+  more = response.more();
+  return list;
+}
+
 absl::StatusOr<std::optional<StoredObject>> EtcdStore::PutIf(const std::string& key,
                                                              nlohmann::json object,
                                                              const etcd::pb::Compare& compare) {

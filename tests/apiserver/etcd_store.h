@@ -29,6 +29,11 @@ class EtcdStore {
 
   absl::StatusOr<std::optional<StoredObject>> Get(const std::string& key);
   absl::StatusOr<StoredList> List(const std::string& prefix);
+  // At most `limit` objects under `prefix` from key `from` on (prefix when empty), read at
+  // `revision` (0: now). `more` tells whether keys remain after the last one returned.
+  absl::StatusOr<StoredList> ListPage(const std::string& prefix, const std::string& from,
+                                      int64_t limit, int64_t revision, bool& more);
+  etcd::Client& client() { return client_; }
   // nullopt: the key exists already. Otherwise the new object (resourceVersion set).
   absl::StatusOr<std::optional<StoredObject>> Create(const std::string& key, nlohmann::json object);
   // nullopt: the key's mod revision is no longer `mod_revision` (or it is gone).

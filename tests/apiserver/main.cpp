@@ -33,17 +33,23 @@ bool ParseResource(const std::string& text, apiserver::ServedResource& out) {
 
 int main(int argc, char** argv) {
   CLI::App app{"TEST STAND-IN for kube-apiserver (not a product)"};
-  std::string endpoints = "127.0.0.1:2379", token_file;
+  std::string endpoints = "127.0.0.1:2379", token_file, certs_dir;
   std::vector<std::string> extra;
   int port = 0;
   app.add_option("--etcd-endpoints", endpoints, "comma-separated etcd endpoints");
   app.add_option("--token-file", token_file, "file holding the bearer token")->required();
   app.add_option("--port", port, "port on 127.0.0.1 (0: a free one)");
+  app.add_option(
+      "--certs-dir", certs_dir,
+      "HTTPS with server.crt/server.key from this directory (scripts/gen-test-certs.sh); "
+      "token authentication, no client certificates");
   app.add_option("--resource", extra, "group/version/resource/Kind[/cluster]; group 'core'");
   CLI11_PARSE(app, argc, argv);
 
   apiserver::ApiServerOptions options;
   options.port = port;
+  options.certs_dir = certs_dir;
+  options.tls_token_only = true;
   options.resources = apiserver::PlatformResourceTable();
   for (const std::string& text : extra) {
     apiserver::ServedResource resource;

@@ -7,7 +7,9 @@
 #include <filesystem>
 #include <fstream>
 
+#include "apiserver/platform_table.h"
 #include "common/base64.h"
+#include "integration/kubectl_runner.h"
 #include "integration/upgrade_fixture.h"
 #include "platform/resources.h"
 #include "platform_sim/platform_simulator.h"
@@ -140,6 +142,30 @@ TEST_F(UpgradeTriggerTest, SyncThenTriggerFromThePlatformRegistryAndRerunIsUncha
   ASSERT_EQ(cvsh["status"]["availableUpdates"].size(), 2u) << cvsh.dump();
   EXPECT_EQ(cvsh["status"]["availableUpdates"][0]["version"], "4.3.0");
   EXPECT_EQ(cvsh["status"]["availableUpdates"][1]["version"], "4.3.1");
+}
+
+// Real kubectl (TLS + token stand-in over the same etcd) reads back what the trigger wrote.
+TEST_F(UpgradeTriggerTest, KubectlReadsBackWhatTheTriggerWrote) {
+  if (!testing_support::HaveKubectl()) GTEST_SKIP() << "kubectl not installed";
+  ASSERT_EQ(UpgradeSh("--only-sync-image").exit_code, 0);
+  CommandResult trigger = UpgradeSh("--skip-sync-image");
+  ASSERT_EQ(trigger.exit_code, 0) << trigger.output;
+  testing_support::KubectlRunner kubectl(global_etcd_.client(), apiserver::PlatformResourceTable(),
+                                         dir_.File("kubectl"));
+  ASSERT_TRUE(kubectl.Start().ok());
+  testing_support::KubectlRun manifest =
+      kubectl.Run("get productmanifests acp-4.3.0 -o jsonpath='{.spec.version}'");
+  ASSERT_EQ(manifest.exit_code, 0) << manifest.output;
+  EXPECT_EQ(manifest.output, "4.3.0");
+  testing_support::KubectlRun cvsh =
+      kubectl.Run("get clusterversionshadows -n cpaas-system global -o name");
+  ASSERT_EQ(cvsh.exit_code, 0) << cvsh.output;
+  EXPECT_NE(cvsh.output.find("global"), std::string::npos) << cvsh.output;
+  testing_support::KubectlRun cvo = kubectl.Run(
+      "get deployment -n cpaas-system cluster-version-operator "
+      "-o jsonpath='{.spec.template.spec.containers[0].image}'");
+  ASSERT_EQ(cvo.exit_code, 0) << cvo.output;
+  EXPECT_EQ(cvo.output, registry_->address() + "/acp/component-1:v1");
 }
 
 TEST_F(UpgradeTriggerTest, ExternalRegistryIsNotSyncedInto) {

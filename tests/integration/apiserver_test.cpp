@@ -1,0 +1,133 @@
+// The TEST STAND-IN API server's discovery, limit/continue paging and ?watch=true, over a
+// real etcd, without kubectl (kubectl_test.cpp runs the real client).
+#include <gtest/gtest.h>
+#include <httplib.h>
+
+#include <atomic>
+#include <memory>
+#include <nlohmann/json.hpp>
+#include <thread>
+
+#include "apiserver/api_server.h"
+#include "common/absl_fmt.h"
+#include "support/etcd_member.h"
+#include "support/temp_dir.h"
+
+namespace {
+
+using nlohmann::json;
+
+class ApiServerTest : public ::testing::Test {
+ protected:
+  ApiServerTest() : etcd_(dir_.path(), "etcd") {
+    apiserver::ApiServerOptions options;
+    options.token = common::Secret("t");
+    options.resources = {{"", "v1", "configmaps", "ConfigMap", true, ""},
+                         {"example.com", "v1", "widgets", "Widget", false, ""}};
+    server_ = std::make_unique<apiserver::ApiServer>(etcd_.client(), std::move(options));
+    const absl::Status started = server_->Start();
+    EXPECT_TRUE(started.ok()) << started;
+    client_ = std::make_unique<httplib::Client>(server_->url());
+    client_->set_bearer_token_auth("t");
+  }
+  json Get(const std::string& path, int expected = 200) {
+    auto result = client_->Get(path);
+    EXPECT_TRUE(result) << path;
+    if (!result) return nullptr;
+    EXPECT_EQ(result->status, expected) << path << ": " << result->body;
+    return json::parse(result->body, nullptr, false);
+  }
+  void Create(const std::string& name) {
+    auto result = client_->Post("/api/v1/namespaces/ns/configmaps",
+                                json{{"metadata", {{"name", name}}}}.dump(), "application/json");
+    ASSERT_TRUE(result);
+    ASSERT_EQ(result->status, 201) << result->body;
+  }
+
+  testing_support::TempDir dir_;
+  testing_support::EtcdMember etcd_;
+  std::unique_ptr<apiserver::ApiServer> server_;
+  std::unique_ptr<httplib::Client> client_;
+};
+
+TEST_F(ApiServerTest, DiscoveryListsTheServedResources) {
+  EXPECT_EQ(Get("/api")["versions"], json({"v1"}));
+  const json core = Get("/api/v1");
+  EXPECT_EQ(core["kind"], "APIResourceList");
+  ASSERT_FALSE(core["resources"].empty());
+  EXPECT_EQ(core["resources"][0]["name"], "configmaps");
+  EXPECT_EQ(core["resources"][0]["shortNames"], json({"cm"}));
+  EXPECT_EQ(core["resources"][0]["namespaced"], true);
+  const json groups = Get("/apis");
+  ASSERT_EQ(groups["groups"].size(), 1u);
+  EXPECT_EQ(groups["groups"][0]["preferredVersion"]["groupVersion"], "example.com/v1");
+  const json widgets = Get("/apis/example.com/v1");
+  EXPECT_EQ(widgets["resources"][0]["kind"], "Widget");
+  EXPECT_EQ(widgets["resources"][0]["namespaced"], false);
+  EXPECT_EQ(Get("/apis/example.com")["kind"], "APIGroup");
+  EXPECT_EQ(Get("/apis/other.com/v1", 404)["kind"], "Status");
+  EXPECT_EQ(Get("/version")["major"], "1");
+  Get("/openapi/v2", 404);
+}
+
+TEST_F(ApiServerTest, ListsInPagesWithContinue) {
+  for (const char* name : {"a", "b", "c"}) Create(name);
+  const json first = Get("/api/v1/namespaces/ns/configmaps?limit=2");
+  ASSERT_EQ(first["items"].size(), 2u);
+  ASSERT_TRUE(first["metadata"].contains("continue"));
+  Create("d");  // after the first page: not in this listing (read at its revision)
+  const json second =
+      Get("/api/v1/namespaces/ns/configmaps?limit=2&continue=" +
+          httplib::detail::encode_query_param(first["metadata"]["continue"].get<std::string>()));
+  ASSERT_EQ(second["items"].size(), 1u);
+  EXPECT_EQ(second["items"][0]["metadata"]["name"], "c");
+  EXPECT_FALSE(second["metadata"].contains("continue"));
+  EXPECT_EQ(Get("/api/v1/configmaps?limit=10")["items"].size(), 4u);
+  EXPECT_EQ(Get("/api/v1/namespaces/ns/configmaps?continue=bm9wZQ==", 400)["reason"], "BadRequest");
+}
+
+TEST_F(ApiServerTest, WatchStreamsEventsAfterAResourceVersion) {
+  const std::string since =
+      Get("/api/v1/namespaces/ns/configmaps")["metadata"]["resourceVersion"].get<std::string>();
+  Create("w");
+  auto patched =
+      client_->Patch("/api/v1/namespaces/ns/configmaps/w", R"({"metadata":{"labels":{"x":"y"}}})",
+                     "application/merge-patch+json");
+  ASSERT_TRUE(patched && patched->status == 200);
+  auto deleted = client_->Delete("/api/v1/namespaces/ns/configmaps/w");
+  ASSERT_TRUE(deleted && deleted->status == 200);
+  auto result = client_->Get(
+      "/api/v1/namespaces/ns/configmaps?watch=true&timeoutSeconds=1&"
+      "resourceVersion=" +
+      since);
+  ASSERT_TRUE(result);
+  ASSERT_EQ(result->status, 200) << result->body;
+  std::vector<std::string> types;
+  std::stringstream lines(result->body);
+  for (std::string line; std::getline(lines, line);) {
+    const json event = json::parse(line);
+    types.push_back(event["type"]);
+    EXPECT_EQ(event["object"]["metadata"]["name"], "w");
+  }
+  EXPECT_EQ(types, (std::vector<std::string>{"ADDED", "MODIFIED", "DELETED"}));
+  EXPECT_EQ(Get("/api/v1/configmaps?watch=true&fieldSelector=spec.x=1", 400)["reason"],
+            "BadRequest");
+}
+
+TEST_F(ApiServerTest, StopEndsAnOpenWatch) {
+  Create("existing");
+  std::atomic<bool> got_event = false;
+  std::thread watcher([this, &got_event] {
+    httplib::Client client(server_->url());
+    client.set_bearer_token_auth("t");
+    client.Get("/api/v1/namespaces/ns/configmaps?watch=true", [&](const char*, size_t) {
+      got_event = true;
+      return true;
+    });
+  });
+  while (!got_event) std::this_thread::sleep_for(std::chrono::milliseconds(10));
+  server_->Stop();  // returns although the watch asked for the default 300 s
+  watcher.join();
+}
+
+}  // namespace

@@ -1,0 +1,39 @@
+// Real kubectl against a TEST STAND-IN API server over HTTPS with a bearer token: starts a
+// token-only TLS stand-in on the given etcd, writes a kubeconfig for it, runs kubectl.
+#pragma once
+
+#include <memory>
+#include <string>
+
+#include "apiserver/api_server.h"
+#include "etcd/client.h"
+
+namespace testing_support {
+
+struct KubectlRun {
+  int exit_code = -1;
+  std::string output;  // stdout and stderr
+};
+
+// A shell command's exit code and output.
+KubectlRun RunShell(const std::string& command);
+bool HaveKubectl();
+
+class KubectlRunner {
+ public:
+  // `work_dir` holds the test PKI, the kubeconfig and kubectl's HOME (no shared cache).
+  KubectlRunner(etcd::Client& etcd, apiserver::ResourceTable resources,
+                const std::string& work_dir);
+  absl::Status Start();
+  // `kubectl <arguments>` (arguments already quoted for the shell).
+  KubectlRun Run(const std::string& arguments) const;
+  const std::string& kubeconfig() const { return kubeconfig_; }
+  const std::string& home() const { return work_dir_; }
+
+ private:
+  std::string work_dir_;
+  std::string kubeconfig_;
+  std::unique_ptr<apiserver::ApiServer> server_;
+};
+
+}  // namespace testing_support

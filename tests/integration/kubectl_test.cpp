@@ -15,32 +15,20 @@
 #include "apiserver/api_server.h"
 #include "apiserver/platform_table.h"
 #include "common/absl_fmt.h"
+#include "integration/kubectl_runner.h"
 #include "support/child_process.h"
 #include "support/etcd_member.h"
 #include "support/temp_dir.h"
 
 namespace {
 
-struct Ran {
-  int exit_code = -1;
-  std::string output;  // stdout and stderr
-};
-
-Ran RunShell(const std::string& command) {
-  Ran ran;
-  FILE* pipe = popen((command + " 2>&1").c_str(), "r");
-  if (pipe == nullptr) return ran;
-  std::array<char, 4096> buffer;
-  while (fgets(buffer.data(), buffer.size(), pipe) != nullptr) ran.output += buffer.data();
-  const int status = pclose(pipe);
-  ran.exit_code = WIFEXITED(status) ? WEXITSTATUS(status) : -1;
-  return ran;
-}
+using Ran = testing_support::KubectlRun;
+using testing_support::RunShell;
 
 class KubectlTest : public ::testing::Test {
  protected:
   void SetUp() override {
-    if (RunShell("command -v kubectl").exit_code != 0) {
+    if (!testing_support::HaveKubectl()) {
       GTEST_SKIP() << "kubectl not installed (scripts/install-deps.sh installs Debian's "
                       "kubernetes-client)";
     }

@@ -191,12 +191,14 @@ RunOutcome Runner::Run(DrContext& context, const std::set<std::string>& confirme
     record.finished_at.clear();
     record.message.clear();
     ++record.attempts;
-    out_ << fmt::format("{} {:<24} {} {}{}\n", position, step.name, SideName(step.side), step.title,
-                        record.attempts > 1 ? fmt::format(" (attempt {})", record.attempts) : "")
-         << std::flush;
+    // The journal first: a start the operator saw printed is always in the journal, even when
+    // the run is killed right after the line.
     if (auto saved = store_.Save(journal_); !saved.ok()) {
       return {RunOutcome::Kind::kFailed, step.name, std::string(saved.message())};
     }
+    out_ << fmt::format("{} {:<24} {} {}{}\n", position, step.name, SideName(step.side), step.title,
+                        record.attempts > 1 ? fmt::format(" (attempt {})", record.attempts) : "")
+         << std::flush;
     absl::Status result = absl::OkStatus();
     if (!step.action) {
       result = absl::InternalError(fmt::format("no action for step {}", step.name));

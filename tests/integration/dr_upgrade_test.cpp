@@ -197,8 +197,12 @@ TEST(DrUpgradeTest, KilledAtSeveralStepsAndResumed) {
       ++starts[name];
     }
   }
+  // The journal is written before a start is printed: every printed start is an attempt, and
+  // a run killed between the two leaves at most one attempt that printed nothing.
   for (const json& step : journal["steps"]) {
-    EXPECT_EQ(starts[step["name"]], step["attempts"].get<int>()) << step.dump();
+    const int attempts = step["attempts"].get<int>();
+    EXPECT_GE(attempts, starts[step["name"]]) << step.dump();
+    EXPECT_LE(attempts, starts[step["name"]] + 1) << step.dump();
   }
   EXPECT_GE(killed_mid_step, 1) << "no kill landed inside a step";
 }

@@ -4,10 +4,12 @@
 #include <unistd.h>
 
 #include <CLI/CLI.hpp>
+#include <algorithm>
 #include <charconv>
 #include <csignal>
 #include <cstdlib>
 #include <fstream>
+#include <functional>
 #include <iostream>
 #include <thread>
 
@@ -19,7 +21,9 @@
 #include "common/exit_codes.h"
 #include "common/secret.h"
 #include "etcd/client.h"
+#include "k8s/rest_config.h"
 #include "monitor/monitor_server.h"
+#include "sync/leader_lease_publisher.h"
 #include "sync/owners_first_policy.h"
 #include "sync/sync_rules.h"
 #include "sync/syncer.h"
@@ -148,6 +152,16 @@ absl::StatusOr<common::Secret> ReadTokenFile(const std::string& path) {
   return common::Secret(std::move(text));
 }
 
+// Where the leader Lease is published: --kubeconfig, else the pod's service account, else
+// nowhere (null). Loaded again after a 401, as a rotated service account token needs.
+std::function<absl::StatusOr<k8s::RestConfig>()> LeaseApiSettings(const std::string& kubeconfig) {
+  if (!kubeconfig.empty()) return [kubeconfig] { return k8s::LoadKubeconfig(kubeconfig); };
+  if (const char* host = std::getenv("KUBERNETES_SERVICE_HOST"); host && *host) {
+    return [] { return k8s::LoadInClusterConfig(); };
+  }
+  return nullptr;
+}
+
 }  // namespace
 
 int main(int argc, char** argv) {
@@ -239,6 +253,17 @@ int main(int argc, char** argv) {
       ->check(kPositive)
       ->capture_default_str();
 
+  std::string kubeconfig;
+  etcdsync::LeaderLeaseOptions lease_options;
+  app.add_option("--kubeconfig", kubeconfig,
+                 "kubeconfig of the standby cluster's API, where the leader is published as a "
+                 "coordination.k8s.io Lease (default: the pod's service account; outside a pod "
+                 "and without this flag the Lease is not published)");
+  app.add_option("--lease-namespace", lease_options.ns, "namespace of the leader Lease")
+      ->capture_default_str();
+  app.add_option("--lease-name", lease_options.name, "name of the leader Lease")
+      ->capture_default_str();
+
   if (auto done = cli::Parse(app, argc, argv)) return *done;
   cli::StartLogging(log);
   if (config.identity.empty()) config.identity = DefaultIdentity();
@@ -254,6 +279,27 @@ int main(int argc, char** argv) {
     return cli::Fail(exit_code::kUsage, status);
   };
   if (auto valid = etcdsync::ValidateConfig(config); !valid.ok()) return usage_error(valid);
+  lease_options.identity = config.identity;
+  lease_options.ttl = config.lease_ttl;
+  if (auto valid = etcdsync::ValidateLeaderLeaseOptions(lease_options); !valid.ok()) {
+    return usage_error(valid);
+  }
+  auto lease_api = LeaseApiSettings(kubeconfig);
+  if (lease_api && !kubeconfig.empty()) {
+    if (auto loaded = lease_api(); !loaded.ok()) {
+      return usage_error(
+          absl::InvalidArgumentError("--kubeconfig: " + std::string(loaded.status().message())));
+    }
+  } else if (lease_api) {
+    if (auto loaded = lease_api(); !loaded.ok()) {
+      spdlog::warn("the leader Lease {}/{} is not published: {} (give --kubeconfig)",
+                   lease_options.ns, lease_options.name, loaded.status().message());
+      lease_api = nullptr;
+    }
+  } else {
+    spdlog::info("the leader Lease {}/{} is not published: no --kubeconfig and not in a pod",
+                 lease_options.ns, lease_options.name);
+  }
   if (!monitor_token_file.empty()) {
     auto token = ReadTokenFile(monitor_token_file);
     if (!token.ok()) return usage_error(token.status());
@@ -307,6 +353,16 @@ int main(int argc, char** argv) {
     }
   }
   etcdsync::Syncer syncer(config, **source_client, **dest_client, filter, *policy, stats);
+  std::unique_ptr<etcdsync::LeaseStore> lease_store;
+  std::unique_ptr<etcdsync::LeaderLeasePublisher> lease_publisher;
+  if (lease_api) {
+    const auto request_timeout = std::clamp<std::chrono::milliseconds>(
+        config.lease_ttl / 3, std::chrono::seconds(1), std::chrono::seconds(5));
+    lease_store = etcdsync::MakeRestLeaseStore(std::move(lease_api), request_timeout);
+    lease_publisher =
+        std::make_unique<etcdsync::LeaderLeasePublisher>(*lease_store, lease_options, stats);
+    syncer.PublishLeadershipWith(lease_publisher.get());
+  }
   std::stop_source stop;
   std::jthread signal_waiter([&] {
     int signal = 0;

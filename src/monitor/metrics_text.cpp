@@ -53,6 +53,13 @@ std::string RenderMetrics(const etcdsync::SyncStats& stats, const ScrapeTimeFact
     Metric(out, name, "counter", help, value);
   };
   gauge("etcd_sync_leader", "1 when this replica holds the leader lease", facts.leader ? 1 : 0);
+  counter("etcd_sync_leader_lease_publish_failures_total",
+          "attempts to publish the leader Lease on the standby's API that failed (replication "
+          "goes on)",
+          static_cast<double>(stats.lease_publish_failures.load()));
+  gauge("etcd_sync_leader_lease_last_publish_timestamp_seconds",
+        "when this replica last published the leader Lease (unix time; 0: never)",
+        static_cast<double>(stats.lease_published_unix_ms.load()) / 1000.0);
   gauge("etcd_sync_source_up",
         "1 when the source etcd answered the last probe (a short-deadline read every few seconds)",
         facts.source_up ? 1 : 0);

@@ -49,6 +49,11 @@ class LatencyHistogram {
 
 struct SyncStats {
   std::atomic<bool> leader{false};
+  // The leader Lease published on the standby's API (leader_lease_publisher.h): failed
+  // publishes, unix milliseconds of the last good one (0: never), its leaseTransitions.
+  std::atomic<int64_t> lease_publish_failures{0};
+  std::atomic<int64_t> lease_published_unix_ms{0};
+  std::atomic<int64_t> lease_transitions{0};
   std::atomic<bool> initial_copy_done{false};
   std::atomic<int64_t> applied_revision{0};   // last source revision applied (live)
   std::atomic<int64_t> copy_keys_written{0};  // puts+deletes during full syncs

@@ -116,7 +116,11 @@ absl::Status Syncer::Run(std::stop_token stop) {
     spdlog::info("Acquired leader lease {} as {} (leader key {})", config_.ElectionName(),
                  config_.identity, leader->key());
     stats_.leader = true;
+    // The Lease renews on its own thread for this term only; an API outage never stops Lead.
+    std::unique_ptr<LeaderLeasePublisher::Term> published =
+        lease_publisher_ ? lease_publisher_->StartTerm(term.token()) : nullptr;
     absl::Status led = Lead(Fence{leader->key(), leader->rev()}, term.token());
+    published.reset();  // stop renewing before resigning; the next leader takes the Lease over
     stats_.leader = false;
     if (stop.stop_requested()) {
       destination_.Resign(*leader).IgnoreError();

@@ -12,6 +12,7 @@
 #include "sync/apply_policy.h"
 #include "sync/checkpoint.h"
 #include "sync/key_filter.h"
+#include "sync/leader_lease_publisher.h"
 #include "sync/sync_config.h"
 #include "sync/sync_stats.h"
 #include "sync/txn_batcher.h"
@@ -31,6 +32,10 @@ class Syncer {
 
   absl::Status Run(std::stop_token stop);
 
+  // While leading, also publish the leadership through `publisher` (must outlive the
+  // Syncer; null: not published). It reports leadership; the etcd fence still decides it.
+  void PublishLeadershipWith(LeaderLeasePublisher* publisher) { lease_publisher_ = publisher; }
+
   const SyncStats& stats() const { return stats_; }
   const SyncConfig& config() const { return config_; }
 
@@ -45,6 +50,7 @@ class Syncer {
   const KeyFilter& filter_;
   ApplyPolicy& policy_;
   SyncStats& stats_;
+  LeaderLeasePublisher* lease_publisher_ = nullptr;
 };
 
 }  // namespace etcdsync

@@ -25,7 +25,7 @@ bool HaveKubectl() { return RunShell("command -v kubectl").exit_code == 0; }
 
 KubectlRunner::KubectlRunner(etcd::Client& etcd, apiserver::ResourceTable resources,
                              const std::string& work_dir)
-    : work_dir_(work_dir), kubeconfig_(work_dir + "/kubeconfig") {
+    : work_dir_(work_dir), kubeconfig_(work_dir + "/kubeconfig"), etcd_(etcd) {
   RunShell("mkdir -p '" + work_dir_ + "'");
   RunScript(std::string(PROJECT_SOURCE_DIR) + "/scripts/gen-test-certs.sh '" + work_dir_ + "/pki'");
   apiserver::ApiServerOptions options;
@@ -33,7 +33,18 @@ KubectlRunner::KubectlRunner(etcd::Client& etcd, apiserver::ResourceTable resour
   options.certs_dir = work_dir_ + "/pki";
   options.tls_token_only = true;
   options.resources = std::move(resources);
+  options_ = options;
   server_ = std::make_unique<apiserver::ApiServer>(etcd, std::move(options));
+}
+
+void KubectlRunner::Stop() { server_->Stop(); }
+
+absl::Status KubectlRunner::Restart() {
+  apiserver::ApiServerOptions options = options_;
+  options.port = server_->port();
+  server_->Stop();
+  server_ = std::make_unique<apiserver::ApiServer>(etcd_, std::move(options));
+  return server_->Start();
 }
 
 absl::Status KubectlRunner::Start() {

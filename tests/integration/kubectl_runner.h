@@ -25,6 +25,10 @@ class KubectlRunner {
   KubectlRunner(etcd::Client& etcd, apiserver::ResourceTable resources,
                 const std::string& work_dir);
   absl::Status Start();
+  // The API server goes away (connections refused), then serves again on the same address
+  // with the same PKI and token: an API outage as a client sees it.
+  void Stop();
+  absl::Status Restart();
   // `kubectl <arguments>` (arguments already quoted for the shell).
   KubectlRun Run(const std::string& arguments) const;
   const std::string& kubeconfig() const { return kubeconfig_; }
@@ -33,6 +37,8 @@ class KubectlRunner {
  private:
   std::string work_dir_;
   std::string kubeconfig_;
+  etcd::Client& etcd_;
+  apiserver::ApiServerOptions options_;
   std::unique_ptr<apiserver::ApiServer> server_;
 };
 

@@ -2,7 +2,7 @@
 # deploy/etcd-sync as shipped: the alert rules load and behave (promtool check + test
 # rules), the PrometheusRule carries exactly those rules, and `kubectl kustomize` renders a
 # hardened deployment of the image scripts/build-etcd-sync-image.sh builds (its repository
-# and etcd-sync's version as the tag). Works with kubectl 1.20 (Debian 12's
+# and etcd-sync's version as the tag), whose ServiceAccount may only publish the leader Lease. Works with kubectl 1.20 (Debian 12's
 # kubernetes-client) and later; $KUBECTL picks another kubectl.
 #
 #   tests/scripts/etcd_sync_deploy_test.sh <etcd-sync binary>
@@ -39,11 +39,14 @@ fi
 rendered=$("$kubectl" kustomize "$deploy" 2>&1) || fail "kubectl kustomize deploy/etcd-sync: $rendered"
 has() { grep -Eq -- "$1" <<< "$rendered" || fail "the rendered deployment has no line matching /$1/ ($2)"; }
 lacks() { ! grep -Eq -- "$1" <<< "$rendered" || fail "the rendered deployment has a line matching /$1/ ($2)"; }
-for kind in Deployment Service ConfigMap PodDisruptionBudget ServiceMonitor PrometheusRule; do
+for kind in Deployment Service ConfigMap PodDisruptionBudget ServiceMonitor PrometheusRule \
+            ServiceAccount Role RoleBinding; do
   has "^kind: $kind\$" "kind $kind"
 done
-[ "$(grep -c '^kind:' <<< "$rendered")" = "$(grep -c '^  namespace: cpaas-system$' <<< "$rendered")" ] ||
-  fail "not every object goes to cpaas-system"
+# metadata.namespace of each object (a RoleBinding's subjects carry one too: not counted).
+namespaces=$(awk '/^metadata:/ {m = 1; next} /^[^ ]/ {m = 0} m && /^  namespace: cpaas-system$/ {n++}
+                  END {print n + 0}' <<< "$rendered")
+[ "$(grep -c '^kind:' <<< "$rendered")" = "$namespaces" ] || fail "not every object goes to cpaas-system"
 
 version=$("$1" --version | sed -E 's/^etcd-sync ([^ ]+) .*/\1/')
 has "^ +image: REGISTRY/acp/etcd-sync:$version\$" \
@@ -51,7 +54,23 @@ has "^ +image: REGISTRY/acp/etcd-sync:$version\$" \
 lacks ':latest' "no :latest image"
 pass "kustomize renders REGISTRY/acp/etcd-sync:$version into cpaas-system"
 
-has '^[ -]+automountServiceAccountToken: false$' "no service account token"
+# The one thing the pod may do with the API: publish the leader Lease (issue 16).
+has '^[ -]+serviceAccountName: etcd-sync$' "the pod runs as ServiceAccount etcd-sync"
+has '^[ -]+automountServiceAccountToken: true$' "the pod has the token that publishes the Lease"
+# The Role's rules, exactly: create leases (create cannot be limited to a name), get and
+# update only etcd-sync-mirror; no delete, list, watch or patch.
+rules=$(awk '/^---/ {r = 0; p = 0} /^kind: Role$/ {r = 1} r && /^rules:$/ {p = 1; next} /^[^ -]/ {p = 0} p' \
+          <<< "$rendered" | tr -d ' ' | tr '\n' ' ')
+expected='-apiGroups: -coordination.k8s.io resources: -leases verbs: -create -apiGroups: -coordination.k8s.io resourceNames: -etcd-sync-mirror resources: -leases verbs: -get -update '
+[ "$rules" = "$expected" ] || fail "Role etcd-sync-leader-lease rules are [$rules], expected [$expected]"
+binding=$(awk '/^---/ {r = 0; p = 0} /^kind: RoleBinding$/ {r = 1} r && /^(roleRef|subjects):$/ {p = 1; next} /^[^ -]/ {p = 0} p' \
+            <<< "$rendered" | tr -d ' ' | tr '\n' ' ')
+expected='apiGroup:rbac.authorization.k8s.io kind:Role name:etcd-sync-leader-lease -kind:ServiceAccount name:etcd-sync namespace:cpaas-system '
+[ "$binding" = "$expected" ] || fail "RoleBinding etcd-sync-leader-lease binds [$binding], expected [$expected]"
+has '^  name: etcd-sync-leader-lease$' "Role and RoleBinding etcd-sync-leader-lease"
+has '^    fieldPath: metadata.name$|^ +fieldPath: metadata.name$' "POD_NAME from the downward API"
+pass "ServiceAccount etcd-sync: create leases, get/update only etcd-sync-mirror; POD_NAME from the pod's name"
+
 has '^[ -]+type: RuntimeDefault$' "seccomp RuntimeDefault"
 has '^[ -]+allowPrivilegeEscalation: false$' "no privilege escalation"
 has '^[ -]+readOnlyRootFilesystem: true$' "read-only root filesystem"
@@ -67,5 +86,5 @@ has '^[ -]+secretName: remote-etcd-client$' "the active cluster's client certifi
 has '^  name: etcd-sync-monitor$' "Service etcd-sync-monitor"
 has '^[ -]+port: http$' "ServiceMonitor on the Service's http port"
 has '^[ -]+path: /metrics$' "ServiceMonitor path /metrics"
-pass "hardened: no token, seccomp, no escalation, read-only root, no capabilities, PDB, ServiceMonitor"
+pass "hardened: seccomp, no escalation, read-only root, no capabilities, PDB, ServiceMonitor"
 echo "etcd-sync deploy: $passed passed, 0 failed"

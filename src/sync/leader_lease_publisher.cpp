@@ -136,11 +136,22 @@ LeaderLeasePublisher::LeaderLeasePublisher(LeaseStore& store, LeaderLeaseOptions
                                            SyncStats& stats)
     : store_(store), options_(std::move(options)), stats_(stats) {}
 
-absl::Status LeaderLeasePublisher::PublishOnce(absl::Time acquired) {
+absl::Status LeaderLeasePublisher::PublishOnce(absl::Time acquired, bool take_over) {
   absl::Status last;
   for (int attempt = 0; attempt < kConflictAttempts; ++attempt) {
     absl::StatusOr<nlohmann::json> stored = store_.Get(options_.ns, options_.name);
     absl::StatusOr<nlohmann::json> written;
+    if (stored.ok() && !take_over) {
+      const nlohmann::json* holder = stored->contains("spec") && (*stored)["spec"].is_object() &&
+                                             (*stored)["spec"].contains("holderIdentity")
+                                         ? &(*stored)["spec"]["holderIdentity"]
+                                         : nullptr;
+      if (holder && holder->is_string() && holder->get<std::string>() != options_.identity) {
+        return absl::FailedPreconditionError(
+            fmt::format("Lease {}/{} was taken over by {}", options_.ns, options_.name,
+                        holder->get<std::string>().substr(0, 253)));
+      }
+    }
     if (stored.ok()) {
       written = store_.Update(options_.ns, NextLeaseBody(*stored, options_, acquired, Now()));
     } else if (absl::IsNotFound(stored.status())) {
@@ -187,8 +198,14 @@ void LeaderLeasePublisher::Renew(std::stop_token stop, absl::Time acquired) {
       std::chrono::milliseconds(500));
   bool announced = false;
   while (!stop.stop_requested()) {
-    absl::Status published = PublishOnce(acquired);
+    // The first write of a term takes the Lease over; later ones only renew this holder's.
+    absl::Status published = PublishOnce(acquired, /*take_over=*/!announced);
     if (stop.stop_requested()) break;  // the term ended while writing: say nothing more
+    if (absl::IsFailedPrecondition(published)) {
+      // Another replica won the etcd election: this term is ending; the fence stops writes.
+      spdlog::warn("{}; not renewing it any more in this term", published.message());
+      return;
+    }
     if (published.ok()) {
       if (failing_) {
         spdlog::info("published Lease {}/{} again (holder {}) after {} failed attempts",

@@ -68,8 +68,11 @@ class LeaderLeasePublisher {
   LeaderLeasePublisher(LeaseStore& store, LeaderLeaseOptions options, SyncStats& stats);
 
   // Writes the Lease once for the term that began at `acquired`: create when missing,
-  // update with resourceVersion otherwise; a conflict reads it again (a few times).
-  absl::Status PublishOnce(absl::Time acquired);
+  // update with resourceVersion otherwise; a conflict reads it again (a few times). Without
+  // `take_over`, a Lease held by another replica is left alone (FailedPrecondition): after
+  // this replica published in its term, another holder means another replica won the etcd
+  // election since, and this term is ending.
+  absl::Status PublishOnce(absl::Time acquired, bool take_over = true);
 
   // While this replica leads: publishes at once and every TTL/3 until `term` fires, on a
   // background thread. Destroying the result stops renewing (the Lease is left for the next

@@ -2,7 +2,7 @@
 
 #include <gtest/gtest.h>
 
-#include <condition_variable>
+#include <functional>
 #include <mutex>
 #include <thread>
 
@@ -45,17 +45,12 @@ class FakeLeaseStore : public LeaseStore {
     return Store(body);
   }
 
-  void WaitForWrites(int64_t count) {
-    std::unique_lock lock(mutex_);
-    changed_.wait_for(lock, std::chrono::seconds(30), [&] { return writes >= count; });
-  }
   nlohmann::json Lease() {
     std::lock_guard lock(mutex_);
     return lease.value_or(nlohmann::json());
   }
 
   std::mutex mutex_;
-  std::condition_variable changed_;
   std::optional<nlohmann::json> lease;
   bool down = false;
   int interfere = 0;
@@ -67,11 +62,20 @@ class FakeLeaseStore : public LeaseStore {
     body["metadata"]["resourceVersion"] = std::to_string(++version_);
     lease = body;
     ++writes;
-    changed_.notify_all();
     return body;
   }
   int64_t version_ = 100;
 };
+
+// Waits (bounded, no timing claim) for what another thread does.
+bool Eventually(const std::function<bool()>& condition) {
+  const auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(30);
+  while (!condition()) {
+    if (std::chrono::steady_clock::now() > deadline) return false;
+    std::this_thread::sleep_for(std::chrono::milliseconds(1));
+  }
+  return true;
+}
 
 LeaderLeaseOptions Options(const std::string& identity, absl::Time* now) {
   LeaderLeaseOptions options;
@@ -155,6 +159,17 @@ TEST(LeaderLeasePublisher, CreatesThenRenewsThenAnotherReplicaTakesOver) {
   EXPECT_EQ(store.Lease()["spec"]["leaseTransitions"], 1);
   EXPECT_EQ(stats_b.lease_transitions, 1);
   EXPECT_EQ(stats.lease_publish_failures + stats_b.lease_publish_failures, 0);
+
+  // a, cut off from etcd but not yet aware its term ended, does not take the Lease back
+  // with a renewal (no flapping, no extra transition); a new term of a would.
+  absl::Status renewal = a.PublishOnce(kT0, /*take_over=*/false);
+  EXPECT_TRUE(absl::IsFailedPrecondition(renewal)) << renewal;
+  EXPECT_NE(renewal.message().find("taken over by b"), std::string::npos) << renewal;
+  EXPECT_EQ(store.Lease()["spec"]["holderIdentity"], "b");
+  EXPECT_EQ(store.Lease()["spec"]["leaseTransitions"], 1);
+  ASSERT_TRUE(b.PublishOnce(now, /*take_over=*/false).ok());
+  ASSERT_TRUE(a.PublishOnce(now).ok());
+  EXPECT_EQ(store.Lease()["spec"]["leaseTransitions"], 2);
 }
 
 TEST(LeaderLeasePublisher, AConflictReadsTheLeaseAgain) {
@@ -186,14 +201,13 @@ TEST(LeaderLeasePublisher, AnApiOutageIsAnErrorAndTheRenewalsCatchUp) {
   // The renewing thread counts each failure and publishes once the API answers again.
   std::stop_source term;
   auto renewing = a.StartTerm(term.get_token());
-  while (stats.lease_publish_failures < 1) std::this_thread::yield();
+  ASSERT_TRUE(Eventually([&] { return stats.lease_publish_failures >= 1; }));
   {
     std::lock_guard lock(store.mutex_);
     store.down = false;
   }
-  store.WaitForWrites(1);
+  ASSERT_TRUE(Eventually([&] { return stats.lease_published_unix_ms > 0; }));
   EXPECT_EQ(store.Lease()["spec"]["holderIdentity"], "a");
-  EXPECT_GT(stats.lease_published_unix_ms, 0);
 
   // The term ends: no more renewals, and the Lease stays for the next leader.
   term.request_stop();

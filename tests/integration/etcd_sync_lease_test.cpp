@@ -2,17 +2,19 @@
 // between real etcds publish the leader as Lease cpaas-system/etcd-sync-mirror on the
 // standby's API (the TEST STAND-IN on the standby etcd), real kubectl names the leader,
 // kill -9 of the leader moves the Lease, and an API outage stops neither replication nor,
-// once the API is back, the Lease.
+// once the API is back, the Lease; a rotated token is read again after a 401.
 #include <gtest/gtest.h>
 
 #include <fstream>
 #include <regex>
+#include <sstream>
 
 #include "apiserver/platform_table.h"
 #include "etcd_sync_fixture.h"
 #include "integration/kubectl_runner.h"
 #include "support/etcd_member.h"
 #include "support/http_get.h"
+#include "sync/leader_lease_publisher.h"
 
 namespace testing_support {
 namespace {
@@ -74,6 +76,19 @@ TEST_F(EtcdSyncLeaseTest, TheLeaseNamesTheLeaderFollowsAKillAndCatchesUpAfterAnO
   ChildProcess bad(SyncArgv({"--kubeconfig", dir_.File("bad-kubeconfig")}), dir_.File("bad.log"));
   EXPECT_EQ(bad.WaitExit(20s), std::optional<int>(2)) << bad.Log();
   EXPECT_EQ(bad.CountInLog("--kubeconfig"), 1) << bad.Log();
+
+  // A rotated token: after a 401 the kubeconfig (or service account token) is read again.
+  std::stringstream kubeconfig;
+  kubeconfig << std::ifstream(kube_->kubeconfig()).rdbuf();
+  const std::string rotating = dir_.File("rotating-kubeconfig");
+  std::ofstream(rotating) << std::regex_replace(kubeconfig.str(), std::regex("kubectl-token"),
+                                                "expired-token");
+  auto store = etcdsync::MakeRestLeaseStore([&] { return k8s::LoadKubeconfig(rotating); }, 5s);
+  absl::Status refused = store->Get("cpaas-system", "etcd-sync-mirror").status();
+  EXPECT_TRUE(absl::IsUnauthenticated(refused)) << refused;
+  std::ofstream(rotating) << kubeconfig.str();
+  absl::Status absent = store->Get("cpaas-system", "etcd-sync-mirror").status();
+  EXPECT_TRUE(absl::IsNotFound(absent)) << absent;  // read with the new token
 
   Load(60);
   auto a = Replica("etcd-sync-a");

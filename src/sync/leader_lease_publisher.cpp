@@ -19,6 +19,8 @@ const k8s::ResourceRef kLeaseResource{"coordination.k8s.io", "v1", "leases", tru
 
 // A stored Lease is read again at most this many times when updates keep conflicting.
 constexpr int kConflictAttempts = 4;
+// A Lease is a few hundred bytes; an answer past this is refused, not parsed.
+constexpr size_t kMaxLeaseAnswerBytes = 1 << 20;
 
 class RestLeaseStore : public LeaseStore {
  public:
@@ -49,7 +51,7 @@ class RestLeaseStore : public LeaseStore {
         k8s::RetryPolicy once;
         once.max_attempts = 1;
         client_ = std::make_unique<k8s::RestClient>(*std::move(config), timeout_,
-                                                    k8s::kDefaultMaxResponseBytes, once);
+                                                    kMaxLeaseAnswerBytes, once);
       }
       absl::StatusOr<nlohmann::json> answer = request(*client_);
       if (answer.ok() || !absl::IsUnauthenticated(answer.status()) || attempt > 0) return answer;

@@ -11,6 +11,7 @@
 #include <iostream>
 #include <thread>
 
+#include "bootstrap_command.h"
 #include "cli/app.h"
 #include "cli/build_info.h"
 #include "cli/fail.h"
@@ -239,8 +240,12 @@ int main(int argc, char** argv) {
       ->check(kPositive)
       ->capture_default_str();
 
+  BootstrapFlags bootstrap_flags;  // `etcd-sync bootstrap` (bootstrap_command.h)
+  CLI::App* bootstrap_command = AddBootstrapCommand(app, bootstrap_flags);
+
   if (auto done = cli::Parse(app, argc, argv)) return *done;
   cli::StartLogging(log);
+  if (bootstrap_command->parsed()) return RunBootstrap(bootstrap_flags);
   if (config.identity.empty()) config.identity = DefaultIdentity();
   config.lease_ttl = std::chrono::seconds(lease_ttl);
   config.hold_timeout = std::chrono::seconds(hold_timeout);

@@ -156,7 +156,8 @@ absl::Status Refused(const absl::Status& status, const Options& options,
 }
 
 absl::StatusOr<CaPair> ReadActiveCa(k8s::RestClient& active, const Options& options,
-                                    const std::string& active_url) {
+                                    const std::string& active_url,
+                                    const std::string& trusted_with) {
   const std::string name = options.active_etcd_ca_secret.ToString();
   auto secret =
       active.Get(kSecrets, options.active_etcd_ca_secret.ns, options.active_etcd_ca_secret.name);
@@ -170,6 +171,12 @@ absl::StatusOr<CaPair> ReadActiveCa(k8s::RestClient& active, const Options& opti
           "the active cluster ({}) has no Secret {}: set active-etcd-ca-secret to the Secret "
           "that holds its etcd CA certificate and key",
           active_url, name));
+    }
+    if (absl::IsUnavailable(status)) {
+      return absl::UnavailableError(fmt::format(
+          "the active cluster at {} cannot be reached: {} (its certificate is verified with {}; "
+          "check active-global-vip, active-server-name and the ca.crt key of Secret {})",
+          active_url, status.message(), trusted_with, options.token_secret.ToString()));
     }
     return absl::Status(status.code(),
                         fmt::format("reading the etcd CA Secret {} from the active cluster: {}",
@@ -349,7 +356,8 @@ absl::StatusOr<Result> Run(k8s::RestClient& local, const Options& options) {
   k8s::RestClient active(std::move(config), options.timeout);
   spdlog::info("reading the etcd CA Secret {} from the active cluster {} (verified with {})",
                options.active_etcd_ca_secret.ToString(), result.active_url, result.trusted_with);
-  ASSIGN_OR_RETURN(CaPair ca, ReadActiveCa(active, options, result.active_url));
+  ASSIGN_OR_RETURN(CaPair ca,
+                   ReadActiveCa(active, options, result.active_url, result.trusted_with));
 
   ASSIGN_OR_RETURN(result.cert_manager, HasCertManager(local));
   const std::string& ns = options.ns;

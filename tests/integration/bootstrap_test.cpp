@@ -11,6 +11,7 @@
 
 #include "apiserver/api_server.h"
 #include "common/base64.h"
+#include "etcd/key_range.h"
 #include "integration/kubectl_runner.h"
 #include "k8s/rest_client.h"
 #include "support/etcd_member.h"
@@ -51,18 +52,35 @@ json SecretObject(const std::string& ns, const std::string& name,
 
 class BootstrapTest : public ::testing::Test {
  protected:
-  void SetUp() override {
+  // One PKI and two etcd members for the suite (starting them is most of a test's time);
+  // each test starts with both etcds empty and its own pair of API servers.
+  static void SetUpTestSuite() {
+    suite_dir_ = new testing_support::TempDir();
     testing_support::RunScript(std::string(PROJECT_SOURCE_DIR) + "/scripts/gen-test-certs.sh '" +
-                               dir_.File("pki") + "'");
-    active_etcd_ = std::make_unique<testing_support::EtcdMember>(dir_.File("a"), "active");
-    standby_etcd_ = std::make_unique<testing_support::EtcdMember>(dir_.File("s"), "standby");
+                               suite_dir_->File("pki") + "'");
+    active_etcd_ = new testing_support::EtcdMember(suite_dir_->File("a"), "active");
+    standby_etcd_ = new testing_support::EtcdMember(suite_dir_->File("s"), "standby");
   }
+  static void TearDownTestSuite() {
+    delete active_etcd_;
+    delete standby_etcd_;
+    delete suite_dir_;
+  }
+  void SetUp() override {
+    for (testing_support::EtcdMember* member : {active_etcd_, standby_etcd_}) {
+      etcd::pb::DeleteRangeRequest wipe;
+      wipe.set_key("/registry/");
+      wipe.set_range_end(etcd::PrefixRangeEnd("/registry/"));
+      ASSERT_TRUE(member->client().DeleteRange(wipe).ok());
+    }
+  }
+  static std::string Pki(const std::string& name) { return suite_dir_->File("pki/" + name); }
 
   // Both clusters; the standby serves cert-manager.io/v1 when `cert_manager`.
   void StartClusters(bool cert_manager) {
     apiserver::ApiServerOptions active;
     active.token = common::Secret("active-k8sadmin-token");
-    active.certs_dir = dir_.File("pki");
+    active.certs_dir = suite_dir_->File("pki");
     active.tls_token_only = true;
     active.resources = {{"", "v1", "secrets", "Secret", true, ""}};
     active.platform_clusters = {{"global", &active_etcd_->client()}};
@@ -71,7 +89,7 @@ class BootstrapTest : public ::testing::Test {
 
     apiserver::ApiServerOptions standby;
     standby.token = common::Secret("standby-token");
-    standby.certs_dir = dir_.File("pki");
+    standby.certs_dir = suite_dir_->File("pki");
     standby.tls_token_only = true;
     standby.resources = {{"", "v1", "secrets", "Secret", true, ""}};
     if (cert_manager) {
@@ -85,7 +103,7 @@ class BootstrapTest : public ::testing::Test {
     std::ofstream(kubeconfig_) << "apiVersion: v1\nkind: Config\ncurrent-context: c\n"
                                << "clusters:\n- name: k\n  cluster:\n    server: "
                                << standby_server_->url()
-                               << "\n    certificate-authority: " << dir_.File("pki/ca.crt")
+                               << "\n    certificate-authority: " << Pki("ca.crt")
                                << "\nusers:\n- name: u\n  user:\n    token: standby-token\n"
                                << "contexts:\n- name: c\n  context: {cluster: k, user: u, "
                                   "namespace: cpaas-system}\n";
@@ -96,7 +114,7 @@ class BootstrapTest : public ::testing::Test {
   std::unique_ptr<k8s::RestClient> Client(const std::string& url, const std::string& token) {
     k8s::RestConfig config;
     config.server = url;
-    config.ca_file = dir_.File("pki/ca.crt");
+    config.ca_file = Pki("ca.crt");
     config.token = common::Secret(token);
     return std::make_unique<k8s::RestClient>(config);
   }
@@ -123,7 +141,7 @@ class BootstrapTest : public ::testing::Test {
   void PutToken(const std::string& token, bool with_ca = true) {
     (void)standby_->Delete(kSecrets, "cpaas-system", "etcd-sync-active-cluster-token");
     std::vector<std::pair<std::string, std::string>> data = {{"token", token + "\n"}};
-    if (with_ca) data.push_back({"ca.crt", ReadFile(dir_.File("pki/ca.crt"))});
+    if (with_ca) data.push_back({"ca.crt", ReadFile(Pki("ca.crt"))});
     auto created =
         standby_->Create(kSecrets, "cpaas-system",
                          SecretObject("cpaas-system", "etcd-sync-active-cluster-token", data));
@@ -152,9 +170,10 @@ class BootstrapTest : public ::testing::Test {
         .output;
   }
 
+  static inline testing_support::TempDir* suite_dir_ = nullptr;
+  static inline testing_support::EtcdMember* active_etcd_ = nullptr;
+  static inline testing_support::EtcdMember* standby_etcd_ = nullptr;
   testing_support::TempDir dir_;
-  std::unique_ptr<testing_support::EtcdMember> active_etcd_;
-  std::unique_ptr<testing_support::EtcdMember> standby_etcd_;
   std::unique_ptr<apiserver::ApiServer> active_server_;
   std::unique_ptr<apiserver::ApiServer> standby_server_;
   std::unique_ptr<k8s::RestClient> active_;
@@ -257,6 +276,17 @@ TEST_F(BootstrapTest, WrongOrMissingTokenIsOneLineNamingTheSecret) {
       << missing.output;
   EXPECT_NE(missing.output.find("does not exist"), std::string::npos) << missing.output;
 
+  auto keyless = standby_->Create(
+      kSecrets, "cpaas-system",
+      SecretObject("cpaas-system", "etcd-sync-active-cluster-token", {{"tokn", "x"}}));
+  ASSERT_TRUE(keyless.ok()) << keyless.status();
+  auto no_key = Bootstrap();
+  EXPECT_EQ(no_key.exit_code, 4) << no_key.output;
+  EXPECT_NE(no_key.output.find("Secret cpaas-system/etcd-sync-active-cluster-token has no key "
+                               "token"),
+            std::string::npos)
+      << no_key.output;
+
   PutToken("not-the-active-token");
   auto wrong = Bootstrap();
   EXPECT_EQ(wrong.exit_code, 4) << wrong.output;
@@ -280,6 +310,7 @@ TEST_F(BootstrapTest, WrongOrMissingTokenIsOneLineNamingTheSecret) {
   auto unreachable = RunShell(std::string("'") + ETCD_SYNC_BINARY + "' bootstrap --kubeconfig '" +
                               kubeconfig_ + "' --active-global-vip 127.0.0.1:1");
   EXPECT_EQ(unreachable.exit_code, 6) << unreachable.output;
+  EXPECT_NE(unreachable.output.find("cannot be reached"), std::string::npos) << unreachable.output;
   // Plain http is refused: the token travels only over https.
   auto plain = RunShell(std::string("'") + ETCD_SYNC_BINARY + "' bootstrap --kubeconfig '" +
                         kubeconfig_ + "' --active-global-vip http://127.0.0.1:1");
@@ -331,12 +362,11 @@ TEST_F(BootstrapTest, VerifiesTheActiveAddressWithTheSharedPlatformCertificate) 
   EXPECT_TRUE(StandbySecret("remote-etcd-ca").is_null());
 
   // The certificate both clusters serve (here the stand-in's server.crt) in dex.tls.
-  auto platform =
-      standby_->Create(kSecrets, "cpaas-system",
-                       SecretObject("cpaas-system", "dex.tls",
-                                    {{"tls.crt", ReadFile(dir_.File("pki/server.crt"))},
-                                     {"tls.key", ReadFile(dir_.File("pki/server.key"))}},
-                                    "kubernetes.io/tls"));
+  auto platform = standby_->Create(kSecrets, "cpaas-system",
+                                   SecretObject("cpaas-system", "dex.tls",
+                                                {{"tls.crt", ReadFile(Pki("server.crt"))},
+                                                 {"tls.key", ReadFile(Pki("server.key"))}},
+                                                "kubernetes.io/tls"));
   ASSERT_TRUE(platform.ok()) << platform.status();
   auto trusted = Bootstrap();
   EXPECT_EQ(trusted.exit_code, 0) << trusted.output;

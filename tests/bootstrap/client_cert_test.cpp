@@ -23,14 +23,17 @@ std::string ReadFile(const std::string& path) {
 
 class ClientCertTest : public ::testing::Test {
  protected:
+  // EC keys: a few milliseconds each (gen-test-certs.sh's RSA PKI takes seconds).
   void SetUp() override {
-    testing_support::RunScript(std::string(PROJECT_SOURCE_DIR) + "/scripts/gen-test-certs.sh '" +
-                               dir_.File("pki") + "'");
-    // gen-test-certs.sh's CA lives two days; the expiry cases need a long-lived one.
-    testing_support::RunScript("cd '" + dir_.path() +
-                               "' && openssl req -x509 -newkey ec -pkeyopt "
-                               "ec_paramgen_curve:P-256 -nodes -days 3650 -subj /CN=long-ca "
-                               "-keyout long-ca.key -out long-ca.crt 2>/dev/null");
+    const std::string ec = "-newkey ec -pkeyopt ec_paramgen_curve:P-256 -nodes";
+    testing_support::RunScript(
+        "mkdir -p '" + dir_.File("pki") + "' && cd '" + dir_.File("pki") + "' && " +
+        "openssl req -x509 " + ec + " -days 3650 -subj /CN=ca -keyout ca.key -out ca.crt && " +
+        "openssl req -x509 " + ec + " -days 3650 -subj /CN=other -keyout other-ca.key " +
+        "-out other-ca.crt && openssl req " + ec + " -subj /CN=leaf -keyout server.key " +
+        "-out server.csr && printf 'basicConstraints=CA:FALSE\\n' > leaf.ext && " +
+        "openssl x509 -req -in server.csr -CA ca.crt -CAkey ca.key -CAcreateserial -days 30 " +
+        "-extfile leaf.ext -out server.crt 2>&1");
     now_ = absl::Now() + absl::Seconds(1);
   }
   std::string Pki(const std::string& name) { return ReadFile(dir_.File("pki/" + name)); }
@@ -78,13 +81,11 @@ TEST_F(ClientCertTest, IssuesAClientCertificateOpensslAccepts) {
 }
 
 TEST_F(ClientCertTest, CurrentOnlyWhenSignedByTheCaAndFarFromExpiry) {
-  const CaPair ca{ReadFile(dir_.File("long-ca.crt")),
-                  common::Secret(ReadFile(dir_.File("long-ca.key")))};
-  ASSERT_TRUE(ValidateCaPair(ca, "long-ca").ok());
+  const CaPair ca = Ca();
   auto issued = IssueClientCert(ca, "etcd-sync", now_, absl::Hours(24 * 365));
   ASSERT_TRUE(issued.ok()) << issued.status();
   EXPECT_TRUE(SignedByAndFresh(issued->cert_pem, ca.cert_pem, now_, absl::Hours(24 * 30)));
-  EXPECT_FALSE(SignedByAndFresh(issued->cert_pem, Pki("ca.crt"), now_, absl::Hours(1)));
+  EXPECT_FALSE(SignedByAndFresh(issued->cert_pem, Pki("other-ca.crt"), now_, absl::Hours(1)));
   // Within the renewal window, and past the end.
   EXPECT_TRUE(SignedByAndFresh(issued->cert_pem, ca.cert_pem, now_ + absl::Hours(24 * 330),
                                absl::Hours(24 * 30)));

@@ -344,6 +344,22 @@ TEST_F(BootstrapTest, CaRotationOnTheActiveSideRefreshesEverything) {
                             dir_.File("client-now.crt") + "'");
   EXPECT_NE(old.exit_code, 0) << old.output;
 
+  // A broken CA on the active side (another CA's key) is refused before anything is
+  // written: the standby keeps the last consistent set.
+  const json ca_before = StandbySecret("remote-etcd-ca");
+  const json client_before = StandbySecret("remote-etcd-client");
+  const auto third = MakeEtcdCa("etcd-ca-3");
+  PutActiveCa({third.first, second.second});
+  const auto broken = Bootstrap();
+  EXPECT_EQ(broken.exit_code, 2) << broken.output;
+  EXPECT_NE(broken.output.find("the key does not belong to the certificate"), std::string::npos)
+      << broken.output;
+  EXPECT_EQ(StandbySecret("remote-etcd-ca")["metadata"]["resourceVersion"],
+            ca_before["metadata"]["resourceVersion"]);
+  EXPECT_EQ(StandbySecret("remote-etcd-client")["metadata"]["resourceVersion"],
+            client_before["metadata"]["resourceVersion"]);
+  PutActiveCa(second);
+
   // A token rotated on the active side: the new one in the Secret works, the old one is refused.
   PutToken("old-token");
   EXPECT_EQ(Bootstrap().exit_code, 4);

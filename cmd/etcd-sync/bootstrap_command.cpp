@@ -34,8 +34,9 @@ int ExitCodeFor(const absl::Status& status) {
     case absl::StatusCode::kPermissionDenied:
       return exit_code::kAuthRefused;
     case absl::StatusCode::kUnavailable:
-    case absl::StatusCode::kDeadlineExceeded:
       return exit_code::kClusterUnreachable;
+    case absl::StatusCode::kDeadlineExceeded:
+      return exit_code::kTimedOut;
     case absl::StatusCode::kInvalidArgument:
     case absl::StatusCode::kNotFound:
       return exit_code::kUsage;
@@ -78,6 +79,12 @@ CLI::App* AddBootstrapCommand(CLI::App& app, BootstrapFlags& flags) {
   command->add_option("--kubeconfig", flags.kubeconfig,
                       "kubeconfig of this (standby) cluster (default: the Pod's service "
                       "account, else $KUBECONFIG or ~/.kube/config)");
+  command
+      ->add_option("--client-wait", flags.client_wait,
+                   "seconds to wait for cert-manager to issue Secret remote-etcd-client (0: "
+                   "do not wait); without cert-manager the bootstrap signs it at once")
+      ->check(CLI::NonNegativeNumber)
+      ->capture_default_str();
   return command;
 }
 
@@ -85,6 +92,7 @@ int RunBootstrap(const BootstrapFlags& flags) {
   bootstrap::Options options;
   options.active_global_vip = flags.active_global_vip;
   options.active_server_name = flags.active_server_name;
+  options.client_wait = absl::Seconds(flags.client_wait);
   auto token_secret = bootstrap::ParseNamespacedName(flags.active_token_secret, options.ns,
                                                      "--active-token-secret");
   if (!token_secret.ok()) return cli::Fail(exit_code::kUsage, token_secret.status());

@@ -13,6 +13,7 @@ struct BootstrapFlags {
   std::string platform_cert_secret = "cpaas-system/dex.tls";
   std::string active_server_name;
   std::string kubeconfig;  // of the standby; default: in-cluster, then $KUBECONFIG
+  int client_wait = 120;   // seconds to wait for cert-manager's remote-etcd-client
 };
 
 // Adds the settings to `app` and returns the `bootstrap` subcommand (call before parsing).

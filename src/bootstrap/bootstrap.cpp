@@ -306,6 +306,37 @@ absl::Status Record(absl::StatusOr<std::string> applied, const std::string& what
   return absl::OkStatus();
 }
 
+// Polls until cert-manager wrote Secret remote-etcd-client signed by `ca` (or client_wait
+// passed).
+absl::Status WaitForIssuedClient(k8s::RestClient& local, const Options& options, const CaPair& ca) {
+  const std::string what = fmt::format("Secret {}/{}", options.ns, kClientSecret);
+  const absl::Duration step = absl::Seconds(1);
+  absl::Duration waited;
+  bool logged = false;
+  while (true) {
+    ASSIGN_OR_RETURN(json secret, k8s::GetOrNull(local, kSecrets, options.ns, kClientSecret));
+    if (!secret.is_null()) {
+      const std::optional<std::string> cert = DataValue(secret, "tls.crt");
+      if (cert && SignedByAndFresh(*cert, ca.cert_pem, options.now(), absl::ZeroDuration())) {
+        spdlog::info("cert-manager issued {} from Issuer {}", what, kIssuer);
+        return absl::OkStatus();
+      }
+    }
+    if (waited >= options.client_wait) break;
+    if (!logged) {
+      spdlog::info("waiting up to {}s for cert-manager to issue {} from Issuer {}",
+                   absl::ToInt64Seconds(options.client_wait), what, kIssuer);
+      logged = true;
+    }
+    options.sleep(step);
+    waited += step;
+  }
+  return absl::DeadlineExceededError(fmt::format(
+      "cert-manager did not issue {} from Issuer {} within {}s: check `kubectl -n {} describe "
+      "certificate {}` and cert-manager's log, then run the bootstrap again",
+      what, kIssuer, absl::ToInt64Seconds(options.client_wait), options.ns, kCertificate));
+}
+
 }  // namespace
 
 absl::StatusOr<NamespacedName> ParseNamespacedName(const std::string& text,
@@ -364,11 +395,16 @@ absl::StatusOr<Result> Run(k8s::RestClient& local, const Options& options) {
   const std::string client_what = fmt::format("Secret {}/{}", ns, kClientSecret);
   ASSIGN_OR_RETURN(json client_secret, k8s::GetOrNull(local, kSecrets, ns, kClientSecret));
   const absl::Time now = options.now();
+  // Current: ours to keep (self-signed path). Signed: cert-manager's to renew; only a
+  // certificate from another CA (or none readable) is removed so that it issues anew.
   bool client_current = false;
+  bool client_signed = false;
   if (!client_secret.is_null()) {
     const std::optional<std::string> cert = DataValue(client_secret, "tls.crt");
     const std::optional<std::string> client_ca = DataValue(client_secret, "ca.crt");
-    client_current = cert && SignedByAndFresh(*cert, ca.cert_pem, now, options.renew_before) &&
+    client_signed = cert && SignedByAndFresh(*cert, ca.cert_pem, now, absl::ZeroDuration());
+    client_current = client_signed &&
+                     SignedByAndFresh(*cert, ca.cert_pem, now, options.renew_before) &&
                      (!client_ca || *client_ca == ca.cert_pem);
   }
 
@@ -416,7 +452,7 @@ absl::StatusOr<Result> Run(k8s::RestClient& local, const Options& options) {
   RETURN_IF_ERROR(Record(Apply(local, kSecrets, ca_secret, {"type", "data"}),
                          fmt::format("Secret {}/{}", ns, kRemoteCaSecret), result));
 
-  if (result.cert_manager && !client_secret.is_null() && !client_current) {
+  if (result.cert_manager && !client_secret.is_null() && !client_signed) {
     // cert-manager does not reissue when its CA changes; without the Secret it issues anew.
     absl::Status deleted = local.Delete(kSecrets, ns, kClientSecret);
     if (!deleted.ok() && !absl::IsNotFound(deleted)) {
@@ -430,6 +466,9 @@ absl::StatusOr<Result> Run(k8s::RestClient& local, const Options& options) {
         "{} was not signed by the active etcd CA: deleted it so cert-manager issues it "
         "again from Issuer {}",
         client_what, kIssuer);
+  }
+  if (result.cert_manager && options.client_wait > absl::ZeroDuration()) {
+    RETURN_IF_ERROR(WaitForIssuedClient(local, options, ca));
   }
   return result;
 }

@@ -10,6 +10,7 @@
 #include <vector>
 
 #include "absl/status/statusor.h"
+#include "absl/time/clock.h"
 #include "absl/time/time.h"
 #include "k8s/rest_client.h"
 
@@ -55,6 +56,10 @@ struct Options {
   // A self-signed client certificate with less left than this is issued again.
   absl::Duration renew_before = absl::Hours(24 * 30);
   std::chrono::milliseconds timeout{30000};
+  // With cert-manager: how long to wait for it to write Secret remote-etcd-client from the
+  // current CA (the release goes on only once that Secret exists, §8.4); zero: do not wait.
+  absl::Duration client_wait = absl::Seconds(120);
+  std::function<void(absl::Duration)> sleep = [](absl::Duration d) { absl::SleepFor(d); };
   std::function<absl::Time()> now = [] { return absl::Now(); };
 };
 
@@ -73,7 +78,8 @@ struct Result {
 // Unauthenticated/PermissionDenied — the token Secret is missing, lacks `token`, or the
 // active cluster refused it (the message names the Secret); Unavailable — a cluster could
 // not be reached (or its TLS failed); NotFound — the active etcd CA Secret does not exist;
-// InvalidArgument — bad settings or a CA Secret that holds no CA pair.
+// InvalidArgument — bad settings or a CA Secret that holds no CA pair; DeadlineExceeded —
+// cert-manager did not issue Secret remote-etcd-client within client_wait.
 absl::StatusOr<Result> Run(k8s::RestClient& local, const Options& options);
 
 }  // namespace bootstrap

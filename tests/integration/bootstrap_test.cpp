@@ -10,6 +10,7 @@
 #include <sstream>
 
 #include "apiserver/api_server.h"
+#include "bootstrap/client_cert.h"
 #include "common/base64.h"
 #include "etcd/key_range.h"
 #include "integration/kubectl_runner.h"
@@ -230,8 +231,13 @@ TEST_F(BootstrapTest, WithCertManagerCreatesIssuerAndCertificate) {
   PutActiveCa(ca);
   PutToken("active-k8sadmin-token");
 
-  const auto ran = Bootstrap();
-  ASSERT_EQ(ran.exit_code, 0) << ran.output;
+  // No cert-manager runs behind the stand-in: the wait for its Secret times out (13), after
+  // everything the bootstrap itself writes is in place.
+  const auto ran = Bootstrap("--client-wait 1");
+  EXPECT_EQ(ran.exit_code, 13) << ran.output;
+  EXPECT_NE(ran.output.find("cert-manager did not issue Secret cpaas-system/remote-etcd-client"),
+            std::string::npos)
+      << ran.output;
   EXPECT_EQ(ran.output.find("no cert-manager"), std::string::npos) << ran.output;
   auto issuer = standby_->Get(kIssuers, "cpaas-system", "remote-etcd-issuer");
   ASSERT_TRUE(issuer.ok()) << issuer.status();
@@ -253,6 +259,24 @@ TEST_F(BootstrapTest, WithCertManagerCreatesIssuerAndCertificate) {
     EXPECT_EQ(got.output, "remote-etcd-ca");
   }
 
+  // cert-manager's part, played by the test: the Secret signed by the CA. The bootstrap
+  // finds it and is done.
+  auto issued = bootstrap::IssueClientCert({ca.first, common::Secret(ca.second)}, "etcd-sync",
+                                           absl::Now(), absl::Hours(24));
+  ASSERT_TRUE(issued.ok()) << issued.status();
+  auto written = standby_->Create(
+      kSecrets, "cpaas-system",
+      SecretObject("cpaas-system", "remote-etcd-client",
+                   {{"tls.crt", issued->cert_pem}, {"tls.key", issued->key_pem.Reveal()}},
+                   "kubernetes.io/tls"));
+  ASSERT_TRUE(written.ok()) << written.status();
+  const auto done = Bootstrap();
+  EXPECT_EQ(done.exit_code, 0) << done.output;
+  EXPECT_NE(done.output.find("cert-manager issued Secret cpaas-system/remote-etcd-client"),
+            std::string::npos)
+      << done.output;
+  ASSERT_TRUE(standby_->Delete(kSecrets, "cpaas-system", "remote-etcd-client").ok());
+
   // A client Secret cert-manager issued from an older CA is removed on rotation so that
   // cert-manager issues it again.
   const auto old_ca = MakeEtcdCa("old-ca");
@@ -261,7 +285,7 @@ TEST_F(BootstrapTest, WithCertManagerCreatesIssuerAndCertificate) {
       SecretObject("cpaas-system", "remote-etcd-client",
                    {{"tls.crt", old_ca.first}, {"tls.key", old_ca.second}}, "kubernetes.io/tls"));
   ASSERT_TRUE(stale.ok()) << stale.status();
-  const auto again = Bootstrap();
+  const auto again = Bootstrap("--client-wait 0");
   ASSERT_EQ(again.exit_code, 0) << again.output;
   EXPECT_TRUE(StandbySecret("remote-etcd-client").is_null()) << again.output;
 }

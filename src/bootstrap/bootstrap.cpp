@@ -260,6 +260,15 @@ absl::StatusOr<std::string> Apply(k8s::RestClient& client, const k8s::ResourceRe
       if (absl::IsAlreadyExists(last)) continue;
       return last;
     }
+    if (!existing.is_object() || !existing.contains("metadata") ||
+        !existing["metadata"].is_object()) {
+      return absl::DataLossError(
+          fmt::format("{} {}/{}: the API server answered with something that is not an object",
+                      ref.resource, ns, name));
+    }
+    if (existing["metadata"].contains("labels") && !existing["metadata"]["labels"].is_object()) {
+      existing["metadata"].erase("labels");
+    }
     if (ref.resource == "secrets" &&
         k8s::StringField(existing, "type", "Opaque") != desired["type"].get<std::string>()) {
       RETURN_IF_ERROR(client.Delete(ref, ns, name));

@@ -13,6 +13,7 @@
 #include <iostream>
 #include <thread>
 
+#include "bootstrap_command.h"
 #include "cli/app.h"
 #include "cli/build_info.h"
 #include "cli/fail.h"
@@ -263,9 +264,12 @@ int main(int argc, char** argv) {
       ->capture_default_str();
   app.add_option("--lease-name", lease_options.name, "name of the leader Lease")
       ->capture_default_str();
+  BootstrapFlags bootstrap_flags;  // `etcd-sync bootstrap` (bootstrap_command.h)
+  CLI::App* bootstrap_command = AddBootstrapCommand(app, bootstrap_flags);
 
   if (auto done = cli::Parse(app, argc, argv)) return *done;
   cli::StartLogging(log);
+  if (bootstrap_command->parsed()) return RunBootstrap(bootstrap_flags);
   if (config.identity.empty()) config.identity = DefaultIdentity();
   config.lease_ttl = std::chrono::seconds(lease_ttl);
   config.hold_timeout = std::chrono::seconds(hold_timeout);

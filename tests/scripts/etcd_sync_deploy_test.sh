@@ -87,4 +87,35 @@ has '^  name: etcd-sync-monitor$' "Service etcd-sync-monitor"
 has '^[ -]+port: http$' "ServiceMonitor on the Service's http port"
 has '^[ -]+path: /metrics$' "ServiceMonitor path /metrics"
 pass "hardened: seccomp, no escalation, read-only root, no capabilities, PDB, ServiceMonitor"
+
+# 4.3.1+ bootstrap (acp-spec §8.4): Job etcd-sync-bootstrap runs `etcd-sync bootstrap` with
+# the same config under its own ServiceAccount, limited to the objects it reads and writes.
+for kind in Job ServiceAccount Role RoleBinding; do has "^kind: $kind\$" "kind $kind"; done
+job=$(awk '/^kind: Job$/,/^---$/' <<< "$rendered")
+grep -q '^  name: etcd-sync-bootstrap$' <<< "$job" || fail "no Job etcd-sync-bootstrap"
+grep -Eq '^ +- bootstrap$' <<< "$job" || fail "the Job does not run etcd-sync bootstrap"
+grep -Eq '^ +- --config=/etc/etcd-sync/config/config.yaml$' <<< "$job" ||
+  fail "the Job does not read the shared config.yaml"
+grep -Eq '^ +serviceAccountName: etcd-sync-bootstrap$' <<< "$job" || fail "the Job's ServiceAccount"
+grep -Eq '^ +name: etcd-sync-config-[a-z0-9]+$' <<< "$job" || fail "the Job mounts etcd-sync-config"
+grep -Eq '^ +readOnlyRootFilesystem: true$' <<< "$job" || fail "the Job's root filesystem is writable"
+grep -Eq '^ +runAsNonRoot: true$' <<< "$job" || fail "the Job runs as root"
+role=$(awk '/^kind: Role$/,/^---$/' <<< "$rendered")
+for name in etcd-sync-active-cluster-token remote-etcd-ca remote-etcd-client remote-etcd-issuer; do
+  grep -q -- "- $name\$" <<< "$role" || fail "Role etcd-sync-bootstrap does not name $name"
+done
+! grep -Eq -- '- (list|watch|patch|deletecollection|"\*")$' <<< "$role" ||
+  fail "Role etcd-sync-bootstrap grants more than get/create/update/delete"
+pass "Job etcd-sync-bootstrap: runs etcd-sync bootstrap with config.yaml, own ServiceAccount, named-object Role"
+
+# The §8.3 form keys (ModuleInfo spec.config) are config.yaml keys, and etcd-sync accepts
+# every key of config.yaml: an unknown one would stop the bootstrap Job and the Deployment.
+for key in active-global-vip source-endpoints dest-endpoints active-token-secret check-interval \
+           print-detail-logs active-etcd-ca-secret; do
+  grep -q "^$key:" "$deploy/config.yaml" || fail "config.yaml has no key $key"
+done
+out=$("$1" bootstrap --config "$deploy/config.yaml" --kubeconfig /nonexistent/kubeconfig 2>&1) && fail "bootstrap without a cluster succeeded"
+grep -q 'kubeconfig /nonexistent/kubeconfig' <<< "$out" ||
+  fail "etcd-sync bootstrap does not take config.yaml: $out"
+pass "config.yaml carries the form keys and etcd-sync bootstrap reads it"
 echo "etcd-sync deploy: $passed passed, 0 failed"

@@ -59,12 +59,20 @@ has '^[ -]+serviceAccountName: etcd-sync$' "the pod runs as ServiceAccount etcd-
 has '^[ -]+automountServiceAccountToken: true$' "the pod has the token that publishes the Lease"
 # The Role's rules, exactly: create leases (create cannot be limited to a name), get and
 # update only etcd-sync-mirror; no delete, list, watch or patch.
-rules=$(awk '/^---/ {r = 0; p = 0} /^kind: Role$/ {r = 1} r && /^rules:$/ {p = 1; next} /^[^ -]/ {p = 0} p' \
-          <<< "$rendered" | tr -d ' ' | tr '\n' ' ')
+# The one document of kind $1 named $2 (kustomize separates documents with ---).
+document() {
+  awk -v kind="kind: $1" -v name="  name: $2" '
+    function flush() { if (k && n) printf "%s", d; d = ""; k = 0; n = 0 }
+    /^---$/ {flush(); next}
+    {d = d $0 "\n"} $0 == kind {k = 1} $0 == name {n = 1}
+    END {flush()}' <<< "$rendered"
+}
+rules=$(document Role etcd-sync-leader-lease |
+          awk '/^rules:$/ {p = 1; next} /^[^ -]/ {p = 0} p' | tr -d ' ' | tr '\n' ' ')
 expected='-apiGroups: -coordination.k8s.io resources: -leases verbs: -create -apiGroups: -coordination.k8s.io resourceNames: -etcd-sync-mirror resources: -leases verbs: -get -update '
 [ "$rules" = "$expected" ] || fail "Role etcd-sync-leader-lease rules are [$rules], expected [$expected]"
-binding=$(awk '/^---/ {r = 0; p = 0} /^kind: RoleBinding$/ {r = 1} r && /^(roleRef|subjects):$/ {p = 1; next} /^[^ -]/ {p = 0} p' \
-            <<< "$rendered" | tr -d ' ' | tr '\n' ' ')
+binding=$(document RoleBinding etcd-sync-leader-lease |
+            awk '/^(roleRef|subjects):$/ {p = 1; next} /^[^ -]/ {p = 0} p' | tr -d ' ' | tr '\n' ' ')
 expected='apiGroup:rbac.authorization.k8s.io kind:Role name:etcd-sync-leader-lease -kind:ServiceAccount name:etcd-sync namespace:cpaas-system '
 [ "$binding" = "$expected" ] || fail "RoleBinding etcd-sync-leader-lease binds [$binding], expected [$expected]"
 has '^  name: etcd-sync-leader-lease$' "Role and RoleBinding etcd-sync-leader-lease"
@@ -100,7 +108,7 @@ grep -Eq '^ +serviceAccountName: etcd-sync-bootstrap$' <<< "$job" || fail "the J
 grep -Eq '^ +name: etcd-sync-config-[a-z0-9]+$' <<< "$job" || fail "the Job mounts etcd-sync-config"
 grep -Eq '^ +readOnlyRootFilesystem: true$' <<< "$job" || fail "the Job's root filesystem is writable"
 grep -Eq '^ +runAsNonRoot: true$' <<< "$job" || fail "the Job runs as root"
-role=$(awk '/^kind: Role$/,/^---$/' <<< "$rendered")
+role=$(document Role etcd-sync-bootstrap)
 for name in etcd-sync-active-cluster-token remote-etcd-ca remote-etcd-client remote-etcd-issuer; do
   grep -q -- "- $name\$" <<< "$role" || fail "Role etcd-sync-bootstrap does not name $name"
 done

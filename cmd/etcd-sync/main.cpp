@@ -298,6 +298,10 @@ int main(int argc, char** argv) {
   } else {
     policy = std::make_unique<etcdsync::PassThroughPolicy>();
   }
+  // The reconcile pass and the periodic check's repairs (issue 16).
+  etcdsync::Reconciler reconciler(config, **source_client, **dest_client, filter, stats,
+                                  rules.contested_after_repairs);
+  monitor_options.reconciler = &reconciler;
   std::unique_ptr<monitor::MonitorServer> monitor_server;
   if (!monitor_options.listen.empty()) {
     monitor_server = std::make_unique<monitor::MonitorServer>(
@@ -307,6 +311,7 @@ int main(int argc, char** argv) {
     }
   }
   etcdsync::Syncer syncer(config, **source_client, **dest_client, filter, *policy, stats);
+  syncer.set_reconciler(&reconciler);
   std::stop_source stop;
   std::jthread signal_waiter([&] {
     int signal = 0;

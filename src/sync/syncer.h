@@ -12,6 +12,7 @@
 #include "sync/apply_policy.h"
 #include "sync/checkpoint.h"
 #include "sync/key_filter.h"
+#include "sync/reconciler.h"
 #include "sync/sync_config.h"
 #include "sync/sync_stats.h"
 #include "sync/txn_batcher.h"
@@ -31,6 +32,11 @@ class Syncer {
 
   absl::Status Run(std::stop_token stop);
 
+  // Optional (must outlive the Syncer): while leading, repairs go through it, and on
+  // becoming leader with a valid checkpoint (no full sync) it runs a reconcile pass in the
+  // background while live replication goes on.
+  void set_reconciler(Reconciler* reconciler) { reconciler_ = reconciler; }
+
   const SyncStats& stats() const { return stats_; }
   const SyncConfig& config() const { return config_; }
 
@@ -45,6 +51,7 @@ class Syncer {
   const KeyFilter& filter_;
   ApplyPolicy& policy_;
   SyncStats& stats_;
+  Reconciler* reconciler_ = nullptr;
 };
 
 }  // namespace etcdsync

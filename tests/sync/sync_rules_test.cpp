@@ -132,6 +132,8 @@ TEST(SyncRulesTest, ShippedDeployRulesExcludeOnlyThePluginsOwnModuleInfo) {
   EXPECT_FALSE(filter.Includes("/registry/cluster.alauda.io/moduleinfoes/global-etcd-sync"));
   EXPECT_TRUE(filter.Includes("/registry/cluster.alauda.io/moduleinfoes/global-1a2b3c"));
   EXPECT_FALSE(filter.Includes("/registry/pods/kube-system/p"));  // defaults still apply
+  EXPECT_FALSE(rules->sync_bound_pods);
+  EXPECT_EQ(rules->contested_after_repairs, 3);
 }
 
 }  // namespace

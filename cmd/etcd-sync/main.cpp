@@ -235,7 +235,8 @@ int main(int argc, char** argv) {
       ->capture_default_str();
   int check_interval = 300;
   app.add_option("--check-interval", check_interval,
-                 "seconds between periodic consistency checks (they feed /metrics)")
+                 "seconds between periodic consistency checks (they feed /metrics; on the leader "
+                 "they also repair missed and stale standby keys)")
       ->check(kPositive)
       ->capture_default_str();
 

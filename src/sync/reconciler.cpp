@@ -7,6 +7,7 @@
 #include <chrono>
 
 #include "common/absl_fmt.h"
+#include "etcd/grpc_error.h"
 #include "sync/destination_writer.h"
 
 namespace etcdsync {
@@ -36,8 +37,12 @@ const char* TriggerName(Reconciler::Trigger trigger) {
 
 class RepairingSink : public CheckSink {
  public:
-  RepairingSink(Reconciler& reconciler, CheckSink* listing, std::optional<Fence> fence)
-      : reconciler_(reconciler), listing_(listing), fence_(std::move(fence)) {}
+  RepairingSink(Reconciler& reconciler, CheckSink* listing, std::optional<Fence> fence,
+                bool name_surplus)
+      : reconciler_(reconciler),
+        listing_(listing),
+        fence_(std::move(fence)),
+        name_surplus_(name_surplus) {}
 
   void Missed(const std::string& key) override {
     if (listing_ != nullptr) listing_->Missed(key);
@@ -60,7 +65,7 @@ class RepairingSink : public CheckSink {
     switch (DecideReconcile(difference.kind, repairing,
                             reconciler_.ledger().IsContested(difference.key))) {
       case ReconcileAction::kKeepSurplus:
-        if (repairing && surplus_logged_++ < kSurplusLogged) {
+        if (repairing && name_surplus_ && surplus_logged_++ < kSurplusLogged) {
           spdlog::warn(
               "surplus key {} exists only on the standby: kept (review it with the ops team; "
               "GET /check lists all)",
@@ -89,6 +94,9 @@ class RepairingSink : public CheckSink {
       case Reconciler::Outcome::kUndone:
         ++left_to_live;
         break;
+      case Reconciler::Outcome::kUnwritable:
+        ++unwritable;
+        break;
       case Reconciler::Outcome::kContested:
         ++contested;
         break;
@@ -98,12 +106,14 @@ class RepairingSink : public CheckSink {
   int64_t repaired = 0;
   int64_t left_to_live = 0;
   int64_t contested = 0;
+  int64_t unwritable = 0;
 
  private:
   Reconciler& reconciler_;
   CheckSink* listing_;
   std::optional<Fence> fence_;
   absl::Status failure_;
+  const bool name_surplus_;  // the pass on becoming leader names surplus keys in the log
   int surplus_logged_ = 0;
 };
 
@@ -164,6 +174,14 @@ absl::StatusOr<Reconciler::Outcome> Reconciler::Repair(const KeyDifference& diff
   absl::StatusOr<etcd::pb::TxnResponse> written = destination_.Txn(
       BuildRepairTxn(fence, HeldMarkerKey(config_.state_prefix, difference.key), difference.key,
                      kv.value(), difference.destination_mod_revision));
+  if (!written.ok() && etcd::IsRequestTooLarge(written.status())) {
+    spdlog::error(
+        "key {} ({} byte value) cannot be repaired: the destination refuses the Txn as too "
+        "large. Raise the destination etcd's --max-request-bytes to at least the source's",
+        Shown(difference.key), kv.value().size());
+    ++stats_.unwritable_values;
+    return Outcome::kUnwritable;
+  }
   if (!written.ok()) return written.status();
   if (!written->succeeded()) {
     if (!FenceHeld(*written, fence)) {
@@ -204,7 +222,7 @@ absl::StatusOr<CheckReport> Reconciler::Run(Trigger trigger, CheckSink* listing,
         "written from the source, surplus keys are kept and reported",
         config_.prefix);
   }
-  RepairingSink sink(*this, listing, fence);
+  RepairingSink sink(*this, listing, fence, trigger == Trigger::kLeaderStart);
   absl::StatusOr<CheckReport> report =
       RunConsistencyCheck(source_, destination_, config_, filter_, sink, stop);
   if (!repairing) return report;
@@ -217,9 +235,10 @@ absl::StatusOr<CheckReport> Reconciler::Run(Trigger trigger, CheckSink* listing,
   stats_.reconcile_surplus_kept = report->surplus;
   const std::string summary = fmt::format(
       "Reconcile pass finished: {} repaired, {} surplus kept ({}; {} missed and {} stale seen at "
-      "source revision {}, {} left to live replication, {} contested skipped; {:.2f} s)",
+      "source revision {}, {} left to live replication, {} contested skipped, {} unwritable; "
+      "{:.2f} s)",
       sink.repaired, report->surplus, TriggerName(trigger), report->missed, report->stale,
-      report->source_revision, sink.left_to_live, sink.contested, report->seconds);
+      report->source_revision, sink.left_to_live, sink.contested, sink.unwritable, report->seconds);
   if (trigger == Trigger::kLeaderStart || sink.repaired > 0 || report->surplus > 0 ||
       sink.contested > 0) {
     spdlog::info("{}", summary);

@@ -33,6 +33,7 @@ class Reconciler {
     kSourceChanged,  // the source key changed after the check's revision: live carries it
     kUndone,         // the source deleted the key right after the repair: taken back
     kContested,
+    kUnwritable,  // the destination refuses even this put alone as too large (logged)
   };
 
   // All references must outlive the Reconciler (the main owns them).

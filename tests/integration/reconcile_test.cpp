@@ -161,6 +161,15 @@ TEST_F(ReconcileTest, BoundPodsAreLeftToTheStandbysControllers) {
   Put(primary_->client(), pending, kPendingPod);
   ASSERT_TRUE(WaitUntil([&] { return Get(standby_->client(), pending).has_value(); }));
   EXPECT_FALSE(Get(standby_->client(), bound).has_value());
+  // Live: a bound Pod created, and the pending one bound by the active cluster's scheduler.
+  const std::string live_bound = "/registry/pods/dr-test/web-4";
+  Put(primary_->client(), live_bound, kBoundPod);
+  Put(primary_->client(), pending, std::string(kBoundPod));
+  const std::string marker = "/registry/configmaps/dr-test/after-the-pods";
+  Put(primary_->client(), marker, "{}");
+  ASSERT_TRUE(WaitUntil([&] { return Get(standby_->client(), marker).has_value(); }));
+  EXPECT_FALSE(Get(standby_->client(), live_bound).has_value());
+  EXPECT_EQ(Get(standby_->client(), pending), kPendingPod);  // the bind is not replicated
   // Pod GC on the standby, then several periodic checks.
   Delete(standby_->client(), standby_bound);
   const double passes = MetricOf(base, "etcd_sync_reconcile_passes_total");
@@ -170,7 +179,10 @@ TEST_F(ReconcileTest, BoundPodsAreLeftToTheStandbysControllers) {
   EXPECT_EQ(MetricOf(base, "etcd_sync_reconcile_repairs_total"), 0);
   EXPECT_EQ(MetricOf(base, "etcd_sync_contested_keys"), 0);
   const HttpResponse check = HttpGet(base + "/check", "", "", 30);
-  EXPECT_EQ(check.body.find("web-1"), std::string::npos) << check.body;
+  EXPECT_EQ(check.body.find("web-"), std::string::npos) << check.body;
+  // Deleting the Pod on the active cluster deletes the standby's copy.
+  Delete(primary_->client(), pending);
+  EXPECT_TRUE(WaitUntil([&] { return !Get(standby_->client(), pending).has_value(); }));
 }
 
 // syncBoundPods: true syncs them as the literal docs reading does; the pod GC then deletes

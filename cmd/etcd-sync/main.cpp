@@ -250,7 +250,8 @@ int main(int argc, char** argv) {
       ->capture_default_str();
   int check_interval = 300;
   app.add_option("--check-interval", check_interval,
-                 "seconds between periodic consistency checks (they feed /metrics)")
+                 "seconds between periodic consistency checks (they feed /metrics; on the leader "
+                 "they also repair missed and stale standby keys)")
       ->check(kPositive)
       ->capture_default_str();
 
@@ -348,6 +349,10 @@ int main(int argc, char** argv) {
   } else {
     policy = std::make_unique<etcdsync::PassThroughPolicy>();
   }
+  // The reconcile pass and the periodic check's repairs (issue 16).
+  etcdsync::Reconciler reconciler(config, **source_client, **dest_client, filter, stats,
+                                  rules.contested_after_repairs);
+  monitor_options.reconciler = &reconciler;
   std::unique_ptr<monitor::MonitorServer> monitor_server;
   if (!monitor_options.listen.empty()) {
     monitor_server = std::make_unique<monitor::MonitorServer>(
@@ -367,6 +372,7 @@ int main(int argc, char** argv) {
         std::make_unique<etcdsync::LeaderLeasePublisher>(*lease_store, lease_options, stats);
     syncer.PublishLeadershipWith(lease_publisher.get());
   }
+  syncer.set_reconciler(&reconciler);
   std::stop_source stop;
   std::jthread signal_waiter([&] {
     int signal = 0;

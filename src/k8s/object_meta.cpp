@@ -19,6 +19,10 @@ constexpr int kMetaNamespace = 3;         // ObjectMeta.namespace
 constexpr int kMetaUid = 5;               // ObjectMeta.uid
 constexpr int kMetaOwnerReferences = 13;  // ObjectMeta.ownerReferences
 constexpr int kOwnerUid = 4;              // OwnerReference.uid
+constexpr int kUnknownTypeMeta = 1;       // runtime.Unknown.typeMeta
+constexpr int kTypeMetaKind = 2;          // TypeMeta.kind
+constexpr int kPodSpec = 2;               // Pod.spec
+constexpr int kPodSpecNodeName = 10;      // PodSpec.nodeName
 
 // Calls `on_field(number, bytes)` for each length-delimited field; skips others.
 template <typename OnField>
@@ -97,7 +101,58 @@ bool ReadJsonMeta(std::string_view value, ObjectMeta& meta) {
   return true;
 }
 
+std::string ReadProtobufNodeName(std::string_view envelope) {
+  std::string_view type_meta;
+  std::string_view raw;
+  if (!ForEachBytesField(envelope, [&](int field, std::string_view bytes) {
+        if (field == kUnknownTypeMeta) type_meta = bytes;
+        if (field == kUnknownRaw) raw = bytes;
+      })) {
+    return "";
+  }
+  std::string_view kind;
+  if (!ForEachBytesField(type_meta, [&](int field, std::string_view bytes) {
+        if (field == kTypeMetaKind) kind = bytes;
+      })) {
+    return "";
+  }
+  if (!kind.empty() && kind != "Pod") return "";
+  std::string_view spec;
+  if (!ForEachBytesField(raw, [&](int field, std::string_view bytes) {
+        if (field == kPodSpec) spec = bytes;
+      })) {
+    return "";
+  }
+  std::string_view node_name;
+  if (!ForEachBytesField(spec, [&](int field, std::string_view bytes) {
+        if (field == kPodSpecNodeName) node_name = bytes;
+      })) {
+    return "";
+  }
+  return std::string(node_name);
+}
+
+std::string ReadJsonNodeName(std::string_view value) {
+  nlohmann::json json = nlohmann::json::parse(value, nullptr, /*allow_exceptions=*/false);
+  if (json.is_discarded() || !json.is_object()) return "";
+  auto kind = json.find("kind");
+  if (kind != json.end() && (!kind->is_string() || *kind != "Pod")) return "";
+  auto spec = json.find("spec");
+  if (spec == json.end() || !spec->is_object()) return "";
+  auto node_name = spec->find("nodeName");
+  return node_name != spec->end() && node_name->is_string() ? node_name->get<std::string>() : "";
+}
+
 }  // namespace
+
+std::string ReadPodNodeName(std::string_view value) {
+  if (value.starts_with(kEncryptedPrefix)) return "";
+  if (value.starts_with(kProtobufMagic)) {
+    return ReadProtobufNodeName(value.substr(kProtobufMagic.size()));
+  }
+  if (!value.empty() && value.front() == '{') return ReadJsonNodeName(value);
+  return "";
+}
 
 ObjectMeta ReadObjectMeta(std::string_view value) {
   ObjectMeta meta;

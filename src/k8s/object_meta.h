@@ -21,6 +21,11 @@ struct ObjectMeta {
 
 ObjectMeta ReadObjectMeta(std::string_view value);
 
+// spec.nodeName of a Pod value in either encoding: the node the Pod is bound to. Empty when
+// the Pod is not bound, the value is not a Pod (its kind says otherwise), is encrypted, or
+// does not decode. Reads at most the envelope, the object and its spec: no recursion.
+std::string ReadPodNodeName(std::string_view value);
+
 // The protobuf envelope's magic prefix, for tests and tools that write such values.
 inline constexpr std::string_view kProtobufMagic{"k8s\0", 4};
 inline constexpr std::string_view kEncryptedPrefix{"k8s:enc:"};

@@ -124,6 +124,22 @@ std::string RenderMetrics(const etcdsync::SyncStats& stats, const ScrapeTimeFact
           "objects written without waiting for their owners because their held copy would "
           "not fit a Txn",
           static_cast<double>(stats.too_large_to_hold.load()));
+  counter("etcd_sync_local_values_skipped_total",
+          "cluster-local values not replicated (Pods bound to a node, unless syncBoundPods)",
+          static_cast<double>(stats.local_values_skipped.load()));
+  counter("etcd_sync_reconcile_passes_total",
+          "reconcile passes run by the leader (on becoming leader, and each periodic check)",
+          static_cast<double>(stats.reconcile_passes.load()));
+  counter("etcd_sync_reconcile_repairs_total",
+          "missed or stale standby keys written from the source by reconcile passes",
+          static_cast<double>(stats.reconcile_repairs.load()));
+  gauge("etcd_sync_reconcile_surplus_keys",
+        "last reconcile pass: keys only the standby has, kept (listed by /check)",
+        static_cast<double>(stats.reconcile_surplus_kept.load()));
+  gauge("etcd_sync_contested_keys",
+        "keys repaired too often (the standby keeps undoing them): no longer repaired, listed "
+        "by /check",
+        static_cast<double>(stats.contested_keys.load()));
   counter("etcd_sync_check_failures_total", "periodic consistency checks that failed to run",
           static_cast<double>(check.failures));
   if (check.report) {

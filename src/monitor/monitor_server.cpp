@@ -59,6 +59,7 @@ MonitorServer::MonitorServer(MonitorOptions options, const etcdsync::SyncConfig&
               options_.request_read_deadline),
       observed_(SteadyNow()),
       history_(options_.history_samples) {
+  injected_check_ = static_cast<bool>(options_.check);
   if (!options_.check) {
     options_.check = [this](etcdsync::CheckSink& sink) {
       return etcdsync::RunConsistencyCheck(source_, destination_, config_, filter_, sink);
@@ -88,18 +89,27 @@ int MonitorServer::check_waiters() {
   return flight_ ? flight_->waiters : 0;
 }
 
-MonitorServer::Outcome MonitorServer::RunCheck() {
+MonitorServer::Outcome MonitorServer::RunCheck(bool periodic) {
   Outcome outcome;
   try {
     outcome.spool = std::make_shared<SpooledCheckSink>();
-    outcome.report = options_.check(*outcome.spool);
+    if (periodic && options_.reconciler != nullptr && !injected_check_) {
+      outcome.report =
+          options_.reconciler->Run(etcdsync::Reconciler::Trigger::kPeriodic, outcome.spool.get());
+    } else {
+      outcome.report = options_.check(*outcome.spool);
+    }
+    if (options_.reconciler != nullptr) {
+      const etcdsync::RepairLedger& ledger = options_.reconciler->ledger();
+      outcome.spool->SetContested(ledger.ContestedKeys(), ledger.contested());
+    }
   } catch (const std::exception& e) {
     outcome.report = absl::InternalError(e.what());
   }
   return outcome;
 }
 
-std::shared_ptr<const MonitorServer::Outcome> MonitorServer::SharedCheck() {
+std::shared_ptr<const MonitorServer::Outcome> MonitorServer::SharedCheck(bool periodic) {
   std::unique_lock lock(flight_mutex_);
   if (std::shared_ptr<Flight> flight = flight_) {
     ++flight->waiters;
@@ -110,7 +120,7 @@ std::shared_ptr<const MonitorServer::Outcome> MonitorServer::SharedCheck() {
   flight->waiters = 1;
   flight_ = flight;
   lock.unlock();
-  auto outcome = std::make_shared<const Outcome>(RunCheck());
+  auto outcome = std::make_shared<const Outcome>(RunCheck(periodic));
   lock.lock();
   flight->outcome = outcome;
   flight->done = true;
@@ -421,7 +431,7 @@ void MonitorServer::PeriodicChecks(std::stop_token stop) {
       if (stop.stop_requested()) break;
     }
     if (!stats_.initial_copy_done) continue;
-    std::shared_ptr<const Outcome> outcome = SharedCheck();
+    std::shared_ptr<const Outcome> outcome = SharedCheck(/*periodic=*/true);
     const absl::StatusOr<etcdsync::CheckReport>& report = outcome->report;
     std::lock_guard lock(last_mutex_);
     if (report.ok()) {

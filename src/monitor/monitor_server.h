@@ -28,6 +28,7 @@
 #include "monitor/metrics_text.h"
 #include "sync/checkpoint.h"
 #include "sync/key_filter.h"
+#include "sync/reconciler.h"
 #include "sync/sync_config.h"
 #include "sync/sync_stats.h"
 
@@ -64,6 +65,10 @@ struct MonitorOptions {
   common::Secret token;
   // etcd_sync_build_info's labels (the main knows the build).
   BuildInfo build;
+  // Optional (outlives the server): the periodic check runs through it, so the leader
+  // repairs missed and stale keys as it checks (GET /check never repairs); /check lists
+  // its contested keys.
+  etcdsync::Reconciler* reconciler = nullptr;
 };
 
 class MonitorServer {
@@ -125,12 +130,14 @@ class MonitorServer {
                     const std::function<void()>& step);
   void PeriodicChecks(std::stop_token stop);
   // Joins the check in flight, or starts one: concurrent callers share one result.
-  std::shared_ptr<const Outcome> SharedCheck();
-  Outcome RunCheck();
+  // `periodic`: a check this call starts may repair (through the reconciler).
+  std::shared_ptr<const Outcome> SharedCheck(bool periodic = false);
+  Outcome RunCheck(bool periodic);
   // A place among the /check requests being served, or nullptr when all are taken.
   std::shared_ptr<CheckTicket> AdmitCheck();
 
   MonitorOptions options_;
+  bool injected_check_ = false;  // tests brought their own check function
   const etcdsync::SyncConfig& config_;
   etcd::Client& source_;
   etcd::Client& destination_;

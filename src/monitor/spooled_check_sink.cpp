@@ -100,6 +100,14 @@ bool SpooledCheckSink::RenderText(const Write& write) const {
       return false;
     }
   }
+  if (contested_count_ == 0) return true;
+  if (!write("LOCAL ETCD contested keys:\n")) return false;
+  for (const std::string& key : contested_) {
+    if (!write(key + "\n")) return false;
+  }
+  if (contested_.size() < contested_count_) {
+    return write("... (" + std::to_string(contested_count_ - contested_.size()) + " more)\n");
+  }
   return true;
 }
 
@@ -135,6 +143,11 @@ bool SpooledCheckSink::RenderJson(const etcdsync::CheckReport& report, const Wri
       return false;
     }
     if (!write("]}")) return false;
+  }
+  nlohmann::json contested = {{"count", contested_count_}, {"keys", contested_}};
+  if (!write(",\"contested\":" +
+             contested.dump(-1, ' ', false, nlohmann::json::error_handler_t::replace))) {
+    return false;
   }
   return write("}\n");
 }

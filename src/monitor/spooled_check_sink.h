@@ -7,6 +7,7 @@
 #include <functional>
 #include <memory>
 #include <string>
+#include <vector>
 
 #include "sync/consistency_check.h"
 
@@ -21,6 +22,12 @@ class SpooledCheckSink : public etcdsync::CheckSink {
   void Surplus(const std::string& key) override { Append(surplus_, key); }
   void Stale(const std::string& key) override { Append(stale_, key); }
   void Reset() override;
+  // Keys the reconcile pass no longer repairs (at most a bounded listing of `count`):
+  // a "LOCAL ETCD contested keys:" section when there are any; "contested" in JSON.
+  void SetContested(std::vector<std::string> keys, size_t count) {
+    contested_ = std::move(keys);
+    contested_count_ = count;
+  }
 
   using Write = std::function<bool(std::string_view)>;
   // "LOCAL ETCD missed keys:" / "LOCAL ETCD surplus keys:" / "LOCAL ETCD stale keys:",
@@ -37,6 +44,8 @@ class SpooledCheckSink : public etcdsync::CheckSink {
   std::FILE* missed_;
   std::FILE* surplus_;
   std::FILE* stale_;
+  std::vector<std::string> contested_;
+  size_t contested_count_ = 0;
 };
 
 }  // namespace monitor

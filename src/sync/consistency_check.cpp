@@ -46,14 +46,21 @@ class PinnedCursor {
       for (auto& kv : *response.mutable_kvs()) {
         if (!filter_.Includes(kv.key())) continue;
         if (is_source_ && !config_.Replicates(kv.lease())) continue;
-        page_.emplace_back(std::move(*kv.mutable_key()), std::move(*kv.mutable_value()));
+        Entry entry;
+        entry.included = filter_.IncludesValue(kv.key(), kv.value());
+        entry.mod_revision = kv.mod_revision();
+        entry.key = std::move(*kv.mutable_key());
+        entry.value = std::move(*kv.mutable_value());
+        page_.push_back(std::move(entry));
       }
     }
     return absl::OkStatus();
   }
   bool AtEnd() const { return position_ >= page_.size(); }
-  const std::string& Key() const { return page_[position_].first; }
-  const std::string& Value() const { return page_[position_].second; }
+  const std::string& Key() const { return page_[position_].key; }
+  const std::string& Value() const { return page_[position_].value; }
+  int64_t ModRevision() const { return page_[position_].mod_revision; }
+  bool ValueIncluded() const { return page_[position_].included; }
   void Advance() { ++position_; }
 
  private:
@@ -64,14 +71,20 @@ class PinnedCursor {
   bool is_source_;
   std::string next_;
   std::string end_;
-  std::vector<std::pair<std::string, std::string>> page_;
+  struct Entry {
+    std::string key;
+    std::string value;
+    int64_t mod_revision = 0;
+    bool included = true;  // KeyFilter::IncludesValue
+  };
+  std::vector<Entry> page_;
   size_t position_ = 0;
   bool done_ = false;
 };
 
 absl::StatusOr<CheckReport> OnePass(etcd::Client& source, etcd::Client& destination,
                                     const SyncConfig& config, const KeyFilter& filter,
-                                    CheckSink& sink) {
+                                    CheckSink& sink, std::stop_token stop) {
   etcd::pb::RangeRequest read_checkpoint;
   read_checkpoint.set_key(config.CheckpointKey());
   ASSIGN_OR_RETURN(etcd::pb::RangeResponse at, destination.Range(read_checkpoint));
@@ -87,27 +100,51 @@ absl::StatusOr<CheckReport> OnePass(etcd::Client& source, etcd::Client& destinat
   report.destination_revision = at.header().revision();
   PinnedCursor src(source, config, filter, report.source_revision, true);
   PinnedCursor dst(destination, config, filter, report.destination_revision, false);
+  auto differ = [&](KeyDifference::Kind kind, const std::string& key, int64_t source_mod,
+                    int64_t destination_mod) {
+    switch (kind) {
+      case KeyDifference::Kind::kMissed:
+        ++report.missed;
+        sink.Missed(key);
+        break;
+      case KeyDifference::Kind::kSurplus:
+        ++report.surplus;
+        sink.Surplus(key);
+        break;
+      case KeyDifference::Kind::kStale:
+        ++report.stale;
+        sink.Stale(key);
+        break;
+    }
+    sink.Difference(KeyDifference{kind, key, source_mod, destination_mod});
+    return sink.Failure();
+  };
   while (true) {
+    if (stop.stop_requested()) return absl::CancelledError("the check was stopped");
     RETURN_IF_ERROR(src.Fill());
     RETURN_IF_ERROR(dst.Fill());
     if (src.AtEnd() && dst.AtEnd()) break;
     const int order = src.AtEnd() ? 1 : dst.AtEnd() ? -1 : src.Key().compare(dst.Key());
     if (order < 0) {
-      ++report.source_keys;
-      ++report.missed;
-      sink.Missed(src.Key());
+      if (src.ValueIncluded()) {
+        ++report.source_keys;
+        RETURN_IF_ERROR(differ(KeyDifference::Kind::kMissed, src.Key(), src.ModRevision(), 0));
+      }
       src.Advance();
     } else if (order > 0) {
-      ++report.destination_keys;
-      ++report.surplus;
-      sink.Surplus(dst.Key());
+      if (dst.ValueIncluded()) {
+        ++report.destination_keys;
+        RETURN_IF_ERROR(differ(KeyDifference::Kind::kSurplus, dst.Key(), 0, dst.ModRevision()));
+      }
       dst.Advance();
     } else {
-      ++report.source_keys;
-      ++report.destination_keys;
-      if (src.Value() != dst.Value()) {
-        ++report.stale;
-        sink.Stale(src.Key());
+      if (ComparesPair(src.ValueIncluded(), dst.ValueIncluded())) {
+        ++report.source_keys;
+        ++report.destination_keys;
+        if (src.Value() != dst.Value()) {
+          RETURN_IF_ERROR(
+              differ(KeyDifference::Kind::kStale, src.Key(), src.ModRevision(), dst.ModRevision()));
+        }
       }
       src.Advance();
       dst.Advance();
@@ -120,12 +157,12 @@ absl::StatusOr<CheckReport> OnePass(etcd::Client& source, etcd::Client& destinat
 
 absl::StatusOr<CheckReport> RunConsistencyCheck(etcd::Client& source, etcd::Client& destination,
                                                 const SyncConfig& config, const KeyFilter& filter,
-                                                CheckSink& sink) {
+                                                CheckSink& sink, std::stop_token stop) {
   const auto start = std::chrono::steady_clock::now();
   absl::Status last;
   for (int attempt = 0; attempt < kAttempts; ++attempt) {
     sink.Reset();
-    auto report = OnePass(source, destination, config, filter, sink);
+    auto report = OnePass(source, destination, config, filter, sink, stop);
     if (report.ok()) {
       report->seconds =
           std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();

@@ -5,6 +5,7 @@
 #pragma once
 
 #include <cstdint>
+#include <stop_token>
 #include <string>
 
 #include "absl/status/statusor.h"
@@ -14,12 +15,26 @@
 
 namespace etcdsync {
 
+// One difference with what a repair needs: the key's mod revisions as the check read them.
+struct KeyDifference {
+  enum class Kind { kMissed, kSurplus, kStale };
+  Kind kind = Kind::kMissed;
+  std::string key;
+  int64_t source_mod_revision = 0;       // at the check's source revision; 0 when surplus
+  int64_t destination_mod_revision = 0;  // at its destination revision; 0 when missed
+};
+
 class CheckSink {
  public:
   virtual ~CheckSink() = default;
   virtual void Missed(const std::string& key) = 0;   // on the source only
   virtual void Surplus(const std::string& key) = 0;  // on the destination only
   virtual void Stale(const std::string& key) = 0;    // on both, values differ
+  // Each difference again, after the call above, with its revisions (the reconcile pass
+  // repairs from here). Default: nothing.
+  virtual void Difference(const KeyDifference& /*difference*/) {}
+  // Non-OK ends the check with this status (checked after each difference).
+  virtual absl::Status Failure() const { return absl::OkStatus(); }
   // Forget what was reported: the pass is starting again (the source compacted mid-pass).
   virtual void Reset() {}
 };
@@ -35,9 +50,17 @@ struct CheckReport {
   double seconds = 0;
 };
 
-// FailedPrecondition while no initial copy has completed (no live checkpoint yet).
+// Whether a key both sides hold is compared: not when either side's value is excluded by
+// the filter's value rule (e.g. a Pod bound to a node on either side is cluster-local).
+// A key one side holds is compared only when that value is included.
+inline bool ComparesPair(bool source_value_included, bool destination_value_included) {
+  return source_value_included && destination_value_included;
+}
+
+// FailedPrecondition while no initial copy has completed (no live checkpoint yet);
+// Cancelled when `stop` fires (checked between keys).
 absl::StatusOr<CheckReport> RunConsistencyCheck(etcd::Client& source, etcd::Client& destination,
                                                 const SyncConfig& config, const KeyFilter& filter,
-                                                CheckSink& sink);
+                                                CheckSink& sink, std::stop_token stop = {});
 
 }  // namespace etcdsync

@@ -47,6 +47,16 @@ std::vector<Mutation> DiffSorted(std::vector<Mutation> source,
   return diff;
 }
 
+void DropKeys(std::vector<Mutation>& source, std::vector<Mutation>& destination,
+              const std::vector<std::string>& keys) {
+  if (keys.empty()) return;
+  auto listed = [&](const Mutation& mutation) {
+    return std::binary_search(keys.begin(), keys.end(), mutation.key);
+  };
+  std::erase_if(source, listed);
+  std::erase_if(destination, listed);
+}
+
 FullSync::FullSync(const SyncConfig& config, etcd::Client& source, etcd::Client& destination,
                    const KeyFilter& filter, ApplyPolicy& policy, SyncStats& stats, Fence fence)
     : config_(config),
@@ -159,11 +169,17 @@ absl::StatusOr<FullSyncResult> FullSync::Run(const Checkpoint& identity, std::st
     if (more) next = std::async(std::launch::async, read_page, interval_end, page_limit);
 
     std::vector<Mutation> wanted;
+    std::vector<std::string> local;  // keys whose value is cluster-local on either side
     wanted.reserve(response->kvs_size());
     for (auto& kv : *response->mutable_kvs()) {
       if (!filter_.Includes(kv.key())) continue;
       if (!config_.Replicates(kv.lease())) {
         ++stats_.lease_keys_skipped;
+        continue;
+      }
+      if (!filter_.IncludesValue(kv.key(), kv.value())) {
+        ++stats_.local_values_skipped;
+        local.push_back(kv.key());
         continue;
       }
       Mutation put;
@@ -175,6 +191,13 @@ absl::StatusOr<FullSyncResult> FullSync::Run(const Checkpoint& identity, std::st
 
     std::vector<Mutation> present;
     if (!destination_empty) RETURN_IF_ERROR(ReadDestination(cursor, interval_end, present));
+    const size_t source_local = local.size();
+    for (const Mutation& existing : present) {
+      if (!filter_.IncludesValue(existing.key, existing.value)) local.push_back(existing.key);
+    }
+    std::inplace_merge(local.begin(), local.begin() + static_cast<std::ptrdiff_t>(source_local),
+                       local.end());
+    DropKeys(wanted, present, local);
     std::vector<Mutation> diff = policy_.Admit(DiffSorted(std::move(wanted), present));
     for (const Mutation& mutation : diff) {
       (mutation.kind == Mutation::Kind::kPut ? result.puts : result.deletes)++;

@@ -53,6 +53,11 @@ class FullSync {
   Fence fence_;
 };
 
+// Removes from both sides (each sorted by key) every key listed in `keys` (sorted): keys
+// whose value is cluster-local on either side are neither written nor deleted.
+void DropKeys(std::vector<Mutation>& source, std::vector<Mutation>& destination,
+              const std::vector<std::string>& keys);
+
 // The differences that make `destination` equal to `source` (both sorted by key, in scope).
 std::vector<Mutation> DiffSorted(std::vector<Mutation> source,
                                  const std::vector<Mutation>& destination);

@@ -12,6 +12,13 @@ class KeyFilter {
  public:
   virtual ~KeyFilter() = default;
   virtual bool Includes(std::string_view key) const = 0;
+  // For a key Includes() accepts: whether this value of it is replicated. Rules that look
+  // at the object (a Pod bound to a node is cluster-local runtime state) say no here; such
+  // a key is neither written, deleted as surplus, nor compared while either side's value is
+  // excluded. Default: every value.
+  virtual bool IncludesValue(std::string_view /*key*/, std::string_view /*value*/) const {
+    return true;
+  }
 };
 
 // Everything under `prefix` except keys under any of `excluded_prefixes`.

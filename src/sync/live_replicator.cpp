@@ -186,6 +186,13 @@ absl::Status LiveReplicator::Run(Checkpoint checkpoint, std::stop_token stop,
           mutation.kind = Mutation::Kind::kDelete;
           ++stats_.lease_keys_skipped;
         }
+        if (mutation.kind == Mutation::Kind::kPut &&
+            !filter_.IncludesValue(event.kv().key(), event.kv().value())) {
+          // Cluster-local runtime state (a Pod bound to a node): the standby's own
+          // controllers own its copy, if any; a delete of the key still replicates.
+          ++stats_.local_values_skipped;
+          continue;
+        }
         mutation.key = event.kv().key();
         mutation.revision = event.kv().mod_revision();
         if (mutation.kind == Mutation::Kind::kPut) {

@@ -11,6 +11,7 @@
 #include "common/regular_file.h"
 #include "common/untrusted_text.h"
 #include "k8s/key_layout.h"
+#include "k8s/object_meta.h"
 
 namespace etcdsync {
 
@@ -123,13 +124,24 @@ absl::StatusOr<SyncRules> LoadSyncRules(const std::string& path) {
   try {
     for (const auto& entry : root) {
       const std::string field = entry.first.as<std::string>();
-      if (field != "defaults" && field != "exclude" && field != "include") {
-        return absl::InvalidArgumentError(
-            fmt::format("--rules {}: unknown field {} (use defaults, exclude, include)", path,
-                        common::Clip(field, 64)));
+      if (field != "defaults" && field != "exclude" && field != "include" &&
+          field != "syncBoundPods" && field != "contestedAfterRepairs") {
+        return absl::InvalidArgumentError(fmt::format(
+            "--rules {}: unknown field {} (use defaults, exclude, include, syncBoundPods, "
+            "contestedAfterRepairs)",
+            path, common::Clip(field, 64)));
       }
     }
     if (!root["defaults"] || root["defaults"].as<bool>()) rules = DefaultSyncRules();
+    if (root["syncBoundPods"]) rules.sync_bound_pods = root["syncBoundPods"].as<bool>();
+    if (root["contestedAfterRepairs"]) {
+      const int repairs = root["contestedAfterRepairs"].as<int>();
+      if (repairs < 1 || repairs > 1000) {
+        return absl::InvalidArgumentError(
+            fmt::format("--rules {}: contestedAfterRepairs must be between 1 and 1000", path));
+      }
+      rules.contested_after_repairs = repairs;
+    }
     if (auto status = ReadRuleSet(root["exclude"], path, "exclude", rules.exclude); !status.ok()) {
       return status;
     }
@@ -164,6 +176,18 @@ bool KubernetesKeyFilter::Matches(const RuleSet& rules, std::string_view key) co
   if (listed(rules.resources, object->resource)) return true;
   if (listed(rules.namespaces, object->ns)) return true;
   return object->resource == "namespaces" && listed(rules.namespaces, object->name);
+}
+
+bool IsBoundPod(std::string_view prefix, std::string_view key, std::string_view value) {
+  if (!key.starts_with(prefix)) return false;
+  const std::string_view rest = key.substr(prefix.size());
+  // Core-group pods only: /registry/pods/<namespace>/<name>.
+  if (!rest.starts_with("pods/")) return false;
+  return !k8s::ReadPodNodeName(value).empty();
+}
+
+bool KubernetesKeyFilter::IncludesValue(std::string_view key, std::string_view value) const {
+  return rules_.sync_bound_pods || !IsBoundPod(prefix_, key, value);
 }
 
 bool KubernetesKeyFilter::Includes(std::string_view key) const {

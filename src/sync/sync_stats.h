@@ -66,6 +66,15 @@ struct SyncStats {
   std::atomic<int64_t> held_objects{0};  // dependents waiting for their owners
   std::atomic<int64_t> held_released_on_timeout{0};
   std::atomic<int64_t> lease_keys_skipped{0};
+  // Values the filter's value rule keeps cluster-local (Pods bound to a node): not written.
+  std::atomic<int64_t> local_values_skipped{0};
+  // The reconcile pass (on becoming leader with a checkpoint) and the periodic check's
+  // repairs: passes run, keys written from the source, surplus keys kept (last pass), keys
+  // listed as contested (repaired too often; no longer repaired).
+  std::atomic<int64_t> reconcile_passes{0};
+  std::atomic<int64_t> reconcile_repairs{0};
+  std::atomic<int64_t> reconcile_surplus_kept{0};
+  std::atomic<int64_t> contested_keys{0};
   // Source values no destination Txn can carry (the destination's --max-request-bytes is
   // below the source's): logged, skipped, listed by /check.
   std::atomic<int64_t> unwritable_values{0};

@@ -5,6 +5,7 @@
 
 #include <condition_variable>
 #include <mutex>
+#include <thread>
 
 #include "common/absl_fmt.h"
 #include "common/status_macros.h"
@@ -142,6 +143,17 @@ absl::Status Syncer::Lead(const Fence& fence, std::stop_token stop) {
   std::chrono::milliseconds backoff(500);
   bool force_full_sync = false;
   bool announced = false;
+  // The reconcile pass: repairs only under this term's fence; stopped and joined (declared
+  // last, destroyed first) before the fence is withdrawn.
+  struct StandDown {
+    Reconciler* reconciler;
+    ~StandDown() {
+      if (reconciler != nullptr) reconciler->StandDown();
+    }
+  } stand_down{reconciler_};
+  if (reconciler_ != nullptr) reconciler_->Lead(fence);
+  bool full_synced = false;
+  std::jthread reconcile_pass;
 
   while (!stop.stop_requested()) {
     absl::Status status = [&]() -> absl::Status {
@@ -180,9 +192,17 @@ absl::Status Syncer::Lead(const Fence& fence, std::stop_token stop) {
             ApplyTxn(destination_, BuildCheckpointTxn(fence, config_.CheckpointKey(), start)));
         force_full_sync = false;
         announced = false;
+        full_synced = true;
       } else {
         start.revision = stored->revision;
         spdlog::info("resuming from checkpoint: source revision {}", start.revision);
+        if (reconciler_ != nullptr && !full_synced && !reconcile_pass.joinable()) {
+          reconcile_pass = std::jthread([this, stop](std::stop_token own) {
+            EitherStop either(own, stop);
+            reconciler_->Run(Reconciler::Trigger::kLeaderStart, nullptr, either.token())
+                .IgnoreError();  // logged by the pass; the periodic check repairs the rest
+          });
+        }
       }
       return live.Run(start, stop, [&] {
         backoff = std::chrono::milliseconds(500);

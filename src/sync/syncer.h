@@ -13,6 +13,7 @@
 #include "sync/checkpoint.h"
 #include "sync/key_filter.h"
 #include "sync/leader_lease_publisher.h"
+#include "sync/reconciler.h"
 #include "sync/sync_config.h"
 #include "sync/sync_stats.h"
 #include "sync/txn_batcher.h"
@@ -35,6 +36,10 @@ class Syncer {
   // While leading, also publish the leadership through `publisher` (must outlive the
   // Syncer; null: not published). It reports leadership; the etcd fence still decides it.
   void PublishLeadershipWith(LeaderLeasePublisher* publisher) { lease_publisher_ = publisher; }
+  // Optional (must outlive the Syncer): while leading, repairs go through it, and on
+  // becoming leader with a valid checkpoint (no full sync) it runs a reconcile pass in the
+  // background while live replication goes on.
+  void set_reconciler(Reconciler* reconciler) { reconciler_ = reconciler; }
 
   const SyncStats& stats() const { return stats_; }
   const SyncConfig& config() const { return config_; }
@@ -51,6 +56,7 @@ class Syncer {
   ApplyPolicy& policy_;
   SyncStats& stats_;
   LeaderLeasePublisher* lease_publisher_ = nullptr;
+  Reconciler* reconciler_ = nullptr;
 };
 
 }  // namespace etcdsync

@@ -43,3 +43,55 @@ TEST(ObjectMetaTest, EncryptedAndGarbageAreOpaque) {
 
 }  // namespace
 }  // namespace k8s
+
+namespace k8s {
+namespace {
+
+// A Pod in the protobuf envelope whose spec sets nodeName (PodSpec field 10) among others.
+std::string ProtobufPod(const std::string& kind, const std::string& node_name) {
+  std::string meta;
+  testing_values::AppendBytes(meta, 1, "web-1");
+  std::string spec;
+  testing_values::AppendBytes(spec, 8, "default");  // serviceAccountName
+  if (!node_name.empty()) testing_values::AppendBytes(spec, 10, node_name);
+  std::string object;
+  testing_values::AppendBytes(object, 1, meta);
+  testing_values::AppendBytes(object, 2, spec);
+  std::string type_meta;
+  testing_values::AppendBytes(type_meta, 1, "v1");
+  testing_values::AppendBytes(type_meta, 2, kind);
+  std::string unknown;
+  testing_values::AppendBytes(unknown, 1, type_meta);
+  testing_values::AppendBytes(unknown, 2, object);
+  return std::string(kProtobufMagic) + unknown;
+}
+
+TEST(PodNodeNameTest, ReadsJson) {
+  EXPECT_EQ(ReadPodNodeName(R"({"kind":"Pod","metadata":{"name":"a"},"spec":{"nodeName":"n1"}})"),
+            "n1");
+  EXPECT_EQ(ReadPodNodeName(R"({"kind":"Pod","spec":{"containers":[]}})"), "");
+  EXPECT_EQ(ReadPodNodeName(R"({"kind":"Service","spec":{"nodeName":"n1"}})"), "");
+  EXPECT_EQ(ReadPodNodeName(R"({"spec":{"nodeName":5}})"), "");
+}
+
+TEST(PodNodeNameTest, ReadsTheProtobufEnvelope) {
+  EXPECT_EQ(ReadPodNodeName(ProtobufPod("Pod", "node-7")), "node-7");
+  EXPECT_EQ(ReadPodNodeName(ProtobufPod("Pod", "")), "");
+  EXPECT_EQ(ReadPodNodeName(ProtobufPod("ConfigMap", "node-7")), "");
+}
+
+TEST(PodNodeNameTest, GarbageEncryptedAndTruncatedAreUnbound) {
+  EXPECT_EQ(ReadPodNodeName("k8s:enc:aescbc:v1:key1:\x01\x02"), "");
+  EXPECT_EQ(ReadPodNodeName("not json"), "");
+  EXPECT_EQ(ReadPodNodeName(""), "");
+  const std::string pod = ProtobufPod("Pod", "node-7");
+  for (size_t cut = 0; cut < pod.size(); ++cut) {
+    // Any prefix decodes to nothing or stops cleanly; never reads past the value.
+    (void)ReadPodNodeName(std::string_view(pod).substr(0, cut));
+  }
+  // A spec that is not a PodSpec (the generic test object's "spec-bytes").
+  EXPECT_EQ(ReadPodNodeName(testing_values::ProtobufObject("v1", "Pod", "a", "ns", "u", {})), "");
+}
+
+}  // namespace
+}  // namespace k8s

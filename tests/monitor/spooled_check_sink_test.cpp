@@ -52,5 +52,21 @@ TEST(SpooledCheckSinkTest, JsonCarriesCountsAndKeys) {
   EXPECT_EQ(json["surplus"]["keys"][0], "/registry/a\"quoted");
 }
 
+TEST(SpooledCheckSinkTest, ContestedKeysAreListedWhenThereAreAny) {
+  SpooledCheckSink sink;
+  sink.Surplus("/registry/pods/a/2");
+  sink.SetContested({"/registry/pods/a/9"}, 2);
+  EXPECT_EQ(Render(sink, false),
+            "LOCAL ETCD missed keys:\nLOCAL ETCD surplus keys:\n/registry/pods/a/2\n"
+            "LOCAL ETCD stale keys:\nLOCAL ETCD contested keys:\n/registry/pods/a/9\n"
+            "... (1 more)\n");
+  etcdsync::CheckReport report;
+  report.surplus = 1;
+  auto json = nlohmann::json::parse(Render(sink, true, report));
+  EXPECT_EQ(json["contested"]["count"], 2);
+  EXPECT_EQ(json["contested"]["keys"][0], "/registry/pods/a/9");
+  EXPECT_EQ(json["surplus"]["count"], 1);
+}
+
 }  // namespace
 }  // namespace monitor

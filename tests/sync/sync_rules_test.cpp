@@ -132,6 +132,36 @@ TEST(SyncRulesTest, ShippedDeployRulesExcludeOnlyThePluginsOwnModuleInfo) {
   EXPECT_FALSE(filter.Includes("/registry/cluster.alauda.io/moduleinfoes/global-etcd-sync"));
   EXPECT_TRUE(filter.Includes("/registry/cluster.alauda.io/moduleinfoes/global-1a2b3c"));
   EXPECT_FALSE(filter.Includes("/registry/pods/kube-system/p"));  // defaults still apply
+  EXPECT_FALSE(rules->sync_bound_pods);
+  EXPECT_EQ(rules->contested_after_repairs, 3);
+}
+
+}  // namespace
+}  // namespace etcdsync
+
+namespace etcdsync {
+namespace {
+
+TEST(SyncRulesFileTest, SyncBoundPodsAndContestedAfterRepairs) {
+  const std::string dir = ::testing::TempDir();
+  auto write = [&](const std::string& name, const std::string& text) {
+    const std::string path = dir + "/" + name;
+    std::ofstream(path) << text;
+    return path;
+  };
+  auto defaults = LoadSyncRules(write("r0.yaml", "defaults: true\n"));
+  ASSERT_TRUE(defaults.ok()) << defaults.status();
+  EXPECT_FALSE(defaults->sync_bound_pods);
+  EXPECT_EQ(defaults->contested_after_repairs, 3);
+  auto set = LoadSyncRules(write("r1.yaml", "syncBoundPods: true\ncontestedAfterRepairs: 5\n"));
+  ASSERT_TRUE(set.ok()) << set.status();
+  EXPECT_TRUE(set->sync_bound_pods);
+  EXPECT_EQ(set->contested_after_repairs, 5);
+  EXPECT_FALSE(set->exclude.namespaces.empty());  // defaults still apply
+  auto zero = LoadSyncRules(write("r2.yaml", "contestedAfterRepairs: 0\n"));
+  EXPECT_FALSE(zero.ok());
+  EXPECT_NE(zero.status().message().find("contestedAfterRepairs"), std::string::npos);
+  EXPECT_FALSE(LoadSyncRules(write("r3.yaml", "syncBoundPods: maybe\n")).ok());
 }
 
 }  // namespace

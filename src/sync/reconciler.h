@@ -1,0 +1,70 @@
+// The reconcile pass: one consistency check (the same paged, key-ordered scan as /check)
+// that, while this replica leads, writes missed and stale keys from the source with
+// guarded Txns (a newer live update always wins), keeps and reports surplus keys, and
+// stops repairing keys the standby keeps undoing (contested). Run in the background on
+// becoming leader with a checkpoint, and by the monitor's periodic check.
+#pragma once
+
+#include <mutex>
+#include <optional>
+#include <stop_token>
+
+#include "absl/status/statusor.h"
+#include "etcd/client.h"
+#include "sync/consistency_check.h"
+#include "sync/key_filter.h"
+#include "sync/reconcile.h"
+#include "sync/sync_config.h"
+#include "sync/sync_stats.h"
+#include "sync/txn_batcher.h"
+
+namespace etcdsync {
+
+class Reconciler {
+ public:
+  enum class Trigger {
+    kLeaderStart,  // "Reconcile pass started/finished" in the log
+    kPeriodic,     // the monitor's periodic data check
+    kReportOnly,   // never repairs (GET /check)
+  };
+  enum class Outcome {
+    kRepaired,
+    kLiveWon,        // the destination key changed after the check read it
+    kSourceChanged,  // the source key changed after the check's revision: live carries it
+    kUndone,         // the source deleted the key right after the repair: taken back
+    kContested,
+    kUnwritable,  // the destination refuses even this put alone as too large (logged)
+  };
+
+  // All references must outlive the Reconciler (the main owns them).
+  Reconciler(const SyncConfig& config, etcd::Client& source, etcd::Client& destination,
+             const KeyFilter& filter, SyncStats& stats, int contested_after_repairs = 3);
+
+  // Repairs are written only between Lead() and StandDown(), under that fence.
+  void Lead(Fence fence);
+  void StandDown();
+
+  // One check; differences also go to `listing` (may be null). Repairs when this replica
+  // leads and `trigger` is not kReportOnly.
+  absl::StatusOr<CheckReport> Run(Trigger trigger, CheckSink* listing, std::stop_token stop = {});
+
+  // Repairs one missed or stale key under `fence` (exposed for tests). Errors: the fence
+  // is lost (IsFenceLost), or an etcd failed.
+  absl::StatusOr<Outcome> Repair(const KeyDifference& difference, const Fence& fence);
+
+  const RepairLedger& ledger() const { return ledger_; }
+
+ private:
+  std::optional<Fence> CurrentFence() const;
+
+  const SyncConfig& config_;
+  etcd::Client& source_;
+  etcd::Client& destination_;
+  const KeyFilter& filter_;
+  SyncStats& stats_;
+  RepairLedger ledger_;
+  mutable std::mutex fence_mutex_;
+  std::optional<Fence> fence_;
+};
+
+}  // namespace etcdsync

@@ -22,6 +22,9 @@
 namespace k8s {
 namespace {
 
+// How long past its own timeoutSeconds a watch stream may stay open.
+constexpr int64_t kWatchGraceMs = 30000;
+
 struct BodySink {
   std::string* body;
   size_t limit;
@@ -286,6 +289,8 @@ absl::StatusOr<RestResponse> RestClient::PerformOnce(
   curl_easy_setopt(curl, CURLOPT_WRITEFUNCTION, OnBody);
   BodySink sink{&response.body, max_response_bytes_};
   if (stream != nullptr) {
+    // A watch is idle for minutes: keepalive notices a peer that vanished without a FIN.
+    curl_easy_setopt(curl, CURLOPT_TCP_KEEPALIVE, 1L);
     sink.curl = curl;
     sink.stream = &stream->on_data;
   }
@@ -463,7 +468,9 @@ absl::StatusOr<WatchEnd> RestClient::Watch(const ResourceRef& ref, const std::st
                   decoded = splitter.Feed(data, callback);
                   return decoded.ok() && !splitter.stopped();
                 },
-                remaining};
+                // The server ends the stream at timeoutSeconds; one that stays silent well
+                // past it is treated as gone (Unavailable) rather than waited on to the deadline.
+                std::min(remaining, std::chrono::milliseconds(seconds * 1000 + kWatchGraceMs))};
   auto response = PerformWithCredential("GET", path, "", "application/json", &stream);
   if (!response.ok()) {
     if (std::chrono::steady_clock::now() >= deadline) {

@@ -18,7 +18,9 @@
 //     DeadlineExceeded `deadline` passed while watching.
 //     ResourceExhausted one event longer than the client's max response bytes.
 //     DataLoss         an event that is not JSON, nests too deep, or is not a WatchEvent.
-//     Unavailable etc. network/TLS failures and other API errors as RestClient's other calls.
+//     Unavailable etc. network/TLS failures and other API errors as RestClient's other calls;
+//                      also a stream still open 30 s past the timeoutSeconds asked for.
+//   429/5xx are not retried here (the caller re-lists and re-watches, with its own pause).
 // - It goes through the same auth/TLS/proxy/exec-credential path as the other requests.
 #pragma once
 

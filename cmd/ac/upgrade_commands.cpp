@@ -2,6 +2,7 @@
 // upgrade (--to/--to-latest), watch it (`status`), and the Functional Components dialog
 // (`components`). The engine is src/upgrade; exit codes are in README "ac adm upgrade".
 #include <fmt/format.h>
+#include <spdlog/spdlog.h>
 #include <unistd.h>
 
 #include <algorithm>
@@ -80,22 +81,96 @@ int ShowOrRequest(const CommonFlags& flags, const std::string& to, bool latest,
   return kExitOk;
 }
 
+// The last status document --wait saw, and whether --timeout ran out first.
+struct Waited {
+  nlohmann::json document;
+  bool timed_out = false;
+};
+
+// --wait: while the upgrade is in progress, watch the cluster's ClusterVersionShadow from the
+// resourceVersion read (client-go's list-then-watch), re-evaluating the status on each event;
+// when the watch ends (the server's timeout, 410 Gone, a network error) read it again and watch
+// again. A server that does not serve watch (400/404/405) or forbids it is polled every 500 ms.
+absl::StatusOr<Waited> WaitWhileInProgress(k8s::RestClient& global, const std::string& cluster,
+                                           nlohmann::json cvsh,
+                                           std::chrono::steady_clock::time_point deadline) {
+  using Clock = std::chrono::steady_clock;
+  Waited out{upgrade::StatusDocument(cvsh, std::chrono::system_clock::now())};
+  const auto in_progress = [](const nlohmann::json& document) {
+    return upgrade::OutcomeOf(document) == upgrade::UpgradeOutcome::kInProgress;
+  };
+  bool watch = true;
+  while (in_progress(out.document)) {
+    if (Clock::now() >= deadline) {
+      out.timed_out = true;
+      break;
+    }
+    if (watch) {
+      k8s::WatchOptions options;
+      options.field_selector = "metadata.name=" + cluster;
+      options.resource_version = k8s::StringAt(cvsh, "/metadata/resourceVersion");
+      spdlog::debug("watching ClusterVersionShadow {}/{} from resourceVersion {}",
+                    platform::kPlatformNamespace, cluster,
+                    options.resource_version.empty() ? "(current)" : options.resource_version);
+      bool deleted = false;
+      auto end = global.Watch(
+          platform::kClusterVersionShadows, platform::kPlatformNamespace, options,
+          [&](const k8s::WatchEvent& event) {
+            if (event.type == k8s::WatchEventType::kBookmark) return true;
+            if (k8s::NameOf(event.object) != cluster) return true;
+            if (event.type == k8s::WatchEventType::kDeleted) {
+              deleted = true;  // read again: the read says what is missing
+              return false;
+            }
+            cvsh = event.object;
+            out.document = upgrade::StatusDocument(cvsh, std::chrono::system_clock::now());
+            return in_progress(out.document);
+          },
+          deadline);
+      if (end.ok() && end->stopped && !deleted) break;  // settled
+      if (!end.ok()) {
+        const absl::Status& failed = end.status();
+        if (absl::IsDeadlineExceeded(failed)) {
+          out.timed_out = true;
+          break;
+        }
+        if (k8s::IsWatchUnsupported(failed) || absl::IsPermissionDenied(failed)) {
+          spdlog::debug("{}; polling every 500 ms instead", failed.message());
+          watch = false;
+        } else if (k8s::IsResourceExpired(failed)) {
+          spdlog::debug("{}", failed.message());
+        } else {
+          spdlog::debug("{}; reading it again", failed.message());
+          // Not in a tight loop against a failing server.
+          std::this_thread::sleep_until(std::min(deadline, Clock::now() + std::chrono::seconds(1)));
+        }
+      } else {
+        spdlog::debug("the watch ended; reading ClusterVersionShadow {} again", cluster);
+      }
+    } else {
+      std::this_thread::sleep_for(std::chrono::milliseconds(500));
+    }
+    auto read = upgrade::ReadShadow(global, cluster);
+    if (!read.ok()) return read.status();
+    cvsh = *std::move(read);
+    out.document = upgrade::StatusDocument(cvsh, std::chrono::system_clock::now());
+  }
+  return out;
+}
+
 int Status(const CommonFlags& flags, const std::string& output, bool wait, int timeout_seconds) {
   auto global = GlobalClient(flags);
   if (!global.ok()) return Fail(kExitUsage, global.status());
   const auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(timeout_seconds);
-  nlohmann::json document;
+  auto cvsh = upgrade::ReadShadow(**global, flags.cluster);
+  if (!cvsh.ok()) return Fail(kExitError, cvsh.status());
+  nlohmann::json document = upgrade::StatusDocument(*cvsh, std::chrono::system_clock::now());
   bool timed_out = false;
-  while (true) {
-    auto cvsh = upgrade::ReadShadow(**global, flags.cluster);
-    if (!cvsh.ok()) return Fail(kExitError, cvsh.status());
-    document = upgrade::StatusDocument(*cvsh, std::chrono::system_clock::now());
-    if (!wait || upgrade::OutcomeOf(document) != upgrade::UpgradeOutcome::kInProgress) break;
-    if (std::chrono::steady_clock::now() >= deadline) {
-      timed_out = true;
-      break;
-    }
-    std::this_thread::sleep_for(std::chrono::milliseconds(500));
+  if (wait) {
+    auto waited = WaitWhileInProgress(**global, flags.cluster, *std::move(cvsh), deadline);
+    if (!waited.ok()) return Fail(kExitError, waited.status());
+    document = std::move(waited->document);
+    timed_out = waited->timed_out;
   }
   if (output == "json") {
     std::cout << document.dump(2) << "\n";

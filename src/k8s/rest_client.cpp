@@ -17,19 +17,36 @@
 #include "common/untrusted_text.h"
 #include "k8s/api_error.h"
 #include "k8s/json_fields.h"
+#include "k8s/watch.h"
 
 namespace k8s {
 namespace {
+
+// How long past its own timeoutSeconds a watch stream may stay open.
+constexpr int64_t kWatchGraceMs = 30000;
 
 struct BodySink {
   std::string* body;
   size_t limit;
   bool over_limit = false;
+  // A watch: a 2xx body goes to `stream` as it arrives (an error answer is kept in `body`).
+  CURL* curl = nullptr;
+  const std::function<bool(std::string_view)>* stream = nullptr;
+  bool stream_stopped = false;
 };
 
 size_t OnBody(char* data, size_t size, size_t count, void* user) {
   auto* sink = static_cast<BodySink*>(user);
   const size_t bytes = size * count;
+  if (sink->stream != nullptr) {
+    long code = 0;
+    curl_easy_getinfo(sink->curl, CURLINFO_RESPONSE_CODE, &code);
+    if (code >= 200 && code < 300) {
+      if ((*sink->stream)(std::string_view(data, bytes))) return bytes;
+      sink->stream_stopped = true;
+      return 0;  // stops the transfer (CURLE_WRITE_ERROR)
+    }
+  }
   if (sink->body->size() + bytes > sink->limit) {
     sink->over_limit = true;
     return 0;  // stops the transfer (CURLE_WRITE_ERROR)
@@ -224,21 +241,20 @@ absl::StatusOr<RestResponse> RestClient::Perform(const std::string& method, cons
 absl::StatusOr<RestResponse> RestClient::PerformWithCredential(const std::string& method,
                                                                const std::string& path,
                                                                const std::string& body,
-                                                               const std::string& content_type) {
-  if (!config_.exec) return PerformOnce(method, path, body, content_type, nullptr);
+                                                               const std::string& content_type,
+                                                               const Stream* stream) {
+  if (!config_.exec) return PerformOnce(method, path, body, content_type, nullptr, stream);
   ASSIGN_OR_RETURN(ExecCredential credential, ExecCredentialFor(/*refresh=*/false));
-  auto response = PerformOnce(method, path, body, content_type, &credential);
+  auto response = PerformOnce(method, path, body, content_type, &credential, stream);
   if (!response.ok() || response->status != 401) return response;
   // The credential may have been revoked or rotated before its expiry: one fresh try.
   ASSIGN_OR_RETURN(credential, ExecCredentialFor(/*refresh=*/true));
-  return PerformOnce(method, path, body, content_type, &credential);
+  return PerformOnce(method, path, body, content_type, &credential, stream);
 }
 
-absl::StatusOr<RestResponse> RestClient::PerformOnce(const std::string& method,
-                                                     const std::string& path,
-                                                     const std::string& body,
-                                                     const std::string& content_type,
-                                                     const ExecCredential* credential) {
+absl::StatusOr<RestResponse> RestClient::PerformOnce(
+    const std::string& method, const std::string& path, const std::string& body,
+    const std::string& content_type, const ExecCredential* credential, const Stream* stream) {
   std::unique_ptr<CURL, decltype(&curl_easy_cleanup)> handle(curl_easy_init(), &curl_easy_cleanup);
   CURL* curl = handle.get();
   if (curl == nullptr) return absl::InternalError("libcurl: curl_easy_init failed");
@@ -265,12 +281,19 @@ absl::StatusOr<RestResponse> RestClient::PerformOnce(const std::string& method,
   curl_easy_setopt(curl, CURLOPT_URL, url.c_str());
   curl_easy_setopt(curl, CURLOPT_NOSIGNAL, 1L);
   curl_easy_setopt(curl, CURLOPT_ERRORBUFFER, error);
-  curl_easy_setopt(curl, CURLOPT_TIMEOUT_MS, static_cast<long>(timeout_.count()));
+  const std::chrono::milliseconds timeout = stream != nullptr ? stream->timeout : timeout_;
+  curl_easy_setopt(curl, CURLOPT_TIMEOUT_MS, static_cast<long>(timeout.count()));
   curl_easy_setopt(curl, CURLOPT_CONNECTTIMEOUT_MS,
-                   static_cast<long>(std::min<int64_t>(timeout_.count(), 10000)));
+                   static_cast<long>(std::min<int64_t>(timeout.count(), 10000)));
   curl_easy_setopt(curl, CURLOPT_USERAGENT, "acp-k8s-rest/1");
   curl_easy_setopt(curl, CURLOPT_WRITEFUNCTION, OnBody);
   BodySink sink{&response.body, max_response_bytes_};
+  if (stream != nullptr) {
+    // A watch is idle for minutes: keepalive notices a peer that vanished without a FIN.
+    curl_easy_setopt(curl, CURLOPT_TCP_KEEPALIVE, 1L);
+    sink.curl = curl;
+    sink.stream = &stream->on_data;
+  }
   curl_easy_setopt(curl, CURLOPT_WRITEDATA, &sink);
   curl_easy_setopt(curl, CURLOPT_HEADERFUNCTION, OnHeader);
   curl_easy_setopt(curl, CURLOPT_HEADERDATA, &response.retry_after);
@@ -325,6 +348,10 @@ absl::StatusOr<RestResponse> RestClient::PerformOnce(const std::string& method,
   curl_easy_setopt(curl, CURLOPT_HTTPHEADER, headers.get());
 
   const CURLcode code = curl_easy_perform(curl);
+  if (code == CURLE_WRITE_ERROR && sink.stream_stopped) {
+    curl_easy_getinfo(curl, CURLINFO_RESPONSE_CODE, &response.status);
+    return response;  // the watch's reader ended it
+  }
   if (code == CURLE_WRITE_ERROR && sink.over_limit) {
     return absl::ResourceExhaustedError(fmt::format(
         "the answer of {} ({}) to {} {} is more than {} bytes; refusing it", config_.server,
@@ -404,6 +431,73 @@ absl::StatusOr<nlohmann::json> RestClient::MergePatch(const ResourceRef& ref, co
 absl::Status RestClient::Delete(const ResourceRef& ref, const std::string& ns,
                                 const std::string& name) {
   return Json("DELETE", ResourcePath(ref, ns, name)).status();
+}
+
+absl::StatusOr<WatchEnd> RestClient::Watch(const ResourceRef& ref, const std::string& ns,
+                                           const WatchOptions& options,
+                                           const WatchCallback& callback,
+                                           std::chrono::steady_clock::time_point deadline) {
+  const std::string collection = ResourcePath(ref, ns);
+  const std::string what = fmt::format("watch {}{}", config_.server, collection);
+  const auto remaining = std::chrono::duration_cast<std::chrono::milliseconds>(
+      deadline - std::chrono::steady_clock::now());
+  if (remaining.count() <= 0) {
+    return absl::DeadlineExceededError(fmt::format("{}: the deadline passed", what));
+  }
+  // The server ends the stream by itself before the deadline where it can: a clean end.
+  const int64_t seconds =
+      std::clamp<int64_t>(std::chrono::duration_cast<std::chrono::seconds>(remaining).count(), 1,
+                          std::max<int64_t>(1, options.server_timeout.count()));
+  std::string path = fmt::format("{}?watch=true&timeoutSeconds={}", collection, seconds);
+  {
+    std::unique_ptr<CURL, decltype(&curl_easy_cleanup)> curl(curl_easy_init(), &curl_easy_cleanup);
+    if (options.allow_bookmarks) path += "&allowWatchBookmarks=true";
+    if (!options.resource_version.empty()) {
+      path += "&resourceVersion=" + Escape(curl.get(), options.resource_version);
+    }
+    if (!options.field_selector.empty()) {
+      path += "&fieldSelector=" + Escape(curl.get(), options.field_selector);
+    }
+    if (!options.label_selector.empty()) {
+      path += "&labelSelector=" + Escape(curl.get(), options.label_selector);
+    }
+  }
+  WatchEventSplitter splitter(max_response_bytes_, what);
+  absl::Status decoded;
+  Stream stream{[&](std::string_view data) {
+                  decoded = splitter.Feed(data, callback);
+                  return decoded.ok() && !splitter.stopped();
+                },
+                // The server ends the stream at timeoutSeconds; one that stays silent well
+                // past it is treated as gone (Unavailable) rather than waited on to the deadline.
+                std::min(remaining, std::chrono::milliseconds(seconds * 1000 + kWatchGraceMs))};
+  auto response = PerformWithCredential("GET", path, "", "application/json", &stream);
+  if (!response.ok()) {
+    if (std::chrono::steady_clock::now() >= deadline) {
+      return absl::DeadlineExceededError(
+          fmt::format("{}: the deadline passed while watching", what));
+    }
+    return response.status();
+  }
+  const long status = response->status;
+  if (status == 400 || status == 404 || status == 405) {
+    return absl::UnimplementedError(
+        fmt::format("{}: the server does not serve watch here; {}", what,
+                    common::View(ApiError(status, response->body, "it answered").message())));
+  }
+  if (status == 410) {
+    return absl::OutOfRangeError(
+        fmt::format("{}; list again and watch from the new resourceVersion",
+                    common::View(ApiError(status, response->body, what).message())));
+  }
+  if (status < 200 || status >= 300) return ApiError(status, response->body, what);
+  if (!decoded.ok()) return decoded;
+  RETURN_IF_ERROR(splitter.Finish(callback));
+  WatchEnd end;
+  end.stopped = splitter.stopped();
+  end.resource_version =
+      splitter.resource_version().empty() ? options.resource_version : splitter.resource_version();
+  return end;
 }
 
 }  // namespace k8s

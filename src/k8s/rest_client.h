@@ -16,6 +16,7 @@
 #include "absl/time/time.h"
 #include "k8s/resource_ref.h"
 #include "k8s/rest_config.h"
+#include "k8s/watch.h"
 
 namespace k8s {
 
@@ -90,9 +91,23 @@ class RestClient {
                                        const std::string& body = "",
                                        const std::string& content_type = "application/json");
 
+  // GET <collection>?watch=true from `options.resource_version`, each event to `callback`,
+  // until the server ends the stream, the callback returns false or `deadline` passes. One
+  // event is at most the client's max response bytes. The contract (threads, ownership,
+  // errors: 410 -> IsResourceExpired, 400/404/405 -> IsWatchUnsupported) is in k8s/watch.h.
+  absl::StatusOr<WatchEnd> Watch(const ResourceRef& ref, const std::string& ns,
+                                 const WatchOptions& options, const WatchCallback& callback,
+                                 std::chrono::steady_clock::time_point deadline);
+
   const RestConfig& config() const { return config_; }
 
  private:
+  // A streamed answer (a watch): a 2xx body goes to `on_data` as it arrives (false stops the
+  // transfer; the answer is then returned as it is); `timeout` bounds the whole request.
+  struct Stream {
+    std::function<bool(std::string_view)> on_data;
+    std::chrono::milliseconds timeout;
+  };
   absl::StatusOr<nlohmann::json> Json(const std::string& method, const std::string& path,
                                       const std::string& body = "",
                                       const std::string& content_type = "application/json");
@@ -100,7 +115,8 @@ class RestClient {
   struct ExecCache;
   absl::StatusOr<RestResponse> PerformOnce(const std::string& method, const std::string& path,
                                            const std::string& body, const std::string& content_type,
-                                           const ExecCredential* credential);
+                                           const ExecCredential* credential,
+                                           const Stream* stream = nullptr);
   // The exec plugin's credential, run again when `refresh` or expired.
   absl::StatusOr<ExecCredential> ExecCredentialFor(bool refresh);
 
@@ -108,7 +124,8 @@ class RestClient {
   absl::StatusOr<RestResponse> PerformWithCredential(const std::string& method,
                                                      const std::string& path,
                                                      const std::string& body,
-                                                     const std::string& content_type);
+                                                     const std::string& content_type,
+                                                     const Stream* stream = nullptr);
 
   std::shared_ptr<ExecCache> exec_cache_;
   RetryPolicy retry_;

@@ -1,10 +1,16 @@
 // `ac adm upgrade` against the stand-in API server with the platform simulator playing the
 // CVO and the ModuleInfo controller: overview, --to/--to-latest and their refusals, status
-// (table/json/yaml, exit codes, --wait, stalled), and the components dialog with the TopoLVM
+// (table/json/yaml, exit codes, --wait by watch and by polling where watch is not served,
+// stalled), and the components dialog with the TopoLVM
 // steps (including a crash between saving and restoring) and the plugin report.
 #include <gtest/gtest.h>
+#include <httplib.h>
+#include <sys/wait.h>
 
+#include <atomic>
+#include <cstdio>
 #include <filesystem>
+#include <fstream>
 #include <thread>
 
 #include "integration/upgrade_fixture.h"
@@ -352,6 +358,142 @@ TEST_F(UpgradeAcTest, GlobalComponentsReportTheRequiredPlugins) {
   CommandResult unknown = Ac("components --cluster nope");
   EXPECT_EQ(unknown.exit_code, 2);
   EXPECT_NE(unknown.output.find("cluster nope has no components"), std::string::npos);
+}
+
+// Runs `command` (stdout and stderr together) and hands its output over line by line while it
+// runs: `on_line` returning true means "seen what I waited for"; `after` then runs once.
+struct StreamedRun {
+  int exit_code = -1;
+  std::string output;
+  bool seen = false;
+};
+StreamedRun RunStreaming(const std::string& command,
+                         const std::function<bool(const std::string&)>& on_line,
+                         const std::function<void()>& after) {
+  StreamedRun run;
+  FILE* pipe = popen((command + " 2>&1").c_str(), "r");
+  if (pipe == nullptr) return run;
+  char buffer[4096];
+  while (fgets(buffer, sizeof buffer, pipe) != nullptr) {
+    const std::string line = buffer;
+    run.output += line;
+    if (!run.seen && on_line(line)) {
+      run.seen = true;
+      after();
+    }
+  }
+  const int status = pclose(pipe);
+  run.exit_code = WIFEXITED(status) ? WEXITSTATUS(status) : -1;
+  return run;
+}
+
+json InProgressShadow(const std::string& from, const std::string& to) {
+  return {{"metadata", {{"name", "global"}}},
+          {"spec", {{"desiredUpdate", {{"version", to}}}}},
+          {"status", {{"current", {{"version", from}}}}}};
+}
+
+TEST_F(UpgradeAcTest, StatusWaitWatchesTheShadowAndSeesALaterChange) {
+  SeedHealthyGlobal("4.2.1");
+  Put(global(), platform::kClusterVersionShadows, platform::kPlatformNamespace,
+      InProgressShadow("4.2.1", "4.3.1"));
+  // The change is written once the command says it watches (it watches from the
+  // resourceVersion it read, so nothing written after that read can be missed).
+  StreamedRun run = RunStreaming(
+      "env -u KUBECONFIG HOME='" + dir_.path() + "' " + UpgradeClusterTest::Ac() +
+          "adm upgrade status --wait --timeout 60 -v --kubeconfig " + kubeconfig_,
+      [](const std::string& line) {
+        return line.find(
+                   "watching ClusterVersionShadow cpaas-system/global from "
+                   "resourceVersion ") != std::string::npos;
+      },
+      [&] {
+        json done = InProgressShadow("4.3.1", "4.3.1");
+        done["status"]["history"] = {{{"version", "4.3.1"}, {"state", "Completed"}}};
+        Put(global(), platform::kClusterVersionShadows, platform::kPlatformNamespace, done);
+      });
+  ASSERT_TRUE(run.seen) << run.output;
+  EXPECT_EQ(run.exit_code, 0) << run.output;
+  EXPECT_NE(run.output.find("Completed"), std::string::npos) << run.output;
+  EXPECT_EQ(run.output.find("polling"), std::string::npos) << run.output;
+  // The watch delivered the change: it was not read again after the watch ended.
+  EXPECT_EQ(run.output.find("again"), std::string::npos) << run.output;
+}
+
+// A server that serves the ClusterVersionShadow but answers `watch_code` to ?watch=true: the
+// upgrade completes on the third read.
+class NoWatchServer {
+ public:
+  explicit NoWatchServer(int watch_code) {
+    server_.Get(".*", [this, watch_code](const httplib::Request& request,
+                                         httplib::Response& response) {
+      if (request.has_param("watch")) {
+        watch_requests_++;
+        response.status = watch_code;
+        response.set_content(json{{"kind", "Status"},
+                                  {"status", "Failure"},
+                                  {"message", "watch is not served here"},
+                                  {"code", watch_code}}
+                                 .dump(),
+                             "application/json");
+        return;
+      }
+      if (request.path !=
+          "/apis/upgrade.alauda.io/v1alpha1/namespaces/cpaas-system/clusterversionshadows/global") {
+        response.status = 404;
+        return;
+      }
+      const int read = ++reads_;
+      json cvsh = InProgressShadow(read >= 3 ? "4.3.1" : "4.2.1", "4.3.1");
+      if (read >= 3) cvsh["status"]["history"] = {{{"version", "4.3.1"}, {"state", "Completed"}}};
+      cvsh["metadata"]["resourceVersion"] = std::to_string(read);
+      response.set_content(cvsh.dump(), "application/json");
+    });
+    port_ = server_.bind_to_any_port("127.0.0.1");
+    thread_ = std::thread([this] { server_.listen_after_bind(); });
+    while (port_ > 0 && !server_.is_running())
+      std::this_thread::sleep_for(std::chrono::milliseconds(5));
+  }
+  ~NoWatchServer() {
+    server_.stop();
+    thread_.join();
+  }
+  int port() const { return port_; }
+  int reads() const { return reads_; }
+  int watch_requests() const { return watch_requests_; }
+
+ private:
+  httplib::Server server_;
+  std::thread thread_;
+  int port_ = 0;
+  std::atomic<int> reads_{0}, watch_requests_{0};
+};
+
+TEST(UpgradeAcNoWatchTest, StatusWaitFallsBackToPollingWhenWatchIsNotServed) {
+  for (int code : {404, 405}) {
+    NoWatchServer server(code);
+    ASSERT_GT(server.port(), 0);
+    testing_support::TempDir dir;
+    const std::string kubeconfig = dir.File("kubeconfig");
+    std::ofstream(kubeconfig) << "apiVersion: v1\nkind: Config\nclusters:\n- name: global\n"
+                              << "  cluster:\n    server: http://127.0.0.1:" << server.port()
+                              << "\nusers:\n- name: admin\n  user:\n    token: t0ken\n"
+                              << "contexts:\n- name: global\n  context:\n    cluster: global\n"
+                              << "    user: admin\ncurrent-context: global\n";
+    CommandResult run = testing_support::RunCommand(
+        "env -u KUBECONFIG HOME='" + dir.path() + "' " + std::string(AC_BINARY) +
+        " adm upgrade status --wait --timeout 60 -v --kubeconfig " + kubeconfig + " 2>&1");
+    EXPECT_EQ(run.exit_code, 0) << code << ": " << run.output;
+    EXPECT_NE(run.output.find("Completed"), std::string::npos) << run.output;
+    EXPECT_EQ(server.watch_requests(), 1) << run.output;  // tried once, then polled
+    EXPECT_EQ(server.reads(), 3) << run.output;
+    EXPECT_NE(run.output.find("the server does not serve watch here"), std::string::npos)
+        << run.output;
+    EXPECT_NE(run.output.find("polling every 500 ms instead"), std::string::npos) << run.output;
+    // Said once, at -v.
+    const size_t first = run.output.find("polling every 500 ms");
+    EXPECT_EQ(run.output.find("polling every 500 ms", first + 1), std::string::npos);
+  }
 }
 
 }  // namespace

@@ -32,13 +32,30 @@ for package in "${packages[@]}"; do
   dpkg-query -W -f='${Status}' "$package" 2>/dev/null | grep -q "install ok installed" ||
     missing+=("$package")
 done
-[ ${#missing[@]} -eq 0 ] && exit 0
-
 sudo=""
 if [ "$(id -u)" -ne 0 ]; then
-  command -v sudo >/dev/null || { echo "install-deps: run as root (or install sudo) to install: ${missing[*]}" >&2; exit 1; }
+  command -v sudo >/dev/null || {
+    [ ${#missing[@]} -eq 0 ] && [ -x /opt/kubectl-1.20/usr/bin/kubectl ] && exit 0
+    echo "install-deps: run as root (or install sudo) to install: ${missing[*]} (and kubectl 1.20 into /opt/kubectl-1.20)" >&2
+    exit 1
+  }
   sudo=sudo
 fi
-echo "install-deps: installing ${missing[*]}" >&2
-$sudo apt-get update -qq
-DEBIAN_FRONTEND=noninteractive $sudo apt-get install -y -qq --no-install-recommends "${missing[@]}" >/dev/null
+if [ ${#missing[@]} -gt 0 ]; then
+  echo "install-deps: installing ${missing[*]}" >&2
+  $sudo apt-get update -qq
+  DEBIAN_FRONTEND=noninteractive $sudo apt-get install -y -qq --no-install-recommends "${missing[@]}" >/dev/null
+fi
+
+# The kubectl tests run once more with kubectl 1.20 (Debian 12's kubernetes-client, the oldest
+# operators have) when it is at /opt/kubectl-1.20 (tests/CMakeLists.txt). When the kubectl on
+# the PATH is not that package, unpack the package there, leaving /usr/bin/kubectl alone.
+if [ ! -x /opt/kubectl-1.20/usr/bin/kubectl ] &&
+  ! dpkg-query -W -f='${Status}' kubernetes-client 2>/dev/null | grep -q "install ok installed"; then
+  download=$(mktemp -d)
+  trap 'rm -rf "$download"' EXIT
+  echo "install-deps: unpacking Debian's kubernetes-client (kubectl 1.20) into /opt/kubectl-1.20" >&2
+  (cd "$download" && chmod 755 . && { apt-get download -qq kubernetes-client 2>/dev/null ||
+    { $sudo apt-get update -qq && apt-get download -qq kubernetes-client; }; })
+  $sudo dpkg -x "$download"/kubernetes-client_*.deb /opt/kubectl-1.20
+fi

@@ -67,7 +67,7 @@ struct ApiServer::Target {
 };
 
 ApiServer::ApiServer(etcd::Client& etcd, ApiServerOptions options)
-    : store_(etcd), options_(std::move(options)) {
+    : store_(etcd), options_(std::move(options)), openapi_(options_.resources) {
   for (const auto& [name, client] : options_.platform_clusters) {
     cluster_stores_[name] = std::make_unique<EtcdStore>(*client);
   }
@@ -150,6 +150,13 @@ void ApiServer::Handle(const std::string& method, const httplib::Request& reques
     if (store == nullptr) {
       reply = {404,
                StatusBody({404, "NotFound", fmt::format("cluster \"{}\" not found", path), {}})};
+    } else if (method == "GET" && path.starts_with("/openapi/")) {
+      if (std::optional<OpenApiReply> document = openapi_.Find(path)) {
+        response.status = 200;
+        response.set_content(document->body, document->content_type);
+        return;
+      }
+      reply = Route(method, request, path, *store);
     } else if (method == "GET" && (watch == "true" || watch == "1")) {
       Watch(request, response, path, *store);
       return;

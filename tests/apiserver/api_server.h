@@ -14,6 +14,7 @@
 
 #include "absl/status/status.h"
 #include "apiserver/etcd_store.h"
+#include "apiserver/openapi.h"
 #include "apiserver/served_resource.h"
 #include "apiserver/status_body.h"
 #include "common/secret.h"
@@ -83,6 +84,7 @@ class ApiServer {
   EtcdStore store_;
   std::map<std::string, std::unique_ptr<EtcdStore>> cluster_stores_;
   ApiServerOptions options_;
+  OpenApiDocuments openapi_;  // built once from options_.resources
   std::unique_ptr<httplib::Server> server_;
   std::mutex watches_mutex_;
   std::condition_variable watches_changed_;

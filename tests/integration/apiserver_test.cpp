@@ -7,9 +7,12 @@
 #include <memory>
 #include <nlohmann/json.hpp>
 #include <thread>
+#include <vector>
 
 #include "apiserver/api_server.h"
+#include "apiserver/openapi.h"
 #include "common/absl_fmt.h"
+#include "openapi_v2.pb.h"
 #include "support/etcd_member.h"
 #include "support/temp_dir.h"
 
@@ -67,7 +70,54 @@ TEST_F(ApiServerTest, DiscoveryListsTheServedResources) {
   EXPECT_EQ(Get("/apis/example.com")["kind"], "APIGroup");
   EXPECT_EQ(Get("/apis/other.com/v1", 404)["kind"], "Status");
   EXPECT_EQ(Get("/version")["major"], "1");
-  Get("/openapi/v2", 404);
+}
+
+// kubectl validates against these (kubectl_test.cpp runs it); here their shape: the v3 index
+// names each group-version's document, whose PATCH operations carry the GVK and offer no
+// fieldValidation, and the v2 protobuf has one definition per kind with its GVK.
+TEST_F(ApiServerTest, ServesOpenApiBuiltFromTheResourceTable) {
+  const json index = Get("/openapi/v3");
+  ASSERT_TRUE(index["paths"].contains("api/v1")) << index.dump();
+  const std::string url = index["paths"]["apis/example.com/v1"]["serverRelativeURL"];
+  EXPECT_TRUE(url.starts_with("/openapi/v3/apis/example.com/v1?hash=")) << url;
+  const json document = Get(url);
+  const json& patch = document["paths"]["/apis/example.com/v1/widgets/{name}"]["patch"];
+  EXPECT_EQ(patch["x-kubernetes-group-version-kind"],
+            json({{"group", "example.com"}, {"version", "v1"}, {"kind", "Widget"}}));
+  for (const json& parameter : patch["parameters"]) EXPECT_NE(parameter["name"], "fieldValidation");
+  const json& widget = document["components"]["schemas"]["com.example.v1.Widget"];
+  EXPECT_TRUE(widget["properties"]["spec"]["x-kubernetes-preserve-unknown-fields"]);
+  EXPECT_TRUE(Get("/openapi/v3/api/v1")["paths"].contains(
+      "/api/v1/namespaces/{namespace}/configmaps/{name}"));
+  Get("/openapi/v3/apis/other.com/v1", 404);
+
+  auto v2 = client_->Get("/openapi/v2");
+  ASSERT_TRUE(v2);
+  ASSERT_EQ(v2->status, 200);
+  openapi::v2::Document parsed;
+  ASSERT_TRUE(parsed.ParseFromString(v2->body));
+  ASSERT_EQ(parsed.definitions().additional_properties_size(), 2);
+  const openapi::v2::NamedSchema& configmap = parsed.definitions().additional_properties(0);
+  EXPECT_EQ(configmap.name(), "io.k8s.api.core.v1.ConfigMap");
+  std::vector<std::string> properties;
+  for (const auto& property : configmap.value().properties().additional_properties()) {
+    properties.push_back(property.name());
+  }
+  EXPECT_EQ(properties, (std::vector<std::string>{"apiVersion", "kind", "metadata", "data",
+                                                  "binaryData", "immutable"}));
+  ASSERT_EQ(configmap.value().vendor_extension_size(), 1);
+  EXPECT_EQ(configmap.value().vendor_extension(0).name(), "x-kubernetes-group-version-kind");
+  EXPECT_EQ(configmap.value().vendor_extension(0).value().yaml(),
+            "- group: \"\"\n  kind: \"ConfigMap\"\n  version: \"v1\"\n");
+
+  // Built once, deterministically: the same table gives the same bytes.
+  apiserver::OpenApiDocuments again({{"", "v1", "configmaps", "ConfigMap", true, ""},
+                                     {"example.com", "v1", "widgets", "Widget", false, ""}});
+  EXPECT_EQ(again.Find("/openapi/v2")->body, v2->body);
+  EXPECT_EQ(again.Find("/openapi/v3")->body, client_->Get("/openapi/v3")->body);
+
+  httplib::Client anonymous(server_->url());
+  EXPECT_EQ(anonymous.Get("/openapi/v2")->status, 401);
 }
 
 TEST_F(ApiServerTest, ListsInPagesWithContinue) {

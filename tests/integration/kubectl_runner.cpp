@@ -4,6 +4,7 @@
 
 #include <array>
 #include <cstdio>
+#include <cstdlib>
 #include <fstream>
 
 #include "support/etcd_member.h"
@@ -21,7 +22,15 @@ KubectlRun RunShell(const std::string& command) {
   return ran;
 }
 
-bool HaveKubectl() { return RunShell("command -v kubectl").exit_code == 0; }
+std::string KubectlBinary() {
+  const char* chosen = std::getenv("KUBECTL");
+  std::string path = chosen != nullptr && chosen[0] != '\0' ? chosen : "kubectl";
+  std::string quoted = "'";
+  for (const char c : path) quoted += c == '\'' ? std::string("'\\''") : std::string(1, c);
+  return quoted + "'";
+}
+
+bool HaveKubectl() { return RunShell("command -v " + KubectlBinary()).exit_code == 0; }
 
 KubectlRunner::KubectlRunner(etcd::Client& etcd, apiserver::ResourceTable resources,
                              const std::string& work_dir)
@@ -59,7 +68,8 @@ absl::Status KubectlRunner::Start() {
 }
 
 KubectlRun KubectlRunner::Run(const std::string& arguments) const {
-  return RunShell("KUBECONFIG='" + kubeconfig_ + "' HOME='" + work_dir_ + "' kubectl " + arguments);
+  return RunShell("KUBECONFIG='" + kubeconfig_ + "' HOME='" + work_dir_ + "' " + KubectlBinary() +
+                  " " + arguments);
 }
 
 }  // namespace testing_support

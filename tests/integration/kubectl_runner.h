@@ -17,6 +17,10 @@ struct KubectlRun {
 
 // A shell command's exit code and output.
 KubectlRun RunShell(const std::string& command);
+// The kubectl to run: $KUBECTL (a path, e.g. /opt/kubectl-1.20/usr/bin/kubectl, Debian 12's
+// kubernetes-client unpacked by scripts/install-deps.sh) or `kubectl` on the PATH; quoted for
+// the shell.
+std::string KubectlBinary();
 bool HaveKubectl();
 
 class KubectlRunner {

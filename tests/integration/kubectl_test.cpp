@@ -53,15 +53,15 @@ class KubectlTest : public ::testing::Test {
                                   "namespace: default}\n";
   }
 
-  // kubectl with our kubeconfig and no cache shared with other runs. --validate=false on
+  // kubectl with our kubeconfig and no cache shared with other runs. on
   // writes: the stand-in serves no OpenAPI schema.
   Ran Kubectl(const std::string& arguments) {
-    return RunShell("KUBECONFIG='" + kubeconfig_ + "' HOME='" + dir_.path() + "' kubectl " +
-                    arguments);
+    return RunShell("KUBECONFIG='" + kubeconfig_ + "' HOME='" + dir_.path() + "' " +
+                    testing_support::KubectlBinary() + " " + arguments);
   }
   Ran CreateConfigMap(const std::string& name) {
     return Kubectl(
-        "create --validate=false -f " +
+        "create -f " +
         Write(name + ".yaml", "apiVersion: v1\nkind: ConfigMap\nmetadata: {name: " + name + "}\n"));
   }
   std::string Write(const std::string& name, const std::string& text) {
@@ -80,12 +80,12 @@ TEST_F(KubectlTest, CreateGetReplaceDeleteConfigMap) {
   const std::string file = Write("cm.yaml",
                                  "apiVersion: v1\nkind: ConfigMap\nmetadata: {name: cm1}\n"
                                  "data: {a: \"1\"}\n");
-  Ran created = Kubectl("create --validate=false -f " + file);
+  Ran created = Kubectl("create -f " + file);
   ASSERT_EQ(created.exit_code, 0) << created.output;
   Ran got = Kubectl("get cm cm1 -o jsonpath='{.data.a}'");
   ASSERT_EQ(got.exit_code, 0) << got.output;
   EXPECT_EQ(got.output, "1");
-  Ran again = Kubectl("create --validate=false -f " + file);
+  Ran again = Kubectl("create -f " + file);
   EXPECT_NE(again.exit_code, 0);
   EXPECT_NE(again.output.find("AlreadyExists"), std::string::npos) << again.output;
 
@@ -93,10 +93,10 @@ TEST_F(KubectlTest, CreateGetReplaceDeleteConfigMap) {
   ASSERT_EQ(json.exit_code, 0) << json.output;
   nlohmann::json object = nlohmann::json::parse(json.output);
   object["data"]["a"] = "2";
-  Ran replaced = Kubectl("replace --validate=false -f " + Write("cm.json", object.dump()));
+  Ran replaced = Kubectl("replace -f " + Write("cm.json", object.dump()));
   ASSERT_EQ(replaced.exit_code, 0) << replaced.output;
   EXPECT_EQ(Kubectl("get configmaps -o jsonpath='{.items[0].data.a}'").output, "2");
-  Ran stale = Kubectl("replace --validate=false -f " + dir_.File("cm.json"));
+  Ran stale = Kubectl("replace -f " + dir_.File("cm.json"));
   EXPECT_NE(stale.exit_code, 0);
   EXPECT_NE(stale.output.find("modified"), std::string::npos) << stale.output;
 
@@ -109,10 +109,10 @@ TEST_F(KubectlTest, CreateGetReplaceDeleteConfigMap) {
 
 TEST_F(KubectlTest, ApplyCustomResourceCreatesThenMergePatches) {
   const std::string spec = "apiVersion: example.com/v1\nkind: Widget\nmetadata: {name: w1}\n";
-  Ran first = Kubectl("apply --validate=false -f " + Write("w.yaml", spec + "spec: {size: 1}\n"));
+  Ran first = Kubectl("apply -f " + Write("w.yaml", spec + "spec: {size: 1}\n"));
   ASSERT_EQ(first.exit_code, 0) << first.output;
   EXPECT_NE(first.output.find("created"), std::string::npos) << first.output;
-  Ran second = Kubectl("apply --validate=false -f " + Write("w.yaml", spec + "spec: {size: 2}\n"));
+  Ran second = Kubectl("apply -f " + Write("w.yaml", spec + "spec: {size: 2}\n"));
   ASSERT_EQ(second.exit_code, 0) << second.output;
   EXPECT_NE(second.output.find("configured"), std::string::npos) << second.output;
   EXPECT_EQ(Kubectl("get widgets w1 -o jsonpath='{.spec.size}'").output, "2");
@@ -120,6 +120,24 @@ TEST_F(KubectlTest, ApplyCustomResourceCreatesThenMergePatches) {
   ASSERT_EQ(annotation.exit_code, 0) << annotation.output;
   EXPECT_TRUE(nlohmann::json::parse(annotation.output)["metadata"]["annotations"].contains(
       "kubectl.kubernetes.io/last-applied-configuration"));
+}
+
+// kubectl validates against the stand-in's OpenAPI: a misspelled top-level field is refused
+// before anything is sent, a well-formed object with any spec is accepted.
+TEST_F(KubectlTest, ValidationRefusesAnUnknownTopLevelField) {
+  const std::string head = "apiVersion: example.com/v1\nkind: Widget\nmetadata: {name: w2}\n";
+  Ran refused = Kubectl("create -f " + Write("bad.yaml", head + "spce: {size: 1}\n"));
+  EXPECT_NE(refused.exit_code, 0);
+  EXPECT_NE(refused.output.find("unknown field \"spce\""), std::string::npos) << refused.output;
+  EXPECT_NE(Kubectl("get widget w2").output.find("NotFound"), std::string::npos);
+  Ran accepted =
+      Kubectl("create -f " + Write("good.yaml", head + "spec: {size: 1, nested: {list: [1, a]}}\n"
+                                                       "status: {phase: x}\n"));
+  EXPECT_EQ(accepted.exit_code, 0) << accepted.output;
+  Ran secret = Kubectl("create -f " + Write("secret.yaml",
+                                            "apiVersion: v1\nkind: Secret\nmetadata: {name: s}\n"
+                                            "type: Opaque\nstringData: {k: v}\n"));
+  EXPECT_EQ(secret.exit_code, 0) << secret.output;
 }
 
 TEST_F(KubectlTest, ListsInPagesOfOne) {
@@ -139,11 +157,11 @@ TEST_F(KubectlTest, ListsInPagesOfOne) {
 
 TEST_F(KubectlTest, WatchSeesChangesAfterTheList) {
   ASSERT_EQ(CreateConfigMap("watched").exit_code, 0);
-  testing_support::ChildProcess watch(
-      {"/bin/sh", "-c",
-       "KUBECONFIG='" + kubeconfig_ + "' HOME='" + dir_.path() +
-           "' exec kubectl get configmaps --watch -o name --request-timeout=60s"},
-      dir_.File("watch.log"));
+  testing_support::ChildProcess watch({"/bin/sh", "-c",
+                                       "KUBECONFIG='" + kubeconfig_ + "' HOME='" + dir_.path() +
+                                           "' exec " + testing_support::KubectlBinary() +
+                                           " get configmaps --watch -o name --request-timeout=60s"},
+                                      dir_.File("watch.log"));
   ASSERT_TRUE(watch.WaitForLog("configmap/watched", std::chrono::seconds(20))) << watch.Log();
   // The watch starts at the list's resourceVersion, so this delete reaches it however late
   // the watch request is.

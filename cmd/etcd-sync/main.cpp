@@ -295,15 +295,23 @@ int main(int argc, char** argv) {
       return usage_error(
           absl::InvalidArgumentError("--kubeconfig: " + std::string(loaded.status().message())));
     }
-  } else if (lease_api) {
+  }
+  // Said once replication is about to start, so that a bad flag or an unreachable etcd stays
+  // one line.
+  std::function<void()> say_lease_not_published = [] {};
+  if (lease_api && kubeconfig.empty()) {
     if (auto loaded = lease_api(); !loaded.ok()) {
-      spdlog::warn("the leader Lease {}/{} is not published: {} (give --kubeconfig)",
-                   lease_options.ns, lease_options.name, loaded.status().message());
+      say_lease_not_published = [&, why = std::string(loaded.status().message())] {
+        spdlog::warn("the leader Lease {}/{} is not published: {} (give --kubeconfig)",
+                     lease_options.ns, lease_options.name, why);
+      };
       lease_api = nullptr;
     }
-  } else {
-    spdlog::info("the leader Lease {}/{} is not published: no --kubeconfig and not in a pod",
-                 lease_options.ns, lease_options.name);
+  } else if (!lease_api) {
+    say_lease_not_published = [&] {
+      spdlog::info("the leader Lease {}/{} is not published: no --kubeconfig and not in a pod",
+                   lease_options.ns, lease_options.name);
+    };
   }
   if (!monitor_token_file.empty()) {
     auto token = ReadTokenFile(monitor_token_file);
@@ -364,6 +372,7 @@ int main(int argc, char** argv) {
   etcdsync::Syncer syncer(config, **source_client, **dest_client, filter, *policy, stats);
   std::unique_ptr<etcdsync::LeaseStore> lease_store;
   std::unique_ptr<etcdsync::LeaderLeasePublisher> lease_publisher;
+  say_lease_not_published();
   if (lease_api) {
     const auto request_timeout = std::clamp<std::chrono::milliseconds>(
         config.lease_ttl / 3, std::chrono::seconds(1), std::chrono::seconds(5));

@@ -1,8 +1,9 @@
 // The leader Lease as the docs verify it (issue 16, acp-spec §8.4): two etcd-sync replicas
 // between real etcds publish the leader as Lease cpaas-system/etcd-sync-mirror on the
 // standby's API (the TEST STAND-IN on the standby etcd), real kubectl names the leader,
-// kill -9 of the leader moves the Lease, and an API outage stops neither replication nor,
-// once the API is back, the Lease; a rotated token is read again after a 401.
+// kill -9 of the leader moves the Lease and its successor's reconcile pass repairs a key
+// deleted on the standby while keeping a standby-only one, and an API outage stops neither
+// replication nor, once the API is back, the Lease; a rotated token is read again after a 401.
 #include <gtest/gtest.h>
 
 #include <fstream>
@@ -147,14 +148,30 @@ TEST_F(EtcdSyncLeaseTest, TheLeaseNamesTheLeaderFollowsAKillAndCatchesUpAfterAnO
         << metrics;
   }
 
+  // Keys missed on the standby before the leader restarts (§8.6): one deleted there, and one
+  // that only the standby has. The docs' remedy is restarting the leader pod.
+  const std::string missed = "/registry/configmaps/lease-test/during-outage";
+  const std::string standby_only = "/registry/configmaps/lease-test/standby-only";
+  Delete(standby_->client(), missed);
+  Put(standby_->client(), standby_only, "kept");
+
   // kill -9 of the leader: the other replica wins the etcd election within the TTL and takes
   // the Lease over, one transition more.
-  a->Kill();
   ASSERT_TRUE(b->WaitForLog("Acquired leader lease", 20s)) << b->Log();
   ASSERT_TRUE(WaitUntil([&] { return LeaseField(".spec.holderIdentity") == "etcd-sync-b"; }, 20s))
       << LeaseField("") << b->Log();
   EXPECT_EQ(LeaseField(".spec.leaseTransitions"), "1");
   EXPECT_TRUE(b->WaitForLog("Start Sync update", 30s)) << b->Log();
+
+  // The new leader's reconcile pass brings the deleted key back and keeps the standby-only
+  // key, which /check lists for the operator to review.
+  ASSERT_TRUE(b->WaitForLog("Reconcile pass finished", 30s)) << b->Log();
+  EXPECT_EQ(Get(standby_->client(), missed), std::optional<std::string>("v1"));
+  EXPECT_EQ(Get(standby_->client(), standby_only), std::optional<std::string>("kept"));
+  const std::string check = HttpGet(MonitorBase(*b) + "/check", "", "", 60).body;
+  EXPECT_NE(check.find(standby_only), std::string::npos) << check;
+
+  Delete(standby_->client(), standby_only);
   Put(primary_->client(), "/registry/configmaps/lease-test/after-kill", "v2");
   EXPECT_TRUE(WaitUntil([&] { return SameConfigMaps(); }, 30s));
 }

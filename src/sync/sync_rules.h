@@ -36,6 +36,8 @@ SyncRules DefaultSyncRules();
 //   exclude: {namespaces: [], resources: [], prefixes: [], patterns: []}
 //   include: {namespaces: [], resources: [], prefixes: [], patterns: []}
 absl::StatusOr<SyncRules> LoadSyncRules(const std::string& path);
+// The same from the file's text (`path` names it in messages).
+absl::StatusOr<SyncRules> ParseSyncRules(const std::string& text, const std::string& path);
 
 class KubernetesKeyFilter : public KeyFilter {
  public:

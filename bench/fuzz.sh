@@ -22,7 +22,8 @@ if [ ! -f "$build/CMakeCache.txt" ]; then
   cmake -S "$root" -B "$build" -DSANITIZE=ON -DCMAKE_CXX_COMPILER=clang++ \
     -DCMAKE_BUILD_TYPE=RelWithDebInfo "${launcher[@]}" >/dev/null
 fi
-cmake --build "$build" -j"${FUZZ_JOBS:-2}" --target "${targets[@]}" >/dev/null
+[ "${FUZZ_NO_BUILD:-0}" = 1 ] ||
+  cmake --build "$build" -j"${FUZZ_JOBS:-2}" --target "${targets[@]}" >/dev/null
 
 out=$(mktemp -d "${TMPDIR:-/tmp}/fuzz.XXXXXX")
 status=0

@@ -36,10 +36,10 @@ for target in "${targets[@]}"; do
   (cd "$work" && "$build/fuzz/$target" -max_total_time="$seconds" -timeout=10 \
      -rss_limit_mb=2048 -max_len=65536 -print_final_stats=1 \
      -artifact_prefix="$work/findings/" "$work/corpus" >"$work/log" 2>&1) || rc=$?
-  execs=$(sed -n 's/^stat::average_exec_per_sec: *//p' "$work/log" | tail -1)
-  new=$(sed -n 's/^stat::new_units_added: *//p' "$work/log" | tail -1)
-  cov=$(grep -o 'cov: [0-9]*' "$work/log" | tail -1 | cut -d' ' -f2)
-  ft=$(grep -o 'ft: [0-9]*' "$work/log" | tail -1 | cut -d' ' -f2)
+  execs=$(sed -n 's/^stat::average_exec_per_sec: *//p' "$work/log" | tail -1 || true)
+  new=$(sed -n 's/^stat::new_units_added: *//p' "$work/log" | tail -1 || true)
+  cov=$(grep -o 'cov: [0-9]*' "$work/log" | tail -1 | cut -d' ' -f2 || true)
+  ft=$(grep -o 'ft: [0-9]*' "$work/log" | tail -1 | cut -d' ' -f2 || true)
   findings=$(find "$work/findings" -type f | wc -l)
   verdict=$findings
   if [ "$rc" -ne 0 ] || [ "$findings" -gt 0 ]; then

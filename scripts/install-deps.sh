@@ -4,8 +4,8 @@
 set -euo pipefail
 
 packages=(
-  # toolchain
-  build-essential cmake pkg-config git clang-format
+  # toolchain; clang + its runtimes for the ASan/UBSan unit tests and the libFuzzer targets
+  build-essential cmake pkg-config git clang-format clang libclang-rt-14-dev
   # etcd v3 API: gRPC/protobuf and the official .proto files
   libgrpc++-dev protobuf-compiler-grpc libprotobuf-dev protobuf-compiler libabsl-dev
   golang-etcd-server-dev golang-github-gogo-protobuf-dev

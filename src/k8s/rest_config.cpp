@@ -6,6 +6,7 @@
 #include <algorithm>
 #include <cstdlib>
 #include <filesystem>
+#include <functional>
 #include <map>
 #include <optional>
 #include <string_view>
@@ -242,9 +243,11 @@ std::vector<std::string> SplitKubeconfigList(std::string_view list) {
 namespace {
 
 // Reads and merges `paths` in order; a missing file is skipped only when `skip_missing`.
+using TextOf = std::function<absl::StatusOr<std::string>(const std::string& path)>;
+
 absl::StatusOr<RestConfig> LoadMerged(const std::vector<std::string>& paths,
                                       const std::string& where_paths, const std::string& context,
-                                      bool skip_missing) {
+                                      bool skip_missing, const TextOf& text_of) {
   if (paths.size() > kMaxKubeconfigFiles) {
     return absl::InvalidArgumentError(
         fmt::format("KUBECONFIG lists {} files, more than {}; name fewer files", paths.size(),
@@ -254,7 +257,7 @@ absl::StatusOr<RestConfig> LoadMerged(const std::vector<std::string>& paths,
   size_t total_bytes = 0;
   size_t read_files = 0;
   for (const std::string& path : paths) {
-    auto text = ReadFile(path, "kubeconfig", kMaxKubeconfigBytes);
+    auto text = text_of(path);
     if (skip_missing && absl::IsNotFound(text.status())) continue;
     if (!text.ok()) return text.status();
     total_bytes += text->size();
@@ -294,14 +297,29 @@ absl::StatusOr<RestConfig> LoadMerged(const std::vector<std::string>& paths,
   }
 }
 
+absl::StatusOr<std::string> ReadKubeconfigFile(const std::string& path) {
+  return ReadFile(path, "kubeconfig", kMaxKubeconfigBytes);
+}
+
 }  // namespace
 
 absl::StatusOr<RestConfig> LoadKubeconfig(const std::string& path, const std::string& context) {
-  return LoadMerged({path}, path, context, /*skip_missing=*/false);
+  return LoadMerged({path}, path, context, /*skip_missing=*/false, ReadKubeconfigFile);
 }
 
 absl::StatusOr<RestConfig> LoadKubeconfigList(const std::string& list, const std::string& context) {
-  return LoadMerged(SplitKubeconfigList(list), list, context, /*skip_missing=*/true);
+  return LoadMerged(SplitKubeconfigList(list), list, context, /*skip_missing=*/true,
+                    ReadKubeconfigFile);
+}
+
+absl::StatusOr<RestConfig> ParseKubeconfig(const std::string& text, const std::string& path,
+                                           const std::string& context) {
+  if (text.size() > kMaxKubeconfigBytes) {
+    return absl::InvalidArgumentError(
+        fmt::format("kubeconfig {}: larger than {} bytes; refusing it", path, kMaxKubeconfigBytes));
+  }
+  return LoadMerged({path}, path, context, /*skip_missing=*/false,
+                    [&](const std::string&) -> absl::StatusOr<std::string> { return text; });
 }
 
 absl::StatusOr<RestConfig> LoadInClusterConfig(const std::string& account_dir) {

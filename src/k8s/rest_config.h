@@ -40,6 +40,10 @@ struct RestConfig {
 // Reads `path`; `context` overrides its current-context when not empty. Relative file
 // paths in the file are relative to its directory, as kubectl resolves them.
 absl::StatusOr<RestConfig> LoadKubeconfig(const std::string& path, const std::string& context = "");
+// One kubeconfig from its text (`path` names it and anchors its relative paths; files it
+// references are still read): the fuzzers' entry point.
+absl::StatusOr<RestConfig> ParseKubeconfig(const std::string& text, const std::string& path,
+                                           const std::string& context = "");
 
 // A KUBECONFIG value "a:b:c" merged as kubectl merges it: for each cluster/user/context name
 // the first file that defines it wins; current-context comes from the first file that sets

@@ -162,18 +162,32 @@ absl::StatusOr<std::optional<Credentials>> GetFromCredentialHelper(const std::st
   if (run->timed_out) {
     return fail(fmt::format("gave no answer within {} s", options.timeout.count() / 1000.0));
   }
-  if (run->output.size() > kMaxHelperOutputBytes) {
+  return ParseHelperAnswer(run->output, run->status, name, host);
+}
+
+absl::StatusOr<std::optional<Credentials>> ParseHelperAnswer(const std::string& output,
+                                                             int wait_status,
+                                                             const std::string& name,
+                                                             const std::string& host) {
+  const std::string helper = "docker-credential-" + name;
+  const auto fail = [&](std::string_view what) {
+    return absl::UnauthenticatedError(
+        fmt::format("credential helper {} for {}: {} — fix the helper, log in again, or pass "
+                    "--username",
+                    IsHelperName(name) ? helper : "docker-credential-<invalid name>", host, what));
+  };
+  if (output.size() > kMaxHelperOutputBytes) {
     return fail(fmt::format("answered more than {} bytes", kMaxHelperOutputBytes));
   }
   // Helpers say "not found" on stdout and exit 1.
-  if (run->output.find(kNotFound) != std::string::npos) return std::optional<Credentials>();
-  if (WIFSIGNALED(run->status)) {
-    return fail(fmt::format("was killed by signal {}", WTERMSIG(run->status)));
+  if (output.find(kNotFound) != std::string::npos) return std::optional<Credentials>();
+  if (WIFSIGNALED(wait_status)) {
+    return fail(fmt::format("was killed by signal {}", WTERMSIG(wait_status)));
   }
-  if (!WIFEXITED(run->status) || WEXITSTATUS(run->status) != 0) {
-    return fail(fmt::format("exited with status {}", WEXITSTATUS(run->status)));
+  if (!WIFEXITED(wait_status) || WEXITSTATUS(wait_status) != 0) {
+    return fail(fmt::format("exited with status {}", WEXITSTATUS(wait_status)));
   }
-  auto answer = common::ParseJsonBounded(run->output, kMaxHelperOutputBytes,
+  auto answer = common::ParseJsonBounded(output, kMaxHelperOutputBytes,
                                          common::kDefaultMaxJsonDepth, "its answer");
   if (!answer.ok() || !answer->is_object() || !answer->contains("Secret") ||
       !(*answer)["Secret"].is_string() ||

@@ -34,4 +34,11 @@ absl::StatusOr<std::optional<Credentials>> GetFromCredentialHelper(const std::st
                                                                    const std::string& host,
                                                                    const HelperOptions& options);
 
+// The helper's answer read as GetFromCredentialHelper does, once it has run: `output` is its
+// stdout, `wait_status` its waitpid status. Pure: the fuzzers' entry point.
+absl::StatusOr<std::optional<Credentials>> ParseHelperAnswer(const std::string& output,
+                                                             int wait_status,
+                                                             const std::string& name,
+                                                             const std::string& host);
+
 }  // namespace registry

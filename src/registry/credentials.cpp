@@ -70,10 +70,21 @@ absl::StatusOr<std::optional<FoundCredentials>> LookupAuthFile(const std::string
   const std::string what = "auth file " + path;
   auto text = common::ReadRegularFile(path, kMaxAuthFileBytes, what);
   if (absl::IsNotFound(text.status())) return Found();
+  if (!text.ok()) {
+    return absl::InvalidArgumentError(
+        fmt::format("{} — fix it or pass --username", common::View(text.status().message())));
+  }
+  return LookupAuthFileText(*text, path, registry_host, helpers);
+}
+
+absl::StatusOr<std::optional<FoundCredentials>> LookupAuthFileText(const std::string& text,
+                                                                   const std::string& path,
+                                                                   const std::string& registry_host,
+                                                                   const HelperOptions& helpers) {
+  using Found = std::optional<FoundCredentials>;
+  const std::string what = "auth file " + path;
   absl::StatusOr<nlohmann::json> config =
-      text.ok()
-          ? common::ParseJsonBounded(*text, kMaxAuthFileBytes, common::kDefaultMaxJsonDepth, what)
-          : absl::StatusOr<nlohmann::json>(text.status());
+      common::ParseJsonBounded(text, kMaxAuthFileBytes, common::kDefaultMaxJsonDepth, what);
   if (!config.ok()) {
     return absl::InvalidArgumentError(
         fmt::format("{} — fix it or pass --username", common::View(config.status().message())));

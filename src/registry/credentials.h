@@ -54,6 +54,11 @@ std::string NormalizeRegistryKey(std::string_view key);
 absl::StatusOr<std::optional<FoundCredentials>> LookupAuthFile(const std::string& path,
                                                                const std::string& registry_host,
                                                                const HelperOptions& helpers);
+// The same on the file's text (`path` names it in messages): the fuzzers' entry point.
+absl::StatusOr<std::optional<FoundCredentials>> LookupAuthFileText(const std::string& text,
+                                                                   const std::string& path,
+                                                                   const std::string& registry_host,
+                                                                   const HelperOptions& helpers);
 // The same with the helpers found on $PATH.
 absl::StatusOr<std::optional<FoundCredentials>> LookupAuthFile(const std::string& path,
                                                                const std::string& registry_host);

@@ -99,10 +99,13 @@ absl::Status ReadRuleSet(const YAML::Node& node, const std::string& path,
 
 }  // namespace
 
+namespace {
+// A rules file is a few dozen lines nested three levels.
+constexpr size_t kMaxRulesBytes = 1 << 20;
+constexpr int kMaxRulesDepth = 16;
+}  // namespace
+
 absl::StatusOr<SyncRules> LoadSyncRules(const std::string& path) {
-  // A rules file is a few dozen lines nested three levels.
-  constexpr size_t kMaxRulesBytes = 1 << 20;
-  constexpr int kMaxRulesDepth = 16;
   auto text = common::ReadRegularFile(path, kMaxRulesBytes, "the file");
   if (absl::IsNotFound(text.status())) {
     return absl::InvalidArgumentError(fmt::format("--rules {}: cannot read the file", path));
@@ -111,7 +114,11 @@ absl::StatusOr<SyncRules> LoadSyncRules(const std::string& path) {
     return absl::InvalidArgumentError(
         fmt::format("--rules {}: {}; refusing it", path, common::View(text.status().message())));
   }
-  auto parsed = common::ParseYamlBounded(*text, kMaxRulesBytes, kMaxRulesDepth, "the file");
+  return ParseSyncRules(*text, path);
+}
+
+absl::StatusOr<SyncRules> ParseSyncRules(const std::string& text, const std::string& path) {
+  auto parsed = common::ParseYamlBounded(text, kMaxRulesBytes, kMaxRulesDepth, "the file");
   if (!parsed.ok()) {
     return absl::InvalidArgumentError(
         fmt::format("--rules {}: {}", path, common::View(parsed.status().message())));

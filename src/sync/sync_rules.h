@@ -50,6 +50,8 @@ SyncRules DefaultSyncRules();
 //   syncBoundPods: false      # see SyncRules::sync_bound_pods
 //   contestedAfterRepairs: 3  # see SyncRules::contested_after_repairs (1..1000)
 absl::StatusOr<SyncRules> LoadSyncRules(const std::string& path);
+// The same from the file's text (`path` names it in messages).
+absl::StatusOr<SyncRules> ParseSyncRules(const std::string& text, const std::string& path);
 
 class KubernetesKeyFilter : public KeyFilter {
  public:

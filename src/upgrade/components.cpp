@@ -231,8 +231,10 @@ absl::StatusOr<std::vector<std::string>> ReportRequiredPlugins(k8s::RestClient& 
        {std::pair<std::string, std::string>{"product-docs",
                                             "Alauda Container Platform Product Docs"},
         {"cluster-enhancer", "Alauda Container Platform Cluster Enhancer"}}) {
+    // A named copy: clang 14 cannot capture a structured binding.
+    const std::string& wanted = module;
     auto found = std::find_if(components.begin(), components.end(), [&](const Component& c) {
-      return c.module.find(module) != std::string::npos;
+      return c.module.find(wanted) != std::string::npos;
     });
     if (found != components.end()) {
       lines.push_back(fmt::format("{}: installed (ModuleInfo {}, version {})", display, found->name,

@@ -69,6 +69,15 @@ TEST(RestConfig, CurrentContextWithDataFields) {
   EXPECT_FALSE(config->insecure_skip_tls_verify);
 }
 
+TEST(RestConfig, ParsesTheSameFromTextAndRefusesAnOversizedText) {
+  auto config = k8s::ParseKubeconfig(kTwoContexts, "/nonexistent/config");
+  ASSERT_TRUE(config.ok()) << config.status();
+  EXPECT_EQ(config->server, "https://10.0.0.1:6443/");
+  EXPECT_EQ(config->client_key_pem.Reveal(), "KEY-PEM");
+  auto huge = k8s::ParseKubeconfig(std::string(17 << 20, '#'), "/nonexistent/config");
+  EXPECT_TRUE(absl::IsInvalidArgument(huge.status())) << huge.status();
+}
+
 TEST(RestConfig, ExplicitContextWithTokenAndRelativeFiles) {
   testing_support::TempDir dir;
   const std::string path = Write(dir, "config", kTwoContexts);

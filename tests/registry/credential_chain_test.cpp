@@ -242,3 +242,38 @@ TEST_F(CredentialChainTest, IdentityTokenInAuthsIsKeptAsOne) {
 }
 
 }  // namespace
+
+namespace registry {
+namespace {
+
+// The pure halves the fuzzers drive: a helper's answer and an auth file's text.
+TEST(CredentialParsingTest, HelperAnswers) {
+  auto found = ParseHelperAnswer(R"({"Username":"u","Secret":"s"})", 0, "pass", "reg:5000");
+  ASSERT_TRUE(found.ok()) << found.status();
+  ASSERT_TRUE(found->has_value());
+  EXPECT_EQ((*found)->username, "u");
+  EXPECT_EQ((*found)->password.Reveal(), "s");
+  auto none = ParseHelperAnswer("credentials not found in native keychain\n", 1 << 8, "pass", "r");
+  ASSERT_TRUE(none.ok()) << none.status();
+  EXPECT_FALSE(none->has_value());
+  auto failed = ParseHelperAnswer("boom", 2 << 8, "pass", "reg:5000");
+  EXPECT_TRUE(absl::IsUnauthenticated(failed.status()));
+  EXPECT_EQ(failed.status().message().find("boom"), std::string::npos);
+  auto garbage = ParseHelperAnswer("[1,2", 0, "pass", "reg:5000");
+  EXPECT_TRUE(absl::IsUnauthenticated(garbage.status()));
+}
+
+TEST(CredentialParsingTest, AuthFileText) {
+  HelperOptions no_helpers;
+  auto found = LookupAuthFileText(R"({"auths":{"https://reg:5000/v2/":{"auth":"dTpw"}}})", "a.json",
+                                  "reg:5000", no_helpers);
+  ASSERT_TRUE(found.ok()) << found.status();
+  ASSERT_TRUE(found->has_value());
+  EXPECT_EQ((*found)->credentials.username, "u");
+  auto broken = LookupAuthFileText("{\"auths\":", "a.json", "reg:5000", no_helpers);
+  EXPECT_TRUE(absl::IsInvalidArgument(broken.status()));
+  EXPECT_NE(broken.status().message().find("auth file a.json"), std::string::npos);
+}
+
+}  // namespace
+}  // namespace registry

@@ -11,6 +11,19 @@
 namespace etcdsync {
 namespace {
 
+TEST(SyncRulesTest, ParsesRulesFromTextNamingThePathInErrors) {
+  auto rules = ParseSyncRules("defaults: false\nexclude:\n  namespaces: [team-b]\n", "r.yaml");
+  ASSERT_TRUE(rules.ok()) << rules.status();
+  KubernetesKeyFilter filter("/registry/", *rules);
+  EXPECT_FALSE(filter.Includes("/registry/pods/team-b/p"));
+  EXPECT_TRUE(filter.Includes("/registry/events/team-a/e.1"));
+  auto unknown = ParseSyncRules("excludes: []\n", "r.yaml");
+  EXPECT_TRUE(absl::IsInvalidArgument(unknown.status()));
+  EXPECT_NE(unknown.status().message().find("--rules r.yaml: unknown field excludes"),
+            std::string::npos)
+      << unknown.status();
+}
+
 TEST(SyncRulesTest, DefaultsKeepClusterLocalStateOut) {
   KubernetesKeyFilter filter("/registry/", DefaultSyncRules());
   for (const char* key :

@@ -157,6 +157,7 @@ TEST_F(EtcdSyncLeaseTest, TheLeaseNamesTheLeaderFollowsAKillAndCatchesUpAfterAnO
 
   // kill -9 of the leader: the other replica wins the etcd election within the TTL and takes
   // the Lease over, one transition more.
+  a->Kill();
   ASSERT_TRUE(b->WaitForLog("Acquired leader lease", 20s)) << b->Log();
   ASSERT_TRUE(WaitUntil([&] { return LeaseField(".spec.holderIdentity") == "etcd-sync-b"; }, 20s))
       << LeaseField("") << b->Log();

@@ -258,12 +258,37 @@ std::optional<double> MetricValue(const std::string& metrics, const std::string&
   while (std::getline(lines, line)) {
     if (line.empty() || line[0] == '#') continue;
     if (line.compare(0, name.size(), name) != 0) continue;
-    if (line.size() <= name.size() || (line[name.size()] != ' ' && line[name.size()] != '{')) {
+    if (line.size() <= name.size() ||
+        (line[name.size()] != ' ' && line[name.size()] != '\t' && line[name.size()] != '{')) {
       continue;
     }
-    const auto space = line.rfind(' ');
+    // `name{labels} value [timestamp]`: skip the labels (a quoted value may hold spaces,
+    // braces and escaped quotes), then the value is the next token, never the timestamp.
+    size_t at = name.size();
+    if (line[at] == '{') {
+      bool quoted = false;
+      for (++at; at < line.size(); ++at) {
+        if (quoted && line[at] == '\\') {
+          ++at;
+        } else if (line[at] == '"') {
+          quoted = !quoted;
+        } else if (!quoted && line[at] == '}') {
+          break;
+        }
+      }
+      if (at >= line.size()) return std::nullopt;  // unterminated labels
+      ++at;
+    }
+    const size_t start = line.find_first_not_of(" \t", at);
+    if (start == std::string::npos) return std::nullopt;
+    const size_t end = line.find_first_of(" \t", start);
+    const std::string value =
+        line.substr(start, end == std::string::npos ? std::string::npos : end - start);
     try {
-      return std::stod(line.substr(space + 1));
+      size_t used = 0;
+      const double parsed = std::stod(value, &used);
+      if (used != value.size()) return std::nullopt;
+      return parsed;
     } catch (...) {
       return std::nullopt;
     }

@@ -115,6 +115,30 @@ TEST(EtcdGateTest, EveryEndpointMustConnect) {
   EXPECT_EQ(down.detail.find("10.0.0.1"), std::string::npos);
 }
 
+// The Prometheus text format: `name{labels} value [timestamp]`. The value is the token after
+// the labels, never a trailing timestamp; label values may hold spaces, braces and quotes.
+TEST(MetricValueTest, ReadsTheValueNotTheTimestampOrALabel) {
+  struct Case {
+    std::string text;
+    std::optional<double> value;
+  };
+  for (const Case& c : std::vector<Case>{
+           {"etcd_sync_leader 1\n", 1},
+           {"etcd_sync_leader 1 1700000000000\n", 1},
+           {"etcd_sync_leader 0 \n", 0},
+           {"etcd_sync_leader\t1\n", 1},
+           {"etcd_sync_leader{pod=\"a b\"} 1 1700000000000\n", 1},
+           {"etcd_sync_leader{pod=\"x} 7\"} 1\n", 1},
+           {"etcd_sync_leader{pod=\"q\\\"} 9\"} 1\n", 1},
+           {"etcd_sync_leader{pod=\"never closed 1\n", std::nullopt},
+           {"etcd_sync_leader 1x\n", std::nullopt},
+           {"etcd_sync_leader \n", std::nullopt},
+           {"etcd_sync_leader_total 5\n", std::nullopt},
+       }) {
+    EXPECT_EQ(MetricValue(c.text, "etcd_sync_leader"), c.value) << c.text;
+  }
+}
+
 TEST(LeaderGateTest, MetricsOrLease) {
   const std::string leader =
       "# HELP etcd_sync_leader x\netcd_sync_leader 1\netcd_sync_leader_x 0\n";

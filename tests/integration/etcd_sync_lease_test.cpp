@@ -15,29 +15,13 @@
 #include "integration/kubectl_runner.h"
 #include "support/etcd_member.h"
 #include "support/http_get.h"
+#include "support/monitor_scrape.h"
 #include "sync/leader_lease_publisher.h"
 
 namespace testing_support {
 namespace {
 
 using namespace std::chrono_literals;
-
-std::optional<double> Metric(const std::string& text, const std::string& name) {
-  const std::regex line("(^|\n)" + name + " ([^\n]+)");
-  std::smatch match;
-  if (!std::regex_search(text, match, line)) return std::nullopt;
-  return std::stod(match[2]);
-}
-
-std::string MonitorBase(ChildProcess& sync) {
-  EXPECT_TRUE(sync.WaitForLog("etcd-sync-monitor listening on", 20s)) << sync.Log();
-  std::smatch match;
-  const std::string log = sync.Log();
-  if (!std::regex_search(log, match, std::regex("etcd-sync-monitor listening on (\\S+:\\d+)"))) {
-    return "";
-  }
-  return "http://" + match[1].str();
-}
 
 class EtcdSyncLeaseTest : public EtcdSyncTest {
  protected:

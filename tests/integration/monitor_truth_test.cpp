@@ -14,6 +14,7 @@
 #include "etcd/key_range.h"
 #include "etcd_sync_fixture.h"
 #include "support/http_get.h"
+#include "support/monitor_scrape.h"
 #include "sync/checkpoint.h"
 
 namespace testing_support {
@@ -26,25 +27,6 @@ using Answer = HttpResponse;
 // A GET with an optional Authorization header (IPv6 URLs in brackets), never long.
 HttpResponse Fetch(const std::string& url, const std::string& authorization = "") {
   return HttpGet(url, "", authorization, 10);
-}
-
-// The value of an unlabelled metric line, or nullopt when absent.
-std::optional<double> Metric(const std::string& text, const std::string& name) {
-  const std::regex line("(^|\n)" + name + " ([^\n]+)");
-  std::smatch match;
-  if (!std::regex_search(text, match, line)) return std::nullopt;
-  return std::stod(match[2]);
-}
-
-// The monitor's base URL from the "listening on" line of an etcd-sync log.
-std::string MonitorBase(ChildProcess& sync) {
-  EXPECT_TRUE(sync.WaitForLog("etcd-sync-monitor listening on", 20s)) << sync.Log();
-  std::smatch match;
-  const std::string log = sync.Log();
-  if (!std::regex_search(log, match, std::regex("etcd-sync-monitor listening on (\\S+:\\d+)"))) {
-    return "";
-  }
-  return "http://" + match[1].str();
 }
 
 // `promtool check metrics` on a /metrics body, when promtool is installed.

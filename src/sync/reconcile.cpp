@@ -3,15 +3,6 @@
 namespace etcdsync {
 namespace {
 
-void AddFenceCompare(etcd::pb::TxnRequest& txn, const Fence& fence) {
-  if (fence.leader_key.empty()) return;
-  etcd::pb::Compare* compare = txn.add_compare();
-  compare->set_result(etcd::pb::Compare::EQUAL);
-  compare->set_target(etcd::pb::Compare::CREATE);
-  compare->set_key(fence.leader_key);
-  compare->set_create_revision(fence.create_revision);
-}
-
 void AddFenceRead(etcd::pb::TxnRequest& txn, const Fence& fence) {
   if (fence.leader_key.empty()) return;
   txn.add_failure()->mutable_request_range()->set_key(fence.leader_key);

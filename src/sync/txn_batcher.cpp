@@ -10,15 +10,6 @@ namespace {
 constexpr size_t kTxnOverheadBytes = 1024;
 constexpr size_t kPerOpOverheadBytes = 16;
 
-void AddFence(etcd::pb::TxnRequest& txn, const Fence& fence) {
-  if (fence.leader_key.empty()) return;
-  etcd::pb::Compare* compare = txn.add_compare();
-  compare->set_result(etcd::pb::Compare::EQUAL);
-  compare->set_target(etcd::pb::Compare::CREATE);
-  compare->set_key(fence.leader_key);
-  compare->set_create_revision(fence.create_revision);
-}
-
 void SetOp(etcd::pb::RequestOp& op, const Mutation& mutation) {
   if (mutation.kind == Mutation::Kind::kPut) {
     etcd::pb::PutRequest* put = op.mutable_request_put();
@@ -74,7 +65,7 @@ class Builder {
   // Closes the Txn; its checkpoint says every revision up to `completed` is applied.
   void Close(int64_t completed, std::vector<etcd::pb::TxnRequest>& out) {
     if (empty()) return;
-    AddFence(txn_, fence_);
+    AddFenceCompare(txn_, fence_);
     if (checkpoint_) {
       Checkpoint at = *checkpoint_;
       at.revision = completed;
@@ -94,7 +85,7 @@ class Builder {
                std::vector<etcd::pb::TxnRequest>& out) {
     Close(completed, out);
     etcd::pb::TxnRequest solo;
-    AddFence(solo, fence_);
+    AddFenceCompare(solo, fence_);
     SetOp(*solo.add_success(), mutation);
     out.push_back(std::move(solo));
     checkpoint_owed_ = checkpoint_.has_value();
@@ -123,6 +114,15 @@ class Builder {
 };
 
 }  // namespace
+
+void AddFenceCompare(etcd::pb::TxnRequest& txn, const Fence& fence) {
+  if (fence.leader_key.empty()) return;
+  etcd::pb::Compare* compare = txn.add_compare();
+  compare->set_result(etcd::pb::Compare::EQUAL);
+  compare->set_target(etcd::pb::Compare::CREATE);
+  compare->set_key(fence.leader_key);
+  compare->set_create_revision(fence.create_revision);
+}
 
 TxnBatch BuildTxns(std::span<const Mutation> mutations, const Fence& fence, const TxnLimits& limits,
                    const std::string& checkpoint_key, const std::optional<Checkpoint>& checkpoint,
@@ -172,7 +172,7 @@ bool FitsBesideCheckpoint(const Mutation& mutation, const TxnLimits& limits) {
 etcd::pb::TxnRequest BuildCheckpointTxn(const Fence& fence, const std::string& checkpoint_key,
                                         const Checkpoint& checkpoint) {
   etcd::pb::TxnRequest txn;
-  AddFence(txn, fence);
+  AddFenceCompare(txn, fence);
   AddCheckpoint(txn, checkpoint_key, checkpoint);
   return txn;
 }

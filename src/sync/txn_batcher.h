@@ -25,6 +25,10 @@ struct Fence {
   int64_t create_revision = 0;
 };
 
+// Adds the fence compare (the leader key's create revision unchanged) to `txn`; none when
+// `fence` names no leader key.
+void AddFenceCompare(etcd::pb::TxnRequest& txn, const Fence& fence);
+
 struct TxnBatch {
   std::vector<etcd::pb::TxnRequest> txns;
   // Source revisions whose changes had to be spread over more than one Txn.

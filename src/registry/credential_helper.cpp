@@ -141,17 +141,20 @@ std::string FindCredentialHelper(const std::string& name, const std::string& sea
   return "";
 }
 
+// One line naming the helper (never its output) and what the operator can do.
+static absl::Status HelperFailure(const std::string& name, const std::string& host,
+                                  std::string_view what) {
+  return absl::UnauthenticatedError(fmt::format(
+      "credential helper {} for {}: {} — fix the helper, log in again, or pass --username",
+      IsHelperName(name) ? "docker-credential-" + name : "docker-credential-<invalid name>", host,
+      what));
+}
+
 absl::StatusOr<std::optional<Credentials>> GetFromCredentialHelper(const std::string& name,
                                                                    const std::string& server_url,
                                                                    const std::string& host,
                                                                    const HelperOptions& options) {
-  const std::string helper = "docker-credential-" + name;
-  const auto fail = [&](std::string_view what) {
-    return absl::UnauthenticatedError(
-        fmt::format("credential helper {} for {}: {} — fix the helper, log in again, or pass "
-                    "--username",
-                    IsHelperName(name) ? helper : "docker-credential-<invalid name>", host, what));
-  };
+  const auto fail = [&](std::string_view what) { return HelperFailure(name, host, what); };
   if (!IsHelperName(name)) return fail("the helper's name is not a plain file name");
   const std::string program = FindCredentialHelper(name, options.path);
   if (program.empty())
@@ -169,13 +172,7 @@ absl::StatusOr<std::optional<Credentials>> ParseHelperAnswer(const std::string& 
                                                              int wait_status,
                                                              const std::string& name,
                                                              const std::string& host) {
-  const std::string helper = "docker-credential-" + name;
-  const auto fail = [&](std::string_view what) {
-    return absl::UnauthenticatedError(
-        fmt::format("credential helper {} for {}: {} — fix the helper, log in again, or pass "
-                    "--username",
-                    IsHelperName(name) ? helper : "docker-credential-<invalid name>", host, what));
-  };
+  const auto fail = [&](std::string_view what) { return HelperFailure(name, host, what); };
   if (output.size() > kMaxHelperOutputBytes) {
     return fail(fmt::format("answered more than {} bytes", kMaxHelperOutputBytes));
   }

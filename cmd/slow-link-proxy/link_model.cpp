@@ -12,3 +12,9 @@ LinkDirection::Clock::time_point LinkDirection::Schedule(size_t bytes, Clock::ti
   }
   return free_at_ + delay_;
 }
+
+void LinkDirection::Set(double bytes_per_second, Clock::duration delay) {
+  std::lock_guard lock(mutex_);
+  bytes_per_second_ = bytes_per_second;
+  delay_ = delay;
+}

@@ -14,6 +14,8 @@ class LinkDirection {
 
   // When `bytes` handed to the link at `now` arrive at the far end.
   Clock::time_point Schedule(size_t bytes, Clock::time_point now);
+  // Changes the link for bytes handed to it from now on (the fault proxy's control).
+  void Set(double bytes_per_second, Clock::duration delay);
 
  private:
   double bytes_per_second_;  // <= 0: unlimited

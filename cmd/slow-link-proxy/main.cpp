@@ -1,6 +1,8 @@
 // slow-link-proxy: a loopback TCP proxy that makes 127.0.0.1 look like a WAN link (fixed
-// one-way delay, shared rate limit per direction), for bench/ where the kernel has no netem.
-// Prints its address once listening; runs until SIGTERM/SIGINT.
+// one-way delay, shared rate limit per direction), for bench/ where the kernel has no netem;
+// with --control-port also the fault suite's fault proxy, driven on command (delay, rate,
+// black-hole, reset, heal). Prints one address per --target-port once listening, then
+// "control <address>"; runs until SIGTERM/SIGINT.
 #include <arpa/inet.h>
 #include <netinet/in.h>
 #include <netinet/tcp.h>
@@ -11,11 +13,13 @@
 
 #include <CLI/CLI.hpp>
 #include <atomic>
+#include <charconv>
 #include <condition_variable>
 #include <cstdio>
 #include <deque>
 #include <list>
 #include <memory>
+#include <string>
 #include <thread>
 #include <vector>
 
@@ -27,8 +31,18 @@
 namespace {
 
 std::atomic<bool> stopping{false};
+// Black-hole: connections are accepted but nothing is forwarded or answered (the nasty kind
+// of partition: no reset, no refusal, the peer waits for its own timeouts).
+std::atomic<bool> blackholed{false};
 constexpr size_t kReadSize = 64 * 1024;
 constexpr size_t kQueueLimit = 4 * 1024 * 1024;  // per connection and direction
+constexpr size_t kControlLineLimit = 256;
+
+void WaitWhileBlackholed(const std::stop_token& stop) {
+  while (blackholed && !stop.stop_requested()) {
+    std::this_thread::sleep_for(std::chrono::milliseconds(20));
+  }
+}
 
 struct Packet {
   std::vector<char> bytes;
@@ -44,8 +58,10 @@ class Pipe {
     std::jthread writer([this](std::stop_token s) { Write(s); });
     std::vector<char> buffer(kReadSize);
     while (!stop.stop_requested()) {
+      WaitWhileBlackholed(stop);
       pollfd readable{from_, POLLIN, 0};
       if (poll(&readable, 1, 200) <= 0) continue;
+      if (blackholed) continue;
       const ssize_t got = read(from_, buffer.data(), buffer.size());
       if (got <= 0) break;
       Packet packet{{buffer.begin(), buffer.begin() + got},
@@ -78,6 +94,7 @@ class Pipe {
         queue_.pop_front();
       }
       std::this_thread::sleep_until(packet.deliver_at);
+      WaitWhileBlackholed(stop);  // bytes in flight are held too
       size_t done = 0;
       while (done < packet.bytes.size()) {
         const ssize_t put =
@@ -119,6 +136,16 @@ class Connection {
     close(server_);
   }
   bool done() const { return finished_ == 2; }
+  // Ends both sides with a reset (RST, not FIN) once the pipes stop.
+  void Reset() {
+    const linger abort{1, 0};
+    setsockopt(client_, SOL_SOCKET, SO_LINGER, &abort, sizeof abort);
+    setsockopt(server_, SOL_SOCKET, SO_LINGER, &abort, sizeof abort);
+    upload_.request_stop();
+    download_.request_stop();
+    shutdown(client_, SHUT_RD);
+    shutdown(server_, SHUT_RD);
+  }
 
  private:
   void Finish(std::stop_token stop, Pipe& pipe) {
@@ -147,6 +174,13 @@ int Listen(int port) {
   return fd;
 }
 
+int BoundPort(int fd) {
+  sockaddr_in bound{};
+  socklen_t length = sizeof bound;
+  getsockname(fd, reinterpret_cast<sockaddr*>(&bound), &length);
+  return ntohs(bound.sin_port);
+}
+
 int ConnectTo(int port) {
   const int fd = socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
   sockaddr_in address{};
@@ -160,6 +194,119 @@ int ConnectTo(int port) {
   return fd;
 }
 
+LinkDirection::Clock::duration Delay(double ms) {
+  return std::chrono::duration_cast<LinkDirection::Clock::duration>(
+      std::chrono::duration<double, std::milli>(ms));
+}
+
+struct Route {
+  int listener;
+  int target_port;
+};
+
+// Everything the control port changes; used by the accept loop's thread only.
+class Proxy {
+ public:
+  Proxy(double delay_ms, double rate_mbit)
+      : delay_ms_(delay_ms),
+        rate_mbit_(rate_mbit),
+        up_(rate_mbit * 1e6 / 8, Delay(delay_ms)),
+        down_(rate_mbit * 1e6 / 8, Delay(delay_ms)) {}
+  ~Proxy() {
+    connections_.clear();
+    for (const auto& [client, port] : waiting_) close(client);
+  }
+
+  void Accepted(int client, int target_port) {
+    if (blackholed) {
+      waiting_.push_back({client, target_port});  // accepted, never answered
+      return;
+    }
+    Forward(client, target_port);
+  }
+
+  void Tidy() {
+    connections_.remove_if([](const auto& c) { return c->done(); });
+  }
+
+  // One command line: "delay <ms>", "rate <mbit/s>", "blackhole", "reset", "heal".
+  std::string Command(const std::string& line) {
+    const size_t space = line.find(' ');
+    const std::string verb = line.substr(0, space);
+    double number = 0;
+    if (space != std::string::npos) {
+      const std::string arg = line.substr(space + 1);
+      auto [end, error] = std::from_chars(arg.data(), arg.data() + arg.size(), number);
+      if (error != std::errc() || end != arg.data() + arg.size() || number < 0) {
+        return "error: not a number: " + arg;
+      }
+    }
+    if (verb == "delay" && space != std::string::npos) {
+      current_delay_ms_ = number;
+    } else if (verb == "rate" && space != std::string::npos) {
+      current_rate_mbit_ = number;
+    } else if (verb == "blackhole") {
+      blackholed = true;
+    } else if (verb == "reset") {
+      for (auto& connection : connections_) connection->Reset();
+      for (const auto& [client, port] : waiting_) Abort(client);
+      waiting_.clear();
+    } else if (verb == "heal") {
+      current_delay_ms_ = delay_ms_;
+      current_rate_mbit_ = rate_mbit_;
+      blackholed = false;
+      for (const auto& [client, port] : waiting_) Forward(client, port);
+      waiting_.clear();
+    } else {
+      return "error: unknown command (delay <ms>, rate <mbit>, blackhole, reset, heal)";
+    }
+    up_.Set(current_rate_mbit_ * 1e6 / 8, Delay(current_delay_ms_));
+    down_.Set(current_rate_mbit_ * 1e6 / 8, Delay(current_delay_ms_));
+    return "ok";
+  }
+
+ private:
+  static void Abort(int fd) {
+    const linger abort{1, 0};
+    setsockopt(fd, SOL_SOCKET, SO_LINGER, &abort, sizeof abort);
+    close(fd);
+  }
+
+  void Forward(int client, int target_port) {
+    const int server = ConnectTo(target_port);
+    if (server < 0) {
+      close(client);  // the far end refuses: so does the link
+      return;
+    }
+    const int on = 1;
+    setsockopt(client, IPPROTO_TCP, TCP_NODELAY, &on, sizeof on);
+    setsockopt(server, IPPROTO_TCP, TCP_NODELAY, &on, sizeof on);
+    connections_.push_back(std::make_unique<Connection>(client, server, up_, down_));
+  }
+
+  const double delay_ms_, rate_mbit_;
+  double current_delay_ms_ = delay_ms_, current_rate_mbit_ = rate_mbit_;
+  LinkDirection up_, down_;
+  std::list<std::unique_ptr<Connection>> connections_;
+  std::vector<std::pair<int, int>> waiting_;  // accepted while black-holed: client, target
+};
+
+// Reads one command line from a control connection (bounded), answers it, closes it.
+void ServeControl(int listener, Proxy& proxy) {
+  const int fd = accept4(listener, nullptr, nullptr, SOCK_CLOEXEC);
+  if (fd < 0) return;
+  std::string line;
+  char c = 0;
+  while (line.size() < kControlLineLimit) {
+    pollfd readable{fd, POLLIN, 0};
+    if (poll(&readable, 1, 2000) <= 0 || read(fd, &c, 1) != 1 || c == '\n') break;
+    if (c != '\r') line += c;
+  }
+  const std::string answer = proxy.Command(line) + "\n";
+  send(fd, answer.data(), answer.size(), MSG_NOSIGNAL);
+  close(fd);
+}
+
 }  // namespace
 
 int main(int argc, char** argv) {
@@ -167,25 +314,45 @@ int main(int argc, char** argv) {
   CLI::App app{"Loopback TCP proxy with a fixed one-way delay and a shared rate limit."};
   cli::LogFlags log;
   cli::AddCommonFlags(app, log);
-  int listen_port = 0, target_port = 0;
+  int listen_port = 0, control_port = -1;
+  std::vector<int> target_ports;
   double delay_ms = 10, rate_mbit = 200;
-  app.add_option("--listen-port", listen_port, "port on 127.0.0.1 (0: any free one)");
-  app.add_option("--target-port", target_port, "port on 127.0.0.1 to forward to")->required();
+  app.add_option("--listen-port", listen_port,
+                 "port on 127.0.0.1 (0: any free one; only with one --target-port)");
+  app.add_option("--target-port", target_ports,
+                 "port on 127.0.0.1 to forward to (repeatable: one listening port each)")
+      ->required();
   app.add_option("--delay-ms", delay_ms, "one-way delay, each direction (RTT = 2x)");
   app.add_option("--rate-mbit", rate_mbit,
                  "rate per direction, shared by all connections (0: none)");
+  app.add_option("--control-port", control_port,
+                 "port on 127.0.0.1 taking one command per connection: delay <ms>, rate <mbit>, "
+                 "blackhole, reset, heal (0: any free one; default: no control)");
   if (auto done = cli::Parse(app, argc, argv)) return *done;
   cli::StartLogging(log);
-
-  const int listener = Listen(listen_port);
-  if (listener < 0) {
-    return cli::Fail(exit_code::kFailed,
-                     "cannot listen on 127.0.0.1:" + std::to_string(listen_port));
+  if (listen_port != 0 && target_ports.size() != 1) {
+    return cli::Fail(exit_code::kUsage, "--listen-port needs exactly one --target-port");
   }
-  sockaddr_in bound{};
-  socklen_t length = sizeof bound;
-  getsockname(listener, reinterpret_cast<sockaddr*>(&bound), &length);
-  std::printf("127.0.0.1:%d\n", ntohs(bound.sin_port));
+
+  std::vector<Route> routes;
+  for (const int target : target_ports) {
+    const int listener = Listen(listen_port);
+    if (listener < 0) {
+      return cli::Fail(exit_code::kFailed,
+                       "cannot listen on 127.0.0.1:" + std::to_string(listen_port));
+    }
+    routes.push_back({listener, target});
+    std::printf("127.0.0.1:%d\n", BoundPort(listener));
+  }
+  int control = -1;
+  if (control_port >= 0) {
+    control = Listen(control_port);
+    if (control < 0) {
+      return cli::Fail(exit_code::kFailed,
+                       "cannot listen on 127.0.0.1:" + std::to_string(control_port));
+    }
+    std::printf("control 127.0.0.1:%d\n", BoundPort(control));
+  }
   std::fflush(stdout);
 
   struct sigaction action = {};
@@ -193,27 +360,22 @@ int main(int argc, char** argv) {
   sigaction(SIGTERM, &action, nullptr);
   sigaction(SIGINT, &action, nullptr);
 
-  const auto delay = std::chrono::duration_cast<LinkDirection::Clock::duration>(
-      std::chrono::duration<double, std::milli>(delay_ms));
-  LinkDirection up(rate_mbit * 1e6 / 8, delay), down(rate_mbit * 1e6 / 8, delay);
-  std::list<std::unique_ptr<Connection>> connections;
+  Proxy proxy(delay_ms, rate_mbit);
+  std::vector<pollfd> watched;
+  for (const Route& route : routes) watched.push_back({route.listener, POLLIN, 0});
+  if (control >= 0) watched.push_back({control, POLLIN, 0});
   while (!stopping) {
-    connections.remove_if([](const auto& c) { return c->done(); });
-    pollfd incoming{listener, POLLIN, 0};
-    if (poll(&incoming, 1, 200) <= 0) continue;
-    const int client = accept4(listener, nullptr, nullptr, SOCK_CLOEXEC);
-    if (client < 0) continue;
-    const int server = ConnectTo(target_port);
-    if (server < 0) {
-      close(client);  // the far end refuses: so does the link
-      continue;
+    proxy.Tidy();
+    for (pollfd& fd : watched) fd.revents = 0;
+    if (poll(watched.data(), watched.size(), 200) <= 0) continue;
+    for (size_t i = 0; i < routes.size(); ++i) {
+      if ((watched[i].revents & POLLIN) == 0) continue;
+      const int client = accept4(routes[i].listener, nullptr, nullptr, SOCK_CLOEXEC);
+      if (client >= 0) proxy.Accepted(client, routes[i].target_port);
     }
-    const int on = 1;
-    setsockopt(client, IPPROTO_TCP, TCP_NODELAY, &on, sizeof on);
-    setsockopt(server, IPPROTO_TCP, TCP_NODELAY, &on, sizeof on);
-    connections.push_back(std::make_unique<Connection>(client, server, up, down));
+    if (control >= 0 && (watched.back().revents & POLLIN) != 0) ServeControl(control, proxy);
   }
-  connections.clear();
-  close(listener);
+  for (const Route& route : routes) close(route.listener);
+  if (control >= 0) close(control);
   return 0;
 }

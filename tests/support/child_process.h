@@ -26,6 +26,7 @@ class ChildProcess {
   // Exit code once the process ended within `timeout`; nullopt while it runs.
   std::optional<int> WaitExit(std::chrono::milliseconds timeout);
   bool Running();
+  pid_t pid() const { return pid_; }  // for SIGSTOP/SIGCONT
 
  private:
   pid_t pid_ = -1;

@@ -1,0 +1,290 @@
+// The fault suite (issue 17), short form: three-member source and destination etcds, the
+// fault proxy between etcd-sync and each side, the churn writer on the source; each fault
+// under churn, then a quiet period, then the verdict (support/fault_stage.h). The long form
+// is bench/fault_suite.sh: the same tests with FAULT_SUITE_RUNS, longer partitions and a
+// table of results (FAULT_SUITE_TABLE).
+#include <gtest/gtest.h>
+#include <signal.h>
+
+#include <cstdlib>
+#include <mutex>
+#include <random>
+#include <thread>
+
+#include "etcd/watch_stream.h"
+#include "support/child_process.h"
+#include "support/etcd_member.h"
+#include "support/fault_stage.h"
+#include "support/monitor_scrape.h"
+#include "support/temp_dir.h"
+#include "sync/checkpoint.h"
+#include "workload/churn.h"
+
+namespace testing_support {
+namespace {
+
+using namespace std::chrono_literals;
+using Clock = std::chrono::steady_clock;
+
+int EnvInt(const char* name, int fallback) {
+  const char* value = std::getenv(name);
+  return value != nullptr && *value != '\0' ? std::atoi(value) : fallback;
+}
+
+// How many times each fault runs (bench: more) and how long a partition or quorum loss lasts.
+int Runs() { return EnvInt("FAULT_SUITE_RUNS", 1); }
+std::chrono::seconds Outage(int short_form) {
+  return std::chrono::seconds(EnvInt("FAULT_SUITE_OUTAGE_SECONDS", short_form));
+}
+
+bool WaitUntil(const std::function<bool()>& condition, std::chrono::milliseconds timeout) {
+  const auto deadline = Clock::now() + timeout;
+  while (!condition()) {
+    if (Clock::now() >= deadline) return condition();
+    std::this_thread::sleep_for(50ms);
+  }
+  return true;
+}
+
+class FaultSuiteTest : public ::testing::Test {
+ protected:
+  FaultSuiteTest()
+      : source_(dir_.path(), "source"),
+        dest_(dir_.path(), "dest"),
+        source_proxy_(dir_.path(), "source-proxy", source_.client_ports()),
+        dest_proxy_(dir_.path(), "dest-proxy", dest_.client_ports()) {
+    // Keys outside the prefix: the source's must never reach the destination, the
+    // destination's must never be touched.
+    Put(source_.client(), "/outside/source-only", "not replicated");
+    untouched_.push_back(
+        {"/outside/standby-own", Put(dest_.client(), "/outside/standby-own", "mine")});
+  }
+
+  static int64_t Put(etcd::Client& client, const std::string& key, const std::string& value) {
+    etcd::pb::PutRequest put;
+    put.set_key(key);
+    put.set_value(value);
+    return client.Put(put).value().header().revision();
+  }
+
+  std::unique_ptr<ChildProcess> StartSync(const std::string& identity) {
+    return std::make_unique<ChildProcess>(
+        std::vector<std::string>{ETCD_SYNC_BINARY, "--source-endpoints", source_proxy_.endpoints(),
+                                 "--dest-endpoints", dest_proxy_.endpoints(), "--identity",
+                                 identity, "--leader-lease-ttl", "3", "--request-timeout-ms",
+                                 "5000", "--monitor-listen", "127.0.0.1:0"},
+        dir_.File(identity + ".log"));
+  }
+
+  void StartChurn(uint64_t seed) {
+    workload::ChurnOptions options;
+    options.writes_per_second = EnvInt("FAULT_SUITE_WRITES_PER_SECOND", 100);
+    options.seed = seed;
+    options.name = std::to_string(seed);
+    churn_ = std::make_unique<workload::ChurnWriter>(source_.client(), options);
+    churn_->Start();
+  }
+
+  // Waits until the writer acknowledged `writes` more key writes (the cluster takes them).
+  void ChurnFor(int64_t writes) {
+    const int64_t from = churn_->record().writes;
+    ASSERT_TRUE(WaitUntil([&] { return churn_->record().writes >= from + writes; }, 120s))
+        << "the writer is stuck at " << churn_->record().writes;
+  }
+
+  // Stops the writer (the quiet period) and judges, timing from `healed`.
+  Verdict Judge(const std::string& fault, ChildProcess& sync, Clock::time_point healed,
+                bool check_versions = true) {
+    if (churn_) churn_->Stop();
+    VerdictOptions options;
+    options.untouched = untouched_;
+    options.monitor_base = MonitorBase(sync);
+    options.check_versions = check_versions;
+    Verdict verdict =
+        JudgeAfterFault(source_.client(), dest_.client(), churn_.get(), options, healed);
+    RecordFaultRun(fault, verdict);
+    return verdict;
+  }
+
+  TempDir dir_;
+  EtcdCluster source_, dest_;
+  FaultProxy source_proxy_, dest_proxy_;
+  std::vector<std::pair<std::string, int64_t>> untouched_;
+  std::unique_ptr<workload::ChurnWriter> churn_;
+};
+
+// Fault 4: two replicas; the leader is SIGSTOPped past its lease, the other takes over, the
+// old one is continued. Every live Txn also stores the checkpoint, so a write from the
+// paused process would carry a checkpoint behind the new leader's: the destination watch on
+// the checkpoint key must see it only move forward.
+TEST_F(FaultSuiteTest, APausedLeaderWritesNothingAfterItsLeaseExpired) {
+  for (int run = 0; run < Runs(); ++run) {
+    auto a = StartSync("replica-a-" + std::to_string(run));
+    ASSERT_TRUE(a->WaitForLog("Start Sync update", 60s)) << a->Log();
+    auto b = StartSync("replica-b-" + std::to_string(run));
+    ASSERT_TRUE(b->WaitForLog("campaigning for leadership", 60s)) << b->Log();
+    StartChurn(100 + run);
+    ChurnFor(100);
+
+    etcd::pb::WatchCreateRequest create;
+    create.set_key("/etcd-sync/checkpoint");
+    auto watch = etcd::WatchStream::Open(dest_.client(), create);
+    ASSERT_TRUE(watch.ok()) << watch.status();
+    std::mutex mutex;
+    std::vector<int64_t> checkpoints;  // in destination revision order
+    std::jthread watcher([&] {
+      while (true) {
+        auto response = (*watch)->Next();
+        if (!response.ok()) return;
+        for (const auto& event : response->events()) {
+          auto checkpoint = etcdsync::DecodeCheckpoint(event.kv().value());
+          std::lock_guard lock(mutex);
+          checkpoints.push_back(checkpoint.ok() ? checkpoint->revision : -1);
+        }
+      }
+    });
+    auto seen = [&] {
+      std::lock_guard lock(mutex);
+      return checkpoints.size();
+    };
+
+    ASSERT_EQ(kill(a->pid(), SIGSTOP), 0);
+    ASSERT_TRUE(b->WaitForLog("Acquired leader lease", 60s)) << b->Log();
+    const size_t at_takeover = seen();
+    ASSERT_TRUE(WaitUntil([&] { return seen() >= at_takeover + 5; }, 60s));  // b replicates
+    ASSERT_EQ(kill(a->pid(), SIGCONT), 0);
+    const auto healed = Clock::now();
+    ASSERT_TRUE(a->WaitForLog("lost leadership", 60s)) << a->Log();
+    ChurnFor(100);  // a is running again while b replicates
+    const Verdict verdict = Judge("paused leader (SIGSTOP past its lease)", *b, healed);
+    EXPECT_TRUE(verdict.ok()) << verdict.Summary();
+    (*watch)->Cancel();
+    watcher.join();
+    std::lock_guard lock(mutex);
+    for (size_t i = 1; i < checkpoints.size(); ++i) {
+      ASSERT_GE(checkpoints[i], checkpoints[i - 1])
+          << "a write behind the leader's checkpoint at event " << i << " (of "
+          << checkpoints.size() << "): the paused replica wrote\n"
+          << a->Log();
+    }
+    EXPECT_EQ(a->CountInLog("Acquired leader lease"), 1) << a->Log();
+  }
+}
+
+// Fault 3: etcd-sync black-holed from the source, then from the destination (accepted, never
+// answered: no reset, no refusal).
+TEST_F(FaultSuiteTest, APartitionFromEitherSideHealsWithNothingLost) {
+  auto sync = StartSync("replica");
+  ASSERT_TRUE(sync->WaitForLog("Start Sync update", 60s)) << sync->Log();
+  for (int run = 0; run < Runs(); ++run) {
+    for (FaultProxy* side : {&source_proxy_, &dest_proxy_}) {
+      const bool source = side == &source_proxy_;
+      StartChurn(200 + 2 * run + (source ? 0 : 1));
+      ChurnFor(50);
+      side->Command("blackhole");
+      std::this_thread::sleep_for(Outage(6));  // the fault's length, not an assertion
+      side->Command("heal");
+      const auto healed = Clock::now();
+      ChurnFor(50);
+      const Verdict verdict =
+          Judge(source ? "black-hole source" : "black-hole destination", *sync, healed);
+      EXPECT_TRUE(verdict.ok()) << (source ? "source: " : "destination: ") << verdict.Summary()
+                                << "\n"
+                                << sync->Log();
+    }
+  }
+}
+
+// Faults 1 and 2: kill -9 and restart of the leader member, then of a follower, on the
+// source and on the destination; then two members at once (quorum lost).
+TEST_F(FaultSuiteTest, KilledMembersOnEitherSideLoseNothing) {
+  auto sync = StartSync("replica");
+  ASSERT_TRUE(sync->WaitForLog("Start Sync update", 60s)) << sync->Log();
+  for (int run = 0; run < Runs(); ++run) {
+    for (EtcdCluster* cluster : {&source_, &dest_}) {
+      const std::string side = cluster == &source_ ? "source" : "destination";
+      StartChurn(300 + 2 * run + (cluster == &source_ ? 0 : 1));
+      ChurnFor(50);
+      const int leader = cluster->Leader();
+      ASSERT_GE(leader, 0);
+      cluster->Kill(leader);
+      ChurnFor(30);  // a new leader takes writes
+      cluster->Restart(leader);
+      ASSERT_TRUE(cluster->WaitHealthy());
+      const int follower = (cluster->Leader() + 1) % cluster->members();
+      cluster->Kill(follower);
+      ChurnFor(30);
+      cluster->Restart(follower);
+      ASSERT_TRUE(cluster->WaitHealthy());
+      const int first = (cluster->Leader() + 1) % cluster->members();
+      const int second = (first + 1) % cluster->members();
+      cluster->Kill(first);
+      cluster->Kill(second);  // quorum lost
+      std::this_thread::sleep_for(Outage(4));
+      cluster->Restart(first);
+      cluster->Restart(second);
+      ASSERT_TRUE(cluster->WaitHealthy());
+      const auto healed = Clock::now();
+      ChurnFor(30);
+      const Verdict verdict = Judge("kill -9 " + side + " members", *sync, healed);
+      EXPECT_TRUE(verdict.ok()) << side << ": " << verdict.Summary() << "\n" << sync->Log();
+    }
+  }
+}
+
+// Fault 5: kill -9 of etcd-sync at random points (during the copy, the reconcile pass or
+// live replication); a new process resumes from the checkpoint.
+TEST_F(FaultSuiteTest, EtcdSyncKilledAtRandomPointsResumes) {
+  StartChurn(500);
+  ChurnFor(300);  // something to copy
+  std::mt19937 random(static_cast<unsigned>(EnvInt("FAULT_SUITE_SEED", 5)));
+  const int kills = EnvInt("FAULT_SUITE_KILLS", 3);
+  std::unique_ptr<ChildProcess> sync;
+  for (int kill_number = 0; kill_number < kills; ++kill_number) {
+    sync = StartSync("replica-" + std::to_string(kill_number));
+    ASSERT_TRUE(sync->WaitForLog("campaigning for leadership", 60s)) << sync->Log();
+    std::this_thread::sleep_for(std::chrono::milliseconds(random() % 3000));
+    sync->Kill();
+  }
+  sync = StartSync("replica-last");
+  ASSERT_TRUE(sync->WaitForLog("Start Sync update", 60s)) << sync->Log();
+  const auto healed = Clock::now();
+  ChurnFor(50);
+  // A kill between a Txn and its answer re-applies nothing (the checkpoint is in the Txn),
+  // but a kill mid-copy restarts the copy: versions are only checked for live replication.
+  const Verdict verdict = Judge("kill -9 etcd-sync (random points)", *sync, healed, false);
+  EXPECT_TRUE(verdict.ok()) << verdict.Summary() << "\n" << sync->Log();
+}
+
+// Fault 8: the source restored from a snapshot keeps its cluster ID but its revision goes
+// backwards: etcd-sync must copy again, not trust its checkpoint.
+TEST_F(FaultSuiteTest, ASourceRestoredFromASnapshotIsCopiedAgain) {
+  auto sync = StartSync("replica");
+  ASSERT_TRUE(sync->WaitForLog("Start Sync update", 60s)) << sync->Log();
+  StartChurn(800);
+  ChurnFor(50);
+  churn_->Stop();
+  source_.SaveSnapshot(dir_.File("source.snapshot"));
+  StartChurn(801);
+  ChurnFor(200);  // the standby goes past the snapshot
+  churn_->Stop();
+  ASSERT_TRUE(
+      JudgeAfterFault(source_.client(), dest_.client(), nullptr, {}, Clock::now()).consistent);
+  source_.Restore(dir_.File("source.snapshot"));
+  const auto healed = Clock::now();
+  ASSERT_TRUE(WaitUntil([&] { return sync->CountInLog("starting a full copy") == 2; }, 60s))
+      << sync->Log();
+  churn_.reset();
+  // The writer's record describes the source before the restore: judge without it.
+  VerdictOptions options;
+  options.untouched = untouched_;
+  options.monitor_base = MonitorBase(*sync);
+  options.check_versions = false;
+  const Verdict verdict =
+      JudgeAfterFault(source_.client(), dest_.client(), nullptr, options, healed);
+  RecordFaultRun("source restored from a snapshot", verdict);
+  EXPECT_TRUE(verdict.ok()) << verdict.Summary() << "\n" << sync->Log();
+}
+
+}  // namespace
+}  // namespace testing_support

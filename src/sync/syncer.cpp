@@ -88,6 +88,7 @@ absl::StatusOr<Checkpoint> Syncer::SourceIdentity() {
   Checkpoint identity;
   identity.source_cluster_id = fmt::format("{:x}", status.header().cluster_id());
   identity.prefix = config_.prefix;
+  identity.revision = status.header().revision();  // the source's now: compared, not stored
   return identity;
 }
 
@@ -179,6 +180,13 @@ absl::Status Syncer::Lead(const Fence& fence, std::stop_token stop) {
       } else if (stored->source_cluster_id != identity.source_cluster_id) {
         reason = fmt::format("{}{}", "the checkpoint belongs to source cluster ",
                              stored->source_cluster_id);
+      } else if (identity.revision < stored->revision) {
+        // Restored from a snapshot: the cluster ID may stay the same, the revision goes
+        // backwards, and watching from the checkpoint would skip the source's new history.
+        reason = fmt::format(
+            "the source is at revision {}, behind the checkpoint's {} (restored "
+            "from a snapshot?)",
+            identity.revision, stored->revision);
       } else if (stored->prefix != identity.prefix) {
         reason = fmt::format("{}{}{}", "the checkpoint was for prefix \"", stored->prefix, "\"");
       }

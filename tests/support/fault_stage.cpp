@@ -1,6 +1,9 @@
 #include "support/fault_stage.h"
 
+#include <arpa/inet.h>
+#include <netinet/in.h>
 #include <signal.h>
+#include <sys/socket.h>
 #include <unistd.h>
 
 #include <fstream>
@@ -171,9 +174,19 @@ std::string FaultProxy::endpoints() const {
 }
 
 void FaultProxy::Command(const std::string& line) {
-  const std::string answer =
-      RunScript("exec 3<>/dev/tcp/127.0.0.1/" + std::to_string(control_port_) + " && echo '" +
-                line + "' >&3 && head -1 <&3");
+  const int fd = socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
+  sockaddr_in address{};
+  address.sin_family = AF_INET;
+  address.sin_port = htons(static_cast<uint16_t>(control_port_));
+  address.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+  std::string answer;
+  if (connect(fd, reinterpret_cast<sockaddr*>(&address), sizeof address) == 0) {
+    const std::string request = line + "\n";
+    send(fd, request.data(), request.size(), MSG_NOSIGNAL);
+    char c = 0;
+    while (answer.size() < 256 && read(fd, &c, 1) == 1 && c != '\n') answer += c;
+  }
+  close(fd);
   if (answer != "ok") throw std::runtime_error("fault proxy: " + line + ": " + answer);
 }
 

@@ -50,6 +50,10 @@ std::string Hint(const grpc::Status& status, const CallSite& site) {
   if (status.error_code() == grpc::StatusCode::DEADLINE_EXCEEDED) {
     return fmt::format("{}{}{}", "timed out — check ", prefix, "endpoints and the network path");
   }
+  if (absl::StrContains(msg, "database space exceeded")) {
+    return "the etcd is out of space (NOSPACE alarm): compact it, defragment every member, then "
+           "`etcdctl alarm disarm`; or raise its --quota-backend-bytes";
+  }
   if (status.error_code() == grpc::StatusCode::UNAUTHENTICATED ||
       status.error_code() == grpc::StatusCode::PERMISSION_DENIED ||
       absl::StrContains(msg, "user name is empty") ||

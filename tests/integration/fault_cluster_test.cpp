@@ -7,10 +7,12 @@
 #include <signal.h>
 
 #include <cstdlib>
+#include <map>
 #include <mutex>
 #include <random>
 #include <thread>
 
+#include "etcd/key_range.h"
 #include "etcd/watch_stream.h"
 #include "support/child_process.h"
 #include "support/etcd_member.h"
@@ -19,6 +21,7 @@
 #include "support/temp_dir.h"
 #include "sync/checkpoint.h"
 #include "workload/churn.h"
+#include "workload/loader.h"
 
 namespace testing_support {
 namespace {
@@ -48,9 +51,9 @@ bool WaitUntil(const std::function<bool()>& condition, std::chrono::milliseconds
 
 class FaultSuiteTest : public ::testing::Test {
  protected:
-  FaultSuiteTest()
+  explicit FaultSuiteTest(ClusterOptions dest_options = {})
       : source_(dir_.path(), "source"),
-        dest_(dir_.path(), "dest"),
+        dest_(dir_.path(), "dest", dest_options),
         source_proxy_(dir_.path(), "source-proxy", source_.client_ports()),
         dest_proxy_(dir_.path(), "dest-proxy", dest_.client_ports()) {
     // Keys outside the prefix: the source's must never reach the destination, the
@@ -58,6 +61,13 @@ class FaultSuiteTest : public ::testing::Test {
     Put(source_.client(), "/outside/source-only", "not replicated");
     untouched_.push_back(
         {"/outside/standby-own", Put(dest_.client(), "/outside/standby-own", "mine")});
+  }
+
+  static int64_t Revision(etcd::Client& client) {
+    etcd::pb::RangeRequest get;
+    get.set_key("/");
+    get.set_count_only(true);
+    return client.Range(get).value().header().revision();
   }
 
   static int64_t Put(etcd::Client& client, const std::string& key, const std::string& value) {
@@ -253,6 +263,117 @@ TEST_F(FaultSuiteTest, EtcdSyncKilledAtRandomPointsResumes) {
   // A kill between a Txn and its answer re-applies nothing (the checkpoint is in the Txn),
   // but a kill mid-copy restarts the copy: versions are only checked for live replication.
   const Verdict verdict = Judge("kill -9 etcd-sync (random points)", *sync, healed, false);
+  EXPECT_TRUE(verdict.ok()) << verdict.Summary() << "\n" << sync->Log();
+}
+
+// Fault 6: the source compacted and defragmented while etcd-sync is down (its checkpoint is
+// compacted away: a full resync), and while it copies (the copy carries on at the latest
+// revision).
+TEST_F(FaultSuiteTest, SourceCompactionAndDefragWhileDownAndWhileCopying) {
+  workload::LoadOptions load;
+  load.count = 3000;
+  load.value_size = 1024;
+  ASSERT_TRUE(workload::LoadSampleObjects(source_.client(), load).ok());
+  auto compact_and_defrag = [&] {
+    const int64_t revision = Revision(source_.client());
+    ASSERT_TRUE(source_.client().Compact(revision).ok());
+    RunScript("ETCDCTL_API=3 etcdctl --endpoints " + source_.endpoints() +
+              " --command-timeout=60s defrag");
+  };
+  // While it copies: compacted as soon as the copy has started.
+  auto sync = StartSync("replica");
+  ASSERT_TRUE(sync->WaitForLog("initial copy:", 60s)) << sync->Log();
+  StartChurn(600);
+  ChurnFor(20);
+  compact_and_defrag();
+  ASSERT_TRUE(sync->WaitForLog("Start Sync update", 120s)) << sync->Log();
+  auto healed = Clock::now();
+  ChurnFor(50);
+  Verdict verdict = Judge("compaction+defrag while copying", *sync, healed, false);
+  EXPECT_TRUE(verdict.ok()) << verdict.Summary() << "\n" << sync->Log();
+
+  // While it is down: the checkpoint's revision is compacted away.
+  sync->Kill();
+  StartChurn(601);
+  ChurnFor(100);
+  compact_and_defrag();
+  sync = StartSync("replica-again");
+  healed = Clock::now();
+  ASSERT_TRUE(sync->WaitForLog("Start Sync update", 120s)) << sync->Log();
+  EXPECT_EQ(sync->CountInLog("starting a full copy"), 1) << sync->Log();  // not trusted
+  ChurnFor(50);
+  verdict = Judge("compaction+defrag while down", *sync, healed, false);
+  EXPECT_TRUE(verdict.ok()) << verdict.Summary() << "\n" << sync->Log();
+}
+
+// Fault 7: the destination out of space (a small --quota-backend-bytes, the NOSPACE alarm):
+// a clear error, no checkpoint ahead of the data, and recovery once the operator compacts,
+// defragments and disarms.
+class NoSpaceTest : public FaultSuiteTest {
+ protected:
+  NoSpaceTest() : FaultSuiteTest(ClusterOptions{.quota_bytes = 4 * 1024 * 1024}) {}
+};
+
+TEST_F(NoSpaceTest, TheDestinationOutOfSpaceRecoversAfterCompactDefragDisarm) {
+  auto sync = StartSync("replica");
+  ASSERT_TRUE(sync->WaitForLog("Start Sync update", 60s)) << sync->Log();
+  // The standby fills with history: big values updated one at a time, each replicated
+  // before the next, until the alarm stops the standby taking writes.
+  bool alarmed = false;
+  for (int update = 0; update < 200 && !alarmed; ++update) {
+    const std::string key = "/registry/configmaps/big/cm-" + std::to_string(update % 4);
+    const std::string value = std::to_string(update) + std::string(300 * 1024, 'v');
+    Put(source_.client(), key, value);
+    etcd::pb::RangeRequest get;
+    get.set_key(key);
+    ASSERT_TRUE(WaitUntil(
+        [&] {
+          auto got = dest_.client().Range(get);
+          alarmed = sync->CountInLog("space exceeded") > 0;
+          return alarmed || (got.ok() && got->kvs_size() == 1 && got->kvs(0).value() == value);
+        },
+        60s))
+        << sync->Log();
+  }
+  ASSERT_TRUE(alarmed) << "the standby never ran out of space";
+  // One clear line saying what the operator does.
+  EXPECT_TRUE(
+      sync->WaitForLog("(NOSPACE alarm): compact it, defragment every member, then "
+                       "`etcdctl alarm disarm`",
+                       30s))
+      << sync->Log();
+  // No checkpoint ahead of the data: the standby holds exactly the source as of its checkpoint.
+  etcd::pb::RangeRequest read_checkpoint;
+  read_checkpoint.set_key("/etcd-sync/checkpoint");
+  auto checkpoint =
+      etcdsync::DecodeCheckpoint(dest_.client().Range(read_checkpoint).value().kvs(0).value());
+  ASSERT_TRUE(checkpoint.ok()) << checkpoint.status();
+  auto dump = [](etcd::Client& client, int64_t revision) {
+    etcd::pb::RangeRequest all;
+    all.set_key("/registry/");
+    all.set_range_end(etcd::PrefixRangeEnd("/registry/"));
+    all.set_revision(revision);
+    std::map<std::string, std::string> kvs;
+    auto response = client.Range(all);
+    if (!response.ok()) {
+      kvs["(unreadable)"] = std::string(response.status().message());
+      return kvs;
+    }
+    for (const auto& kv : response->kvs()) kvs[kv.key()] = kv.value();
+    return kvs;
+  };
+  EXPECT_TRUE(dump(source_.client(), checkpoint->revision) == dump(dest_.client(), 0))
+      << "the standby's checkpoint " << checkpoint->revision << " is ahead of its data";
+
+  // The operator's remedy on the standby.
+  const int64_t revision = Revision(dest_.client());
+  ASSERT_TRUE(dest_.client().Compact(revision).ok());
+  const std::string etcdctl =
+      "ETCDCTL_API=3 etcdctl --command-timeout=60s --endpoints " + dest_.endpoints();
+  RunScript(etcdctl + " defrag");
+  RunScript(etcdctl + " alarm disarm");
+  const auto healed = Clock::now();
+  const Verdict verdict = Judge("destination NOSPACE", *sync, healed);
   EXPECT_TRUE(verdict.ok()) << verdict.Summary() << "\n" << sync->Log();
 }
 

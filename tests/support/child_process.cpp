@@ -3,6 +3,7 @@
 #include <fcntl.h>
 #include <signal.h>
 #include <sys/prctl.h>
+#include <sys/syscall.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
@@ -20,7 +21,11 @@ ChildProcess::ChildProcess(std::vector<std::string> argv, std::string log_path)
   std::vector<char*> args;
   for (auto& arg : argv) args.push_back(arg.data());
   args.push_back(nullptr);
-  pid_ = fork();
+  // A raw clone, not fork(): fork() runs the pthread_atfork handlers gRPC's event engine
+  // registers, and a child forked while another thread holds their locks can hang before
+  // exec (a replica that never logged a line was seen in the fault suite's long form). The
+  // child only makes system calls until exec.
+  pid_ = static_cast<pid_t>(syscall(SYS_clone, SIGCHLD, nullptr, nullptr, nullptr, nullptr));
   if (pid_ == 0) {
     // Dies with the test process even when that is killed outright.
     prctl(PR_SET_PDEATHSIG, SIGKILL);

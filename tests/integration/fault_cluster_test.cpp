@@ -192,7 +192,7 @@ TEST_F(FaultSuiteTest, APartitionFromEitherSideHealsWithNothingLost) {
       StartChurn(200 + 2 * run + (source ? 0 : 1));
       ChurnFor(50);
       side->Command("blackhole");
-      std::this_thread::sleep_for(Outage(6));  // the fault's length, not an assertion
+      std::this_thread::sleep_for(Outage(3));  // the fault's length, not an assertion
       side->Command("heal");
       const auto healed = Clock::now();
       ChurnFor(50);
@@ -230,7 +230,7 @@ TEST_F(FaultSuiteTest, KilledMembersOnEitherSideLoseNothing) {
       const int second = (first + 1) % cluster->members();
       cluster->Kill(first);
       cluster->Kill(second);  // quorum lost
-      std::this_thread::sleep_for(Outage(4));
+      std::this_thread::sleep_for(Outage(2));
       cluster->Restart(first);
       cluster->Restart(second);
       ASSERT_TRUE(cluster->WaitHealthy());
@@ -246,9 +246,9 @@ TEST_F(FaultSuiteTest, KilledMembersOnEitherSideLoseNothing) {
 // live replication); a new process resumes from the checkpoint.
 TEST_F(FaultSuiteTest, EtcdSyncKilledAtRandomPointsResumes) {
   StartChurn(500);
-  ChurnFor(300);  // something to copy
+  ChurnFor(150);  // something to copy
   std::mt19937 random(static_cast<unsigned>(EnvInt("FAULT_SUITE_SEED", 5)));
-  const int kills = EnvInt("FAULT_SUITE_KILLS", 3);
+  const int kills = EnvInt("FAULT_SUITE_KILLS", 2);
   std::unique_ptr<ChildProcess> sync;
   for (int kill_number = 0; kill_number < kills; ++kill_number) {
     sync = StartSync("replica-" + std::to_string(kill_number));
@@ -271,7 +271,7 @@ TEST_F(FaultSuiteTest, EtcdSyncKilledAtRandomPointsResumes) {
 // revision).
 TEST_F(FaultSuiteTest, SourceCompactionAndDefragWhileDownAndWhileCopying) {
   workload::LoadOptions load;
-  load.count = 3000;
+  load.count = 1500;
   load.value_size = 1024;
   ASSERT_TRUE(workload::LoadSampleObjects(source_.client(), load).ok());
   auto compact_and_defrag = [&] {
@@ -300,7 +300,9 @@ TEST_F(FaultSuiteTest, SourceCompactionAndDefragWhileDownAndWhileCopying) {
   sync = StartSync("replica-again");
   healed = Clock::now();
   ASSERT_TRUE(sync->WaitForLog("Start Sync update", 120s)) << sync->Log();
-  EXPECT_EQ(sync->CountInLog("starting a full copy"), 1) << sync->Log();  // not trusted
+  // The watch from the compacted checkpoint fails after it opened: then a full copy.
+  EXPECT_TRUE(WaitUntil([&] { return sync->CountInLog("starting a full copy") == 1; }, 60s))
+      << sync->Log();
   ChurnFor(50);
   verdict = Judge("compaction+defrag while down", *sync, healed, false);
   EXPECT_TRUE(verdict.ok()) << verdict.Summary() << "\n" << sync->Log();

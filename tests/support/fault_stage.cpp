@@ -239,13 +239,22 @@ Verdict JudgeAfterFault(etcd::Client& source, etcd::Client& destination,
   verdict.stale = static_cast<int64_t>(diff.different.size());
 
   if (!options.monitor_base.empty()) {
-    const HttpResponse check = HttpGet(options.monitor_base + "/check?format=json", "", "", 60);
-    const auto json = nlohmann::json::parse(check.body, nullptr, false);
-    if (check.status == 200 && json.is_object()) {
-      verdict.check_missed = json["missed"]["count"].get<int64_t>();
-      verdict.check_surplus = json["surplus"]["count"].get<int64_t>();
-      verdict.check_stale = json["stale"]["count"].get<int64_t>();
-    }
+    // The replica may still be finishing a copy (503) or a check may race the last Txn:
+    // ask again until it answers 0/0/0 or the time is up.
+    const auto check_deadline = std::chrono::steady_clock::now() + 30s;
+    do {
+      const HttpResponse check = HttpGet(options.monitor_base + "/check?format=json", "", "", 60);
+      const auto json = nlohmann::json::parse(check.body, nullptr, false);
+      if (check.status == 200 && json.is_object()) {
+        verdict.check_missed = json["missed"]["count"].get<int64_t>();
+        verdict.check_surplus = json["surplus"]["count"].get<int64_t>();
+        verdict.check_stale = json["stale"]["count"].get<int64_t>();
+        if (verdict.check_missed == 0 && verdict.check_surplus == 0 && verdict.check_stale == 0) {
+          break;
+        }
+      }
+      std::this_thread::sleep_for(500ms);
+    } while (std::chrono::steady_clock::now() < check_deadline);
   } else {
     verdict.check_missed = verdict.check_surplus = verdict.check_stale = 0;
   }

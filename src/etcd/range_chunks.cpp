@@ -3,6 +3,7 @@
 #include <utility>
 
 #include "common/status_macros.h"
+#include "etcd/grpc_error.h"
 #include "etcd/key_range.h"
 
 namespace etcd {
@@ -30,17 +31,23 @@ absl::StatusOr<pb::RangeResponse> ChunkPlanner::Discover(std::string from) {
 }
 
 absl::Status ChunkPlanner::TakePage() {
-  absl::StatusOr<pb::RangeResponse> response =
-      pending_ ? pending_->get() : Discover(building_.begin);
+  const std::string from = pending_ ? pending_from_ : building_.begin;
+  absl::StatusOr<pb::RangeResponse> response = pending_ ? pending_->get() : Discover(from);
   pending_.reset();
+  if (!response.ok() && revision_ != 0 && IsCompacted(response.status())) {
+    // Boundaries need not come from one revision to tile the range: carry on at the newest
+    // (the reader of the chunks decides what a compaction means for it).
+    revision_ = 0;
+    response = Discover(from);
+  }
   if (!response.ok()) return response.status();
   if (revision_ == 0) revision_ = response->header().revision();
   const bool more = response->more() && response->kvs_size() > 0;
   if (more) {
     // Read the next discovery page while the caller reads these chunks.
-    std::string from = KeySuccessor(response->kvs(response->kvs_size() - 1).key());
-    pending_ = std::async(std::launch::async,
-                          [this, from = std::move(from)]() mutable { return Discover(from); });
+    pending_from_ = KeySuccessor(response->kvs(response->kvs_size() - 1).key());
+    pending_ =
+        std::async(std::launch::async, [this, from = pending_from_] { return Discover(from); });
   }
   for (auto& kv : *response->mutable_kvs()) {
     if (building_.keys == plan_.chunk_keys) {

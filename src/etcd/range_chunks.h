@@ -28,8 +28,9 @@ struct ChunkPlan {
 };
 
 // Splits [begin, end) of one cluster, at `revision` (0: the current one, pinned by the first
-// call), into consecutive chunks that tile the range exactly: the first begins at `begin`,
-// each ends where the next begins, the last ends at `end`. Reads one discovery page ahead.
+// call; a compacted one moves to the newest), into consecutive chunks that tile the range exactly:
+// the first begins at `begin`, each ends where the next begins, the last ends at `end`. Reads one
+// discovery page ahead.
 class ChunkPlanner {
  public:
   ChunkPlanner(Client& client, std::string begin, std::string end, int64_t revision,
@@ -53,7 +54,8 @@ class ChunkPlanner {
   ChunkPlan plan_;
   std::deque<KeyChunk> ready_;
   std::optional<std::future<absl::StatusOr<pb::RangeResponse>>> pending_;
-  KeyChunk building_;  // the chunk under construction
+  std::string pending_from_;  // where the pending discovery starts
+  KeyChunk building_;         // the chunk under construction
   bool done_ = false;
 };
 

@@ -14,6 +14,7 @@
 #include "etcd_sync_fixture.h"
 #include "sync/checkpoint.h"
 #include "sync/key_filter.h"
+#include "workload/kube_keys.h"
 
 namespace testing_support {
 namespace {
@@ -148,6 +149,21 @@ TEST_F(ConsistencyCheckTest, EmptyScopeOnTheSourceListsEveryDestinationKey) {
   ASSERT_TRUE(report.ok()) << report.status();
   EXPECT_EQ(sink.surplus.size(), 9u);
   EXPECT_TRUE(sink.missed.empty());
+}
+
+// The initial copy reads its pages inside chunks too (--copy-page-size is the chunk size):
+// 300 keys in chunks of 7 over several discovery calls, into a destination that already
+// holds a stale value and a surplus key.
+TEST_F(ConsistencyCheckTest, CopyReadsInChunksSmallerThanTheData) {
+  Load(300);
+  const std::string surplus = "/registry/configmaps/dr-test/standby-only";
+  Put(standby_->client(), surplus, "s");
+  Put(standby_->client(), workload::MakeSampleObject("/registry/", 150, 512).key, "stale");
+  auto sync = StartSync({"--copy-page-size", "7"});
+  ASSERT_TRUE(sync->WaitForLog("Start Sync update", std::chrono::seconds(60))) << sync->Log();
+  const workload::KeyspaceDiff diff = WaitEqual();
+  EXPECT_TRUE(diff.equal()) << sync->Log();
+  EXPECT_FALSE(Get(standby_->client(), surplus).has_value());
 }
 
 }  // namespace

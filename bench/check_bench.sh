@@ -63,11 +63,13 @@ time_check() {  # $1: query string; prints seconds and the body's line count
 load() { awk '{print $1}' /proc/loadavg; }
 ceiling_load=$(load)
 ceiling_start=$(date +%s.%N)
+readers=()
 for url in "$PRIMARY_ENDPOINTS" "$STANDBY_ENDPOINTS"; do
   ETCDCTL_API=3 etcdctl --command-timeout=1800s --endpoints "$url" get /registry/ --prefix \
     -w protobuf | wc -c > "$state/ceiling.$(echo "$url" | tr -c '0-9' _)" &
+  readers+=($!)
 done
-wait
+wait "${readers[@]}"  # not etcd-sync, also a child
 ceiling_seconds=$(echo "$(date +%s.%N) - $ceiling_start" | bc)
 text_load=$(load)
 read -r text_seconds text_lines < <(time_check "")

@@ -3,7 +3,11 @@
 #   KEYS=1000000 VALUE_SIZE=512 DRIFT=10000 bash bench/check_bench.sh
 # Starts a local etcd pair on 127.0.0.1, loads KEYS Kubernetes-shaped keys into the
 # primary, lets etcd-sync copy them, injects DRIFT surplus keys on the standby, then calls
-# /check (text and JSON). Everything is torn down at the end.
+# /check (text and JSON). Before the checks it measures the ceiling: both etcds read at once,
+# unpaged, keys and values (etcdctl get --prefix -w protobuf), with the load average beside
+# every figure (a shared machine: compare the ratios). Everything is torn down at the end.
+# Previous figures (before issue 18, paged with limit 10000): /check 52-74 s at 1M x 512 B,
+# etcd-sync peak RSS 279-369 MiB.
 set -euo pipefail
 root=$(cd "$(dirname "$0")/.." && pwd)
 KEYS=${KEYS:-1000000}
@@ -56,7 +60,20 @@ time_check() {  # $1: query string; prints seconds and the body's line count
   end=$(date +%s.%N)
   echo "$(echo "$end - $start" | bc) $(wc -l < "$state/check.out")"
 }
+load() { awk '{print $1}' /proc/loadavg; }
+ceiling_load=$(load)
+ceiling_start=$(date +%s.%N)
+readers=()
+for url in "$PRIMARY_ENDPOINTS" "$STANDBY_ENDPOINTS"; do
+  ETCDCTL_API=3 etcdctl --command-timeout=1800s --endpoints "$url" get /registry/ --prefix \
+    -w protobuf | wc -c > "$state/ceiling.$(echo "$url" | tr -c '0-9' _)" &
+  readers+=($!)
+done
+wait "${readers[@]}"  # not etcd-sync, also a child
+ceiling_seconds=$(echo "$(date +%s.%N) - $ceiling_start" | bc)
+text_load=$(load)
 read -r text_seconds text_lines < <(time_check "")
+json_load=$(load)
 read -r json_seconds _ < <(time_check "?format=json")
 hwm_after=$(hwm_mb)
 
@@ -64,11 +81,15 @@ cat <<REPORT
 
 /check on $KEYS keys ($VALUE_SIZE-byte values) per side, $DRIFT surplus keys injected
 machine: $(nproc) CPUs, etcd $(etcd --version | awk '/etcd Version/ {print $3}')
-  text /check:  ${text_seconds}s ($text_lines lines), $(echo "$KEYS / $text_seconds" | bc) keys/s per side
-  JSON /check:  ${json_seconds}s
+                                     this run              previous (issue 18)
+  ceiling (both sides, unpaged):     ${ceiling_seconds}s (load $ceiling_load)
+  text /check:                       ${text_seconds}s (load $text_load)    52-74 s at 1M
+  JSON /check:                       ${json_seconds}s (load $json_load)
+  /check / ceiling:                  $(echo "scale=2; $text_seconds / $ceiling_seconds" | bc)
+  text /check: $text_lines lines, $(echo "$KEYS / $text_seconds" | bc) keys/s per side
   etcd-sync memory: RSS ${rss_before} MiB before, peak ${hwm_before} MiB before the checks (the copy),
-                    peak ${hwm_after} MiB after both checks
+                    peak ${hwm_after} MiB after both checks (previous: 279-369 MiB)
 RESULT keys=$KEYS value_size=$VALUE_SIZE drift=$DRIFT
-RESULT check_text_seconds=$text_seconds check_json_seconds=$json_seconds
+RESULT ceiling_seconds=$ceiling_seconds check_text_seconds=$text_seconds check_json_seconds=$json_seconds
 RESULT etcd_sync_peak_rss_mib_before=$hwm_before etcd_sync_peak_rss_mib_after=$hwm_after
 REPORT

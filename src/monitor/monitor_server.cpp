@@ -374,7 +374,12 @@ void MonitorServer::Sample() {
   int64_t lag_events = -1;
   int64_t newest_pending = 0;
   const double scanned_at = SteadyNow();
-  if (before.source_up && before.initial_copy_done) {
+  // etcd 3.4 ignores the limit of a Range with min_mod_revision and reads every value of the
+  // scope (1M keys: ~600 MB per scan): scan only when the source moved past what is applied.
+  if (before.source_up && before.initial_copy_done &&
+      before.source_revision <= before.applied_revision) {
+    lag_events = 0;
+  } else if (before.source_up && before.initial_copy_done) {
     etcd::pb::RangeRequest changed;
     changed.set_key(config_.prefix);
     changed.set_range_end(etcd::PrefixRangeEnd(config_.prefix));

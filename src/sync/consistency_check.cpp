@@ -1,49 +1,45 @@
 #include "sync/consistency_check.h"
 
+#include <algorithm>
 #include <chrono>
+#include <deque>
+#include <future>
+#include <memory>
+#include <optional>
 
 #include "common/status_macros.h"
 #include "etcd/grpc_error.h"
 #include "etcd/key_range.h"
+#include "etcd/range_chunks.h"
 #include "sync/checkpoint.h"
 
 namespace etcdsync {
 namespace {
 
-// Large pages: etcd 3.4 walks the whole rest of the range for every limited Range, so the
-// number of calls, not their size, dominates on millions of keys.
-constexpr int kPageSize = 10000;
 constexpr int kAttempts = 3;
 
-// One side of the merge: in-scope keys of [prefix, end) at a pinned revision, in pages.
+// One side of the merge: in-scope keys of one chunk [begin, end) at a pinned revision. The
+// first page is read as soon as the cursor is made (chunks ahead of the merge read ahead).
 class PinnedCursor {
  public:
   PinnedCursor(etcd::Client& client, const SyncConfig& config, const KeyFilter& filter,
-               int64_t revision, bool is_source)
-      : client_(client),
-        config_(config),
+               int64_t revision, bool is_source, const etcd::KeyChunk& chunk, int page_keys)
+      : config_(config),
         filter_(filter),
-        revision_(revision),
         is_source_(is_source),
-        next_(config.prefix),
-        end_(etcd::PrefixRangeEnd(config.prefix)) {}
+        pager_(std::make_unique<etcd::RangePager>(client, chunk.begin, chunk.end, revision,
+                                                  page_keys)) {
+    first_ = std::async(std::launch::async, [pager = pager_.get()] { return pager->NextPage(); });
+  }
 
   absl::Status Fill() {
-    while (position_ >= page_.size() && !done_) {
-      etcd::pb::RangeRequest request;
-      request.set_key(next_);
-      request.set_range_end(end_);
-      request.set_limit(kPageSize);
-      request.set_revision(revision_);
-      ASSIGN_OR_RETURN(etcd::pb::RangeResponse response, client_.Range(request));
+    while (position_ >= page_.size() && (first_.valid() || !pager_->done())) {
+      absl::StatusOr<etcd::pb::RangeResponse> response =
+          first_.valid() ? first_.get() : pager_->NextPage();
+      if (!response.ok()) return response.status();
       page_.clear();
       position_ = 0;
-      if (!response.more() || response.kvs_size() == 0) {
-        done_ = true;
-      } else {
-        next_ = etcd::KeySuccessor(response.kvs(response.kvs_size() - 1).key());
-      }
-      for (auto& kv : *response.mutable_kvs()) {
+      for (auto& kv : *response->mutable_kvs()) {
         if (!filter_.Includes(kv.key())) continue;
         if (is_source_ && !config_.Replicates(kv.lease())) continue;
         Entry entry;
@@ -64,13 +60,12 @@ class PinnedCursor {
   void Advance() { ++position_; }
 
  private:
-  etcd::Client& client_;
   const SyncConfig& config_;
   const KeyFilter& filter_;
-  int64_t revision_;
   bool is_source_;
-  std::string next_;
-  std::string end_;
+  std::unique_ptr<etcd::RangePager> pager_;
+  // Declared after pager_: destroyed (waited for) before it.
+  std::future<absl::StatusOr<etcd::pb::RangeResponse>> first_;
   struct Entry {
     std::string key;
     std::string value;
@@ -79,12 +74,17 @@ class PinnedCursor {
   };
   std::vector<Entry> page_;
   size_t position_ = 0;
-  bool done_ = false;
+};
+
+// Both sides of one chunk.
+struct ChunkCursors {
+  std::unique_ptr<PinnedCursor> source;
+  std::unique_ptr<PinnedCursor> destination;
 };
 
 absl::StatusOr<CheckReport> OnePass(etcd::Client& source, etcd::Client& destination,
                                     const SyncConfig& config, const KeyFilter& filter,
-                                    CheckSink& sink, std::stop_token stop) {
+                                    CheckSink& sink, const CheckScan& scan, std::stop_token stop) {
   etcd::pb::RangeRequest read_checkpoint;
   read_checkpoint.set_key(config.CheckpointKey());
   ASSIGN_OR_RETURN(etcd::pb::RangeResponse at, destination.Range(read_checkpoint));
@@ -98,8 +98,13 @@ absl::StatusOr<CheckReport> OnePass(etcd::Client& source, etcd::Client& destinat
   CheckReport report;
   report.source_revision = checkpoint.revision;
   report.destination_revision = at.header().revision();
-  PinnedCursor src(source, config, filter, report.source_revision, true);
-  PinnedCursor dst(destination, config, filter, report.destination_revision, false);
+  // Chunks are planned on the source (its keys at R are fixed); the destination reads the same
+  // bounds, paging inside a chunk when it holds more there.
+  etcd::ChunkPlanner planner(source, config.prefix, etcd::PrefixRangeEnd(config.prefix),
+                             report.source_revision,
+                             etcd::ChunkPlan{scan.chunk_keys, scan.discovery_keys});
+  std::deque<ChunkCursors> window;
+  bool planned_all = false;
   auto differ = [&](KeyDifference::Kind kind, const std::string& key, int64_t source_mod,
                     int64_t destination_mod) {
     switch (kind) {
@@ -120,35 +125,54 @@ absl::StatusOr<CheckReport> OnePass(etcd::Client& source, etcd::Client& destinat
     return sink.Failure();
   };
   while (true) {
-    if (stop.stop_requested()) return absl::CancelledError("the check was stopped");
-    RETURN_IF_ERROR(src.Fill());
-    RETURN_IF_ERROR(dst.Fill());
-    if (src.AtEnd() && dst.AtEnd()) break;
-    const int order = src.AtEnd() ? 1 : dst.AtEnd() ? -1 : src.Key().compare(dst.Key());
-    if (order < 0) {
-      if (src.ValueIncluded()) {
-        ++report.source_keys;
-        RETURN_IF_ERROR(differ(KeyDifference::Kind::kMissed, src.Key(), src.ModRevision(), 0));
+    while (!planned_all && window.size() < static_cast<size_t>(std::max(1, scan.window))) {
+      ASSIGN_OR_RETURN(std::optional<etcd::KeyChunk> chunk, planner.Next());
+      if (!chunk) {
+        planned_all = true;
+        break;
       }
-      src.Advance();
-    } else if (order > 0) {
-      if (dst.ValueIncluded()) {
-        ++report.destination_keys;
-        RETURN_IF_ERROR(differ(KeyDifference::Kind::kSurplus, dst.Key(), 0, dst.ModRevision()));
-      }
-      dst.Advance();
-    } else {
-      if (ComparesPair(src.ValueIncluded(), dst.ValueIncluded())) {
-        ++report.source_keys;
-        ++report.destination_keys;
-        if (src.Value() != dst.Value()) {
-          RETURN_IF_ERROR(
-              differ(KeyDifference::Kind::kStale, src.Key(), src.ModRevision(), dst.ModRevision()));
-        }
-      }
-      src.Advance();
-      dst.Advance();
+      ChunkCursors cursors;
+      cursors.source = std::make_unique<PinnedCursor>(
+          source, config, filter, report.source_revision, true, *chunk, scan.page_keys);
+      cursors.destination = std::make_unique<PinnedCursor>(
+          destination, config, filter, report.destination_revision, false, *chunk, scan.page_keys);
+      window.push_back(std::move(cursors));
     }
+    if (window.empty()) break;
+    PinnedCursor& src = *window.front().source;
+    PinnedCursor& dst = *window.front().destination;
+    while (true) {
+      if (stop.stop_requested()) return absl::CancelledError("the check was stopped");
+      RETURN_IF_ERROR(src.Fill());
+      RETURN_IF_ERROR(dst.Fill());
+      if (src.AtEnd() && dst.AtEnd()) break;
+      const int order = src.AtEnd() ? 1 : dst.AtEnd() ? -1 : src.Key().compare(dst.Key());
+      if (order < 0) {
+        if (src.ValueIncluded()) {
+          ++report.source_keys;
+          RETURN_IF_ERROR(differ(KeyDifference::Kind::kMissed, src.Key(), src.ModRevision(), 0));
+        }
+        src.Advance();
+      } else if (order > 0) {
+        if (dst.ValueIncluded()) {
+          ++report.destination_keys;
+          RETURN_IF_ERROR(differ(KeyDifference::Kind::kSurplus, dst.Key(), 0, dst.ModRevision()));
+        }
+        dst.Advance();
+      } else {
+        if (ComparesPair(src.ValueIncluded(), dst.ValueIncluded())) {
+          ++report.source_keys;
+          ++report.destination_keys;
+          if (src.Value() != dst.Value()) {
+            RETURN_IF_ERROR(differ(KeyDifference::Kind::kStale, src.Key(), src.ModRevision(),
+                                   dst.ModRevision()));
+          }
+        }
+        src.Advance();
+        dst.Advance();
+      }
+    }
+    window.pop_front();
   }
   return report;
 }
@@ -158,11 +182,18 @@ absl::StatusOr<CheckReport> OnePass(etcd::Client& source, etcd::Client& destinat
 absl::StatusOr<CheckReport> RunConsistencyCheck(etcd::Client& source, etcd::Client& destination,
                                                 const SyncConfig& config, const KeyFilter& filter,
                                                 CheckSink& sink, std::stop_token stop) {
+  return RunConsistencyCheck(source, destination, config, filter, sink, CheckScan{}, stop);
+}
+
+absl::StatusOr<CheckReport> RunConsistencyCheck(etcd::Client& source, etcd::Client& destination,
+                                                const SyncConfig& config, const KeyFilter& filter,
+                                                CheckSink& sink, const CheckScan& scan,
+                                                std::stop_token stop) {
   const auto start = std::chrono::steady_clock::now();
   absl::Status last;
   for (int attempt = 0; attempt < kAttempts; ++attempt) {
     sink.Reset();
-    auto report = OnePass(source, destination, config, filter, sink, stop);
+    auto report = OnePass(source, destination, config, filter, sink, scan, stop);
     if (report.ok()) {
       report->seconds =
           std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();

@@ -57,10 +57,26 @@ inline bool ComparesPair(bool source_value_included, bool destination_value_incl
   return source_value_included && destination_value_included;
 }
 
+// How the check reads: the source's range is split into chunks of at most `chunk_keys` keys
+// found by keys-only calls of `discovery_keys` (etcd 3.4 walks the whole rest of the range on
+// every limited Range; bounded chunks keep the whole scan O(keys)); `window` chunks of both
+// sides are read ahead of the merge; a side holding more than `page_keys` keys in one chunk
+// is paged inside it. Memory: about window x 2 x chunk_keys values.
+struct CheckScan {
+  int chunk_keys = 5000;
+  int discovery_keys = 100000;
+  int page_keys = 10000;
+  int window = 4;
+};
+
 // FailedPrecondition while no initial copy has completed (no live checkpoint yet);
 // Cancelled when `stop` fires (checked between keys).
 absl::StatusOr<CheckReport> RunConsistencyCheck(etcd::Client& source, etcd::Client& destination,
                                                 const SyncConfig& config, const KeyFilter& filter,
                                                 CheckSink& sink, std::stop_token stop = {});
+absl::StatusOr<CheckReport> RunConsistencyCheck(etcd::Client& source, etcd::Client& destination,
+                                                const SyncConfig& config, const KeyFilter& filter,
+                                                CheckSink& sink, const CheckScan& scan,
+                                                std::stop_token stop = {});
 
 }  // namespace etcdsync

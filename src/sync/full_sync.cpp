@@ -10,6 +10,7 @@
 #include "common/status_macros.h"
 #include "etcd/grpc_error.h"
 #include "etcd/key_range.h"
+#include "etcd/range_chunks.h"
 #include "sync/copy_progress.h"
 #include "sync/destination_writer.h"
 
@@ -19,6 +20,8 @@ namespace {
 constexpr size_t kPageBytes = 8 * 1024 * 1024;
 constexpr size_t kMinPageKeys = 64;
 constexpr int kFirstPageKeys = 500;
+// Keys-only discovery calls find chunks of copy_page_size keys, this many chunks per call.
+constexpr int kChunksPerDiscovery = 20;
 
 }  // namespace
 
@@ -120,14 +123,21 @@ absl::StatusOr<FullSyncResult> FullSync::Run(const Checkpoint& identity, std::st
   std::string cursor = config_.prefix;
   int64_t bytes_written = 0;
 
-  // Reads one source page at `pinned`; if the source compacted it mid-copy, carries on at
-  // the newest revision rather than failing (the next pass closes the gap).
+  // The source range in chunks found by keys-only discovery: a limited Range costs O(rest of
+  // its range) on etcd 3.4, so pages are read inside a chunk's bounds (O(chunk) each).
+  etcd::ChunkPlanner planner(
+      source_, config_.prefix, range_end, pinned,
+      etcd::ChunkPlan{config_.copy_page_size,
+                      static_cast<int>(std::min<int64_t>(
+                          int64_t{config_.copy_page_size} * kChunksPerDiscovery, 1 << 30))});
+  // Reads one source page of [from, to) at `pinned`; if the source compacted it mid-copy,
+  // carries on at the newest revision rather than failing (the next pass closes the gap).
   // Only one read is in flight at a time, and future::get() orders it before the next.
-  auto read_page = [&](const std::string& from,
+  auto read_page = [&](const std::string& from, const std::string& to,
                        int limit) -> absl::StatusOr<etcd::pb::RangeResponse> {
     etcd::pb::RangeRequest page;
     page.set_key(from);
-    page.set_range_end(range_end);
+    page.set_range_end(to);
     page.set_limit(limit);
     page.set_revision(pinned);
     auto response = source_.Range(page);
@@ -145,8 +155,10 @@ absl::StatusOr<FullSyncResult> FullSync::Run(const Checkpoint& identity, std::st
   };
 
   int page_limit = std::min(config_.copy_page_size, kFirstPageKeys);
+  ASSIGN_OR_RETURN(std::optional<etcd::KeyChunk> chunk, planner.Next());
+  std::string chunk_end = chunk ? chunk->end : range_end;
   std::future<absl::StatusOr<etcd::pb::RangeResponse>> next =
-      std::async(std::launch::async, read_page, cursor, page_limit);
+      std::async(std::launch::async, read_page, cursor, chunk_end, page_limit);
   while (true) {
     if (stop.stop_requested()) {
       if (next.valid()) next.wait();
@@ -154,9 +166,10 @@ absl::StatusOr<FullSyncResult> FullSync::Run(const Checkpoint& identity, std::st
     }
     auto response = next.get();
     if (!response.ok()) return response.status();
-    const bool more = response->more() && response->kvs_size() > 0;
+    const bool more_in_chunk = response->more() && response->kvs_size() > 0;
     const std::string interval_end =
-        more ? etcd::KeySuccessor(response->kvs(response->kvs_size() - 1).key()) : range_end;
+        more_in_chunk ? etcd::KeySuccessor(response->kvs(response->kvs_size() - 1).key())
+                      : chunk_end;
     // Size pages by bytes: ~kPageBytes per page whatever the value sizes are.
     size_t page_bytes = 0;
     for (const auto& kv : response->kvs()) page_bytes += kv.key().size() + kv.value().size();
@@ -166,7 +179,15 @@ absl::StatusOr<FullSyncResult> FullSync::Run(const Checkpoint& identity, std::st
       page_limit = static_cast<int>(
           std::clamp<size_t>(kPageBytes / average, std::min(kMinPageKeys, most), most));
     }
-    if (more) next = std::async(std::launch::async, read_page, interval_end, page_limit);
+    bool more = more_in_chunk;
+    if (!more_in_chunk && chunk_end != range_end) {
+      ASSIGN_OR_RETURN(chunk, planner.Next());
+      if (chunk) {
+        chunk_end = chunk->end;
+        more = true;
+      }
+    }
+    if (more) next = std::async(std::launch::async, read_page, interval_end, chunk_end, page_limit);
 
     std::vector<Mutation> wanted;
     std::vector<std::string> local;  // keys whose value is cluster-local on either side

@@ -36,6 +36,8 @@ class OwnersFirstPolicy : public ApplyPolicy {
   std::vector<Mutation> EndFullSync() override;
 
   size_t held() const { return held_.size(); }
+  // Keys remembered for EndFullSync: only held ones (memory stays O(held), not O(keys)).
+  size_t remembered_in_full_sync() const { return seen_in_full_sync_.size(); }
   std::string HeldKey(const std::string& key) const { return held_prefix_ + key; }
 
  private:
@@ -65,7 +67,7 @@ class OwnersFirstPolicy : public ApplyPolicy {
   std::unordered_map<std::string, Held> held_;
   std::unordered_multimap<uint64_t, std::string> waiting_;  // owner uid -> held key
   bool in_full_sync_ = false;
-  std::unordered_set<std::string> seen_in_full_sync_;
+  std::unordered_set<std::string> seen_in_full_sync_;  // held keys the full sync saw
 };
 
 }  // namespace etcdsync

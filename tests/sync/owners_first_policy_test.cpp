@@ -113,6 +113,23 @@ TEST_F(OwnersFirstPolicyTest, FullSyncRetiresHeldKeysTheSourceNoLongerHas) {
   EXPECT_EQ(policy_.held(), 1u);
 }
 
+// A full sync of 1M objects used to remember every key (~100 MiB); only held keys matter.
+TEST_F(OwnersFirstPolicyTest, FullSyncRemembersOnlyHeldKeys) {
+  policy_.Admit({Object("/registry/pods/ns/held-before", "u-1", {"u-x"}, 1)});
+  policy_.BeginFullSync();
+  std::vector<Mutation> batch;
+  for (int i = 0; i < 1000; ++i) {
+    batch.push_back(
+        Object(fmt::format("/registry/configmaps/ns/c{}", i), fmt::format("c{}", i), {}, 0));
+  }
+  batch.push_back(Object("/registry/pods/ns/held-before", "u-1", {"u-x"}, 0));
+  batch.push_back(Object("/registry/pods/ns/held-during", "u-2", {"u-y"}, 0));
+  policy_.Admit(std::move(batch));
+  EXPECT_EQ(policy_.remembered_in_full_sync(), 2u);
+  EXPECT_TRUE(policy_.EndFullSync().empty());  // both held keys are still on the source
+  EXPECT_EQ(policy_.held(), 2u);
+}
+
 TEST_F(OwnersFirstPolicyTest, OpaqueValuesAreNeverHeld) {
   Mutation encrypted;
   encrypted.key = "/registry/secrets/ns/s";

@@ -1,0 +1,94 @@
+#include "etcd/range_chunks.h"
+
+#include <utility>
+
+#include "common/status_macros.h"
+#include "etcd/grpc_error.h"
+#include "etcd/key_range.h"
+
+namespace etcd {
+
+ChunkPlanner::ChunkPlanner(Client& client, std::string begin, std::string end, int64_t revision,
+                           ChunkPlan plan)
+    : client_(client), end_(std::move(end)), revision_(revision), plan_(plan) {
+  if (plan_.chunk_keys < 1) plan_.chunk_keys = 1;
+  if (plan_.discovery_keys < plan_.chunk_keys) plan_.discovery_keys = plan_.chunk_keys;
+  building_.begin = std::move(begin);
+}
+
+ChunkPlanner::~ChunkPlanner() {
+  if (pending_ && pending_->valid()) pending_->wait();
+}
+
+absl::StatusOr<pb::RangeResponse> ChunkPlanner::Discover(std::string from) {
+  pb::RangeRequest request;
+  request.set_key(std::move(from));
+  request.set_range_end(end_);
+  request.set_limit(plan_.discovery_keys);
+  request.set_revision(revision_);
+  request.set_keys_only(true);
+  return client_.Range(request);
+}
+
+absl::Status ChunkPlanner::TakePage() {
+  const std::string from = pending_ ? pending_from_ : building_.begin;
+  absl::StatusOr<pb::RangeResponse> response = pending_ ? pending_->get() : Discover(from);
+  pending_.reset();
+  if (!response.ok() && revision_ != 0 && IsCompacted(response.status())) {
+    // Boundaries need not come from one revision to tile the range: carry on at the newest
+    // (the reader of the chunks decides what a compaction means for it).
+    revision_ = 0;
+    response = Discover(from);
+  }
+  if (!response.ok()) return response.status();
+  if (revision_ == 0) revision_ = response->header().revision();
+  const bool more = response->more() && response->kvs_size() > 0;
+  if (more) {
+    // Read the next discovery page while the caller reads these chunks.
+    pending_from_ = KeySuccessor(response->kvs(response->kvs_size() - 1).key());
+    pending_ =
+        std::async(std::launch::async, [this, from = pending_from_] { return Discover(from); });
+  }
+  for (auto& kv : *response->mutable_kvs()) {
+    if (building_.keys == plan_.chunk_keys) {
+      KeyChunk full = std::move(building_);
+      full.end = kv.key();
+      building_ = KeyChunk{};
+      building_.begin = std::move(*kv.mutable_key());
+      ready_.push_back(std::move(full));
+    }
+    ++building_.keys;
+  }
+  if (!more) {
+    building_.end = end_;
+    ready_.push_back(std::move(building_));
+    done_ = true;
+  }
+  return absl::OkStatus();
+}
+
+absl::StatusOr<std::optional<KeyChunk>> ChunkPlanner::Next() {
+  while (ready_.empty() && !done_) RETURN_IF_ERROR(TakePage());
+  if (ready_.empty()) return std::optional<KeyChunk>();
+  KeyChunk chunk = std::move(ready_.front());
+  ready_.pop_front();
+  return std::optional<KeyChunk>(std::move(chunk));
+}
+
+absl::StatusOr<pb::RangeResponse> RangePager::NextPage() {
+  if (done_) return pb::RangeResponse();
+  pb::RangeRequest request;
+  request.set_key(next_);
+  request.set_range_end(end_);
+  request.set_limit(page_keys_);
+  request.set_revision(revision_);
+  ASSIGN_OR_RETURN(pb::RangeResponse response, client_.Range(request));
+  if (!response.more() || response.kvs_size() == 0) {
+    done_ = true;
+  } else {
+    next_ = KeySuccessor(response.kvs(response.kvs_size() - 1).key());
+  }
+  return response;
+}
+
+}  // namespace etcd

@@ -1,0 +1,85 @@
+// Reads a large key range in bounded chunks. etcd 3.4 walks the whole rest of
+// [key, range_end) on every limited Range, so paging n keys costs O(n^2 / page); a few
+// large keys-only calls that find chunk boundaries, then reads bounded by those boundaries,
+// cost O(n) plus a handful of walks.
+#pragma once
+
+#include <cstdint>
+#include <deque>
+#include <future>
+#include <optional>
+#include <string>
+
+#include "absl/status/statusor.h"
+#include "etcd/client.h"
+
+namespace etcd {
+
+// One chunk [begin, end): `keys` is how many keys it held on the planned side.
+struct KeyChunk {
+  std::string begin;
+  std::string end;
+  int64_t keys = 0;
+};
+
+struct ChunkPlan {
+  int chunk_keys = 5000;        // most keys per chunk on the planned side
+  int discovery_keys = 100000;  // keys per keys-only discovery call (memory: keys only)
+};
+
+// Splits [begin, end) of one cluster, at `revision` (0: the current one, pinned by the first
+// call; a compacted one moves to the newest), into consecutive chunks that tile the range exactly:
+// the first begins at `begin`, each ends where the next begins, the last ends at `end`. Reads one
+// discovery page ahead.
+class ChunkPlanner {
+ public:
+  ChunkPlanner(Client& client, std::string begin, std::string end, int64_t revision,
+               ChunkPlan plan = {});
+  ~ChunkPlanner();
+  ChunkPlanner(const ChunkPlanner&) = delete;
+  ChunkPlanner& operator=(const ChunkPlanner&) = delete;
+
+  // The next chunk in key order; nullopt after the last one.
+  absl::StatusOr<std::optional<KeyChunk>> Next();
+  // The revision the plan was made at (known after the first Next()).
+  int64_t revision() const { return revision_; }
+
+ private:
+  absl::StatusOr<pb::RangeResponse> Discover(std::string from);
+  absl::Status TakePage();
+
+  Client& client_;
+  std::string end_;
+  int64_t revision_;
+  ChunkPlan plan_;
+  std::deque<KeyChunk> ready_;
+  std::optional<std::future<absl::StatusOr<pb::RangeResponse>>> pending_;
+  std::string pending_from_;  // where the pending discovery starts
+  KeyChunk building_;         // the chunk under construction
+  bool done_ = false;
+};
+
+// Reads [begin, end) at `revision` in pages of at most `page_keys`, continuing inside the
+// range when it holds more: with a bounded range each page costs O(keys in the range).
+class RangePager {
+ public:
+  RangePager(Client& client, std::string begin, std::string end, int64_t revision, int page_keys)
+      : client_(client),
+        next_(std::move(begin)),
+        end_(std::move(end)),
+        revision_(revision),
+        page_keys_(page_keys) {}
+  // The next page; an empty one (kvs_size() == 0) after the last.
+  absl::StatusOr<pb::RangeResponse> NextPage();
+  bool done() const { return done_; }
+
+ private:
+  Client& client_;
+  std::string next_;
+  std::string end_;
+  int64_t revision_;
+  int page_keys_;
+  bool done_ = false;
+};
+
+}  // namespace etcd

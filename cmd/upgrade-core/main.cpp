@@ -24,6 +24,7 @@
 #include "upgrade/artifact_check.h"
 #include "upgrade/package_sync.h"
 #include "upgrade/preflight_inputs.h"
+#include "upgrade/preflight_node_local.h"
 #include "upgrade/preflight_runner.h"
 #include "upgrade/registry_resolution.h"
 #include "upgrade/release_manifest.h"
@@ -180,6 +181,13 @@ int RunPreflight(const platform::Connection& connection, const PackageFlags& fla
   }
   auto inputs = upgrade::GatherPreflightInputs(**global, **target_cluster, scope);
   if (!inputs.ok()) return Fail(exit_code::kClusterUnreachable, inputs.status());
+  if (cluster == "global") {
+    // The node-local checks measure this machine; $UPGRADE_NODE_ROOT moves / for tests.
+    upgrade::NodeLocalPaths paths;
+    if (const char* root = std::getenv("UPGRADE_NODE_ROOT"); root && *root) paths.root = root;
+    paths.package_dir = flags.package_dir;
+    inputs->node = upgrade::ReadNodeLocalFacts(paths);
+  }
   auto disabled = upgrade::ReadDisabledChecks(**global);
   if (!disabled.ok()) return Fail(exit_code::kClusterUnreachable, disabled.status());
   upgrade::PreflightReport report = upgrade::RunPreflight(*inputs, *disabled);

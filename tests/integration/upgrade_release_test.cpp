@@ -3,6 +3,7 @@
 // availableUpdates lists the version (exit 13 when it does not in time).
 #include <gtest/gtest.h>
 
+#include "bundle/sample_bundle.h"
 #include "integration/upgrade_fixture.h"
 #include "platform/resources.h"
 #include "platform_sim/platform_simulator.h"
@@ -70,6 +71,49 @@ TEST_F(UpgradeReleaseTest, PublishesTheManifestAndWaitsForAvailableUpdates) {
   ASSERT_EQ(available.exit_code, 0) << available.output;
   EXPECT_NE(available.output.find("4.3.0 is available to cluster global"), std::string::npos)
       << available.output;
+}
+
+// upgrade.sh --move-to-hybrid: refused (exit 10, label kept) while an image lacks an
+// architecture the global's nodes run; otherwise synced (skipped here: SKIP_SYNC_IMAGE) and
+// the label removed.
+TEST_F(UpgradeReleaseTest, MoveToHybridRefusesBeforeTouchingTheLabel) {
+  bundle::SampleBundleOptions options;
+  options.images = 4;
+  options.layer_bytes = 1024;
+  options.shared_layer_bytes = 1024;
+  const std::string images = dir_.File("hybrid-images");
+  ASSERT_TRUE(bundle::WriteSampleBundle(images, options).ok());
+  json cluster = Get(global(), platform::kClusters, "", "global");
+  cluster["metadata"]["labels"] = {{"cpaas.io/node-arch-constraint", "amd64"}};
+  Put(global(), platform::kClusters, "", cluster);
+  json node = Get(global(), platform::kNodes, "", "cp-1");
+  node["metadata"]["labels"]["kubernetes.io/arch"] = "arm64";
+  Put(global(), platform::kNodes, "", node);
+  Put(global(), platform::kNodes, "",
+      {{"metadata", {{"name", "cp-2"}}}, {"status", {{"nodeInfo", {{"architecture", "amd64"}}}}}});
+  const std::string command = "SKIP_SYNC_IMAGE=true " + UpgradeSh() + "--move-to-hybrid --bundle " +
+                              images + " --registry 127.0.0.1:5999 --plain --kubeconfig " +
+                              kubeconfig_;
+  auto refused = Run(command);
+  EXPECT_EQ(refused.exit_code, 10) << refused.output;
+  EXPECT_NE(refused.output.find("lack an architecture the global cluster's nodes run (amd64, "
+                                "arm64)"),
+            std::string::npos)
+      << refused.output;
+  EXPECT_EQ(Get(global(), platform::kClusters, "", "global")["metadata"]["labels"].value(
+                "cpaas.io/node-arch-constraint", ""),
+            "amd64");
+
+  node["metadata"]["labels"]["kubernetes.io/arch"] = "amd64";  // every image offers amd64
+  Put(global(), platform::kNodes, "", node);
+  auto moved = Run(command);
+  ASSERT_EQ(moved.exit_code, 0) << moved.output;
+  EXPECT_NE(moved.output.find("label cpaas.io/node-arch-constraint removed"), std::string::npos)
+      << moved.output;
+  EXPECT_FALSE(Get(global(), platform::kClusters, "", "global")["metadata"]
+                   .value("labels", json::object())
+                   .contains("cpaas.io/node-arch-constraint"));
+  EXPECT_NE(Run(command).output.find("was not set"), std::string::npos);  // again: nothing to do
 }
 
 }  // namespace

@@ -17,6 +17,7 @@ read -r -d '' flag_table <<'TABLE' || true
 --only-sync-image        -         phase  push images/ (image-sync), then the images of plugins/*.tgz (violet push --skip-crs); =true/=false
 --skip-sync-image        -         phase  check the release's images are in the registry, publish it (ProductManifest), deploy/update the CVO
 --preflight              -         phase  read-only readiness checks, recorded on the cluster's cvsh (exit 7 Failed, 8 Retry)
+--move-to-hybrid         -         phase  from the hybrid (x86+ARM) package: check every image offers the nodes' architectures (else exit 10), sync, remove label cpaas.io/node-arch-constraint from Cluster global
 # Preflight
 --cluster                NAME      core   a workload cluster (reached through the platform proxy); default global
 --to                     VERSION   core   target version (default: release.yaml's; a workload cluster: global's)
@@ -60,7 +61,7 @@ TABLE
 
 usage() {
   local line names value route help
-  echo "usage: bash upgrade.sh [--only-sync-image | --skip-sync-image | --preflight] [flags]"
+  echo "usage: bash upgrade.sh [--only-sync-image | --skip-sync-image | --preflight | --move-to-hybrid] [flags]"
   while IFS= read -r line; do
     if [[ $line == "# "* ]]; then printf '\n%s:\n' "${line#\# }"; continue; fi
     read -r names value route help <<<"$line"
@@ -108,7 +109,7 @@ core_bin() {
   printf '%s' "$core"
 }
 
-only_sync=false skip_sync=false preflight=false args=()
+only_sync=false skip_sync=false preflight=false hybrid=false args=()
 while [ $# -gt 0 ]; do
   flag=$1 given=false value=""
   case "$flag" in --*=*) given=true value=${flag#*=} flag=${flag%%=*} ;; esac
@@ -132,6 +133,7 @@ while [ $# -gt 0 ]; do
         --only-sync-image) only_sync=$on ;;
         --skip-sync-image) skip_sync=$on ;;
         --preflight) preflight=$on ;;
+        --move-to-hybrid) hybrid=$on ;;
       esac ;;
     env:*) export "${flag_route#env:}=$value" ;;
     help) usage; exit 0 ;;
@@ -151,7 +153,11 @@ if $only_sync && $skip_sync; then die "--only-sync-image and --skip-sync-image e
 if $preflight && { $only_sync || $skip_sync; }; then
   die "--preflight runs on its own (it only reads); drop --only-sync-image/--skip-sync-image"
 fi
+if $hybrid && { $preflight || $only_sync || $skip_sync; }; then
+  die "--move-to-hybrid runs on its own (it syncs the images itself); drop the other phase flags"
+fi
 phase=all
+if $hybrid; then phase=hybrid; fi
 if $preflight; then phase=preflight; fi
 if $only_sync; then phase=sync; fi
 if $skip_sync; then phase=trigger; fi

@@ -24,6 +24,7 @@
 #include "upgrade/components.h"
 #include "upgrade/name_list.h"
 #include "upgrade/preflight_inputs.h"
+#include "upgrade/release_manifest.h"
 #include "upgrade/status_view.h"
 #include "upgrade/topolvm_steps.h"
 #include "upgrade/upgrade_request.h"
@@ -338,9 +339,79 @@ int Components(const CommonFlags& flags, const ComponentFlags& options) {
   return kExitOk;
 }
 
+struct ImportFlags {
+  std::string version, release = "release.yaml", registry;
+  bool wait = false;
+  int timeout_seconds = 600;
+};
+
+// ac adm release import-manifest: publish the release's ProductManifest (what upgrade.sh
+// --skip-sync-image also does) so the CVO offers it in availableUpdates; --wait for that.
+int ImportManifest(const CommonFlags& flags, const ImportFlags& options) {
+  auto release = upgrade::ReadReleaseManifest(options.release);
+  if (!release.ok()) return Fail(kExitUsage, release.status());
+  if (release->version != options.version) {
+    return Fail(kExitUsage,
+                fmt::format("{} describes release {}, not {} — pass the release.yaml of the {} "
+                            "core package with --release",
+                            options.release, release->version, options.version, options.version));
+  }
+  auto global = GlobalClient(flags);
+  if (!global.ok()) return Fail(kExitUsage, global.status());
+  std::string registry = options.registry;
+  if (registry.empty()) {
+    auto base = (*global)->Get(platform::kProductBases, "", "base");
+    if (!base.ok() && !absl::IsNotFound(base.status())) return Fail(kExitError, base.status());
+    if (base.ok()) registry = platform::ProductBaseOf(*base).registry_address;
+    if (registry.empty()) {
+      return Fail(kExitUsage,
+                  "no --registry and ProductBase base has no spec.registry.address — pass "
+                  "--registry <host:port> (where upgrade.sh --only-sync-image pushed the images)");
+    }
+  }
+  auto line = upgrade::PublishProductManifest(**global, *release, registry);
+  if (!line.ok()) return Fail(kExitError, line.status());
+  std::cout << *line << "\n";
+  if (!options.wait) {
+    std::cout << fmt::format(
+        "published; the CVO lists {} in availableUpdates once it has read it (ac adm upgrade "
+        "--cluster={}; or pass --wait)\n",
+        options.version, flags.cluster);
+    return kExitOk;
+  }
+  absl::Status waited = upgrade::WaitForAvailableUpdate(
+      **global, flags.cluster, options.version, std::chrono::seconds(options.timeout_seconds));
+  if (!waited.ok()) {
+    return Fail(absl::IsDeadlineExceeded(waited) ? kExitWaitTimeout : kExitError, waited);
+  }
+  std::cout << fmt::format("{} is available to cluster {}: ac adm upgrade --cluster={} --to={}\n",
+                           options.version, flags.cluster, flags.cluster, options.version);
+  return kExitOk;
+}
+
 }  // namespace
 
 void AddUpgradeCommands(CLI::App& adm, int& exit_code) {
+  CLI::App* release_cmd = adm.add_subcommand("release", "Publish releases to the platform");
+  release_cmd->require_subcommand(1);
+  CLI::App* import_cmd = release_cmd->add_subcommand(
+      "import-manifest",
+      "publish the core package's ProductManifest so availableUpdates lists it (Era B)");
+  static CommonFlags import_common;
+  static ImportFlags import_flags;
+  AddCommonFlags(*import_cmd, import_common);
+  import_cmd->add_option("--version", import_flags.version, "the release version (e.g. 4.3.0)")
+      ->required();
+  import_cmd->add_option("--release", import_flags.release,
+                         "the core package's release.yaml (default ./release.yaml)");
+  import_cmd->add_option("--registry", import_flags.registry,
+                         "registry holding its images (default ProductBase base's)");
+  import_cmd->add_flag("--wait", import_flags.wait,
+                       "wait until the cluster's availableUpdates lists the version");
+  import_cmd->add_option("--timeout", import_flags.timeout_seconds,
+                         "seconds --wait waits at most (default 600)");
+  import_cmd->callback([&exit_code]() { exit_code = ImportManifest(import_common, import_flags); });
+
   CLI::App* upgrade_cmd =
       adm.add_subcommand("upgrade", "Show, request and watch cluster upgrades (ACP 4.3+ CVO)");
   static CommonFlags common;

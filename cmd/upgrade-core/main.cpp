@@ -22,8 +22,10 @@
 #include "platform/resources.h"
 #include "registry/registry_client.h"
 #include "upgrade/artifact_check.h"
+#include "upgrade/hybrid_move.h"
 #include "upgrade/package_sync.h"
 #include "upgrade/preflight_inputs.h"
+#include "upgrade/preflight_node_local.h"
 #include "upgrade/preflight_runner.h"
 #include "upgrade/registry_resolution.h"
 #include "upgrade/release_manifest.h"
@@ -180,6 +182,13 @@ int RunPreflight(const platform::Connection& connection, const PackageFlags& fla
   }
   auto inputs = upgrade::GatherPreflightInputs(**global, **target_cluster, scope);
   if (!inputs.ok()) return Fail(exit_code::kClusterUnreachable, inputs.status());
+  if (cluster == "global") {
+    // The node-local checks measure this machine; $UPGRADE_NODE_ROOT moves / for tests.
+    upgrade::NodeLocalPaths paths;
+    if (const char* root = std::getenv("UPGRADE_NODE_ROOT"); root && *root) paths.root = root;
+    paths.package_dir = flags.package_dir;
+    inputs->node = upgrade::ReadNodeLocalFacts(paths);
+  }
   auto disabled = upgrade::ReadDisabledChecks(**global);
   if (!disabled.ok()) return Fail(exit_code::kClusterUnreachable, disabled.status());
   upgrade::PreflightReport report = upgrade::RunPreflight(*inputs, *disabled);
@@ -291,8 +300,14 @@ int RunTrigger(k8s::RestClient& global, const PackageFlags& flags,
 int RunPackagePhase(const std::string& phase, const CLI::App& command,
                     const platform::Connection& connection, const PackageFlags& flags,
                     upgrade::GivenCredentials given, bool verbose) {
-  const bool sync = phase != "trigger", trigger = phase != "sync";
+  const bool hybrid = phase == "hybrid";
+  const bool sync = phase != "trigger", trigger = phase == "trigger" || phase == "all";
   const bool configured = platform::RequireConnection(connection).ok();
+  if (hybrid && !configured) {
+    return Fail(exit_code::kUsage,
+                "--move-to-hybrid needs the global cluster: pass --kubeconfig <file> (or set "
+                "KUBECONFIG)");
+  }
   if (trigger && !configured) {
     return Fail(exit_code::kUsage,
                 fmt::format("{} needs the global cluster: pass --kubeconfig <file> (or set "
@@ -316,10 +331,23 @@ int RunPackagePhase(const std::string& phase, const CLI::App& command,
   if (!credentials.ok()) return Fail(exit_code::kUsage, credentials.status());
 
   std::unique_ptr<k8s::RestClient> global;
-  if (configured && (trigger || flags.registry.empty())) {
+  if (configured && (trigger || hybrid || flags.registry.empty())) {
     auto client = Client(platform::ConfigForCluster(connection, platform::kGlobalCluster));
     if (!client.ok()) return Fail(exit_code::kUsage, client.status());
     global = *std::move(client);
+  }
+  if (hybrid) {
+    // Refused before anything is pushed or the label touched.
+    auto archs = upgrade::NodeArchitectures(*global);
+    if (!archs.ok()) {
+      return Fail(absl::IsFailedPrecondition(archs.status()) ? exit_code::kBlocked
+                                                             : exit_code::kClusterUnreachable,
+                  archs.status());
+    }
+    auto checked = upgrade::CheckHybridBundle(flags.bundle, *archs);
+    if (!checked.ok()) return Fail(exit_code::kInvalidInput, checked.status());
+    if (!checked->covered) return Fail(exit_code::kBlocked, checked->line);
+    *report_stream << "upgrade.sh: " << checked->line << "\n";
   }
   upgrade::RegistryRequest request;
   request.registry = flags.registry;
@@ -363,6 +391,12 @@ int RunPackagePhase(const std::string& phase, const CLI::App& command,
       return code;
     }
   }
+  if (hybrid) {
+    auto removed = upgrade::RemoveNodeArchConstraint(*global);
+    if (!removed.ok()) return Fail(exit_code::kClusterUnreachable, removed.status());
+    std::cout << *removed << "\n";
+    return exit_code::kOk;
+  }
   if (!trigger) return exit_code::kOk;
   return RunTrigger(*global, flags, resolved, *release);
 }
@@ -393,7 +427,11 @@ int main(int argc, char** argv) {
       app.add_subcommand("trigger",
                          "check the images, publish the release, deploy the CVO "
                          "(upgrade.sh --skip-sync-image)"),
-      app.add_subcommand("all", "sync, then trigger (upgrade.sh without a phase flag)")};
+      app.add_subcommand("all", "sync, then trigger (upgrade.sh without a phase flag)"),
+      app.add_subcommand("hybrid",
+                         "check the hybrid bundle covers the nodes' architectures, sync it, "
+                         "then remove label cpaas.io/node-arch-constraint from Cluster global "
+                         "(upgrade.sh --move-to-hybrid)")};
   for (CLI::App* phase : phases) AddPackageFlags(*phase, flags);
 
   if (auto done = cli::Parse(app, argc, argv, "bash upgrade.sh --help")) return *done;

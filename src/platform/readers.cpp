@@ -2,6 +2,8 @@
 
 #include <fmt/format.h>
 
+#include <cctype>
+
 #include "common/absl_fmt.h"
 #include "k8s/json_fields.h"
 #include "k8s/read_or_absent.h"
@@ -47,6 +49,28 @@ Cluster ClusterOf(const json& cluster) {
 Machine MachineOf(const json& machine) {
   return {k8s::NameOf(machine), StringAt(machine, "/spec/clusterName"),
           StringAt(machine, "/status/phase")};
+}
+
+Node NodeOf(const json& node) {
+  Node out{k8s::NameOf(node), StringAt(node, "/status/nodeInfo/kernelVersion"),
+           k8s::LabelOf(node, "kubernetes.io/arch"), false};
+  if (out.architecture.empty()) out.architecture = StringAt(node, "/status/nodeInfo/architecture");
+  const json::json_pointer labels("/metadata/labels");
+  if (node.is_object() && node.contains(labels) && node.at(labels).is_object()) {
+    out.control_plane = node.at(labels).contains("node-role.kubernetes.io/control-plane") ||
+                        node.at(labels).contains("node-role.kubernetes.io/master");
+  }
+  return out;
+}
+
+bool ModuleNamed(const ModuleInfo& module, const std::vector<std::string_view>& needles) {
+  for (std::string name : {module.module, module.name}) {
+    for (char& c : name) c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
+    for (std::string_view needle : needles) {
+      if (name.find(needle) != std::string::npos) return true;
+    }
+  }
+  return false;
 }
 
 absl::StatusOr<VersionReading> ReadCurrentVersion(k8s::RestClient& global,

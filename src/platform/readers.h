@@ -6,6 +6,7 @@
 #include <nlohmann/json.hpp>
 #include <string>
 #include <string_view>
+#include <vector>
 
 #include "absl/status/statusor.h"
 #include "k8s/rest_client.h"
@@ -59,6 +60,19 @@ struct Machine {
   std::string phase;    // status.phase
 };
 Machine MachineOf(const nlohmann::json& machine);
+
+// Node (v1): what the upgrade's prerequisites read of one node.
+struct Node {
+  std::string name;
+  std::string kernel;          // status.nodeInfo.kernelVersion ("5.14.0-362.el9.x86_64")
+  std::string architecture;    // label kubernetes.io/arch, else status.nodeInfo.architecture
+  bool control_plane = false;  // label node-role.kubernetes.io/control-plane (or /master)
+};
+Node NodeOf(const nlohmann::json& node);
+
+// A plugin the platform installed somewhere: the ModuleInfo's module name (label
+// cpaas.io/module-name) or its metadata.name contains one of `needles` (lowercase).
+bool ModuleNamed(const ModuleInfo& module, const std::vector<std::string_view>& needles);
 
 struct VersionReading {
   std::string version;  // "" unknown

@@ -3,6 +3,7 @@
 #pragma once
 
 #include <chrono>
+#include <cstdint>
 #include <map>
 #include <nlohmann/json.hpp>
 #include <optional>
@@ -10,6 +11,25 @@
 #include <vector>
 
 namespace upgrade {
+
+// What the node-local checks look at (acp-spec.md §2 "Space and other checks"), read on the
+// machine upgrade.sh runs on by ReadNodeLocalFacts (preflight_node_local.h).
+struct NodeLocalFacts {
+  // Only a global control-plane node is where the docs extract the package; elsewhere the
+  // node-local checks say where they must run instead of measuring the wrong machine.
+  bool control_plane = false;  // <root>/etc/kubernetes/manifests/kube-apiserver.yaml exists
+  std::string host;            // for the messages
+  std::string minio_dir;       // /cpaas/minio
+  std::optional<uint64_t> minio_free_bytes;  // nullopt: could not be read (minio_error)
+  std::string minio_error;
+  std::string package_dir;  // where upgrade.sh was extracted
+  std::optional<uint64_t> package_free_bytes;
+  std::string package_error;
+  uint64_t extracted_images_bytes = 0;    // images/ already extracted there (counts as used space)
+  std::string images_archive;             // images.tar* beside upgrade.sh while images/ is absent
+  std::string cgroup_dir;                 // /sys/fs/cgroup
+  std::optional<int64_t> cgroup_fs_type;  // statfs f_type; nullopt: could not be read
+};
 
 // What the checks look at, read once by GatherPreflightInputs (preflight_inputs.h). Lists are
 // empty when the cluster has none; `null` objects are absent ones.
@@ -40,6 +60,14 @@ struct PreflightInputs {
   std::vector<nlohmann::json> cri_upgrade_pods;  // label app=cri-upgrade, all namespaces
   std::vector<nlohmann::json> cronjobs;          // in cpaas-system and kube-system
 
+  // The prerequisites of §2 (detection choices: docs/preflight-checks.md).
+  std::vector<nlohmann::json> all_module_infos;    // every ModuleInfo on global
+  std::vector<nlohmann::json> module_plugins;      // every ModulePlugin on global (pushed)
+  std::vector<nlohmann::json> topolvm_versions;    // ArtifactVersions of TopoLVM, global
+  std::vector<nlohmann::json> istio_deployments;   // Deployments in istio-system
+  std::vector<nlohmann::json> elasticsearch_pods;  // Pods label service_name=cpaas-elasticsearch
+  std::optional<NodeLocalFacts> node;              // global preflight: the machine it runs on
+
   std::chrono::system_clock::time_point now = std::chrono::system_clock::now();
 
   bool global() const { return cluster == "global"; }
@@ -48,9 +76,14 @@ struct PreflightInputs {
 enum class CheckState { kPassed, kRetry, kFailed };
 const char* CheckStateName(CheckState state);  // "Passed", "Retry", "Failed"
 
+// A check's policy: Required results decide the overall result; Advisory ones are warnings
+// (their Failed or Retry is shown and recorded, never blocks).
+inline constexpr const char* kRequired = "Required";
+inline constexpr const char* kAdvisory = "Advisory";
+
 struct CheckResult {
   std::string name;
-  std::string policy = "Required";
+  std::string policy = kRequired;
   CheckState state = CheckState::kRetry;
   std::string reason;
   std::string message;
@@ -84,10 +117,30 @@ CheckResult PlatformLicense(const PreflightInputs& in);
 CheckResult WorkloadClustersKubernetesCompatible(const PreflightInputs& in);
 CheckResult GlobalVersionReached(const PreflightInputs& in);
 CheckResult DisasterRecoveryOrder(const PreflightInputs& in);
+// §2 prerequisites read through the API (preflight_prereq_checks.cpp).
+CheckResult NodeKernelVersion(const PreflightInputs& in);
+CheckResult CostManagementUninstalled(const PreflightInputs& in);
+CheckResult IstioVersionSupported(const PreflightInputs& in);
+CheckResult ClickHouseUninstalled(const PreflightInputs& in);
+CheckResult ElasticsearchV6(const PreflightInputs& in);
+CheckResult PlatformNodeIsolation(const PreflightInputs& in);
+CheckResult LogEssentialsPushed(const PreflightInputs& in);
+CheckResult TopolvmPackagePushed(const PreflightInputs& in);
+// §2 node-local (preflight_node_local.cpp).
+CheckResult MinioFreeSpace(const PreflightInputs& in);
+CheckResult ExtractionDiskFreeSpace(const PreflightInputs& in);
+CheckResult CgroupV2(const PreflightInputs& in);
+
+// Which checks apply (preflight_prereq_checks.cpp): the version conditions of §2.
+bool TargetAtLeast(const PreflightInputs& in, const std::string& minor);
+bool CurrentMinorIs(const PreflightInputs& in, const std::string& minor);
+bool TopolvmPushRequired(const PreflightInputs& in);
 
 // Shorthands for the checks' results.
 CheckResult Passed(const std::string& name, const std::string& message);
 CheckResult Retry(const std::string& name, const std::string& reason, const std::string& message);
 CheckResult Failed(const std::string& name, const std::string& reason, const std::string& message);
+// The same result as a warning (policy Advisory).
+CheckResult Advisory(CheckResult result);
 
 }  // namespace upgrade

@@ -8,6 +8,7 @@
 #include "k8s/read_or_absent.h"
 #include "platform/readers.h"
 #include "platform/resources.h"
+#include "upgrade/topolvm_steps.h"
 
 namespace upgrade {
 namespace {
@@ -74,6 +75,17 @@ absl::StatusOr<PreflightInputs> GatherPreflightInputs(k8s::RestClient& global,
   ASSIGN_OR_RETURN(in.admin_acks, ConfigMapData(global, "admin-acks"));
   ASSIGN_OR_RETURN(in.license, GetOrNull(global, platform::kSecrets, platform::kPlatformNamespace,
                                          "platform-license"));
+
+  // §2 prerequisites (preflight_prereq_checks.cpp).
+  ASSIGN_OR_RETURN(in.all_module_infos, ListOrEmpty(global, platform::kModuleInfos, ""));
+  ASSIGN_OR_RETURN(in.module_plugins, ListOrEmpty(global, platform::kModulePlugins, ""));
+  ASSIGN_OR_RETURN(in.topolvm_versions,
+                   ListOrEmpty(global, platform::kArtifactVersions, platform::kPlatformNamespace,
+                               kTopolvmArtifactLabel));
+  ASSIGN_OR_RETURN(in.istio_deployments,
+                   ListOrEmpty(cluster, platform::kDeployments, "istio-system"));
+  ASSIGN_OR_RETURN(in.elasticsearch_pods,
+                   ListOrEmpty(cluster, platform::kPods, "", "service_name=cpaas-elasticsearch"));
 
   ASSIGN_OR_RETURN(in.nodes, ListOrEmpty(cluster, platform::kNodes, ""));
   ASSIGN_OR_RETURN(in.kube_system_pods, ListOrEmpty(cluster, platform::kPods, "kube-system"));

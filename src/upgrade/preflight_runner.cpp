@@ -77,8 +77,9 @@ PreflightReport RunPreflight(const PreflightInputs& inputs,
     }
     CheckResult result = check.run(inputs);
     result.name = check.name;
-    if (result.state == CheckState::kFailed) ++failed;
-    if (result.state == CheckState::kRetry) ++retry;
+    const bool advisory = result.policy == kAdvisory;
+    if (result.state == CheckState::kFailed && !advisory) ++failed;
+    if (result.state == CheckState::kRetry && !advisory) ++retry;
     report.results.push_back(std::move(result));
   }
   report.overall = failed > 0                            ? CheckState::kFailed
@@ -156,17 +157,24 @@ absl::Status RecordPreflight(k8s::RestClient& global, PreflightReport& report) {
 }
 
 std::string FormatPreflightReport(const PreflightReport& report) {
-  int passed = 0, retry = 0, failed = 0;
+  int passed = 0, retry = 0, failed = 0, warnings = 0;
   for (const CheckResult& result : report.results) {
-    if (result.state == CheckState::kPassed) ++passed;
-    if (result.state == CheckState::kRetry) ++retry;
-    if (result.state == CheckState::kFailed) ++failed;
+    if (result.state == CheckState::kPassed) {
+      ++passed;
+    } else if (result.policy == kAdvisory) {
+      ++warnings;
+    } else if (result.state == CheckState::kRetry) {
+      ++retry;
+    } else {
+      ++failed;
+    }
   }
   auto or_unknown = [](const std::string& text) { return text.empty() ? "unknown" : text; };
   std::string out = "Summary\n";
   out += fmt::format(
-      "  Result:           {} ({} passed, {} retry, {} failed{})\n", CheckStateName(report.overall),
-      passed, retry, failed,
+      "  Result:           {} ({} passed, {} retry, {} failed{}{})\n",
+      CheckStateName(report.overall), passed, retry, failed,
+      warnings == 0 ? "" : fmt::format(", {} warnings", warnings),
       report.disabled.empty() ? "" : fmt::format(", {} disabled", report.disabled.size()));
   out += fmt::format("  Cluster:          {}\n", report.cluster);
   out += fmt::format("  Current version:  {}\n", or_unknown(report.current_version));
@@ -186,7 +194,10 @@ std::string FormatPreflightReport(const PreflightReport& report) {
   for (const CheckResult& result : report.results) width = std::max(width, result.name.size());
   out += fmt::format("  {:<{}}  {:<6}  {}\n", "NAME", width, "STATE", "REASON: MESSAGE");
   for (const CheckResult& result : report.results) {
-    out += fmt::format("  {:<{}}  {:<6}  {}{}\n", result.name, width, CheckStateName(result.state),
+    // An advisory result that did not pass reads "Warn" (status.preflight keeps its state).
+    const bool warning = result.policy == kAdvisory && result.state != CheckState::kPassed;
+    out += fmt::format("  {:<{}}  {:<6}  {}{}\n", result.name, width,
+                       warning ? "Warn" : CheckStateName(result.state),
                        result.reason.empty() ? "" : result.reason + ": ", result.message);
   }
   return out;

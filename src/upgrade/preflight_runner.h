@@ -29,7 +29,8 @@ absl::StatusOr<std::vector<std::string>> ReadDisabledChecks(k8s::RestClient& glo
 // The `preflight` value itself: at most 1 MiB (a ConfigMap's limit), nested at most 16 levels.
 absl::StatusOr<std::vector<std::string>> ParseDisabledChecks(const std::string& text);
 
-// Failed if any check failed; else Retry if any is Retry or no check ran; else Passed.
+// Failed if any Required check failed; else Retry if any Required one is Retry or no check
+// ran; else Passed. Advisory results are warnings and never change the overall result.
 PreflightReport RunPreflight(const PreflightInputs& inputs,
                              const std::vector<std::string>& disabled);
 

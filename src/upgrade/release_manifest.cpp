@@ -1,18 +1,26 @@
 #include "upgrade/release_manifest.h"
 
 #include <fmt/format.h>
+#include <fmt/ranges.h>
 #include <yaml-cpp/yaml.h>
 
 #include <algorithm>
+#include <cctype>
+#include <thread>
 
 #include "common/absl_fmt.h"
 #include "common/bounded_parse.h"
 #include "common/regular_file.h"
 #include "common/untrusted_text.h"
+#include "k8s/json_fields.h"
+#include "platform/readers.h"
+#include "platform/resources.h"
 #include "upgrade/version_rules.h"
 
 namespace upgrade {
 namespace {
+
+using nlohmann::json;
 
 // A release lists a few hundred images, nested two levels.
 constexpr size_t kMaxReleaseBytes = 1 << 20;
@@ -110,6 +118,91 @@ absl::StatusOr<ReleaseManifest> ReadReleaseManifest(const std::string& path) {
 
 std::string ImageAt(const std::string& registry, const std::string& image) {
   return registry.empty() ? image : registry + "/" + image;
+}
+
+std::string ProductManifestName(const std::string& version) {
+  std::string name = "acp-";
+  for (char c : version) {
+    const char lower = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
+    name += std::isalnum(static_cast<unsigned char>(lower)) || lower == '.' || lower == '-' ? lower
+                                                                                            : '-';
+  }
+  return name;
+}
+
+namespace {
+
+absl::Status Named(const absl::Status& status, const std::string& what) {
+  return absl::Status(status.code(), fmt::format("{}: {}", what, status.message()));
+}
+
+}  // namespace
+
+absl::StatusOr<std::string> PublishProductManifest(k8s::RestClient& global,
+                                                   const ReleaseManifest& release,
+                                                   const std::string& registry) {
+  using nlohmann::json;
+  const std::string name = ProductManifestName(release.version);
+  const std::string what = "ProductManifest " + name;
+  const json spec = {{"version", release.version},
+                     {"image", ImageAt(registry, release.product_image)},
+                     {"cvoImage", ImageAt(registry, release.cvo_image)}};
+  auto existing = global.Get(platform::kProductManifests, "", name);
+  if (absl::IsNotFound(existing.status())) {
+    const json object = {{"apiVersion", platform::kProductManifests.GroupVersion()},
+                         {"kind", "ProductManifest"},
+                         {"metadata", {{"name", name}}},
+                         {"spec", spec}};
+    auto created = global.Create(platform::kProductManifests, "", object);
+    if (!created.ok()) return Named(created.status(), what);
+    return what + ": created";
+  }
+  if (!existing.ok()) return Named(existing.status(), what);
+  if (existing->value("spec", json::object()) == spec) return what + ": unchanged";
+  auto patched = global.MergePatch(platform::kProductManifests, "", name, {{"spec", spec}});
+  if (!patched.ok()) return Named(patched.status(), what);
+  return what + ": updated";
+}
+
+absl::Status WaitForAvailableUpdate(k8s::RestClient& global, const std::string& cluster,
+                                    const std::string& version, std::chrono::seconds timeout,
+                                    std::chrono::milliseconds poll) {
+  const auto deadline = std::chrono::steady_clock::now() + timeout;
+  std::string seen = fmt::format(
+      "no ClusterVersionShadow {}/{} yet (deploy the CVO: bash "
+      "upgrade.sh --skip-sync-image)",
+      platform::kPlatformNamespace, cluster);
+  while (true) {
+    auto cvsh = global.Get(platform::kClusterVersionShadows, platform::kPlatformNamespace, cluster);
+    if (cvsh.ok()) {
+      const std::string current = platform::ClusterVersionShadowOf(*cvsh).current_version;
+      if (!current.empty() && !VersionLess(current, version)) return absl::OkStatus();
+      const json::json_pointer updates("/status/availableUpdates");
+      std::vector<std::string> listed;
+      if (cvsh->contains(updates) && cvsh->at(updates).is_array()) {
+        for (const json& update : cvsh->at(updates)) {
+          const std::string offered = k8s::StringField(update, "version");
+          if (offered == version) return absl::OkStatus();
+          if (listed.size() < 10) listed.push_back(offered);
+        }
+      }
+      seen = listed.empty()
+                 ? fmt::format(
+                       "ClusterVersionShadow {}/{} lists no availableUpdates (is the CVO "
+                       "running? kubectl -n cpaas-system get deploy "
+                       "cluster-version-operator)",
+                       platform::kPlatformNamespace, cluster)
+                 : fmt::format("availableUpdates of {} lists {}", cluster, fmt::join(listed, ", "));
+    } else if (!absl::IsNotFound(cvsh.status())) {
+      return cvsh.status();
+    }
+    if (std::chrono::steady_clock::now() + poll > deadline) {
+      return absl::DeadlineExceededError(
+          fmt::format("{} did not show up in availableUpdates within {} s: {}", version,
+                      timeout.count(), seen));
+    }
+    std::this_thread::sleep_for(poll);
+  }
 }
 
 }  // namespace upgrade

@@ -20,31 +20,6 @@ absl::Status Named(const absl::Status& status, const std::string& what) {
   return absl::Status(status.code(), fmt::format("{}: {}", what, status.message()));
 }
 
-absl::StatusOr<std::string> EnsureProductManifest(k8s::RestClient& global,
-                                                  const ReleaseManifest& release,
-                                                  const std::string& registry) {
-  const std::string name = ProductManifestName(release.version);
-  const std::string what = "ProductManifest " + name;
-  const json spec = {{"version", release.version},
-                     {"image", ImageAt(registry, release.product_image)},
-                     {"cvoImage", ImageAt(registry, release.cvo_image)}};
-  auto existing = global.Get(platform::kProductManifests, "", name);
-  if (absl::IsNotFound(existing.status())) {
-    const json object = {{"apiVersion", platform::kProductManifests.GroupVersion()},
-                         {"kind", "ProductManifest"},
-                         {"metadata", {{"name", name}}},
-                         {"spec", spec}};
-    auto created = global.Create(platform::kProductManifests, "", object);
-    if (!created.ok()) return Named(created.status(), what);
-    return what + ": created";
-  }
-  if (!existing.ok()) return Named(existing.status(), what);
-  if (existing->value("spec", json::object()) == spec) return what + ": unchanged";
-  auto patched = global.MergePatch(platform::kProductManifests, "", name, {{"spec", spec}});
-  if (!patched.ok()) return Named(patched.status(), what);
-  return what + ": updated";
-}
-
 absl::StatusOr<std::string> EnsureCvoDeployment(k8s::RestClient& global, const std::string& image) {
   const std::string what = fmt::format("Deployment {}/{}", platform::kPlatformNamespace, kCvoName);
   const json labels = {{"app", kCvoName}};
@@ -105,21 +80,11 @@ absl::StatusOr<std::string> EnsureGlobalShadow(k8s::RestClient& global) {
 
 }  // namespace
 
-std::string ProductManifestName(const std::string& version) {
-  std::string name = "acp-";
-  for (char c : version) {
-    const char lower = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
-    name += std::isalnum(static_cast<unsigned char>(lower)) || lower == '.' || lower == '-' ? lower
-                                                                                            : '-';
-  }
-  return name;
-}
-
 absl::StatusOr<std::vector<std::string>> TriggerUpgrade(k8s::RestClient& global,
                                                         const ReleaseManifest& release,
                                                         const std::string& registry) {
   std::vector<std::string> lines;
-  ASSIGN_OR_RETURN(std::string manifest, EnsureProductManifest(global, release, registry));
+  ASSIGN_OR_RETURN(std::string manifest, PublishProductManifest(global, release, registry));
   lines.push_back(manifest);
   ASSIGN_OR_RETURN(std::string shadow, EnsureGlobalShadow(global));
   lines.push_back(shadow);

@@ -14,9 +14,6 @@ namespace upgrade {
 
 inline constexpr const char* kCvoName = "cluster-version-operator";
 
-// "acp-4.3.0": the ProductManifest that publishes `version`.
-std::string ProductManifestName(const std::string& version);
-
 // One line per object: "ProductManifest acp-4.3.0: created|updated|unchanged", the
 // Deployment cpaas-system/cluster-version-operator, and ClusterVersionShadow
 // cpaas-system/global (created with status.current.version from ProductBase base when the

@@ -21,6 +21,7 @@ int main(int argc, char** argv) {
   int exit_code = 0;
   AddUpgradeCommands(*adm, exit_code);
   AddDrCommands(*adm, exit_code);
+  AddConsoleCommand(app, exit_code);
   // --help/--version exit 0; every other parse error is a usage error: exit 2, as the
   // subcommands' own flag checks do (CLI11's codes 105, 106, ... mean nothing to scripts).
   if (auto done = cli::Parse(app, argc, argv)) return *done;

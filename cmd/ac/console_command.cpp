@@ -21,7 +21,7 @@ struct ConsoleFlags {
   cli::ConnectionFlags connection;
   std::string listen = "127.0.0.1:8765";
   std::string tls_cert_file, tls_key_file;
-  std::string standby_kubeconfig, monitor_url, standby_vip, journal_dir = ".";
+  std::string standby_kubeconfig, monitor_url, standby_vip, journal_dir = ".", state_dir = ".";
   std::vector<std::string> primary_etcd_endpoints;
 };
 
@@ -42,6 +42,10 @@ int RunConsole(const ConsoleFlags& flags) {
   options.token = *std::move(token);
   options.global = *global;
   options.journal_dir = flags.journal_dir;
+  options.state_dir = flags.state_dir;
+  options.cluster_config = [connection](const std::string& cluster) {
+    return platform::ConfigForCluster(connection, cluster);
+  };
   if (!flags.standby_kubeconfig.empty()) {
     platform::Connection standby_connection;
     standby_connection.kubeconfig = flags.standby_kubeconfig;
@@ -91,5 +95,8 @@ void AddConsoleCommand(CLI::App& app, int& exit_code) {
       ->delimiter(',');
   command->add_option("--journal-dir", flags->journal_dir,
                       "where `ac adm dr` keeps its journals (default .)");
+  command->add_option("--state-dir", flags->state_dir,
+                      "where TopoLVM's ArtifactVersion is saved before components move "
+                      "(default .)");
   command->callback([flags, &exit_code] { exit_code = RunConsole(*flags); });
 }

@@ -21,9 +21,12 @@
 #include "k8s/json_fields.h"
 #include "k8s/rest_client.h"
 #include "k8s/watch.h"
+#include "platform/readers.h"
 #include "platform/resources.h"
 #include "upgrade/components.h"
+#include "upgrade/topolvm_steps.h"
 #include "upgrade/upgrade_request.h"
+#include "upgrade/version_rules.h"
 
 namespace console {
 
@@ -232,10 +235,63 @@ struct ConsoleServer::Impl {
     }
     auto plan = upgrade::PlanComponents(*components, *choices);
     if (!plan.ok()) return SendError(response, plan.status());
+    std::vector<std::string> lines;
+    const bool any_target = std::any_of(
+        plan->begin(), plan->end(), [](const auto& planned) { return !planned.target.empty(); });
+    if (any_target) {
+      auto before = TopolvmBefore(global, cluster, *plan);
+      if (!before.ok()) return SendError(response, before.status());
+      lines = *std::move(before);
+    }
     auto applied = upgrade::ApplyPlan(global, *plan);
     if (!applied.ok()) return SendError(response, applied.status());
+    lines.insert(lines.end(), applied->begin(), applied->end());
+    applied = std::move(lines);
     spdlog::info("console: components of {} applied ({} lines)", cluster, applied->size());
     SendJson(response, {{"lines", *applied}, {"plan", ComponentsView(cluster, *plan)}});
+  }
+
+  // The version the platform is going to, as `ac adm upgrade components` finds it (cmd/ac
+  // PlatformTarget): the cvsh's requested or desired version, else the newest ProductManifest.
+  static std::string PlatformTarget(k8s::RestClient& global, const std::string& cluster) {
+    auto cvsh = global.Get(platform::kClusterVersionShadows, platform::kPlatformNamespace, cluster);
+    if (cvsh.ok()) {
+      const platform::ClusterVersionShadow shadow = platform::ClusterVersionShadowOf(*cvsh);
+      for (const std::string& version : {shadow.requested_version, shadow.desired_version}) {
+        if (!version.empty()) return version;
+      }
+    }
+    std::string newest;
+    if (auto manifests = global.List(platform::kProductManifests, ""); manifests.ok()) {
+      for (const json& manifest : k8s::ItemsOf(*manifests)) {
+        const std::string version = k8s::StringAt(manifest, "/spec/version");
+        if (newest.empty() || upgrade::VersionLess(newest, version)) newest = version;
+      }
+    }
+    return newest;
+  }
+
+  // §4.1 step 5 before any component moves, as `ac adm upgrade components --apply` does it.
+  absl::StatusOr<std::vector<std::string>> TopolvmBefore(
+      k8s::RestClient& global, const std::string& cluster,
+      const std::vector<upgrade::PlannedComponent>& plan) {
+    auto source = platform::ReadCurrentVersion(global, cluster);
+    if (!source.ok()) return source.status();
+    upgrade::TopolvmScope scope{cluster, source->version, PlatformTarget(global, cluster),
+                                options.state_dir};
+    scope.leaves_source = std::any_of(plan.begin(), plan.end(), [&](const auto& planned) {
+      return !planned.target.empty() &&
+             upgrade::MinorOf(planned.component.current) == upgrade::MinorOf(source->version);
+    });
+    if (!options.cluster_config) {
+      return absl::FailedPreconditionError(
+          "this console cannot reach the cluster's own API for the TopoLVM steps: use `ac adm "
+          "upgrade components --apply`");
+    }
+    auto config = options.cluster_config(cluster);
+    if (!config.ok()) return config.status();
+    k8s::RestClient cluster_client(*config);
+    return upgrade::TopolvmBeforeUpgrade(global, cluster_client, scope);
   }
 
   void RequestUpgrade(const std::string& cluster, const httplib::Request& request,

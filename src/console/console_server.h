@@ -4,6 +4,7 @@
 #pragma once
 
 #include <chrono>
+#include <functional>
 #include <memory>
 #include <string>
 
@@ -21,6 +22,10 @@ struct ConsoleOptions {
   std::string tls_key_file;
   common::Secret token;
   k8s::RestConfig global;  // the global cluster: cvsh, ModuleInfos, upgrade requests
+  // A cluster's own API (the TopoLVM steps before its components move); unset: those steps
+  // are refused with a line saying to use `ac adm upgrade components`.
+  std::function<absl::StatusOr<k8s::RestConfig>(const std::string& cluster)> cluster_config;
+  std::string state_dir = ".";  // where TopoLVM's ArtifactVersion is saved (--state-dir)
   // The DR pair (primary = the global above, standby, monitor); null: the DR page says how
   // to enable it.
   std::unique_ptr<dr::DrContext> dr;

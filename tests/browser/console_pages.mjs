@@ -62,8 +62,15 @@ try {
 
   // Live: requesting the upgrade changes the cvsh; the watch brings it to the page (no reload).
   await page.evaluate(() => { window.notReloaded = true; });
-  await page.selectOption('#to-global', '4.2.0');
-  await page.click('article.cluster[data-cluster="global"] button');
+  await page.click('#upgrade-global');
+  await page.waitForSelector('dialog[open] #request-ack');
+  assert.deepEqual(await unreachedByKeyboard(page, 'dialog[open]'), [], 'keyboard in the request dialog');
+  await page.click('#request-ack');
+  assert.match(await page.textContent('dialog[open]'), /4\.1\.0\s*4\.2\.0/);
+  await page.click('#request-start');
+  await page.click('#request-confirm');
+  await page.waitForFunction(() => /request submitted/.test(document.querySelector('#request-message').textContent));
+  await page.keyboard.press('Escape');
   await page.waitForFunction(() => /requested 4\.2\.0/.test(document.querySelector('article.cluster[data-cluster="global"]').textContent));
   assert.equal(await page.evaluate(() => window.notReloaded), true);
   await page.screenshot({ path: `${shots}/clusters.png`, fullPage: true });

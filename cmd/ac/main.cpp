@@ -1,5 +1,6 @@
 // ac: the platform's admin CLI, the parts our team builds: `ac adm upgrade` (request and
-// watch upgrades, preflight, functional components) and `ac adm dr` (the global DR runbook).
+// watch upgrades, preflight, functional components), `ac adm dr` (the global DR runbook) and
+// `ac console` (a web console over the same engines).
 #include <CLI/CLI.hpp>
 
 #include "ac_commands.h"

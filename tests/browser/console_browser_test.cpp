@@ -95,6 +95,19 @@ TEST(ConsoleBrowserTest, PagesInChromium) {
       pair.primary().Get(platform::kClusterVersionShadows, platform::kPlatformNamespace, "global");
   ASSERT_TRUE(cvsh.ok()) << cvsh.status();
   (*cvsh)["status"]["availableUpdates"] = json::array({{{"version", "4.2.0"}}});
+  // The last preflight, one check failed with its fix (as upgrade-core records it).
+  (*cvsh)["status"]["preflight"] = {
+      {"observedAt", "2026-01-01T00:00:00Z"},
+      {"targetVersion", "4.2.0"},
+      {"result", "Failed"},
+      {"checks",
+       {{{"name", "ClusterHealthy"}, {"state", "Passed"}, {"message", "ok"}},
+        {{"name", "AdminAckRequired"},
+         {"state", "Failed"},
+         {"reason", "AdminAckRequired"},
+         {"message",
+          "gates not acknowledged: ack-4.2-api — then: kubectl -n cpaas-system patch "
+          "configmap admin-acks"}}}}};
   ASSERT_TRUE(
       pair.primary()
           .UpdateStatus(platform::kClusterVersionShadows, platform::kPlatformNamespace, *cvsh)

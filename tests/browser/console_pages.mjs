@@ -58,6 +58,9 @@ try {
   assert.ok(!page.url().includes('token='), `the token stays in the address: ${page.url()}`);
   await page.waitForSelector('article.cluster[data-cluster="global"]');
   assert.match(await page.textContent('article.cluster[data-cluster="global"]'), /current 4\.1\.0/);
+  const card = await page.textContent('article.cluster[data-cluster="global"]');
+  assert.match(card, /Failed for 4\.2\.0.*1 of 2 checks passed/s, 'the last preflight summary');
+  assert.match(card, /AdminAckRequired.*kubectl -n cpaas-system patch configmap admin-acks/s, 'the fix of the failed check');
   ok('clusters page');
 
   // Live: requesting the upgrade changes the cvsh; the watch brings it to the page (no reload).

@@ -5,6 +5,7 @@ import { el, getJson, postJson, table, badge } from './api.js';
 let events = null;
 
 function stateBadge(state) {
+  if (state === 'Progressing') return el('span', { class: 'badge busy' }, state);
   return badge(state === 'Completed' || state === 'UpToDate', state);
 }
 

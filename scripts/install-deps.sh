@@ -22,7 +22,14 @@ packages=(
   # the etcd-sync image (scripts/build-etcd-sync-image.sh) and its deployment's checks
   # (promtool from prometheus)
   jq ca-certificates binutils prometheus
+  # `ac console`'s browser tests (tests/browser): Debian's Chromium, driven headless by
+  # playwright-core from web/package-lock.json
+  chromium
 )
+# `ac console`'s pages (web/): uPlot and playwright-core come from npm (`npm ci` below, pinned
+# by web/package-lock.json); Node.js and npm from Debian where the machine has none.
+command -v node >/dev/null || packages+=(nodejs)
+command -v npm >/dev/null || packages+=(npm)
 # `kubectl kustomize deploy/etcd-sync` in the tests: Debian's kubectl 1.20 unless a kubectl
 # is already there (upstream's package ships the same /usr/bin/kubectl).
 command -v kubectl >/dev/null || packages+=(kubernetes-client)
@@ -58,4 +65,13 @@ if [ ! -x /opt/kubectl-1.20/usr/bin/kubectl ] &&
   (cd "$download" && chmod 755 . && { apt-get download -qq kubernetes-client 2>/dev/null ||
     { $sudo apt-get update -qq && apt-get download -qq kubernetes-client; }; })
   $sudo dpkg -x "$download"/kubernetes-client_*.deb /opt/kubectl-1.20
+fi
+
+# web/node_modules for the console (uPlot embedded by the build; playwright-core for the
+# browser tests), exactly as the lock file says; again only when the lock file changed.
+root=$(cd "$(dirname "$0")/.." && pwd)
+if [ ! -f "$root/web/node_modules/.package-lock.json" ] ||
+  [ "$root/web/package-lock.json" -nt "$root/web/node_modules/.package-lock.json" ]; then
+  echo "install-deps: npm ci in web/ (uPlot, playwright-core)" >&2
+  (cd "$root/web" && npm ci --no-audit --no-fund --loglevel=error >/dev/null)
 fi

@@ -7,3 +7,5 @@
 
 void AddUpgradeCommands(CLI::App& adm, int& exit_code);
 void AddDrCommands(CLI::App& adm, int& exit_code);
+// `ac console` (console_command.cpp): a top-level command, beside `adm`.
+void AddConsoleCommand(CLI::App& app, int& exit_code);

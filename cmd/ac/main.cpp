@@ -1,5 +1,6 @@
 // ac: the platform's admin CLI, the parts our team builds: `ac adm upgrade` (request and
-// watch upgrades, preflight, functional components) and `ac adm dr` (the global DR runbook).
+// watch upgrades, preflight, functional components), `ac adm dr` (the global DR runbook) and
+// `ac console` (a web console over the same engines).
 #include <CLI/CLI.hpp>
 
 #include "ac_commands.h"
@@ -21,6 +22,7 @@ int main(int argc, char** argv) {
   int exit_code = 0;
   AddUpgradeCommands(*adm, exit_code);
   AddDrCommands(*adm, exit_code);
+  AddConsoleCommand(app, exit_code);
   // --help/--version exit 0; every other parse error is a usage error: exit 2, as the
   // subcommands' own flag checks do (CLI11's codes 105, 106, ... mean nothing to scripts).
   if (auto done = cli::Parse(app, argc, argv)) return *done;

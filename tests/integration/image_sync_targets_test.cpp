@@ -3,6 +3,8 @@
 // line) while the others finish, and --output json reports each target.
 #include <gtest/gtest.h>
 
+#include <filesystem>
+#include <fstream>
 #include <nlohmann/json.hpp>
 
 #include "bundle/digest.h"
@@ -102,6 +104,57 @@ TEST_F(ImageSyncTargetsTest, ARegistryThatIsDownFailsAloneWithItsOwnLine) {
   EXPECT_EQ(second["targets"][0]["images"]["pushed"], 3) << again.output;
   EXPECT_EQ(second["targets"][1]["images"]["present"], 3) << again.output;
   ExpectAllImagesServed(standby.address());
+}
+
+// upgrade.sh --only-sync-image with a DR pair: both registries in one run, each with its own
+// login from the auth file (different users), and the plugin packages' images go to both.
+TEST_F(ImageSyncTargetsTest, UpgradeShSyncsBothRegistriesWithTheirOwnLogins) {
+  const std::string certs = dir_.File("certs");
+  RunScript(kSource + "/scripts/gen-test-certs.sh '" + certs + "'");
+  RunScript("htpasswd -cbB '" + dir_.File("standby.htpasswd") + "' alice 'pa ss'");
+  RunScript("htpasswd -cbB '" + dir_.File("primary.htpasswd") + "' bob 'b0b'");
+  const std::string plugins = dir_.File("plugins");
+  RunScript(kSource + "/scripts/make-sample-packages.sh '" + plugins + "'");
+  RegistryServer standby(dir_.path(), "standby", certs, dir_.File("standby.htpasswd"));
+  RegistryServer primary(dir_.path(), "primary", certs, dir_.File("primary.htpasswd"));
+  std::ofstream(dir_.File("auth.json"))
+      << R"({"auths":{")" << standby.address() << R"(":{"auth":"YWxpY2U6cGEgc3M="},")"
+      << primary.address() << R"(":{"auth":"Ym9iOmIwYg=="}}})";  // alice:pa ss, bob:b0b
+  const std::string upgrade =
+      "env -u REGISTRY_AUTH_FILE UPGRADE_CORE_BIN=" + std::string(UPGRADE_CORE_BINARY) +
+      " IMAGE_SYNC_BIN=" + IMAGE_SYNC_BINARY + " VIOLET_BIN=" + VIOLET_BINARY +
+      " VIOLET_KEYRING='" + plugins + "/violet-sample-key.asc' bash " + kSource +
+      "/upgrade.sh --only-sync-image --bundle '" + bundle_ + "' --plugins '" + plugins +
+      "' --registry " + standby.address() + " --registry " + primary.address() + " --ca-file " +
+      certs + "/ca.crt --authfile " + dir_.File("auth.json");
+  CommandResult pushed = RunCommand(upgrade);
+  ASSERT_EQ(pushed.exit_code, 0) << pushed.output;
+  EXPECT_EQ(pushed.output.find("pa ss"), std::string::npos) << pushed.output;
+  const std::string skopeo_certs = dir_.File("skopeo-certs");
+  std::filesystem::create_directories(skopeo_certs);
+  std::filesystem::copy_file(certs + "/ca.crt", skopeo_certs + "/ca.crt");
+  const bundle::OciLayout layout = bundle::OciLayout::Open(bundle_).value();
+  for (const auto& [address, creds] : std::vector<std::pair<std::string, std::string>>{
+           {standby.address(), "alice:pa ss"}, {primary.address(), "bob:b0b"}}) {
+    // One image of the bundle and one of a plugin package: image-sync's own test proves
+    // every digest; this one proves both registries got both kinds, with their own logins.
+    const std::vector<std::string> images = {layout.images().front().name.ToString(),
+                                             "acp/cloudedge-plugin:v0.3.16"};
+    for (const std::string& image : images) {
+      CommandResult inspected =
+          RunCommand("skopeo inspect --raw --cert-dir " + skopeo_certs + " --creds '" + creds +
+                     "' docker://" + address + "/" + image);
+      EXPECT_EQ(inspected.exit_code, 0) << address << "/" << image << ": " << inspected.output;
+    }
+  }
+  // Several registries are for the image sync only.
+  CommandResult trigger =
+      RunCommand("UPGRADE_CORE_BIN=" + std::string(UPGRADE_CORE_BINARY) + " bash " + kSource +
+                 "/upgrade.sh --skip-sync-image "
+                 "--registry a:1 --registry b:2");
+  EXPECT_EQ(trigger.exit_code, 2) << trigger.output;
+  EXPECT_NE(trigger.output.find("several --registry go with --only-sync-image"), std::string::npos)
+      << trigger.output;
 }
 
 }  // namespace

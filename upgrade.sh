@@ -29,7 +29,7 @@ read -r -d '' flag_table <<'TABLE' || true
 --platform-address       URL       core   instead of a kubeconfig: https://acp.example.com, token in $ACP_PLATFORM_TOKEN
 --platform-token         TOKEN     env:ACP_PLATFORM_TOKEN  the token for --platform-address (prefer $ACP_PLATFORM_TOKEN)
 # Registry (default: the platform's, ProductBase base; no cluster: upgrade.conf's `registry: host:port`)
---registry               HOST:PORT core   the registry to sync into and trigger from
+--registry               HOST:PORT core   the registry to sync into and trigger from (--only-sync-image: repeat it for several, one run)
 --username               USER      core   registry user (default with no --registry: Secret cpaas-system/registry-admin)
 --password               PASSWORD  env:UPGRADE_REGISTRY_PASSWORD  its password (prefer --password-stdin or $UPGRADE_REGISTRY_PASSWORD)
 --password-stdin         -         core   read the password from the first line of standard input
@@ -44,7 +44,7 @@ read -r -d '' flag_table <<'TABLE' || true
 # Image sync
 --bundle                 DIR       core   image bundle (default images/ beside upgrade.sh)
 --parallel               N         core   requests in flight (image-sync; default 8)
---chunk-size             MIB       core   chunked upload, resumable (image-sync; default 64)
+--chunk-size             MIB       core   chunked upload, resumable (image-sync; default 16)
 --state-dir              DIR       core   where an interrupted chunked upload is resumed from
 --plugins                DIR       core   plugin packages (default plugins/ beside upgrade.sh)
 --keyring                FILE|DIR  core   keys for the plugin packages' signatures (or $VIOLET_KEYRING)

@@ -57,6 +57,7 @@ absl::StatusOr<std::unique_ptr<k8s::RestClient>> Client(
 struct PackageFlags {
   std::string package_dir = ".";  // upgrade.sh's directory: the defaults below live there
   std::string registry, username, ca_file, authfile;
+  std::vector<std::string> registries;  // every --registry; more than one: sync only
   bool password_stdin = false, plain = false, insecure = false;
   registry::TransferLimits limits;
   std::string bundle, plugins, release, state_dir, keyring;
@@ -68,8 +69,10 @@ struct PackageFlags {
 void AddPackageFlags(CLI::App& app, PackageFlags& flags) {
   app.add_option("--package-dir", flags.package_dir,
                  "the core package (images/, plugins/, release.yaml, upgrade.conf, bin/)");
-  app.add_option("--registry", flags.registry,
-                 "registry host[:port] (default: the platform's, else upgrade.conf)");
+  app.add_option("--registry", flags.registries,
+                 "registry host[:port] (default: the platform's, else upgrade.conf); sync: "
+                 "repeat it to push to several registries in one run (a DR pair)")
+      ->allow_extra_args(false);
   app.add_option("--username", flags.username,
                  "registry user (password: --password-stdin or $UPGRADE_REGISTRY_PASSWORD)");
   app.add_flag("--password-stdin", flags.password_stdin, "read the registry password from stdin");
@@ -111,6 +114,11 @@ absl::Status CheckPhaseFlags(const std::string& phase, const PackageFlags& flags
       phase != "preflight") {
     return absl::InvalidArgumentError(
         "--to, --dr-standby-kubeconfig and --output go with --preflight");
+  }
+  if (flags.registries.size() > 1 && phase != "sync") {
+    return absl::InvalidArgumentError(
+        "several --registry go with --only-sync-image (one run pushes to all of them); the "
+        "trigger and the preflight take one");
   }
   if (flags.skip_check_artifacts && phase == "sync") {
     return absl::InvalidArgumentError("--skip-check-artifacts goes with --skip-sync-image");
@@ -217,7 +225,7 @@ int RunPreflight(const platform::Connection& connection, const PackageFlags& fla
 }
 
 int RunSync(const PackageFlags& flags, const CLI::App& phase, const platform::Registry& resolved,
-            bool verbose) {
+            const std::vector<platform::Registry>& more, bool per_host_logins, bool verbose) {
   upgrade::ImageSyncRequest request;
   request.package_dir = flags.package_dir;
   if (const char* bin = std::getenv("IMAGE_SYNC_BIN")) request.image_sync_override = bin;
@@ -227,6 +235,11 @@ int RunSync(const PackageFlags& flags, const CLI::App& phase, const platform::Re
   request.registry = resolved.address;
   request.username = resolved.username;
   request.password = resolved.password;
+  for (const platform::Registry& target : more) {
+    request.more_registries.push_back({target.address, target.username, target.password});
+  }
+  request.per_host_logins = per_host_logins;
+  request.authfile = flags.authfile;
   request.plain = flags.plain;
   request.insecure = flags.insecure;
   request.ca_file = flags.ca_file;
@@ -351,6 +364,8 @@ int RunPackagePhase(const std::string& phase, const CLI::App& command,
   }
   upgrade::RegistryRequest request;
   request.registry = flags.registry;
+  const bool per_host_logins = credentials->username.empty() && flags.registries.size() > 1;
+  const upgrade::GivenCredentials shared_credentials = *credentials;
   request.credentials = *std::move(credentials);
   const char* config = std::getenv("UPGRADE_CONFIG");
   request.config_file = config && *config ? config : flags.package_dir + "/upgrade.conf";
@@ -379,6 +394,28 @@ int RunPackagePhase(const std::string& phase, const CLI::App& command,
                                   resolved.address, choice->credentials_from);
   }
 
+  // Further --registry (sync only): each resolved alike (the same flags, else its own login).
+  std::vector<platform::Registry> more;
+  for (size_t i = 1; i < flags.registries.size(); ++i) {
+    upgrade::RegistryRequest another = request;
+    another.registry = flags.registries[i];
+    another.credentials = shared_credentials;
+    auto other = upgrade::ResolveRegistry(another, nullptr);
+    if (!other.ok()) {
+      const absl::Status& status = other.status();
+      return Fail(absl::IsUnauthenticated(status) ? exit_code::kAuthRefused : exit_code::kUsage,
+                  status);
+    }
+    if (!other->credentials_from.empty()) {
+      *report_stream << fmt::format("upgrade.sh: using the credentials of {} for {} from {}\n",
+                                    other->registry.username == registry::kIdentityTokenUsername
+                                        ? std::string("an identity token")
+                                        : "user \"" + other->registry.username + "\"",
+                                    other->registry.address, other->credentials_from);
+    }
+    more.push_back(other->registry);
+  }
+
   if (sync) {
     const char* skip = std::getenv("SKIP_SYNC_IMAGE");
     if (resolved.external) {
@@ -387,7 +424,8 @@ int RunPackagePhase(const std::string& phase, const CLI::App& command,
           resolved.address);
     } else if (skip && std::string_view(skip) == "true") {
       *report_stream << "upgrade.sh: image sync skipped ($SKIP_SYNC_IMAGE=true)\n";
-    } else if (int code = RunSync(flags, command, resolved, verbose); code != exit_code::kOk) {
+    } else if (int code = RunSync(flags, command, resolved, more, per_host_logins, verbose);
+               code != exit_code::kOk) {
       return code;
     }
   }
@@ -448,6 +486,7 @@ int main(int argc, char** argv) {
   if (absl::Status checked = CheckPhaseFlags(phase, flags); !checked.ok()) {
     return Fail(exit_code::kUsage, checked);
   }
+  if (!flags.registries.empty()) flags.registry = flags.registries.front();
   if (flags.bundle.empty()) flags.bundle = flags.package_dir + "/images";
   if (flags.plugins.empty()) flags.plugins = flags.package_dir + "/plugins";
   if (flags.release.empty()) flags.release = flags.package_dir + "/release.yaml";

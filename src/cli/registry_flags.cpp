@@ -5,7 +5,16 @@
 namespace cli {
 
 void AddRegistryFlags(CLI::App& app, RegistryFlags& flags, const RegistryFlagNames& names) {
-  app.add_option(names.registry, flags.registry, "registry host[:port] (IPv6: [fd00::1]:11443)");
+  if (names.repeatable_registry) {
+    app.add_option(names.registry, flags.registries,
+                   "registry host[:port] (IPv6: [fd00::1]:11443); repeat it to push to several "
+                   "registries in one run")
+        ->take_all()
+        ->allow_extra_args(false);
+  } else {
+    app.add_option(names.registry, flags.registry, "registry host[:port] (IPv6: [fd00::1]:11443)")
+        ->multi_option_policy(CLI::MultiOptionPolicy::Throw);
+  }
   app.add_option("--username", flags.username, "registry user");
   if (!names.password_env.empty()) {
     app.add_option("--password", flags.password,

@@ -7,6 +7,7 @@
 
 #include <CLI/CLI.hpp>
 #include <string>
+#include <vector>
 
 #include "registry/transfer_limits.h"
 
@@ -14,9 +15,10 @@ namespace cli {
 
 struct RegistryFlags {
   std::string registry, username, ca_file;
-  std::string password;       // --password / $env (violet), kept only until made a Secret
-  std::string password_file;  // image-sync
-  std::string authfile;       // --authfile: searched first for a login (credential_chain.h)
+  std::vector<std::string> registries;  // names.repeatable_registry: every --registry given
+  std::string password;                 // --password / $env (violet), kept only until made a Secret
+  std::string password_file;            // image-sync
+  std::string authfile;  // --authfile: searched first for a login (credential_chain.h)
   bool password_stdin = false, no_auth = false, plain = false, insecure = false;
   registry::TransferLimits limits;
 };
@@ -29,6 +31,9 @@ struct RegistryFlagNames {
   bool password_file = false;   // --password-file (image-sync)
   bool no_auth = false;         // --no-auth (violet push)
   bool transfer_limits = true;  // --min-speed, --stall-seconds, --request-timeout
+  // --registry may be given more than once (image-sync: every target in one run), into
+  // `registries`; otherwise a second one is refused rather than replacing the first.
+  bool repeatable_registry = false;
 };
 
 void AddRegistryFlags(CLI::App& app, RegistryFlags& flags, const RegistryFlagNames& names = {});

@@ -108,6 +108,7 @@ absl::StatusOr<Plan> BuildUpgradePlan(const std::string& source_version,
   plan.source_version = source_version;
   plan.target_version = target_version;
   plan.plugin = *plugin;
+  plan.migrate_journal = MergeImageSteps;
   const std::string plugin_name =
       plugin->side == Side::kPrimary ? "EtcdSync" : "etcd Synchronizer (etcd-sync)";
   plan.steps = {
@@ -119,16 +120,12 @@ absl::StatusOr<Plan> BuildUpgradePlan(const std::string& source_version,
        plugin->side,
        {"plugin ModuleInfo gone", "etcd-sync-monitor stops answering (the sync stopped)"},
        UninstallPlugin(*plugin)},
-      {"sync-images-standby",
-       "upgrade.sh --only-sync-image into the standby's own registry (--standby-registry)",
-       Side::kStandby,
+      {kSyncImagesStep,
+       "upgrade.sh --only-sync-image into both registries in one run (--standby-registry and "
+       "--primary-registry; resumable per registry)",
+       Side::kBoth,
        {"upgrade.sh exits 0"},
-       OnSide(SyncImages, true)},
-      {"sync-images-primary",
-       "upgrade.sh --only-sync-image into the primary's registry (--primary-registry)",
-       Side::kPrimary,
-       {"upgrade.sh exits 0"},
-       OnSide(SyncImages, false)},
+       SyncImagesBoth},
       {"upgrade-standby",
        fmt::format("upgrade.sh --skip-sync-image on the standby, request {} (cvsh global)",
                    target_version),

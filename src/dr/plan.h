@@ -3,6 +3,7 @@
 // for steps only an operator can do, the instruction; rendered as text or JSON with journal state.
 #pragma once
 
+#include <functional>
 #include <nlohmann/json.hpp>
 #include <string>
 #include <vector>
@@ -33,6 +34,9 @@ struct Plan {
   std::string target_version;
   PluginLocation plugin;
   std::vector<Step> steps;
+  // Rewrites a journal saved by an older version of this plan into this one's steps before
+  // it is resumed (upgrade: the image step that was two). Empty: nothing to rewrite.
+  std::function<void(Journal&)> migrate_journal;
   std::vector<std::string> StepNames() const;
   const Step* Find(const std::string& name) const;
 };

@@ -132,6 +132,7 @@ absl::Status Runner::Prepare(bool reset) {
   }
   auto saved = store_.Load();
   if (!saved.ok()) return saved.status();
+  if (*saved && plan_.migrate_journal) plan_.migrate_journal(**saved);
   if (*saved) {
     auto use = DecideJournalUse(**saved, plan_.operation, plan_.target_version, plan_.StepNames(),
                                 store_.Describe());

@@ -8,6 +8,7 @@
 #include <fstream>
 
 #include "common/absl_fmt.h"
+#include "common/base64.h"
 #include "common/exit_codes.h"
 #include "common/status_macros.h"
 #include "dr/child_command.h"
@@ -87,29 +88,26 @@ std::vector<std::string> RegistryFlags(const RegistryTarget& registry) {
 
 namespace {
 
-// Runs `bash <package>/upgrade.sh <phase_flag> <registry flags>` against one side's cluster (a
-// kubeconfig of that side in $KUBECONFIG, not the operator's) with that side's registry
-// password on stdin; the command line goes to the step's output. A non-zero exit is
-// Unavailable, "upgrade.sh <phase_flag> <what> exited N (meaning): <tail>; <advice>".
-absl::Status RunUpgradeSh(DrContext& context, StepRun& run, bool standby,
-                          const std::string& phase_flag, const std::string& what,
-                          const std::string& advice) {
+// Runs `bash <package>/upgrade.sh <phase_flag> <flags>` against one side's cluster (a
+// kubeconfig of that side in $KUBECONFIG, not the operator's) with `password` on stdin; the
+// command line goes to the step's output. A non-zero exit is Unavailable,
+// "upgrade.sh <phase_flag> <what> exited N (meaning): <tail>; <advice>".
+absl::Status RunUpgradeShWith(DrContext& context, StepRun& run, bool standby,
+                              const std::string& phase_flag, const std::vector<std::string>& flags,
+                              const common::Secret& password, const std::string& what,
+                              const std::string& advice) {
   const ClusterAccess& access = context.access(standby);
-  const RegistryTarget& registry =
-      standby ? context.options().standby_registry : context.options().primary_registry;
   ChildKubeconfig kubeconfig(access);
   if (kubeconfig.path().empty()) {
     return absl::InternalError("cannot write a kubeconfig for upgrade.sh under /tmp");
   }
   std::vector<std::string> argv = {"bash", context.options().package_dir + "/upgrade.sh",
                                    phase_flag};
-  for (const std::string& flag : RegistryFlags(registry)) argv.push_back(flag);
+  argv.insert(argv.end(), flags.begin(), flags.end());
   run.out << fmt::format("      KUBECONFIG={} {}\n",
                          access.kubeconfig.empty() ? "(" + access.label + ")" : access.kubeconfig,
                          ShellQuote(argv));
-  const common::Secret none;
-  auto result = RunChild(argv, {{"KUBECONFIG", kubeconfig.path()}},
-                         registry.no_auth ? none : registry.password, run.out);
+  auto result = RunChild(argv, {{"KUBECONFIG", kubeconfig.path()}}, password, run.out);
   if (!result.ok()) return result.status();
   if (result->exit_code != 0) {
     return absl::UnavailableError(
@@ -117,6 +115,71 @@ absl::Status RunUpgradeSh(DrContext& context, StepRun& run, bool standby,
                     ExitMeaning(result->exit_code), result->tail, advice));
   }
   return absl::OkStatus();
+}
+
+// The same with one side's registry flags and that side's password.
+absl::Status RunUpgradeSh(DrContext& context, StepRun& run, bool standby,
+                          const std::string& phase_flag, const std::string& what,
+                          const std::string& advice) {
+  const RegistryTarget& registry =
+      standby ? context.options().standby_registry : context.options().primary_registry;
+  const common::Secret none;
+  return RunUpgradeShWith(context, run, standby, phase_flag, RegistryFlags(registry),
+                          registry.no_auth ? none : registry.password, what, advice);
+}
+
+// A private file (mode 0600) removed when this goes away: the auth file or CA bundle that
+// hands both sides' settings to one upgrade.sh run.
+class PrivateFile {
+ public:
+  explicit PrivateFile(const std::string& text) {
+    char name[] = "/tmp/ac-dr-images-XXXXXX";
+    const int fd = mkstemp(name);
+    if (fd < 0) return;
+    size_t written = 0;
+    while (written < text.size()) {
+      const ssize_t n = write(fd, text.data() + written, text.size() - written);
+      if (n <= 0) break;
+      written += static_cast<size_t>(n);
+    }
+    close(fd);
+    path_ = name;
+    if (written != text.size()) {
+      unlink(name);
+      path_.clear();
+    }
+  }
+  ~PrivateFile() {
+    if (!path_.empty()) unlink(path_.c_str());
+  }
+  PrivateFile(const PrivateFile&) = delete;
+  PrivateFile& operator=(const PrivateFile&) = delete;
+  const std::string& path() const { return path_; }
+
+ private:
+  std::string path_;
+};
+
+const char* SideKey(bool standby) { return standby ? "standby" : "primary"; }
+
+bool SideDone(const json& notes, bool standby) {
+  if (!notes.contains("done") || !notes["done"].is_array()) return false;
+  for (const json& side : notes["done"]) {
+    if (side.is_string() && side.get<std::string>() == SideKey(standby)) return true;
+  }
+  return false;
+}
+
+absl::Status MarkSideDone(StepRun& run, bool standby) {
+  json& notes = run.notes();
+  if (!notes.contains("done") || !notes["done"].is_array()) notes["done"] = json::array();
+  if (!SideDone(notes, standby)) notes["done"].push_back(SideKey(standby));
+  return run.save();
+}
+
+std::string ReadWholeFile(const std::string& path) {
+  std::ifstream in(path, std::ios::binary);
+  return std::string(std::istreambuf_iterator<char>(in), std::istreambuf_iterator<char>());
 }
 
 }  // namespace
@@ -128,6 +191,94 @@ absl::Status SyncImages(DrContext& context, StepRun& run, bool standby) {
       context, run, standby, "--only-sync-image",
       fmt::format("into the {} registry {}", standby ? "standby" : "primary", registry.address),
       "fix it and rerun (images already pushed are not pushed again)");
+}
+
+absl::Status SyncImagesBoth(DrContext& context, StepRun& run) {
+  const RegistryTarget& standby = context.options().standby_registry;
+  const RegistryTarget& primary = context.options().primary_registry;
+  const bool standby_left = !SideDone(run.notes(), true);
+  const bool primary_left = !SideDone(run.notes(), false);
+  if (!standby_left && !primary_left) return absl::OkStatus();
+  const bool together = standby_left && primary_left && standby.plain == primary.plain &&
+                        standby.insecure == primary.insecure && standby.address != primary.address;
+  if (!together) {
+    for (bool side : {true, false}) {
+      if (side ? !standby_left : !primary_left) continue;
+      RETURN_IF_ERROR(SyncImages(context, run, side));
+      RETURN_IF_ERROR(MarkSideDone(run, side));
+    }
+    return absl::OkStatus();
+  }
+  std::vector<std::string> flags = {"--registry", standby.address, "--registry", primary.address};
+  if (standby.plain) flags.push_back("--plain");
+  if (standby.insecure) flags.push_back("--insecure");
+  // TLS: one CA bundle for both (the two files concatenated when they differ).
+  std::unique_ptr<PrivateFile> ca_bundle;
+  if (!standby.ca_file.empty() && !primary.ca_file.empty() && standby.ca_file != primary.ca_file) {
+    ca_bundle = std::make_unique<PrivateFile>(ReadWholeFile(standby.ca_file) + "\n" +
+                                              ReadWholeFile(primary.ca_file));
+    if (ca_bundle->path().empty()) {
+      return absl::InternalError("cannot write a CA bundle for upgrade.sh under /tmp");
+    }
+    flags.insert(flags.end(), {"--ca-file", ca_bundle->path()});
+  } else if (!standby.ca_file.empty() || !primary.ca_file.empty()) {
+    flags.insert(flags.end(),
+                 {"--ca-file", standby.ca_file.empty() ? primary.ca_file : standby.ca_file});
+  }
+  // Credentials: the same user on both goes by flag; different ones through a private auth
+  // file with each registry's login (never in argv).
+  const bool standby_auth = !standby.no_auth && !standby.username.empty();
+  const bool primary_auth = !primary.no_auth && !primary.username.empty();
+  common::Secret password;
+  std::unique_ptr<PrivateFile> authfile;
+  if (standby_auth && primary_auth && standby.username == primary.username &&
+      standby.password.Reveal() == primary.password.Reveal()) {
+    flags.insert(flags.end(), {"--username", standby.username, "--password-stdin"});
+    password = standby.password;
+  } else if (standby_auth || primary_auth) {
+    json auths = json::object();
+    for (const RegistryTarget* side : {&standby, &primary}) {
+      if (side->no_auth || side->username.empty()) continue;
+      auths[side->address] = {
+          {"auth", common::EncodeBase64(side->username + ":" + side->password.Reveal())}};
+    }
+    authfile = std::make_unique<PrivateFile>(json{{"auths", auths}}.dump());
+    if (authfile->path().empty()) {
+      return absl::InternalError("cannot write an auth file for upgrade.sh under /tmp");
+    }
+    flags.insert(flags.end(), {"--authfile", authfile->path()});
+  }
+  RETURN_IF_ERROR(
+      RunUpgradeShWith(context, run, true, "--only-sync-image", flags, password,
+                       fmt::format("into the standby registry {} and the primary registry {}",
+                                   standby.address, primary.address),
+                       "fix it and rerun (images already pushed to either are not pushed again)"));
+  RETURN_IF_ERROR(MarkSideDone(run, true));
+  return MarkSideDone(run, false);
+}
+
+void MergeImageSteps(Journal& journal) {
+  auto standby = std::find_if(journal.steps.begin(), journal.steps.end(),
+                              [](const StepRecord& s) { return s.name == "sync-images-standby"; });
+  if (standby == journal.steps.end() || standby + 1 == journal.steps.end() ||
+      (standby + 1)->name != "sync-images-primary") {
+    return;
+  }
+  const StepRecord old_standby = *standby, old_primary = *(standby + 1);
+  StepRecord merged(kSyncImagesStep);
+  json done = json::array();
+  if (old_standby.state == StepState::kDone) done.push_back("standby");
+  if (old_primary.state == StepState::kDone) done.push_back("primary");
+  const StepRecord& latest = old_standby.state == StepState::kDone ? old_primary : old_standby;
+  merged.state = done.size() == 2 ? StepState::kDone : latest.state;
+  merged.started_at = old_standby.started_at;
+  merged.finished_at = latest.finished_at;
+  merged.seconds = old_standby.seconds + old_primary.seconds;
+  merged.attempts = latest.attempts;
+  merged.message = latest.message;
+  *standby = merged;
+  journal.steps.erase(standby + 1);
+  if (!done.empty()) journal.notes[kSyncImagesStep]["done"] = done;
 }
 
 UpgradeProgress ReadUpgradeProgress(const json& cvsh, const std::string& version) {

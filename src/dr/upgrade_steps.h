@@ -15,6 +15,16 @@
 namespace dr {
 
 absl::Status SyncImages(DrContext& context, StepRun& run, bool standby);
+
+// §5 step 3 for both clusters at once: one `upgrade.sh --only-sync-image --registry <standby>
+// --registry <primary>` (images read once, pushed to both in parallel; each side's login
+// through a private auth file). Resumable per registry: notes.done lists the sides finished,
+// a rerun pushes only the others. Registries that differ in --plain/--insecure go one by one.
+inline constexpr const char* kSyncImagesStep = "sync-images";
+absl::Status SyncImagesBoth(DrContext& context, StepRun& run);
+// A journal written when the image step was two (sync-images-standby, sync-images-primary)
+// gets the one step in their place, keeping which side was done; other journals are unchanged.
+void MergeImageSteps(Journal& journal);
 absl::Status UpgradeCluster(DrContext& context, StepRun& run, bool standby);
 absl::Status VerifyCluster(DrContext& context, StepRun& run, bool standby);
 

@@ -43,7 +43,11 @@ std::string ProgressLine(int64_t sent, int64_t total, int images_done, int image
 
 ProgressReporter::ProgressReporter(const ProgressCounters& counters, bool tty,
                                    std::chrono::milliseconds interval)
-    : counters_(counters),
+    : ProgressReporter(std::vector<LabeledCounters>{{"", &counters}}, tty, interval) {}
+
+ProgressReporter::ProgressReporter(std::vector<LabeledCounters> targets, bool tty,
+                                   std::chrono::milliseconds interval)
+    : targets_(std::move(targets)),
       tty_(tty),
       interval_(interval),
       start_(std::chrono::steady_clock::now()),
@@ -61,19 +65,25 @@ ProgressReporter::~ProgressReporter() {
 void ProgressReporter::Run(std::stop_token stop) {
   std::mutex mutex;
   std::condition_variable_any wake;
-  int64_t shown = 0;  // never let the line go backwards (a retried blob rewinds)
+  // Never let a line go backwards (a retried blob rewinds).
+  std::vector<int64_t> shown(targets_.size(), 0);
   while (!stop.stop_requested()) {
     {
       std::unique_lock lock(mutex);
       wake.wait_for(lock, stop, interval_, [] { return false; });
     }
     if (stop.stop_requested()) break;
-    shown = std::max(shown, counters_.sent_bytes.load());
     const double elapsed =
         std::chrono::duration<double>(std::chrono::steady_clock::now() - start_).count();
-    const std::string line =
-        ProgressLine(shown, counters_.total_bytes.load(), counters_.images_done.load(),
-                     counters_.images_total.load(), elapsed);
+    std::string line;
+    for (size_t i = 0; i < targets_.size(); ++i) {
+      const ProgressCounters& counters = *targets_[i].counters;
+      shown[i] = std::max(shown[i], counters.sent_bytes.load());
+      if (!line.empty()) line += " | ";
+      if (!targets_[i].label.empty()) line += targets_[i].label + ": ";
+      line += ProgressLine(shown[i], counters.total_bytes.load(), counters.images_done.load(),
+                           counters.images_total.load(), elapsed);
+    }
     if (tty_) {
       std::fprintf(stderr, "\r\033[K%s", line.c_str());
       std::fflush(stderr);

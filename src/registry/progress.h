@@ -8,6 +8,8 @@
 #include <stop_token>
 #include <string>
 #include <thread>
+#include <utility>
+#include <vector>
 
 namespace registry {
 
@@ -26,14 +28,22 @@ std::string HumanDuration(std::chrono::seconds duration);
 std::string ProgressLine(int64_t sent, int64_t total, int images_done, int images_total,
                          double elapsed_seconds);
 
+// Several targets on one line: "host-a: images 3/30  ... | host-b: images 1/30  ...".
+struct LabeledCounters {
+  std::string label;
+  const ProgressCounters* counters;
+};
+
 class ProgressReporter {
  public:
   ProgressReporter(const ProgressCounters& counters, bool tty, std::chrono::milliseconds interval);
+  ProgressReporter(std::vector<LabeledCounters> targets, bool tty,
+                   std::chrono::milliseconds interval);
   ~ProgressReporter();  // stops and clears the TTY line
 
  private:
   void Run(std::stop_token stop);
-  const ProgressCounters& counters_;
+  std::vector<LabeledCounters> targets_;
   bool tty_;
   std::chrono::milliseconds interval_;
   std::chrono::steady_clock::time_point start_;

@@ -158,7 +158,8 @@ class Executor {
         if (task.image_root) {
           shared_.images_pushed++;
           progress_.images_done++;
-          spdlog::info("pushed {} ({})", task.image, task.manifest->descriptor.digest);
+          spdlog::info("pushed {} ({}) to {}", task.image, task.manifest->descriptor.digest,
+                       client_.host());
         }
         return absl::OkStatus();
       }
@@ -182,12 +183,20 @@ class Executor {
 
 absl::StatusOr<PushSummary> PushBundle(RegistryClient& client, const bundle::OciLayout& layout,
                                        const PushOptions& options) {
+  PushSummary summary;
+  absl::Status status = PushBundleInto(client, layout, options, summary);
+  if (!status.ok()) return status;
+  return summary;
+}
+
+absl::Status PushBundleInto(RegistryClient& client, const bundle::OciLayout& layout,
+                            const PushOptions& options, PushSummary& summary) {
   const auto start = std::chrono::steady_clock::now();
   const auto& images = layout.images();
   std::vector<std::unique_ptr<HttpSession>> sessions;
   for (int i = 0; i < std::max(1, options.parallel); ++i) sessions.push_back(client.NewSession());
 
-  PushSummary summary;
+  summary = PushSummary();
   summary.images = static_cast<int>(images.size());
   // Phase 1: one HEAD per image; unchanged images need no further request.
   enum class State { kPush, kPresent, kTagOnly };
@@ -224,7 +233,8 @@ absl::StatusOr<PushSummary> PushBundle(RegistryClient& client, const bundle::Oci
       HumanBytes(static_cast<double>(plan.upload_bytes)), plan.mounts, plan.manifests,
       sessions.size());
 
-  ProgressCounters progress;
+  ProgressCounters own_progress;
+  ProgressCounters& progress = options.counters ? *options.counters : own_progress;
   progress.total_bytes = plan.upload_bytes;
   progress.images_total = summary.images;
   progress.images_done = summary.images_present;
@@ -232,7 +242,7 @@ absl::StatusOr<PushSummary> PushBundle(RegistryClient& client, const bundle::Oci
   absl::Status pushed;
   {
     std::unique_ptr<ProgressReporter> reporter;
-    if (options.progress && !plan.tasks.empty()) {
+    if (options.progress && options.counters == nullptr && !plan.tasks.empty()) {
       reporter = std::make_unique<ProgressReporter>(
           progress, options.tty,
           options.tty ? std::chrono::milliseconds(500) : options.progress_interval);
@@ -252,10 +262,43 @@ absl::StatusOr<PushSummary> PushBundle(RegistryClient& client, const bundle::Oci
   summary.bytes_resumed = client.counters().resumed_bytes;
   summary.seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
   if (!pushed.ok()) {
-    spdlog::info("stopped after {}", FormatSummary(summary));
+    spdlog::info("{}: stopped after {}", client.host(), FormatSummary(summary));
     return pushed;
   }
-  return summary;
+  return absl::OkStatus();
+}
+
+std::vector<TargetResult> PushBundleToAll(const std::vector<RegistryClient*>& clients,
+                                          const bundle::OciLayout& layout,
+                                          const PushOptions& options) {
+  std::vector<TargetResult> results;
+  for (RegistryClient* client : clients) {
+    results.push_back({client->host(), absl::UnknownError("not run"), {}});
+  }
+  if (clients.size() == 1) {
+    results[0].status = PushBundleInto(*clients[0], layout, options, results[0].summary);
+    return results;
+  }
+  std::vector<ProgressCounters> counters(clients.size());
+  std::vector<LabeledCounters> labeled;
+  for (size_t i = 0; i < clients.size(); ++i) labeled.push_back({clients[i]->host(), &counters[i]});
+  std::unique_ptr<ProgressReporter> reporter;
+  if (options.progress) {
+    reporter = std::make_unique<ProgressReporter>(
+        std::move(labeled), options.tty,
+        options.tty ? std::chrono::milliseconds(500) : options.progress_interval);
+  }
+  {
+    std::vector<std::jthread> targets;
+    for (size_t i = 0; i < clients.size(); ++i) {
+      targets.emplace_back([&, i] {
+        PushOptions own = options;
+        own.counters = &counters[i];
+        results[i].status = PushBundleInto(*clients[i], layout, own, results[i].summary);
+      });
+    }
+  }
+  return results;
 }
 
 std::string FormatSummary(const PushSummary& s) {

@@ -5,9 +5,11 @@
 #include <chrono>
 #include <cstdint>
 #include <string>
+#include <vector>
 
 #include "absl/status/statusor.h"
 #include "bundle/oci_layout.h"
+#include "registry/progress.h"
 #include "registry/registry_client.h"
 
 namespace registry {
@@ -17,6 +19,8 @@ struct PushOptions {
   bool progress = true;
   bool tty = false;  // redraw one line instead of periodic log lines
   std::chrono::milliseconds progress_interval{10000};
+  // Set: the caller reports progress from these counters (several targets on one line).
+  ProgressCounters* counters = nullptr;
 };
 
 struct PushSummary {
@@ -32,7 +36,26 @@ struct PushSummary {
 // unless all it references is in place, so a failed run leaves no tag on missing content.
 absl::StatusOr<PushSummary> PushBundle(RegistryClient& client, const bundle::OciLayout& layout,
                                        const PushOptions& options);
+// The same, with what was done kept in `summary` when the push fails too.
+absl::Status PushBundleInto(RegistryClient& client, const bundle::OciLayout& layout,
+                            const PushOptions& options, PushSummary& summary);
 
 std::string FormatSummary(const PushSummary& summary);
+
+// One registry of a multi-target push and how its push ended.
+struct TargetResult {
+  std::string host;
+  absl::Status status;
+  PushSummary summary;  // what was done, also when status is an error
+};
+
+// Pushes the bundle into every client at once, each with its own `parallel` connections:
+// the wall time is the slowest target's, not the sum. The targets share nothing but the
+// bundle: blobs are read once per target, from the page cache while the targets keep pace
+// with each other, and a target that fails or is slow neither stops nor waits for the
+// others. Results are in the order of `clients`.
+std::vector<TargetResult> PushBundleToAll(const std::vector<RegistryClient*>& clients,
+                                          const bundle::OciLayout& layout,
+                                          const PushOptions& options);
 
 }  // namespace registry

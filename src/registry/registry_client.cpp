@@ -506,7 +506,8 @@ absl::StatusOr<std::string> RegistryClient::StartUpload(HttpSession& session,
 absl::Status RegistryClient::UploadOnce(HttpSession& session, const std::string& repository,
                                         const bundle::Descriptor& blob, bundle::BlobReader& reader,
                                         JournalEntry& upload, const std::string& what,
-                                        const std::function<void(int64_t)>& on_sent) {
+                                        const std::function<void(int64_t)>& on_sent,
+                                        int64_t& acknowledged) {
   const std::string scope = fmt::format("repository:{}:pull,push", repository);
   const bool chunked = options_.chunk_bytes > 0 && blob.size > options_.chunk_bytes;
   int64_t offset = 0;
@@ -562,7 +563,9 @@ absl::Status RegistryClient::UploadOnce(HttpSession& session, const std::string&
   const int64_t previous = reader.position();
   if (previous > offset) counters_.resent_bytes += previous - offset;
   RETURN_IF_ERROR(reader.Rewind(offset));
-  if (on_sent) on_sent(offset - previous);
+  // Progress counts what the registry holds: a rewind takes back what it never confirmed.
+  if (on_sent) on_sent(offset - acknowledged);
+  acknowledged = offset;
   const auto send_body = [&](const std::string& method, const std::string& url, int64_t length,
                              std::vector<std::string> headers) -> absl::StatusOr<HttpResponse> {
     Call call;
@@ -572,10 +575,7 @@ absl::Status RegistryClient::UploadOnce(HttpSession& session, const std::string&
     call.request.headers.push_back("Content-Type: application/octet-stream");
     call.request.stream = &reader;
     call.request.stream_length = length;
-    call.request.on_sent = [&](int64_t bytes) {
-      counters_.sent_bytes += bytes;
-      if (on_sent) on_sent(bytes);
-    };
+    call.request.on_sent = [&](int64_t bytes) { counters_.sent_bytes += bytes; };
     call.scope = scope;
     call.retry = false;
     return Send(session, call);
@@ -586,6 +586,8 @@ absl::Status RegistryClient::UploadOnce(HttpSession& session, const std::string&
     if (!response.ok()) return NetworkError(response.status(), "upload " + what);
     upload.location.clear();  // a failed monolithic session cannot be resumed
     if (response->status != 201) return ErrorFor(*response, "upload " + what);
+    if (on_sent) on_sent(blob.size - acknowledged);
+    acknowledged = blob.size;
     return absl::OkStatus();
   }
   while (offset < blob.size) {
@@ -608,6 +610,8 @@ absl::Status RegistryClient::UploadOnce(HttpSession& session, const std::string&
           "registry {} moved the upload of {} to another host; refusing", options_.host, what));
     }
     offset += length;
+    if (on_sent) on_sent(length);
+    acknowledged = offset;
     journal(offset);
   }
   Call finish;
@@ -658,8 +662,10 @@ absl::Status RegistryClient::UploadBlob(HttpSession& session, const std::string&
     }
   }
   const int attempts = std::max(1, options_.retry.max_attempts);
+  int64_t acknowledged = 0;  // blob bytes reported to on_sent: what the registry confirmed
   for (int attempt = 1;; ++attempt) {
-    absl::Status status = UploadOnce(session, repository, blob, reader, upload, what, on_sent);
+    absl::Status status =
+        UploadOnce(session, repository, blob, reader, upload, what, on_sent, acknowledged);
     if (status.ok()) {
       journal_.Remove(blob.digest);
       return status;

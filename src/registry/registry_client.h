@@ -62,7 +62,8 @@ class RegistryClient {
   absl::StatusOr<bool> MountBlob(HttpSession& session, const std::string& repository,
                                  const std::string& digest, const std::string& from);
   // Streams `path` (verified against descriptor) into repository. `what` names errors;
-  // `on_sent` reports body bytes as they go (negative after a rewind).
+  // `on_sent` reports body bytes as the registry acknowledges them (each chunk's 202, a
+  // monolithic upload's 201; negative after a rewind past what it confirmed).
   absl::Status UploadBlob(HttpSession& session, const std::string& repository,
                           const bundle::Descriptor& blob, const std::string& path,
                           const std::string& what, const std::function<void(int64_t)>& on_sent);
@@ -94,7 +95,7 @@ class RegistryClient {
   absl::Status UploadOnce(HttpSession& session, const std::string& repository,
                           const bundle::Descriptor& blob, bundle::BlobReader& reader,
                           JournalEntry& upload, const std::string& what,
-                          const std::function<void(int64_t)>& on_sent);
+                          const std::function<void(int64_t)>& on_sent, int64_t& acknowledged);
 
   void ForgetUpload(HttpSession& session, const std::string& repository, const std::string& digest,
                     JournalEntry& upload);

@@ -203,6 +203,9 @@ absl::StatusOr<int> SyncPackageImages(const ImageSyncRequest& request, std::ostr
 
   std::vector<std::string> argv = {*image_sync, "--bundle", request.bundle, "--registry",
                                    request.registry};
+  for (const auto& more : request.more_registries) {
+    argv.insert(argv.end(), {"--registry", more.registry});
+  }
   if (request.plain) argv.push_back("--plain");
   if (request.insecure) argv.push_back("--insecure");
   if (!request.ca_file.empty()) argv.insert(argv.end(), {"--ca-file", request.ca_file});
@@ -214,8 +217,11 @@ absl::StatusOr<int> SyncPackageImages(const ImageSyncRequest& request, std::ostr
   if (request.verbose) argv.push_back("-v");
   argv.insert(argv.end(), {"--log-format", request.log_format});
   argv.insert(argv.end(), limits.begin(), limits.end());
-  const bool with_password = !request.username.empty();
+  const bool with_password = !request.username.empty() && !request.per_host_logins;
   if (with_password) argv.insert(argv.end(), {"--username", request.username, "--password-stdin"});
+  if (request.per_host_logins && !request.authfile.empty()) {
+    argv.insert(argv.end(), {"--authfile", request.authfile});
+  }
   auto synced = RunTool(argv, {}, with_password ? request.password : common::Secret());
   if (!synced.ok() || *synced != 0) return synced;
 
@@ -225,25 +231,35 @@ absl::StatusOr<int> SyncPackageImages(const ImageSyncRequest& request, std::ostr
     return absl::FailedPreconditionError(
         fmt::format("{} (for {}/*.tgz)", common::View(violet.status().message()), request.plugins));
   }
-  argv = {*violet, "push", request.plugins, "--skip-crs", "--dest-repo", request.registry};
-  if (!request.keyring.empty()) argv.insert(argv.end(), {"--keyring", request.keyring});
-  if (request.allow_unsigned) argv.push_back("--allow-unsigned");
-  if (request.verbose) argv.push_back("-v");
-  argv.insert(argv.end(), {"--log-format", request.log_format});
-  argv.insert(argv.end(), limits.begin(), limits.end());
-  if (request.plain) argv.push_back("--plain");
-  if (request.insecure) argv.push_back("--insecure");
-  if (!request.ca_file.empty()) argv.insert(argv.end(), {"--registry-ca-file", request.ca_file});
-  std::map<std::string, std::string> env;
-  if (with_password) {
-    argv.insert(argv.end(), {"--username", request.username});
-    env["VIOLET_REGISTRY_PASSWORD"] = request.password.Reveal();
-  } else {
-    argv.push_back("--no-auth");
+  std::vector<ImageSyncRequest::MoreRegistry> targets = {
+      {request.registry, request.username, request.password}};
+  targets.insert(targets.end(), request.more_registries.begin(), request.more_registries.end());
+  for (const auto& target : targets) {
+    argv = {*violet, "push", request.plugins, "--skip-crs", "--dest-repo", target.registry};
+    if (!request.keyring.empty()) argv.insert(argv.end(), {"--keyring", request.keyring});
+    if (request.allow_unsigned) argv.push_back("--allow-unsigned");
+    if (request.verbose) argv.push_back("-v");
+    argv.insert(argv.end(), {"--log-format", request.log_format});
+    argv.insert(argv.end(), limits.begin(), limits.end());
+    if (request.plain) argv.push_back("--plain");
+    if (request.insecure) argv.push_back("--insecure");
+    if (!request.ca_file.empty()) {
+      argv.insert(argv.end(), {"--registry-ca-file", request.ca_file});
+    }
+    std::map<std::string, std::string> env;
+    if (!target.username.empty()) {
+      argv.insert(argv.end(), {"--username", target.username});
+      env["VIOLET_REGISTRY_PASSWORD"] = target.password.Reveal();
+    } else {
+      argv.push_back("--no-auth");
+    }
+    progress << "upgrade.sh: pushing the images of the plugin packages in " << request.plugins
+             << (targets.size() > 1 ? " into " + target.registry : std::string()) << "\n"
+             << std::flush;
+    auto pushed = RunTool(argv, env, common::Secret());
+    if (!pushed.ok() || *pushed != 0) return pushed;
   }
-  progress << "upgrade.sh: pushing the images of the plugin packages in " << request.plugins << "\n"
-           << std::flush;
-  return RunTool(argv, env, common::Secret());
+  return 0;
 }
 
 }  // namespace upgrade

@@ -6,6 +6,7 @@
 #include <optional>
 #include <ostream>
 #include <string>
+#include <vector>
 
 #include "absl/status/statusor.h"
 #include "common/secret.h"
@@ -29,6 +30,18 @@ struct ImageSyncRequest {
   std::string registry;  // host[:port]
   std::string username;  // "" : anonymous (image-sync may still use an auth file)
   common::Secret password;
+  // More registries pushed in the same image-sync run (a DR pair). image-sync gets
+  // `username` for all of them (empty: each its own login from the credential chain);
+  // violet push runs once per registry with that registry's own credentials.
+  struct MoreRegistry {
+    std::string registry, username;
+    common::Secret password;
+  };
+  std::vector<MoreRegistry> more_registries;
+  // True: no --username was given, so image-sync looks each registry's login up itself
+  // (the same chain that resolved them) instead of getting the first one's for all.
+  bool per_host_logins = false;
+  std::string authfile;  // per_host_logins: image-sync --authfile
   bool plain = false, insecure = false;
   std::string ca_file;
 

@@ -19,18 +19,10 @@ size_t IndexOf(const Plan& plan, const std::string& name) {
 TEST(UpgradePlanTest, StepsFollowTheDrProcedureOrder) {
   auto plan = BuildUpgradePlan("4.1.0", "4.2.0");
   ASSERT_TRUE(plan.ok()) << plan.status();
-  const std::vector<std::string> expected = {"check",
-                                             "uninstall-sync-plugin",
-                                             "sync-images-standby",
-                                             "sync-images-primary",
-                                             "upgrade-standby",
-                                             "verify-standby",
-                                             "upgrade-primary",
-                                             "verify-primary",
-                                             "reinstall-sync-plugin",
-                                             "wait-sync-start",
-                                             "restart-sync-leader",
-                                             "final-check"};
+  const std::vector<std::string> expected = {
+      "check",           "uninstall-sync-plugin", "sync-images",    "upgrade-standby",
+      "verify-standby",  "upgrade-primary",       "verify-primary", "reinstall-sync-plugin",
+      "wait-sync-start", "restart-sync-leader",   "final-check"};
   EXPECT_EQ(plan->StepNames(), expected);
   // Standby strictly before the primary, both verified before the sync comes back.
   EXPECT_LT(IndexOf(*plan, "verify-standby"), IndexOf(*plan, "upgrade-primary"));
@@ -104,12 +96,12 @@ TEST(PlanRenderingTest, ShowsGatesAndJournalState) {
   EXPECT_NE(text.find("monitor still answers"), std::string::npos) << text;
   EXPECT_NE(text.find("gate: etcd-sync-monitor /check: 0 missed and 0 surplus keys"),
             std::string::npos);
-  EXPECT_NE(text.find("1 of 12 steps done"), std::string::npos) << text;
+  EXPECT_NE(text.find("1 of 11 steps done"), std::string::npos) << text;
 
   nlohmann::json json = RenderPlanJson(*plan, &journal);
   EXPECT_EQ(json["targetVersion"], "4.2.0");
   EXPECT_EQ(json["plugin"]["cluster"], "standby");
-  ASSERT_EQ(json["steps"].size(), 12u);
+  ASSERT_EQ(json["steps"].size(), 11u);
   EXPECT_EQ(json["steps"][0]["state"], "done");
   EXPECT_EQ(json["steps"][1]["state"], "failed");
   EXPECT_EQ(json["steps"][2]["state"], "pending");

@@ -142,7 +142,15 @@ TEST(DrGatesTest, FailoverWithManualStepsThenReenable) {
   ASSERT_TRUE(before_restart.ok());
   EXPECT_EQ((*before_restart)["items"].size(), 1u) << "pods restarted before the DNS check";
 
-  auto third = pair.RunAc("failover", {"--confirm", "check-dns", "--confirm", "confirm-console"});
+  // Warlock is restarted on the workload clusters the new primary lists (§8.7 step 9): the
+  // pair's Cluster business-1 has no API server behind the proxy, so the step fails naming it.
+  auto unreachable =
+      pair.RunAc("failover", {"--confirm", "check-dns", "--confirm", "confirm-console"});
+  EXPECT_EQ(unreachable.exit_code, 1) << unreachable.output;
+  EXPECT_NE(unreachable.output.find("cannot restart warlock on business-1"), std::string::npos)
+      << unreachable.output;
+  ASSERT_TRUE(pair.standby().Delete(platform::kClusters, "", "business-1").ok());
+  auto third = pair.RunAc("failover");
   EXPECT_EQ(third.exit_code, 0) << third.output;
   EXPECT_NE(third.output.find("DR failover complete"), std::string::npos) << third.output;
   // Warlock runs on the workload clusters (§8.7 step 9); this pair lists none.

@@ -57,7 +57,7 @@ TEST(DrGatesTest, ASurplusKeyAndANonRunningMachineBlock) {
 
   auto upgrade = pair.RunAc("upgrade");
   EXPECT_EQ(upgrade.exit_code, 10) << upgrade.output;
-  EXPECT_NE(upgrade.output.find("[1/12] check"), std::string::npos) << upgrade.output;
+  EXPECT_NE(upgrade.output.find("[1/13] check"), std::string::npos) << upgrade.output;
   EXPECT_NE(upgrade.output.find("BLOCKED after"), std::string::npos) << upgrade.output;
   EXPECT_NE(upgrade.output.find("do NOT uninstall etcd-sync"), std::string::npos);
   EXPECT_TRUE(PluginInstalled(pair)) << "a blocked gate must not uninstall the plugin";

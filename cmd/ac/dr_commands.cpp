@@ -57,6 +57,8 @@ struct DrFlags {
   std::string domain;
   bool primary_lost = false;
   std::string plugin_object;
+  std::string primary_vip;
+  bool restart_coredns = false;
 };
 
 void AddConnectionFlags(CLI::App& command, DrFlags& flags) {
@@ -81,7 +83,9 @@ void AddConnectionFlags(CLI::App& command, DrFlags& flags) {
                      "the standby VIP, expected in ProductBase base spec.alternativeURLs");
   command
       .add_option("--primary-etcd-endpoints", flags.primary_etcd_endpoints,
-                  "etcd endpoints the sync reaches through the primary VIP (2379 reachability)")
+                  "reenable: the new primary's etcd endpoints, written into the plugin's "
+                  "source-endpoints (default https://<--primary-vip>:2379); 2379 itself is read "
+                  "from the running plugin's monitor (etcd_sync_source_up)")
       ->delimiter(',');
   command.add_option("--poll-interval-ms", flags.poll_ms, "how often waits poll the clusters")
       ->check(CLI::Range(10, 600000));
@@ -137,7 +141,7 @@ absl::StatusOr<dr::ClusterAccess> Access(const std::string& label, const SideFla
   connection.platform_token = common::Secret(token);
   auto config = platform::ConfigForCluster(connection, platform::kGlobalCluster);
   if (!config.ok()) return config.status();
-  return dr::ClusterAccess{label, *config, side.kubeconfig};
+  return dr::ClusterAccess{label, *config, side.kubeconfig, connection};
 }
 
 dr::RegistryTarget Registry(const RegistryFlagValues& values, const DrFlags& flags,
@@ -174,6 +178,8 @@ absl::StatusOr<std::unique_ptr<dr::DrContext>> MakeContext(const DrFlags& flags)
   options.domain = flags.domain;
   options.primary_lost = flags.primary_lost;
   options.plugin_object = flags.plugin_object;
+  options.primary_vip = flags.primary_vip;
+  options.restart_coredns = flags.restart_coredns;
   options.poll = std::chrono::milliseconds(flags.poll_ms);
   options.step_timeout = std::chrono::seconds(flags.step_timeout_s);
   options.stall_grace = std::chrono::seconds(flags.stall_grace_s);
@@ -330,6 +336,9 @@ void AddDrCommands(CLI::App& adm, int& exit_code) {
                        "the platform access domain, checked to resolve to --standby-vip");
   failover->add_flag("--primary-lost", flags->primary_lost,
                      "the primary is gone: nothing is read from or done on it");
+  failover->add_flag("--restart-coredns", flags->restart_coredns,
+                     "with --confirm check-dns: the sentry nslookup was wrong; restart the coredns "
+                     "pods on the new primary, then check again");
   failover->callback([flags, &exit_code] { exit_code = RunProcedure(dr::kFailover, *flags); });
 
   CLI::App* reenable = dr_app->add_subcommand(
@@ -343,5 +352,8 @@ void AddDrCommands(CLI::App& adm, int& exit_code) {
   reenable->add_option(
       "--plugin-object", flags->plugin_object,
       "JSON ModuleInfo of the etcd Synchronizer (default: the one the failover saved)");
+  reenable->add_option("--primary-vip", flags->primary_vip,
+                       "the new primary's VIP: the plugin's active-global-vip for the reversed "
+                       "direction (and the 4.3.1+ bootstrap)");
   reenable->callback([flags, &exit_code] { exit_code = RunProcedure(dr::kReenable, *flags); });
 }

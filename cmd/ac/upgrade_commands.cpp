@@ -64,8 +64,17 @@ absl::StatusOr<std::unique_ptr<k8s::RestClient>> GlobalClient(const CommonFlags&
   return std::make_unique<k8s::RestClient>(*config);
 }
 
-int ShowOrRequest(const CommonFlags& flags, const std::string& to, bool latest,
-                  bool allow_explicit) {
+// On a terminal: the question and a y/yes answer.
+bool AskYes(const std::string& question) {
+  if (!isatty(STDIN_FILENO) || !isatty(STDOUT_FILENO)) return false;
+  std::cout << question << " [y/N]: " << std::flush;
+  std::string answer;
+  if (!std::getline(std::cin, answer)) return false;
+  return answer == "y" || answer == "Y" || answer == "yes";
+}
+
+int ShowOrRequest(const CommonFlags& flags, const std::string& to, bool latest, bool allow_explicit,
+                  bool acknowledge) {
   auto global = GlobalClient(flags);
   if (!global.ok()) return Fail(kExitUsage, global.status());
   if (!to.empty() && latest) return Fail(kExitUsage, "--to and --to-latest are alternatives");
@@ -76,8 +85,28 @@ int ShowOrRequest(const CommonFlags& flags, const std::string& to, bool latest,
     std::cout << upgrade::RenderOverview(*cvsh);
     return kExitOk;
   }
-  auto outcome = upgrade::RequestUpgrade(**global, {flags.cluster, to, latest, allow_explicit});
+  upgrade::UpgradeRequest request{flags.cluster, to, latest, allow_explicit, acknowledge};
+  auto outcome = upgrade::RequestUpgrade(**global, request);
   if (!outcome.ok()) return Fail(CodeFor(outcome.status()), outcome.status());
+  if (!outcome->blocking.empty()) {
+    // The console's step 1: the RPCH list, then Acknowledge (docs/procedure-steps.md).
+    std::cout << fmt::format("ResourcePatches that block the upgrade to {} (the RPCH list):\n",
+                             outcome->version);
+    for (const std::string& name : outcome->blocking) std::cout << "  " << name << "\n";
+  }
+  if (outcome->needs_acknowledge) {
+    if (!AskYes(fmt::format("Acknowledge them (annotation {}={})?",
+                            upgrade::kExemptForVersionAnnotation, outcome->version))) {
+      return Fail(exit_code::kWaitingConfirm, outcome->message);
+    }
+    request.acknowledge = true;
+    outcome = upgrade::RequestUpgrade(**global, request);
+    if (!outcome.ok()) return Fail(CodeFor(outcome.status()), outcome.status());
+  }
+  if (request.acknowledge && !outcome->blocking.empty()) {
+    std::cout << fmt::format("acknowledged {} ResourcePatch(es): {}={}\n", outcome->blocking.size(),
+                             upgrade::kExemptForVersionAnnotation, outcome->version);
+  }
   std::cout << outcome->message << "\n";
   return kExitOk;
 }
@@ -195,6 +224,7 @@ struct ComponentFlags {
   std::vector<std::string> set, skip;
   std::string kubernetes, release_version, state_dir = ".";
   bool no_kubernetes = false, force = false, apply = false, wait = false;
+  bool confirm_overrides = false;
   int timeout_seconds = 1800;
 };
 
@@ -266,6 +296,19 @@ int Components(const CommonFlags& flags, const ComponentFlags& options) {
                                         "cpaas.io/cluster-name={}) — check --cluster",
                                         flags.cluster, flags.cluster));
   }
+  if (const std::string overrides = upgrade::RenderOverrides(flags.cluster, *components);
+      !overrides.empty() && options.apply) {
+    // §6 Era A: overrides found are shown and confirmed before the component dialog.
+    std::cout << overrides;
+    if (!options.confirm_overrides &&
+        !AskYes("Confirm these custom configuration overrides (ask support if unsure)?")) {
+      return Fail(exit_code::kWaitingConfirm,
+                  fmt::format("cluster {} has custom configuration overrides (above): confirm them "
+                              "with --confirm-overrides (ask support if unsure), then rerun",
+                              flags.cluster));
+    }
+    std::cout << "custom configuration overrides confirmed\n";
+  }
   auto plan = upgrade::PlanComponents(*components, choices);
   if (!plan.ok()) return Fail(CodeFor(plan.status()), plan.status());
   const bool asked = !options.set.empty() || !options.skip.empty() || !options.kubernetes.empty() ||
@@ -332,9 +375,16 @@ int Components(const CommonFlags& flags, const ComponentFlags& options) {
     for (const std::string& line : *after) std::cout << line << "\n";
   }
   if (flags.cluster == platform::kGlobalCluster) {
-    auto plugins = upgrade::ReportRequiredPlugins(**global);
+    std::string target = PlatformTarget(**global, flags.cluster, options.release_version);
+    if (target.empty()) target = source->version;
+    auto plugins = upgrade::EnsureRequiredPlugins(**global, target);
     if (!plugins.ok()) return Fail(kExitError, plugins.status());
-    for (const std::string& line : *plugins) std::cout << line << "\n";
+    for (const std::string& line : plugins->lines) std::cout << line << "\n";
+    if (plugins->missing > 0) {
+      return Fail(kExitRefused, fmt::format("{} required plugin(s) of global {} are not published; "
+                                            "see above",
+                                            plugins->missing, target));
+    }
   }
   return kExitOk;
 }
@@ -416,12 +466,15 @@ void AddUpgradeCommands(CLI::App& adm, int& exit_code) {
       adm.add_subcommand("upgrade", "Show, request and watch cluster upgrades (ACP 4.3+ CVO)");
   static CommonFlags common;
   static std::string to;
-  static bool latest = false, allow_explicit = false;
+  static bool latest = false, allow_explicit = false, acknowledge = false;
   AddCommonFlags(*upgrade_cmd, common);
   upgrade_cmd->add_option("--to", to, "request this version");
   upgrade_cmd->add_flag("--to-latest", latest, "request the newest available update");
   upgrade_cmd->add_flag("--allow-explicit-upgrade", allow_explicit,
                         "with --to: skip only the client-side availableUpdates check");
+  upgrade_cmd->add_flag("--acknowledge", acknowledge,
+                        "acknowledge the ResourcePatches that block the target (console step 1): "
+                        "writes config.cpaas.io/exempt-for-ver=<target> on each");
 
   CLI::App* status_cmd = upgrade_cmd->add_subcommand(
       "status", "stages, history, conditions, what the upgrade waits on, elapsed time");
@@ -449,6 +502,8 @@ void AddUpgradeCommands(CLI::App& adm, int& exit_code) {
   components_cmd->add_flag("--force", component_flags.force,
                            "allow a Target lower than the current version or not offered");
   components_cmd->add_flag("--apply", component_flags.apply, "set the Targets (spec.version)");
+  components_cmd->add_flag("--confirm-overrides", component_flags.confirm_overrides,
+                           "confirm the custom configuration overrides found (workload clusters)");
   components_cmd->add_flag("--wait", component_flags.wait, "with --apply: wait for the components");
   components_cmd->add_option("--timeout", component_flags.timeout_seconds,
                              "seconds --wait waits at most (default 1800)");
@@ -464,7 +519,7 @@ void AddUpgradeCommands(CLI::App& adm, int& exit_code) {
     } else if (components_cmd->parsed()) {
       exit_code = Components(components_common, component_flags);
     } else {
-      exit_code = ShowOrRequest(common, to, latest, allow_explicit);
+      exit_code = ShowOrRequest(common, to, latest, allow_explicit, acknowledge);
     }
   });
 }

@@ -89,17 +89,13 @@ CheckReport RunDrCheck(DrContext& context, const CheckScope& scope) {
         "standby", context.standby_client().Get(platform::kProductBases, "", "base"),
         context.options().standby_vip));
   }
-  if (scope.etcd_reachable) {
-    std::vector<std::pair<std::string, absl::Status>> results;
-    for (const std::string& endpoint : context.options().primary_etcd_endpoints) {
-      results.emplace_back(endpoint, ProbeTcp(endpoint, std::chrono::seconds(3)));
-    }
-    report.gates.push_back(EvaluateEtcdReachable(results));
+  absl::StatusOr<std::string> metrics = absl::UnavailableError("not read");
+  if (scope.etcd_reachable || scope.sync_leader) {
+    metrics = monitor_url.ok() ? MonitorClient(*monitor_url).Metrics()
+                               : absl::StatusOr<std::string>(monitor_url.status());
   }
+  if (scope.etcd_reachable) report.gates.push_back(EvaluateSourceUp(metrics));
   if (scope.sync_leader) {
-    absl::StatusOr<std::string> metrics = monitor_url.ok()
-                                              ? MonitorClient(*monitor_url).Metrics()
-                                              : absl::StatusOr<std::string>(monitor_url.status());
     report.gates.push_back(EvaluateSyncLeader(
         metrics, context.standby_client().Get(platform::kLeases, platform::kPlatformNamespace,
                                               "etcd-sync-mirror")));

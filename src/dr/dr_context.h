@@ -12,6 +12,7 @@
 #include "common/secret.h"
 #include "k8s/rest_client.h"
 #include "k8s/rest_config.h"
+#include "platform/connection.h"
 
 namespace dr {
 
@@ -21,6 +22,9 @@ struct ClusterAccess {
   // The kubeconfig the operator gave; empty when the cluster is reached through the
   // platform address (a private one is then written for the child scripts).
   std::string kubeconfig;
+  // How the cluster was reached; its workload clusters are reached through the same platform
+  // proxy (<server>/kubernetes/<name>) — the failover's warlock restart.
+  platform::Connection connection = {};
 };
 
 struct RegistryTarget {
@@ -45,6 +49,10 @@ struct DrOptions {
   std::string domain;         // failover: the platform access domain
   bool primary_lost = false;  // failover: the old primary is gone
   std::string plugin_object;  // reenable: a file with the plugin ModuleInfo (JSON/YAML)
+  // reenable: the new active cluster's VIP (the old standby's), written into the plugin's
+  // active-global-vip for the reversed direction; primary_etcd_endpoints -> source-endpoints.
+  std::string primary_vip;
+  bool restart_coredns = false;  // failover check-dns: restart coredns on the new primary
   std::chrono::seconds step_timeout{3600};
   std::chrono::milliseconds poll{500};
   // How long an upgrade may report Stalled=True without stage progress before its step fails.

@@ -15,6 +15,7 @@
 #include "dr/plugin_steps.h"
 #include "dr/runner.h"
 #include "k8s/json_fields.h"
+#include "platform/connection.h"
 #include "platform/dr_role.h"
 #include "platform/resources.h"
 
@@ -28,9 +29,17 @@ const std::vector<std::string>& NewPrimaryRestartServices() {
   return services;
 }
 
-absl::Status RestartPlatformPods(DrContext& context, StepRun& run, bool standby,
-                                 const std::vector<std::string>& services) {
-  k8s::RestClient& client = context.client(standby);
+const std::vector<std::string>& StandbyRestartServices() {
+  static const std::vector<std::string> services = {"cpaas-elasticsearch", "alertmanager",
+                                                    "vmselect", "vminsert"};
+  return services;
+}
+
+namespace {
+
+// Deletes the pods labelled service_name=<each> in cpaas-system; returns how many.
+absl::StatusOr<int> DeleteServicePods(k8s::RestClient& client, const std::string& where,
+                                      const std::vector<std::string>& services, std::ostream& out) {
   int deleted = 0;
   for (const std::string& service : services) {
     auto pods =
@@ -40,12 +49,92 @@ absl::Status RestartPlatformPods(DrContext& context, StepRun& run, bool standby,
       const std::string name = k8s::NameOf(pod);
       auto removed = client.Delete(platform::kPods, platform::kPlatformNamespace, name);
       if (!removed.ok() && !absl::IsNotFound(removed)) return removed;
-      run.out << fmt::format("      restarted cpaas-system/{} (service_name={})\n", name, service);
+      out << fmt::format("      restarted {}cpaas-system/{} (service_name={})\n", where, name,
+                         service);
       ++deleted;
     }
   }
-  run.record().message = deleted == 0 ? "no such pods (components not installed)"
-                                      : fmt::format("{} pod(s) restarted", deleted);
+  return deleted;
+}
+
+}  // namespace
+
+std::string DnsCheckCommand(const std::string& domain) {
+  return fmt::format("kubectl exec -it -n cpaas-system deployments/sentry -- nslookup {}",
+                     domain.empty() ? "<domain>" : domain);
+}
+
+absl::Status CheckDnsStep(DrContext& context, StepRun& run) {
+  if (!context.options().restart_coredns) {
+    run.record().message = "the operator confirmed the sentry pod resolves the domain";
+    return absl::OkStatus();
+  }
+  k8s::RestClient& client = context.standby_client();
+  auto pods = client.List(platform::kPods, "kube-system", "k8s-app=kube-dns");
+  if (!pods.ok()) return pods.status();
+  int deleted = 0;
+  for (const json& pod : (*pods)["items"]) {
+    auto removed = client.Delete(platform::kPods, "kube-system", k8s::NameOf(pod));
+    if (!removed.ok() && !absl::IsNotFound(removed)) return removed;
+    run.out << fmt::format("      restarted kube-system/{} (coredns)\n", k8s::NameOf(pod));
+    ++deleted;
+  }
+  return absl::FailedPreconditionError(fmt::format(
+      "restarted {} coredns pod(s) on the new primary; run `{}` again, then rerun with --confirm "
+      "{} (without --restart-coredns)",
+      deleted, DnsCheckCommand(context.options().domain), run.step));
+}
+
+absl::Status RestartWarlockOnWorkloads(DrContext& context, StepRun& run) {
+  auto clusters = context.standby_client().List(platform::kClusters, "");
+  if (!clusters.ok() && !absl::IsNotFound(clusters.status())) return clusters.status();
+  std::vector<std::string> names;
+  if (clusters.ok()) {
+    for (const json& cluster : k8s::ItemsOf(*clusters)) {
+      const std::string name = k8s::NameOf(cluster);
+      if (name != platform::kGlobalCluster) names.push_back(name);
+    }
+  }
+  if (names.empty()) {
+    run.record().message = "no workload clusters on the new primary";
+    return absl::OkStatus();
+  }
+  int deleted = 0;
+  std::string unreachable;
+  for (const std::string& name : names) {
+    auto config = platform::ConfigForCluster(context.standby().connection, name);
+    absl::StatusOr<int> done = absl::UnknownError("not tried");
+    if (config.ok()) {
+      k8s::RestClient workload(*config);
+      done =
+          DeleteServicePods(workload, "cluster " + name + ": ", kWorkloadRestartServices, run.out);
+    } else {
+      done = config.status();
+    }
+    if (done.ok()) {
+      deleted += *done;
+    } else {
+      unreachable += fmt::format("{}{} ({})", unreachable.empty() ? "" : ", ", name,
+                                 common::View(done.status().message()));
+    }
+  }
+  if (!unreachable.empty()) {
+    return absl::UnavailableError(fmt::format(
+        "cannot restart warlock on {}; rerun, or on each run kubectl -n cpaas-system delete pod "
+        "-l service_name=warlock",
+        unreachable));
+  }
+  run.record().message =
+      fmt::format("{} warlock pod(s) restarted on {} workload cluster(s)", deleted, names.size());
+  return absl::OkStatus();
+}
+
+absl::Status RestartPlatformPods(DrContext& context, StepRun& run, bool standby,
+                                 const std::vector<std::string>& services) {
+  auto deleted = DeleteServicePods(context.client(standby), "", services, run.out);
+  if (!deleted.ok()) return deleted.status();
+  run.record().message = *deleted == 0 ? "no such pods (components not installed)"
+                                       : fmt::format("{} pod(s) restarted", *deleted);
   return absl::OkStatus();
 }
 
@@ -132,6 +221,15 @@ absl::StatusOr<json> PluginForReenable(DrContext& context) {
 absl::Status ReinstallOnOldPrimary(DrContext& context, StepRun& run) {
   auto plugin = PluginForReenable(context);
   if (!plugin.ok()) return plugin.status();
+  if (!plugin->is_null()) {
+    // The saved object synced from the old primary; the new direction is from the new one.
+    std::string note;
+    auto reversed = ReversedPluginConfig(*plugin, context.options().primary_vip,
+                                         context.options().primary_etcd_endpoints, &note);
+    if (!reversed.ok()) return reversed.status();
+    *plugin = std::move(*reversed);
+    run.out << "      " << note << "\n";
+  }
   // The old primary becomes this pair's standby (violet warns on pushes to it).
   RETURN_IF_ERROR(MarkRole(context, run, false, platform::kDrRolePrimary));
   RETURN_IF_ERROR(MarkRole(context, run, true, platform::kDrRoleStandby));

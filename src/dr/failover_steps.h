@@ -12,9 +12,25 @@
 
 namespace dr {
 
-// service_name values restarted on the new primary (§8.7 step 8) and on the old one (step 9).
+// service_name values restarted on the new primary (§8.7 step 8), on the standby once the sync
+// is enabled (§8.4: Elasticsearch and VictoriaMetrics), and on workload clusters (step 9).
 const std::vector<std::string>& NewPrimaryRestartServices();
-inline const std::vector<std::string> kOldPrimaryRestartServices = {"warlock"};
+const std::vector<std::string>& StandbyRestartServices();
+inline const std::vector<std::string> kWorkloadRestartServices = {"warlock"};
+
+// §8.7 step 6, the command the operator runs on the new primary (pod exec is out of our
+// client's reach); `domain` empty: "<domain>".
+std::string DnsCheckCommand(const std::string& domain);
+// The check-dns step: confirmed by the operator; with --restart-coredns (the nslookup was
+// wrong) it deletes the coredns pods (kube-system, k8s-app=kube-dns) on the new primary and
+// blocks until the operator checks again.
+absl::Status CheckDnsStep(DrContext& context, StepRun& run);
+
+// §8.7 step 9, our reading: every workload cluster the new primary lists (Cluster objects
+// other than global) sends monitoring data to the global cluster, i.e. to the old primary;
+// warlock is restarted on each, reached through the new primary's platform proxy. Clusters
+// that cannot be reached fail the step, naming them and the command to run there.
+absl::Status RestartWarlockOnWorkloads(DrContext& context, StepRun& run);
 
 // Deletes the pods labelled service_name=<each> in cpaas-system (their Deployments and
 // StatefulSets re-create them); none found is not an error (the component is not installed).

@@ -225,6 +225,30 @@ GateResult EvaluateAlternativeUrls(const std::string& cluster,
   return gate;
 }
 
+GateResult EvaluateSourceUp(const absl::StatusOr<std::string>& metrics) {
+  GateResult gate("etcd-2379");
+  if (!metrics.ok()) {
+    gate.detail = fmt::format("cannot read the monitor's /metrics (etcd_sync_source_up): {}",
+                              common::View(metrics.status().message()));
+    gate.remedy =
+        "the 2379 path is read from the running etcd-sync on the standby; check its pods "
+        "(kubectl -n cpaas-system get pods -l app=etcd-sync)";
+    return gate;
+  }
+  const std::optional<double> up = MetricValue(*metrics, "etcd_sync_source_up");
+  if (up.value_or(0) == 1) {
+    gate.passed = true;
+    gate.detail = "the standby's etcd-sync reaches the active etcd (etcd_sync_source_up 1)";
+    return gate;
+  }
+  gate.detail = up ? "the standby's etcd-sync cannot reach the active etcd (etcd_sync_source_up 0)"
+                   : "the monitor reports no etcd_sync_source_up";
+  gate.remedy =
+      "forward TCP 2379 on the active VIP to its control-plane nodes (TCP only, no L7), or set "
+      "the plugin's Active Global Cluster ETCD Endpoints to reachable addresses";
+  return gate;
+}
+
 GateResult EvaluateEtcdReachable(const std::vector<std::pair<std::string, absl::Status>>& results) {
   GateResult gate("etcd-2379");
   if (results.empty()) {

@@ -54,7 +54,12 @@ GateResult EvaluateAlternativeUrls(const std::string& cluster,
 // "https://[fd00::1]:443/x" -> "fd00::1"; "10.0.0.1" -> "10.0.0.1".
 std::string UrlHost(const std::string& url);
 
-// TCP connect results per etcd endpoint.
+// Port 2379 from the standby to the active etcd, as the running plugin sees it: the monitor's
+// /metrics `etcd_sync_source_up 1` (a probe from where `ac` runs says nothing about the
+// standby's network). 0, no such gauge or no answer blocks.
+GateResult EvaluateSourceUp(const absl::StatusOr<std::string>& metrics);
+
+// TCP connect results per etcd endpoint (kept for `ac adm dr check` from a standby node).
 GateResult EvaluateEtcdReachable(const std::vector<std::pair<std::string, absl::Status>>& results);
 
 // The leader: the monitor's /metrics `etcd_sync_leader 1`, else (a follower answered) Lease

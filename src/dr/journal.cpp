@@ -3,6 +3,7 @@
 #include <fmt/chrono.h>
 #include <fmt/format.h>
 
+#include <algorithm>
 #include <chrono>
 
 namespace dr {
@@ -146,13 +147,41 @@ absl::StatusOr<JournalUse> DecideJournalUse(const Journal& saved, const std::str
   }
   std::vector<std::string> saved_names;
   for (const StepRecord& step : saved.steps) saved_names.push_back(step.name);
-  if (saved_names != step_names) {
+  if (saved_names != step_names && !CanAdoptSteps(saved, step_names)) {
     return absl::FailedPreconditionError(fmt::format(
-        "DR journal {} was written for a different plan (its steps differ from this version's); "
-        "pass --reset-journal to discard it after checking the clusters by hand",
+        "DR journal {} was written for a different plan (a previous version of ac, or other "
+        "options): the steps it has done are not where this plan starts; pass --reset-journal "
+        "to discard it after checking the clusters by hand",
         where));
   }
   return JournalUse::kResume;
+}
+
+bool CanAdoptSteps(const Journal& saved, const std::vector<std::string>& step_names) {
+  size_t done = 0;
+  for (const StepRecord& step : saved.steps) done += step.state == StepState::kDone ? 1 : 0;
+  if (done > step_names.size()) return false;
+  // Only additions: a step the journal knows that this plan lacks means another plan.
+  for (const StepRecord& step : saved.steps) {
+    if (std::find(step_names.begin(), step_names.end(), step.name) == step_names.end()) {
+      return false;
+    }
+  }
+  // The plan's first `done` steps are exactly the done ones: what runs next was not done.
+  for (size_t i = 0; i < done; ++i) {
+    const StepRecord* record = saved.Find(step_names[i]);
+    if (!record || record->state != StepState::kDone) return false;
+  }
+  return true;
+}
+
+void AdoptSteps(Journal& journal, const std::vector<std::string>& step_names) {
+  std::vector<StepRecord> steps;
+  for (const std::string& name : step_names) {
+    const StepRecord* record = journal.Find(name);
+    steps.push_back(record ? *record : StepRecord(name));
+  }
+  journal.steps = std::move(steps);
 }
 
 }  // namespace dr

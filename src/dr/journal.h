@@ -57,12 +57,20 @@ absl::StatusOr<Journal> JournalFromJson(const nlohmann::json& json, const std::s
 std::optional<Journal> NewerJournal(std::optional<Journal> a, std::optional<Journal> b);
 
 // Whether a saved journal can be resumed by a run for `operation` to `target_version`
-// with these steps; a finished journal is not resumed (a new run starts), an unfinished one
-// for another target is an error naming the journal and what to do.
+// with these steps (or steps it can adopt, CanAdoptSteps); a finished journal is not resumed
+// (a new run starts), an unfinished one for another target or plan is one error line naming
+// the journal and what to do.
 enum class JournalUse { kResume, kStartNew };
 absl::StatusOr<JournalUse> DecideJournalUse(const Journal& saved, const std::string& operation,
                                             const std::string& target_version,
                                             const std::vector<std::string>& step_names,
                                             const std::string& where);
+
+// A journal written for another step list (an earlier version of ac, whose plan lacked steps
+// added since) resumes when this plan has every step it knows and its first steps are
+// exactly the ones it has done, so no new step lands before a done one; AdoptSteps then
+// rewrites its list to `step_names` (records kept by name, new steps pending).
+bool CanAdoptSteps(const Journal& saved, const std::vector<std::string>& step_names);
+void AdoptSteps(Journal& journal, const std::vector<std::string>& step_names);
 
 }  // namespace dr

@@ -61,12 +61,28 @@ const std::vector<std::string> kCheckGates = {
     "etcd-sync-monitor /check: 0 missed and 0 surplus keys",
     "machines.platform.tkestack.io: every Machine Running on both clusters",
     "ProductBase base spec.alternativeURLs lists the standby VIP",
-    "port 2379 of --primary-etcd-endpoints reachable (when given)", "etcd-sync leader present"};
+    "port 2379: the standby's etcd-sync reaches the active etcd (monitor etcd_sync_source_up 1)",
+    "etcd-sync leader present"};
 
 const std::vector<std::string> kWaitSyncGates = {
     "etcd-sync-monitor /metrics: etcd_sync_leader 1, etcd_sync_initial_copy_done 1, "
     "etcd_sync_lag_events 0"};
 const std::vector<std::string> kRestartLeaderGates = {"a new leader", "`Start Sync update` again"};
+
+const char* const kRestartStandbyPodsTitle =
+    "restart Elasticsearch and VictoriaMetrics pods on the standby now the sync is enabled "
+    "(§8.4), if installed";
+const std::vector<std::string> kRestartStandbyPodsGates = {
+    "pods with service_name in (cpaas-elasticsearch, alertmanager, vmselect, vminsert) deleted "
+    "in cpaas-system (none: not installed)"};
+const char* const kRemoveLegacyTokenTitle =
+    "4.3.1+: remove the legacy plain-token configuration once verified (§5 step 8)";
+const std::vector<std::string> kRemoveLegacyTokenGates = {
+    "no legacy plain-token key in the plugin ModuleInfo's spec.config"};
+
+absl::Status RestartStandbyPodsStep(DrContext& context, StepRun& run) {
+  return RestartPlatformPods(context, run, true, StandbyRestartServices());
+}
 
 StepAction CheckGate(CheckScope scope = {}) {
   return [scope](DrContext& context, StepRun& run) { return CheckGateStep(context, run, scope); };
@@ -153,6 +169,12 @@ absl::StatusOr<Plan> BuildUpgradePlan(const std::string& source_version,
        {fmt::format("cvsh global status.current.version {}", target_version), "Ready=True",
         "every Machine Running"},
        OnSide(VerifyCluster, false)},
+      {"create-active-token",
+       "4.3.1+: Secret etcd-sync-active-cluster-token on the standby from k8sadmin on the "
+       "primary, then the bootstrap (§8.3, §5 step 6)",
+       Side::kBoth,
+       {"Secret cpaas-system/etcd-sync-active-cluster-token holds the primary's k8sadmin token"},
+       CreateActiveToken},
       {"reinstall-sync-plugin",
        "re-create the etcd Synchronizer plugin on the standby (§5 step 6)",
        Side::kStandby,
@@ -165,13 +187,23 @@ absl::StatusOr<Plan> BuildUpgradePlan(const std::string& source_version,
       {"restart-sync-leader",
        "delete the etcd-sync leader pod so objects with ownerReferences sync again (§5 step 7)",
        Side::kStandby, kRestartLeaderGates, RestartSyncLeaderStep},
+      {"restart-standby-pods", kRestartStandbyPodsTitle, Side::kStandby, kRestartStandbyPodsGates,
+       RestartStandbyPodsStep},
       {"final-check", "DR consistency gate after the upgrade (§5 step 7)", Side::kBoth, kCheckGates,
        CheckGate()},
+      {"remove-legacy-token", kRemoveLegacyTokenTitle, Side::kStandby, kRemoveLegacyTokenGates,
+       RemoveLegacyToken},
   };
+  if (!NeedsActiveToken(target_version)) {
+    // Before 4.3.1 there is no token: the steps are left out of the plan (not skipped at run).
+    std::erase_if(plan.steps, [](const Step& step) {
+      return step.name == "create-active-token" || step.name == "remove-legacy-token";
+    });
+  }
   return plan;
 }
 
-Plan BuildFailoverPlan(bool primary_lost) {
+Plan BuildFailoverPlan(bool primary_lost, const std::string& domain) {
   Plan plan;
   plan.operation = kFailover;
   plan.plugin = {Side::kStandby, kSyncModuleName, "the etcd Synchronizer runs on the standby"};
@@ -210,6 +242,18 @@ Plan BuildFailoverPlan(bool primary_lost) {
                    [primary_lost](DrContext& context, StepRun& run) {
                      return SwitchRoles(context, run, primary_lost);
                    }),
+      Step::Manual(
+          "check-dns", "the sentry pod resolves the domain to the standby VIP (§8.7 step 6)",
+          Side::kStandby, {},
+          fmt::format("on the new primary run `{}`; it must answer the standby VIP. If it does "
+                      "not, rerun with --confirm check-dns --restart-coredns (the coredns pods "
+                      "are restarted), check again, then --confirm check-dns",
+                      DnsCheckCommand(domain)),
+          CheckDnsStep),
+      Step::Manual("confirm-console", "the console shows the former standby (§8.7 step 7)",
+                   Side::kStandby, {},
+                   "clear the browser cache, open the platform domain and confirm the UI is the "
+                   "former standby"),
       {"restart-platform-pods",
        "restart Elasticsearch, VictoriaMetrics and cluster-transformer pods on the new primary "
        "(§8.7 step 8)",
@@ -219,22 +263,14 @@ Plan BuildFailoverPlan(bool primary_lost) {
        [](DrContext& context, StepRun& run) {
          return RestartPlatformPods(context, run, true, NewPrimaryRestartServices());
        }},
+      {"restart-warlock",
+       "restart warlock on the workload clusters, which sent monitoring data to the old primary "
+       "(§8.7 step 9)",
+       Side::kWorkloads,
+       {"pods with service_name=warlock deleted in cpaas-system of every workload cluster the new "
+        "primary lists"},
+       RestartWarlockOnWorkloads},
   };
-  if (!primary_lost) {
-    plan.steps.push_back({"restart-warlock",
-                          "restart warlock on the old primary (§8.7 step 9)",
-                          Side::kPrimary,
-                          {"pods with service_name=warlock deleted in cpaas-system"},
-                          [](DrContext& context, StepRun& run) {
-                            return RestartPlatformPods(context, run, false,
-                                                       kOldPrimaryRestartServices);
-                          }});
-  }
-  plan.steps.push_back(Step::Manual(
-      "confirm-console", "confirm the console shows the former standby (§8.7 step 6-7)",
-      Side::kStandby, {},
-      "in the sentry pod run `nslookup <domain>` (restart coredns if it is "
-      "wrong), clear the browser cache and confirm the UI is the former standby"));
   return plan;
 }
 
@@ -249,8 +285,15 @@ Plan BuildReenablePlan() {
                    "only in LB-forwarding mode: forward TCP 2379 on the new primary's VIP to its "
                    "control-plane nodes (not needed when the standby reaches the active etcd "
                    "directly)"),
+      {"create-active-token",
+       "4.3.1+: Secret etcd-sync-active-cluster-token on the new standby from k8sadmin on the "
+       "new primary, then the bootstrap (§8.3)",
+       Side::kBoth,
+       {"below 4.3.1 (the new primary's version): nothing to do"},
+       CreateActiveToken},
       {"reinstall-sync-plugin",
-       "install the etcd Synchronizer on the new standby (the old primary) (§8.7 step 10)",
+       "install the etcd Synchronizer on the new standby (the old primary), its config turned "
+       "to the new direction (§8.7 step 10)",
        Side::kStandby,
        {"plugin ModuleInfo present on the new standby"},
        ReinstallOnOldPrimary},
@@ -258,7 +301,11 @@ Plan BuildReenablePlan() {
        WaitSyncStartStep},
       {"restart-sync-leader", "delete the etcd-sync leader pod so owned objects sync again",
        Side::kStandby, kRestartLeaderGates, RestartSyncLeaderStep},
+      {"restart-standby-pods", kRestartStandbyPodsTitle, Side::kStandby, kRestartStandbyPodsGates,
+       RestartStandbyPodsStep},
       {"final-check", "DR consistency gate of the new pair", Side::kBoth, kCheckGates, CheckGate()},
+      {"remove-legacy-token", kRemoveLegacyTokenTitle, Side::kStandby, kRemoveLegacyTokenGates,
+       RemoveLegacyToken},
   };
   return plan;
 }

@@ -52,14 +52,17 @@ std::string JournalConfigMap(const std::string& operation);
 bool JournalOnStandby(const std::string& operation);
 
 // §5: check, uninstall the plugin on its side, images to both registries, standby then
-// primary (each verified), reinstall on the standby, wait for the sync, restart the leader,
-// check again. Errors (InvalidArgument): a target not newer than the source, a source we
-// cannot handle.
+// primary (each verified), (4.3.1+: the token Secret and the bootstrap,) reinstall on the
+// standby, wait for the sync, restart the leader, restart ES/VictoriaMetrics on the standby
+// (§8.4), check again (4.3.1+: then remove the legacy plain-token configuration). Errors
+// (InvalidArgument): a target not newer than the source, a source we cannot handle.
 absl::StatusOr<Plan> BuildUpgradePlan(const std::string& source_version,
                                       const std::string& target_version);
-// §8.7 steps 1-9 (the standby becomes the primary). `primary_lost`: the old primary is
-// gone, so nothing is read from or done on it.
-Plan BuildFailoverPlan(bool primary_lost);
+// §8.7 steps 1-9 (the standby becomes the primary), in the documented order: the DNS check
+// and the console check before the pod restarts, then warlock on the workload clusters.
+// `primary_lost`: the old primary is gone, so nothing is read from or done on it. `domain`
+// (--domain) goes into the printed nslookup command.
+Plan BuildFailoverPlan(bool primary_lost, const std::string& domain = "");
 // §8.7 step 10: the old primary becomes the new standby ("primary" is now the old standby).
 Plan BuildReenablePlan();
 

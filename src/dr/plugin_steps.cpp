@@ -2,11 +2,14 @@
 
 #include <fmt/format.h>
 
+#include "bootstrap/bootstrap.h"
 #include "common/absl_fmt.h"
 #include "common/status_macros.h"
+#include "common/version_compare.h"
 #include "dr/monitor_client.h"
 #include "dr/poll.h"
 #include "k8s/json_fields.h"
+#include "platform/readers.h"
 #include "platform/resources.h"
 
 namespace dr {
@@ -27,6 +30,178 @@ std::string LivePodHolder(k8s::RestClient& standby) {
 }
 
 }  // namespace
+
+bool NeedsActiveToken(const std::string& version) {
+  return !version.empty() && common::CompareVersions(version, "4.3.1") >= 0;
+}
+
+absl::StatusOr<std::string> TokenRuleVersion(DrContext& context) {
+  if (!context.options().target_version.empty()) return context.options().target_version;
+  auto reading = platform::ReadCurrentVersion(context.primary_client(), platform::kGlobalCluster);
+  if (!reading.ok()) return reading.status();
+  return reading->version;
+}
+
+namespace {
+
+std::string ConfigString(const json& plugin, const std::string& key) {
+  const json::json_pointer pointer("/spec/config/" + key);
+  if (!plugin.is_object() || !plugin.contains(pointer)) return "";
+  const json& value = plugin.at(pointer);
+  return value.is_string() ? value.get<std::string>() : "";
+}
+
+}  // namespace
+
+absl::Status CreateActiveToken(DrContext& context, StepRun& run) {
+  ASSIGN_OR_RETURN(const std::string version, TokenRuleVersion(context));
+  if (!NeedsActiveToken(version)) {
+    run.record().message =
+        fmt::format("not needed: {} is before 4.3.1", version.empty() ? "the version" : version);
+    return absl::OkStatus();
+  }
+  auto admin =
+      context.primary_client().Get(platform::kSecrets, platform::kPlatformNamespace, "k8sadmin");
+  if (absl::IsNotFound(admin.status())) {
+    return absl::FailedPreconditionError(
+        "Secret cpaas-system/k8sadmin is not on the active cluster: the sync's token comes from "
+        "it (acp-spec §8.3); check the active cluster, then rerun");
+  }
+  if (!admin.ok()) return admin.status();
+  const std::string token = k8s::StringAt(*admin, "/data/token");  // base64, copied as is
+  if (token.empty()) {
+    return absl::FailedPreconditionError(
+        "Secret cpaas-system/k8sadmin on the active cluster has no data.token; check it, then "
+        "rerun");
+  }
+  k8s::RestClient& standby = context.standby_client();
+  auto existing = standby.Get(platform::kSecrets, platform::kPlatformNamespace, kActiveTokenSecret);
+  if (!existing.ok() && !absl::IsNotFound(existing.status())) return existing.status();
+  std::string outcome = "unchanged";
+  if (!existing.ok()) {
+    json secret = {{"apiVersion", "v1"},
+                   {"kind", "Secret"},
+                   {"type", "Opaque"},
+                   {"metadata",
+                    {{"name", kActiveTokenSecret},
+                     {"namespace", platform::kPlatformNamespace},
+                     {"labels", {{"app.kubernetes.io/managed-by", "ac-adm-dr"}}}}},
+                   {"data", {{"token", token}}}};
+    auto created = standby.Create(platform::kSecrets, platform::kPlatformNamespace, secret);
+    if (!created.ok()) return created.status();
+    outcome = "created";
+  } else if (k8s::StringAt(*existing, "/data/token") != token) {
+    json secret = *existing;
+    secret["data"]["token"] = token;
+    auto updated = standby.Update(platform::kSecrets, platform::kPlatformNamespace, secret);
+    if (!updated.ok()) return updated.status();
+    outcome = "updated";
+  }
+  run.out << fmt::format(
+      "      Secret cpaas-system/{} on the standby {} (key token from Secret "
+      "cpaas-system/k8sadmin on the active cluster)\n",
+      kActiveTokenSecret, outcome);
+  std::string vip = context.options().primary_vip;
+  if (vip.empty()) vip = ConfigString(run.journal.saved_plugin, "active-global-vip");
+  if (vip.empty()) {
+    run.record().message = fmt::format(
+        "token Secret {}; no active-global-vip known here: the plugin's Job "
+        "etcd-sync-bootstrap prepares the remote etcd credentials on install",
+        outcome);
+    return absl::OkStatus();
+  }
+  bootstrap::Options options;
+  options.active_global_vip = vip;
+  auto bootstrapped = bootstrap::Run(standby, options);
+  if (!bootstrapped.ok()) {
+    return absl::Status(bootstrapped.status().code(),
+                        fmt::format("etcd-sync bootstrap against {}: {}", vip,
+                                    common::View(bootstrapped.status().message())));
+  }
+  for (const std::string& change : bootstrapped->changes) {
+    run.out << "      bootstrap: " << change << "\n";
+  }
+  run.record().message = fmt::format("token Secret {}; bootstrap done against {}", outcome, vip);
+  return absl::OkStatus();
+}
+
+const std::vector<std::string>& LegacyTokenKeys() {
+  static const std::vector<std::string> keys = {"active-token", "active-cluster-token"};
+  return keys;
+}
+
+absl::Status RemoveLegacyToken(DrContext& context, StepRun& run) {
+  ASSIGN_OR_RETURN(const std::string version, TokenRuleVersion(context));
+  if (!NeedsActiveToken(version)) {
+    run.record().message =
+        fmt::format("not needed: {} is before 4.3.1", version.empty() ? "the version" : version);
+    return absl::OkStatus();
+  }
+  k8s::RestClient& standby = context.standby_client();
+  auto list = standby.List(platform::kModuleInfos, "", PluginSelector(kSyncModuleName));
+  if (!list.ok()) return list.status();
+  int removed = 0;
+  for (const json& plugin : k8s::ItemsOf(*list)) {
+    json config = json::object();
+    for (const std::string& key : LegacyTokenKeys()) {
+      if (plugin.contains(json::json_pointer("/spec/config/" + key))) config[key] = nullptr;
+    }
+    if (config.empty()) continue;
+    auto patched = standby.MergePatch(platform::kModuleInfos, "", k8s::NameOf(plugin),
+                                      {{"spec", {{"config", config}}}});
+    if (!patched.ok()) return patched.status();
+    run.out << fmt::format("      removed the legacy plain-token field(s) from ModuleInfo {}\n",
+                           k8s::NameOf(plugin));
+    removed += static_cast<int>(config.size());
+  }
+  json& saved = run.journal.saved_plugin;
+  if (saved.is_object() && saved.contains("spec") && saved["spec"].contains("config") &&
+      saved["spec"]["config"].is_object()) {
+    for (const std::string& key : LegacyTokenKeys()) saved["spec"]["config"].erase(key);
+    if (auto stored = run.save(); !stored.ok()) return stored;
+  }
+  run.record().message = removed == 0 ? "no legacy plain-token configuration"
+                                      : fmt::format("{} legacy token field(s) removed", removed);
+  return absl::OkStatus();
+}
+
+absl::StatusOr<json> ReversedPluginConfig(const json& plugin, const std::string& active_vip,
+                                          const std::vector<std::string>& source_endpoints,
+                                          std::string* note) {
+  const std::string old_vip = ConfigString(plugin, "active-global-vip");
+  const std::string old_endpoints = ConfigString(plugin, "source-endpoints");
+  if (old_vip.empty() && old_endpoints.empty()) {
+    *note = "the plugin's config names no active-global-vip or source-endpoints: unchanged";
+    return plugin;
+  }
+  if (active_vip.empty() && source_endpoints.empty()) {
+    return absl::FailedPreconditionError(fmt::format(
+        "the saved plugin points its sync at the old primary (active-global-vip {}, "
+        "source-endpoints {}); give --primary-vip <the new primary's VIP> (and "
+        "--primary-etcd-endpoints when 2379 is not forwarded) for the reversed direction",
+        old_vip.empty() ? "-" : old_vip, old_endpoints.empty() ? "-" : old_endpoints));
+  }
+  if (!old_vip.empty() && active_vip.empty()) {
+    return absl::FailedPreconditionError(fmt::format(
+        "the saved plugin's active-global-vip is the old primary's ({}); give --primary-vip "
+        "<the new primary's VIP>",
+        old_vip));
+  }
+  json out = plugin;
+  json& config = out["spec"]["config"];
+  std::string endpoints;
+  for (const std::string& endpoint : source_endpoints) {
+    endpoints += (endpoints.empty() ? "" : ",") + endpoint;
+  }
+  if (endpoints.empty()) endpoints = fmt::format("https://{}:2379", active_vip);
+  if (!old_vip.empty()) config["active-global-vip"] = active_vip;
+  config["source-endpoints"] = endpoints;
+  *note =
+      fmt::format("plugin config reversed: active-global-vip {} -> {}, source-endpoints {} -> {}",
+                  old_vip.empty() ? "-" : old_vip, old_vip.empty() ? "-" : active_vip,
+                  old_endpoints.empty() ? "-" : old_endpoints, endpoints);
+  return out;
+}
 
 std::string PluginSelector(const std::string& module_name) {
   return fmt::format("{}={},{}={}", kModuleNameLabel, module_name, kClusterNameLabel,

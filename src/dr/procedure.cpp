@@ -33,7 +33,7 @@ absl::StatusOr<Prepared> Prepare(DrContext& context, const ProcedureOptions& opt
     if (!plan.ok()) return plan.status();
     prepared.plan = std::move(*plan);
   } else if (operation == kFailover) {
-    prepared.plan = BuildFailoverPlan(context.options().primary_lost);
+    prepared.plan = BuildFailoverPlan(context.options().primary_lost, context.options().domain);
   } else {
     prepared.plan = BuildReenablePlan();
   }

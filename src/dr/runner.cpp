@@ -2,6 +2,7 @@
 
 #include <fmt/format.h>
 
+#include <algorithm>
 #include <chrono>
 #include <cstdio>
 #include <filesystem>
@@ -139,6 +140,18 @@ absl::Status Runner::Prepare(bool reset) {
     if (!use.ok()) return use.status();
     if (*use == JournalUse::kResume) {
       journal_ = std::move(**saved);
+      if (std::vector<std::string> names = plan_.StepNames();
+          names.size() != journal_.steps.size() ||
+          !std::equal(
+              names.begin(), names.end(), journal_.steps.begin(),
+              [](const std::string& name, const StepRecord& step) { return name == step.name; })) {
+        AdoptSteps(journal_, names);
+        out_ << fmt::format(
+            "the journal {} was written for an earlier step list; adopted this "
+            "plan's steps (done steps kept)\n",
+            store_.Describe());
+        if (auto stored = store_.Save(journal_); !stored.ok()) return stored;
+      }
       out_ << fmt::format("resuming from {}: step {} of {} ({})\n", store_.Describe(),
                           journal_.ResumeIndex() + 1, journal_.steps.size(),
                           journal_.steps[journal_.ResumeIndex()].name);

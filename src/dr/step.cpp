@@ -10,6 +10,8 @@ const char* SideName(Side side) {
       return "standby";
     case Side::kBoth:
       return "both";
+    case Side::kWorkloads:
+      return "workload";
     case Side::kNone:
       return "-";
   }

@@ -16,7 +16,8 @@ namespace dr {
 
 class DrContext;
 
-enum class Side { kPrimary, kStandby, kBoth, kNone };
+// kWorkloads: the workload clusters, reached through the new primary's platform proxy.
+enum class Side { kPrimary, kStandby, kBoth, kWorkloads, kNone };
 const char* SideName(Side side);
 
 // What a running step's action gets: the journal (to keep facts for its resumption) and a

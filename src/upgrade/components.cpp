@@ -37,6 +37,12 @@ Component ToComponent(const json& info) {
     }
   }
   std::sort(component.available.begin(), component.available.end(), VersionLess);
+  const json::json_pointer overrides("/spec/valuesOverride");
+  if (info.contains(overrides) && info.at(overrides).is_object()) {
+    for (const auto& [key, value] : info.at(overrides).items()) {
+      if (!value.is_null()) component.overrides.push_back(key);
+    }
+  }
   return component;
 }
 
@@ -223,30 +229,120 @@ absl::Status WaitForComponents(k8s::RestClient& global, const std::string& clust
   }
 }
 
-absl::StatusOr<std::vector<std::string>> ReportRequiredPlugins(k8s::RestClient& global) {
+std::string RenderOverrides(const std::string& cluster, const std::vector<Component>& components) {
+  if (cluster == platform::kGlobalCluster) return "";
+  std::string out;
+  for (const Component& c : components) {
+    if (c.overrides.empty()) continue;
+    out += fmt::format("  {} (ModuleInfo {}): spec.valuesOverride sets {}\n", c.module, c.name,
+                       JoinNames(c.overrides));
+  }
+  if (out.empty()) return "";
+  return fmt::format("custom configuration overrides on cluster {}:\n{}", cluster, out);
+}
+
+std::vector<RequiredPlugin> RequiredPluginsFor(const std::string& target_version) {
+  const std::string minor = MinorOf(target_version);
+  std::vector<RequiredPlugin> plugins;
+  if (minor == "4.0" || minor == "4.1") {
+    plugins.push_back({"product-docs", "Alauda Container Platform Product Docs"});
+  }
+  if (minor == "4.1" || minor == "4.2") {
+    plugins.push_back({"cluster-enhancer", "Alauda Container Platform Cluster Enhancer"});
+  }
+  return plugins;
+}
+
+std::vector<PluginAction> PlanRequiredPlugins(const std::string& target_version,
+                                              const std::vector<Component>& global_components,
+                                              const json& module_configs) {
+  std::vector<PluginAction> actions;
+  for (const RequiredPlugin& plugin : RequiredPluginsFor(target_version)) {
+    PluginAction action{plugin, "", "", "", ""};
+    auto found = std::find_if(
+        global_components.begin(), global_components.end(),
+        [&](const Component& c) { return c.module.find(plugin.key) != std::string::npos; });
+    if (found != global_components.end()) {
+      action.installed_as = found->name;
+      action.current = found->current;
+      actions.push_back(action);
+      continue;
+    }
+    bool same_minor = false;
+    for (const json& config : k8s::ItemsOf(module_configs)) {
+      const std::string module = k8s::LabelOf(config, platform::kModuleNameLabel);
+      const std::string version = k8s::StringAt(config, "/spec/version");
+      if (module.find(plugin.key) == std::string::npos || version.empty()) continue;
+      const bool minor_matches = MinorOf(version) == MinorOf(target_version);
+      // Prefer the target's minor; among equals, the newest.
+      if ((minor_matches && !same_minor) ||
+          (minor_matches == same_minor &&
+           (action.version.empty() || VersionLess(action.version, version)))) {
+        action.module = module;
+        action.version = version;
+        same_minor = minor_matches;
+      }
+    }
+    actions.push_back(action);
+  }
+  return actions;
+}
+
+json PluginModuleInfo(const PluginAction& action) {
+  return {{"apiVersion", "cluster.alauda.io/v1alpha1"},
+          {"kind", "ModuleInfo"},
+          {"metadata",
+           {{"name", fmt::format("{}-{}", platform::kGlobalCluster, action.module)},
+            {"labels",
+             {{platform::kClusterNameLabel, platform::kGlobalCluster},
+              {platform::kModuleNameLabel, action.module},
+              {"cpaas.io/module-type", "plugin"}}}}},
+          {"spec", {{"version", action.version}}}};
+}
+
+absl::StatusOr<RequiredPluginsOutcome> EnsureRequiredPlugins(k8s::RestClient& global,
+                                                             const std::string& target_version) {
   ASSIGN_OR_RETURN(std::vector<Component> components,
                    ReadComponents(global, platform::kGlobalCluster));
-  std::vector<std::string> lines;
-  for (const auto& [module, display] :
-       {std::pair<std::string, std::string>{"product-docs",
-                                            "Alauda Container Platform Product Docs"},
-        {"cluster-enhancer", "Alauda Container Platform Cluster Enhancer"}}) {
-    // A named copy: clang 14 cannot capture a structured binding.
-    const std::string& wanted = module;
-    auto found = std::find_if(components.begin(), components.end(), [&](const Component& c) {
-      return c.module.find(wanted) != std::string::npos;
-    });
-    if (found != components.end()) {
-      lines.push_back(fmt::format("{}: installed (ModuleInfo {}, version {})", display, found->name,
-                                  found->current.empty() ? "?" : found->current));
-    } else {
-      lines.push_back(
-          fmt::format("{}: NOT installed — install it: Marketplace > Cluster Plugins "
-                      "> global > {} > Install",
-                      display, display));
+  json configs = json::object();
+  if (!RequiredPluginsFor(target_version).empty()) {
+    auto listed = global.List(platform::kModuleConfigs, "");
+    if (!listed.ok() && !absl::IsNotFound(listed.status())) {
+      return absl::Status(
+          listed.status().code(),
+          fmt::format("cannot list the ModuleConfigs on global: {}", listed.status().message()));
     }
+    if (listed.ok()) configs = std::move(*listed);
   }
-  return lines;
+  RequiredPluginsOutcome outcome;
+  for (const PluginAction& action : PlanRequiredPlugins(target_version, components, configs)) {
+    const std::string& display = action.plugin.display;
+    if (!action.installed_as.empty()) {
+      outcome.lines.push_back(fmt::format("{}: installed (ModuleInfo {}, version {})", display,
+                                          action.installed_as,
+                                          action.current.empty() ? "?" : action.current));
+      continue;
+    }
+    if (action.version.empty()) {
+      ++outcome.missing;
+      outcome.lines.push_back(fmt::format(
+          "{}: NOT installed — no ModuleConfig of a *{}* module is published on global: push its "
+          "package (violet push), then run this again (or install it: Marketplace > Cluster "
+          "Plugins > global > {} > Install)",
+          display, action.plugin.key, display));
+      continue;
+    }
+    const json info = PluginModuleInfo(action);
+    auto created = global.Create(platform::kModuleInfos, "", info);
+    if (!created.ok() && !absl::IsAlreadyExists(created.status())) {
+      return absl::Status(created.status().code(),
+                          fmt::format("installing {} (ModuleInfo {}) on global: {}", display,
+                                      k8s::NameOf(info), created.status().message()));
+    }
+    outcome.lines.push_back(fmt::format("{}: installed now (ModuleInfo {}, version {})", display,
+                                        k8s::NameOf(info), action.version));
+  }
+  return outcome;
 }
 
 }  // namespace upgrade

@@ -5,6 +5,7 @@
 
 #include <chrono>
 #include <map>
+#include <nlohmann/json.hpp>
 #include <optional>
 #include <set>
 #include <string>
@@ -26,6 +27,8 @@ struct Component {
   std::string requested;               // spec.version
   std::string phase;                   // status.phase
   std::vector<std::string> available;  // status.availableVersions[].version
+  // Top-level keys of spec.valuesOverride: the component's custom configuration overrides.
+  std::vector<std::string> overrides = {};
 };
 
 absl::StatusOr<std::vector<Component>> ReadComponents(k8s::RestClient& global,
@@ -53,6 +56,11 @@ struct PlannedComponent {
 absl::StatusOr<std::vector<PlannedComponent>> PlanComponents(
     const std::vector<Component>& components, const ComponentChoices& choices);
 
+// §6 Era A: "if custom configuration overrides are found, the user must confirm them first".
+// Our reading: components of a workload cluster whose ModuleInfo has a non-empty
+// spec.valuesOverride. The lines to show ("" for global or when none has overrides).
+std::string RenderOverrides(const std::string& cluster, const std::vector<Component>& components);
+
 std::string RenderPlan(const std::string& cluster, const std::vector<PlannedComponent>& plan);
 
 // Patches spec.version of every component with a Target; returns the lines it printed.
@@ -67,8 +75,40 @@ absl::Status WaitForComponents(k8s::RestClient& global, const std::string& clust
 // True when no component of the cluster is moving (status.version = spec.version).
 bool ComponentsSettled(const std::vector<Component>& components);
 
-// Product Docs and Cluster Enhancer plugins on global after the upgrade (§4.1 steps 8-9):
-// one line each, "installed (ModuleInfo x, version v)" or what to install where.
-absl::StatusOr<std::vector<std::string>> ReportRequiredPlugins(k8s::RestClient& global);
+// Product Docs (§4.1 step 8) and Cluster Enhancer (step 9) on global after its upgrade. Our
+// reading: Product Docs is needed on a 4.0 or 4.1 global (the docs say "from 3.x" because a
+// fresh 4.x install already has it), Cluster Enhancer on 4.1 and 4.2. A plugin counts as
+// installed when a global ModuleInfo's cpaas.io/module-name contains `key`.
+struct RequiredPlugin {
+  std::string key;      // "product-docs", "cluster-enhancer"
+  std::string display;  // the Marketplace name
+};
+std::vector<RequiredPlugin> RequiredPluginsFor(const std::string& target_version);
+
+// What to do for one required plugin: already installed, install `version` of `module` (from
+// the newest ModuleConfig of the target's minor, else the newest), or not published.
+struct PluginAction {
+  RequiredPlugin plugin;
+  std::string installed_as;  // the ModuleInfo found ("" : not installed)
+  std::string current;       // its status.version
+  std::string module;        // to install: the ModuleConfig's cpaas.io/module-name
+  std::string version;       // to install: its spec.version ("" : none published)
+};
+// `module_configs`: a List of ModuleConfigs on global.
+std::vector<PluginAction> PlanRequiredPlugins(const std::string& target_version,
+                                              const std::vector<Component>& global_components,
+                                              const nlohmann::json& module_configs);
+// The ModuleInfo that installs `action` on global (global-<module>, labels cluster-name,
+// module-name, module-type plugin, spec.version).
+nlohmann::json PluginModuleInfo(const PluginAction& action);
+
+// Installs what PlanRequiredPlugins finds missing (AlreadyExists is fine: a rerun changes
+// nothing). One line per required plugin; `missing` counts those not published.
+struct RequiredPluginsOutcome {
+  std::vector<std::string> lines;
+  int missing = 0;
+};
+absl::StatusOr<RequiredPluginsOutcome> EnsureRequiredPlugins(k8s::RestClient& global,
+                                                             const std::string& target_version);
 
 }  // namespace upgrade

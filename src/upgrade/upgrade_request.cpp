@@ -27,6 +27,18 @@ absl::StatusOr<json> ReadShadow(k8s::RestClient& global, const std::string& clus
   return cvsh;
 }
 
+std::vector<std::string> BlockingResourcePatches(const json& patches, const std::string& cluster,
+                                                 const std::string& target) {
+  std::vector<std::string> blocking;
+  for (const json& patch : k8s::ItemsOf(patches)) {
+    const std::string for_cluster = k8s::LabelOf(patch, platform::kClusterNameLabel);
+    if (!for_cluster.empty() && for_cluster != cluster) continue;
+    const std::string exempt = k8s::AnnotationOf(patch, kExemptForVersionAnnotation);
+    if (exempt != target && exempt != MinorOf(target)) blocking.push_back(k8s::NameOf(patch));
+  }
+  return blocking;
+}
+
 absl::StatusOr<RequestOutcome> RequestUpgrade(k8s::RestClient& global,
                                               const UpgradeRequest& request) {
   ASSIGN_OR_RETURN(json cvsh, ReadShadow(global, request.cluster));
@@ -107,6 +119,34 @@ absl::StatusOr<RequestOutcome> RequestUpgrade(k8s::RestClient& global,
         "cluster {} is upgrading to {}; wait for it (ac adm upgrade status --cluster {})",
         request.cluster, desired, request.cluster));
   }
+  auto patches = global.List(platform::kResourcePatches, "");
+  if (!patches.ok() && !absl::IsNotFound(patches.status())) {
+    return absl::Status(
+        patches.status().code(),
+        fmt::format("cannot list the ResourcePatches on global: {}", patches.status().message()));
+  }
+  const std::vector<std::string> blocking =
+      patches.ok() ? BlockingResourcePatches(*patches, request.cluster, to)
+                   : std::vector<std::string>();
+  if (!blocking.empty() && !request.acknowledge) {
+    RequestOutcome waiting{to, false, "", blocking, true};
+    waiting.message = fmt::format(
+        "{} ResourcePatch(es) block the upgrade of cluster {} to {}: review them, then "
+        "acknowledge (--acknowledge writes {}={} on each)",
+        blocking.size(), request.cluster, to, kExemptForVersionAnnotation, to);
+    return waiting;
+  }
+  for (const std::string& name : blocking) {
+    auto annotated =
+        global.MergePatch(platform::kResourcePatches, "", name,
+                          {{"metadata", {{"annotations", {{kExemptForVersionAnnotation, to}}}}}});
+    if (!annotated.ok()) {
+      return absl::Status(
+          annotated.status().code(),
+          fmt::format("acknowledging ResourcePatch {} (annotation {}={}): {}", name,
+                      kExemptForVersionAnnotation, to, annotated.status().message()));
+    }
+  }
   json update = {{"version", to}};
   for (const auto& [version, image] : available) {
     if (version == to && !image.empty()) update["image"] = image;
@@ -114,12 +154,14 @@ absl::StatusOr<RequestOutcome> RequestUpgrade(k8s::RestClient& global,
   auto patched = global.MergePatch(platform::kClusterVersionShadows, platform::kPlatformNamespace,
                                    request.cluster, {{"spec", {{"desiredUpdate", update}}}});
   if (!patched.ok()) return patched.status();
-  return RequestOutcome{
+  RequestOutcome outcome{
       to, false,
       fmt::format("cluster {}: upgrade to {} requested{}; watch it with: ac adm upgrade status "
                   "--cluster {}",
                   request.cluster, to, listed ? "" : " (explicit: not in availableUpdates)",
                   request.cluster)};
+  outcome.blocking = blocking;
+  return outcome;
 }
 
 }  // namespace upgrade

@@ -16,6 +16,7 @@
 #include "package/package_archive.h"
 #include "package/package_verification.h"
 #include "platform/dr_role.h"
+#include "platform/readers.h"
 #include "platform/registry.h"
 #include "platform/resources.h"
 #include "registry/pusher.h"
@@ -71,7 +72,8 @@ struct PackagePlan {
   std::string label;  // the file name, for output lines
   package::Verification verification;
   std::optional<package::PackageManifest> manifest;
-  std::string error;  // why the package is refused: "package <file>: ..."
+  std::string error;           // why the package is refused: "package <file>: ..."
+  std::string catalog_source;  // "" : --target-catalog-source (TopoLVM: see SeparateTopolvm)
 };
 
 // What the run talks to once the platform is read.
@@ -177,8 +179,8 @@ Outcome CheckSafetyRails(const PushRequest& request, const std::vector<PackagePl
             FailureKind::kBlocked,
             absl::FailedPreconditionError(fmt::format(
                 "refusing to create custom resources on workload cluster(s) {} while the global "
-                "cluster's upgrade is in progress (ClusterVersionShadow cpaas-system/global: "
-                "{}); wait for it to finish, or use --skip-crs now and --skip-push later, or "
+                "cluster's upgrade is in progress ({}); wait for it to finish, or use --skip-crs "
+                "now and --skip-push later, or "
                 "--force",
                 names, *in_progress)));
       case RailDecision::kWarn:
@@ -194,6 +196,36 @@ Outcome CheckSafetyRails(const PushRequest& request, const std::vector<PackagePl
            "cpaas-system/global-dr-role role=standby) and no --dest-repo was given: the images "
            "go to the registry ProductBase base names, which is the primary's; give --dest-repo "
            "<standby-VIP>:11443 with the standby registry's credentials (or --no-auth)\n";
+  }
+  return Outcome();
+}
+
+// Step 3b, TopoLVM (SeparateTopolvm): its package moves after the others and gets the
+// catalog source "platform", with a line saying so.
+Outcome OrderTopolvm(const PushRequest& request, std::vector<PackagePlan>* plans, Targets& targets,
+                     std::ostream& out) {
+  auto is_topolvm = [](const PackagePlan& plan) {
+    return plan.manifest && IsTopolvmPackage(plan.manifest->name);
+  };
+  if (!request.skip_push || std::none_of(plans->begin(), plans->end(), is_topolvm)) {
+    return Outcome();
+  }
+  auto version = platform::ReadCurrentVersion(*targets.global, platform::kGlobalCluster);
+  if (!version.ok()) {
+    return ClusterFailure(Prefixed("cannot read the global cluster's version: ", version.status()),
+                          request.connection);
+  }
+  if (!SeparateTopolvm(request, plans->size(), version->version)) return Outcome();
+  std::stable_partition(plans->begin(), plans->end(),
+                        [&](const PackagePlan& plan) { return !is_topolvm(plan); });
+  for (PackagePlan& plan : *plans) {
+    if (!is_topolvm(plan)) continue;
+    plan.catalog_source = kTopolvmCatalogSource;
+    out << fmt::format(
+        "package {}: TopoLVM (global reads {}): left out of this create-CRs run and created "
+        "separately after the other packages with --target-catalog-source {} (acp-spec.md §4.1 "
+        "step 4)\n",
+        plan.label, version->version, kTopolvmCatalogSource);
   }
   return Outcome();
 }
@@ -338,7 +370,8 @@ Outcome ApplyArtifacts(const PushRequest& request, const PackagePlan& plan, Targ
   ClusterTargets clusters =
       TargetClusters(plan.label, manifest.type, request.clusters, request.clusters_given);
   if (!clusters.notice.empty()) out << clusters.notice << "\n";
-  ArtifactTarget target{request.ns, targets.registry_host, request.catalog_source,
+  ArtifactTarget target{request.ns, targets.registry_host,
+                        plan.catalog_source.empty() ? request.catalog_source : plan.catalog_source,
                         request.chart_repo};
   const std::pair<const k8s::ResourceRef*, nlohmann::json> objects[] = {
       {&platform::kArtifacts, BuildArtifact(manifest, target)},
@@ -460,6 +493,7 @@ Outcome RunPush(const PushRequest& request, std::ostream& out, std::ostream& err
   if (Outcome step = OpenPackages(request, &plans); !step.ok()) return step;
   if (Outcome step = ConnectGlobal(request, &targets); !step.ok()) return step;
   if (Outcome step = CheckSafetyRails(request, plans, targets, out); !step.ok()) return step;
+  if (Outcome step = OrderTopolvm(request, &plans, targets, out); !step.ok()) return step;
   if (Outcome step = ResolveClusters(request, plans, &targets, out); !step.ok()) return step;
   if (Outcome step = ConnectRegistry(request, &targets, out); !step.ok()) return step;
 

@@ -4,6 +4,7 @@
 
 #include <algorithm>
 
+#include "common/version_compare.h"
 #include "platform/resources.h"
 #include "violet/registry_address.h"
 #include "violet/safety_rails.h"
@@ -69,6 +70,18 @@ bool NeedsUpgradeCheck(const PushRequest& request, bool any_bundle) {
 RailDecision DecideUpgradeRail(const std::string& in_progress_reason, bool force) {
   if (in_progress_reason.empty()) return RailDecision::kProceed;
   return force ? RailDecision::kWarn : RailDecision::kRefuse;
+}
+
+bool IsTopolvmPackage(const std::string& package_name) {
+  return package_name.find("topolvm") != std::string::npos;
+}
+
+bool SeparateTopolvm(const PushRequest& request, size_t package_count,
+                     const std::string& global_version) {
+  if (!request.skip_push || request.skip_crs || package_count < 2) return false;
+  if (global_version.empty()) return false;
+  return common::CompareVersions(global_version, "3.18") >= 0 &&
+         common::CompareVersions(global_version, "4.2") < 0;
 }
 
 bool WarnStandby(const std::string& role, const PushRequest& request) {

@@ -45,6 +45,16 @@ bool NeedsUpgradeCheck(const PushRequest& request, bool any_bundle);
 enum class RailDecision { kProceed, kWarn, kRefuse };
 RailDecision DecideUpgradeRail(const std::string& in_progress_reason, bool force);
 
+// §4.1 step 4 (4.1, from 3.18 or 4.0): a create-CRs run (--skip-push) over several packages
+// that include the TopoLVM operator leaves TopoLVM out of the others and creates its CRs after
+// them with --target-catalog-source platform. Our reading of "from 3.18 or 4.0": the global
+// cluster reads 3.18, 4.0 or 4.1 (an Era A trigger may already have moved ProductBase to the
+// target 4.1); an unknown version does not (the operator's --target-catalog-source stands).
+inline constexpr const char* kTopolvmCatalogSource = "platform";
+bool IsTopolvmPackage(const std::string& package_name);
+bool SeparateTopolvm(const PushRequest& request, size_t package_count,
+                     const std::string& global_version);
+
 // Images pushed to a standby without --dest-repo would go to the primary's registry.
 bool WarnStandby(const std::string& role, const PushRequest& request);
 

@@ -2,6 +2,7 @@
 
 #include <fmt/format.h>
 
+#include "platform/readers.h"
 #include "platform/resources.h"
 
 namespace violet {
@@ -27,12 +28,40 @@ std::string UpgradeInProgressReason(const json& cvsh) {
   return "";
 }
 
+std::string ComponentsMovingReason(const json& moduleinfos) {
+  const json items = moduleinfos.value("items", json::array());
+  if (!items.is_array()) return "";
+  for (const json& item : items) {
+    if (!item.is_object()) continue;
+    const platform::ModuleInfo info = platform::ModuleInfoOf(item);
+    if (info.cluster != platform::kGlobalCluster || info.spec_version.empty() ||
+        info.spec_version == info.status_version) {
+      continue;
+    }
+    return fmt::format(
+        "Era A: component {} of global is moving from {} to {} (ModuleInfo {} spec.version != "
+        "status.version)",
+        info.module.empty() ? info.name : info.module,
+        info.status_version.empty() ? "none" : info.status_version, info.spec_version, info.name);
+  }
+  return "";
+}
+
 absl::StatusOr<std::string> GlobalUpgradeInProgress(k8s::RestClient& global) {
   auto cvsh = global.Get(platform::kClusterVersionShadows, platform::kPlatformNamespace,
                          platform::kGlobalCluster);
-  if (absl::IsNotFound(cvsh.status())) return std::string();
-  if (!cvsh.ok()) return cvsh.status();
-  return UpgradeInProgressReason(*cvsh);
+  if (!cvsh.ok() && !absl::IsNotFound(cvsh.status())) return cvsh.status();
+  if (cvsh.ok()) {
+    if (std::string reason = UpgradeInProgressReason(*cvsh); !reason.empty()) {
+      return "ClusterVersionShadow cpaas-system/global: " + reason;
+    }
+  }
+  auto infos =
+      global.List(platform::kModuleInfos, "",
+                  fmt::format("{}={}", platform::kClusterNameLabel, platform::kGlobalCluster));
+  if (absl::IsNotFound(infos.status())) return std::string();  // no ModuleInfo kind served
+  if (!infos.ok()) return infos.status();
+  return ComponentsMovingReason(*infos);
 }
 
 std::vector<std::string> WorkloadClusters(const std::vector<std::string>& clusters) {

@@ -15,7 +15,14 @@ namespace violet {
 // Partial, or a stage Running); empty when it is not.
 std::string UpgradeInProgressReason(const nlohmann::json& cvsh);
 
-// Reads cvsh cpaas-system/global; a missing cvsh is "not in progress" (empty).
+// Era A (4.0-4.2, no CVO): the Functional Components dialog sets spec.version of the global
+// cluster's ModuleInfos and the platform moves status.version after it. Our reading of "a
+// global upgrade is running" there: some ModuleInfo labelled cpaas.io/cluster-name=global asks
+// for a version it does not run yet. `moduleinfos` is a List (items); empty when none moves.
+std::string ComponentsMovingReason(const nlohmann::json& moduleinfos);
+
+// Reads cvsh cpaas-system/global (Era B; a missing cvsh is "not in progress"), then the global
+// cluster's ModuleInfos (Era A, ComponentsMovingReason). Empty when neither shows an upgrade.
 absl::StatusOr<std::string> GlobalUpgradeInProgress(k8s::RestClient& global);
 
 // The names in `clusters` other than "global".

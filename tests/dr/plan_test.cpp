@@ -22,7 +22,7 @@ TEST(UpgradePlanTest, StepsFollowTheDrProcedureOrder) {
   const std::vector<std::string> expected = {
       "check",           "uninstall-sync-plugin", "sync-images",    "upgrade-standby",
       "verify-standby",  "upgrade-primary",       "verify-primary", "reinstall-sync-plugin",
-      "wait-sync-start", "restart-sync-leader",   "final-check"};
+      "wait-sync-start", "restart-sync-leader",   "restart-standby-pods", "final-check"};
   EXPECT_EQ(plan->StepNames(), expected);
   // Standby strictly before the primary, both verified before the sync comes back.
   EXPECT_LT(IndexOf(*plan, "verify-standby"), IndexOf(*plan, "upgrade-primary"));
@@ -64,21 +64,50 @@ TEST(UpgradePlanTest, RefusesWhatItCannotDo) {
   EXPECT_NE(std::string(unknown.status().message()).find("--from"), std::string::npos);
 }
 
-TEST(FailoverPlanTest, ManualStepsAndTheLostPrimary) {
-  Plan plan = BuildFailoverPlan(false);
+TEST(UpgradePlanTest, From431TheTokenComesBeforeTheReinstallAndTheLegacyTokenGoesLast) {
+  auto plan = BuildUpgradePlan("4.3.0", "4.3.1");
+  ASSERT_TRUE(plan.ok()) << plan.status();
+  EXPECT_EQ(IndexOf(*plan, "create-active-token") + 1, IndexOf(*plan, "reinstall-sync-plugin"));
+  EXPECT_EQ(plan->steps.back().name, "remove-legacy-token");
+  EXPECT_LT(IndexOf(*plan, "final-check"), IndexOf(*plan, "remove-legacy-token"));
+  EXPECT_LT(IndexOf(*plan, "wait-sync-start"), IndexOf(*plan, "restart-standby-pods"));
+  auto before = BuildUpgradePlan("4.2.0", "4.3.0");
+  ASSERT_TRUE(before.ok());
+  auto names = before->StepNames();
+  EXPECT_EQ(std::count(names.begin(), names.end(), "create-active-token"), 0);
+  EXPECT_EQ(std::count(names.begin(), names.end(), "remove-legacy-token"), 0);
+}
+
+TEST(FailoverPlanTest, TheDocumentedOrder) {
+  Plan plan = BuildFailoverPlan(false, "acp.example.com");
   EXPECT_LT(IndexOf(plan, "check"), IndexOf(plan, "uninstall-sync-plugin"));
   EXPECT_LT(IndexOf(plan, "uninstall-sync-plugin"), IndexOf(plan, "switch-dns"));
   EXPECT_LT(IndexOf(plan, "remove-2379-forwarding"), IndexOf(plan, "switch-dns"));
+  // §8.7 steps 6-7 before 8-9: DNS, console, then the pods, then warlock on workloads.
+  EXPECT_LT(IndexOf(plan, "switch-dns"), IndexOf(plan, "check-dns"));
+  EXPECT_LT(IndexOf(plan, "check-dns"), IndexOf(plan, "confirm-console"));
+  EXPECT_LT(IndexOf(plan, "confirm-console"), IndexOf(plan, "restart-platform-pods"));
+  EXPECT_LT(IndexOf(plan, "restart-platform-pods"), IndexOf(plan, "restart-warlock"));
+  const Step& dns = plan.steps[IndexOf(plan, "check-dns")];
+  EXPECT_TRUE(dns.manual);
+  EXPECT_NE(dns.instruction.find("kubectl exec -it -n cpaas-system deployments/sentry -- "
+                                 "nslookup acp.example.com"),
+            std::string::npos)
+      << dns.instruction;
+  EXPECT_NE(dns.instruction.find("--restart-coredns"), std::string::npos);
   EXPECT_TRUE(plan.steps[IndexOf(plan, "switch-dns")].manual);
   EXPECT_FALSE(plan.steps[IndexOf(plan, "check")].manual);
-  IndexOf(plan, "restart-warlock");
+  EXPECT_EQ(plan.steps[IndexOf(plan, "restart-warlock")].side, Side::kWorkloads);
+  // Warlock runs on the workload clusters, so a lost primary keeps the step.
   Plan lost = BuildFailoverPlan(true);
-  auto names = lost.StepNames();
-  EXPECT_EQ(std::count(names.begin(), names.end(), "restart-warlock"), 0);
+  EXPECT_EQ(lost.StepNames(), plan.StepNames());
 
   Plan reenable = BuildReenablePlan();
+  EXPECT_LT(IndexOf(reenable, "create-active-token"), IndexOf(reenable, "reinstall-sync-plugin"));
   EXPECT_LT(IndexOf(reenable, "reinstall-sync-plugin"), IndexOf(reenable, "wait-sync-start"));
-  EXPECT_EQ(reenable.steps.back().name, "final-check");
+  EXPECT_LT(IndexOf(reenable, "restart-sync-leader"), IndexOf(reenable, "restart-standby-pods"));
+  EXPECT_LT(IndexOf(reenable, "restart-standby-pods"), IndexOf(reenable, "final-check"));
+  EXPECT_EQ(reenable.steps.back().name, "remove-legacy-token");
 }
 
 TEST(PlanRenderingTest, ShowsGatesAndJournalState) {
@@ -96,12 +125,12 @@ TEST(PlanRenderingTest, ShowsGatesAndJournalState) {
   EXPECT_NE(text.find("monitor still answers"), std::string::npos) << text;
   EXPECT_NE(text.find("gate: etcd-sync-monitor /check: 0 missed and 0 surplus keys"),
             std::string::npos);
-  EXPECT_NE(text.find("1 of 11 steps done"), std::string::npos) << text;
+  EXPECT_NE(text.find("1 of 12 steps done"), std::string::npos) << text;
 
   nlohmann::json json = RenderPlanJson(*plan, &journal);
   EXPECT_EQ(json["targetVersion"], "4.2.0");
   EXPECT_EQ(json["plugin"]["cluster"], "standby");
-  ASSERT_EQ(json["steps"].size(), 11u);
+  ASSERT_EQ(json["steps"].size(), 12u);
   EXPECT_EQ(json["steps"][0]["state"], "done");
   EXPECT_EQ(json["steps"][1]["state"], "failed");
   EXPECT_EQ(json["steps"][2]["state"], "pending");

@@ -173,9 +173,12 @@ TEST(ProcedureTest, AnUpgradeJournalOfThePreviousVersionResumes) {
   EXPECT_EQ(runner.journal().steps[2].name, "sync-images");
   RunOutcome outcome = runner.Run(*context, {});
   EXPECT_EQ(outcome.kind, RunOutcome::Kind::kDone) << outcome.message << "\n" << out.str();
-  const std::vector<std::string> expected = {"upgrade-primary",       "verify-primary",
-                                             "reinstall-sync-plugin", "wait-sync-start",
-                                             "restart-sync-leader",   "final-check"};
+  // The previous version's journal lacks restart-standby-pods (§8.4): adopted, it runs too.
+  EXPECT_NE(out.str().find("adopted this plan's steps"), std::string::npos) << out.str();
+  const std::vector<std::string> expected = {
+      "upgrade-primary", "verify-primary",      "reinstall-sync-plugin",
+      "wait-sync-start", "restart-sync-leader", "restart-standby-pods",
+      "final-check"};
   EXPECT_EQ(recorded.ran, expected) << "done steps ran again, or a step was skipped";
   EXPECT_TRUE(recorded.saw_prepared_note) << "upgrade.sh would run a second time";
   EXPECT_TRUE(recorded.saw_saved_plugin);
@@ -201,23 +204,33 @@ TEST(ProcedureTest, AFailoverJournalOfThePreviousVersionWaitsAtTheSameManualStep
   }
   Runner runner(Recording(BuildFailoverPlan(false), recorded), store, out);
   ASSERT_TRUE(runner.Prepare(false).ok());
-  RunOutcome outcome = runner.Run(*context, {"switch-dns", "confirm-console"});
+  RunOutcome outcome = runner.Run(*context, {"switch-dns", "check-dns", "confirm-console"});
   EXPECT_EQ(outcome.kind, RunOutcome::Kind::kDone) << outcome.message;
-  const std::vector<std::string> expected = {"switch-dns", "restart-platform-pods",
-                                             "restart-warlock", "confirm-console"};
+  // The documented order now: the DNS and console checks before the restarts.
+  const std::vector<std::string> expected = {"switch-dns", "check-dns", "confirm-console",
+                                             "restart-platform-pods", "restart-warlock"};
   EXPECT_EQ(recorded.ran, expected);
 }
 
 TEST(ProcedureTest, AJournalForAnotherPlanIsNotResumed) {
-  // The failover journal of a run with the old primary reachable has restart-warlock; the
-  // plan with --primary-lost does not: the steps differ, so it is refused, not misapplied.
+  // A previous version's failover journal that already restarted the platform pods (its order
+  // put them before the DNS and console checks): the new plan would start at check-dns, a
+  // step before a done one, so it is refused with one line rather than misapplied.
+  std::string text = kOldFailoverJournal;
+  for (const char* step : {"switch-dns", "restart-platform-pods"}) {
+    const size_t at = text.find(std::string("\"name\": \"") + step + "\", \"state\": \"pending\"");
+    ASSERT_NE(at, std::string::npos) << step;
+    text.replace(text.find("pending", at), 7, "done");
+  }
   testing_support::TempDir dir;
-  WriteFile(dir.File("journal.json"), kOldFailoverJournal);
+  WriteFile(dir.File("journal.json"), text);
   std::ostringstream out;
   JournalStore store(dir.File("journal.json"), nullptr, "unused", out);
   Runner runner(BuildFailoverPlan(true), store, out);
   absl::Status prepared = runner.Prepare(false);
   EXPECT_TRUE(absl::IsFailedPrecondition(prepared)) << prepared;
+  EXPECT_NE(std::string(prepared.message()).find("pass --reset-journal"), std::string::npos);
+  EXPECT_EQ(std::string(prepared.message()).find('\n'), std::string::npos);
 }
 
 TEST(ProcedureTest, RunProcedureRefusesAnUnknownConfirmationBeforeTouchingTheJournal) {

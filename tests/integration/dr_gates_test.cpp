@@ -98,7 +98,8 @@ TEST(DrGatesTest, ASurplusKeyAndANonRunningMachineBlock) {
 TEST(DrGatesTest, FailoverWithManualStepsThenReenable) {
   DrPair pair;
   ASSERT_TRUE(pair.WaitConsistent()) << pair.SyncLogs();
-  // Platform pods the failover restarts on the new primary, and warlock on the old one.
+  // Platform pods the failover restarts on the new primary; a warlock pod on the old primary
+  // (warlock is restarted on workload clusters only).
   for (const char* service : {"cpaas-elasticsearch", "vmselect"}) {
     ASSERT_TRUE(pair.standby()
                     .Create(platform::kPods, platform::kPlatformNamespace,
@@ -128,10 +129,33 @@ TEST(DrGatesTest, FailoverWithManualStepsThenReenable) {
   auto typo = pair.RunAc("failover", {"--confirm", "switch-dsn"});
   EXPECT_EQ(typo.exit_code, 2) << typo.output;
 
-  auto third = pair.RunAc("failover", {"--confirm", "remove-2379-forwarding", "--confirm",
-                                       "switch-dns", "--confirm", "confirm-console"});
+  // §8.7 steps 6-7 come before the restarts: without their confirmations nothing restarts.
+  auto dns =
+      pair.RunAc("failover", {"--confirm", "remove-2379-forwarding", "--confirm", "switch-dns"});
+  EXPECT_EQ(dns.exit_code, 11) << dns.output;
+  EXPECT_NE(dns.output.find("kubectl exec -it -n cpaas-system deployments/sentry -- nslookup"),
+            std::string::npos)
+      << dns.output;
+  EXPECT_NE(dns.output.find("--confirm check-dns"), std::string::npos) << dns.output;
+  auto before_restart =
+      pair.standby().List(platform::kPods, platform::kPlatformNamespace, "service_name=vmselect");
+  ASSERT_TRUE(before_restart.ok());
+  EXPECT_EQ((*before_restart)["items"].size(), 1u) << "pods restarted before the DNS check";
+
+  // Warlock is restarted on the workload clusters the new primary lists (§8.7 step 9): the
+  // pair's Cluster business-1 has no API server behind the proxy, so the step fails naming it.
+  auto unreachable =
+      pair.RunAc("failover", {"--confirm", "check-dns", "--confirm", "confirm-console"});
+  EXPECT_EQ(unreachable.exit_code, 1) << unreachable.output;
+  EXPECT_NE(unreachable.output.find("cannot restart warlock on business-1"), std::string::npos)
+      << unreachable.output;
+  ASSERT_TRUE(pair.standby().Delete(platform::kClusters, "", "business-1").ok());
+  auto third = pair.RunAc("failover");
   EXPECT_EQ(third.exit_code, 0) << third.output;
   EXPECT_NE(third.output.find("DR failover complete"), std::string::npos) << third.output;
+  // Warlock runs on the workload clusters (§8.7 step 9); this pair lists none.
+  EXPECT_NE(third.output.find("no workload clusters on the new primary"), std::string::npos)
+      << third.output;
   auto pods =
       pair.standby().List(platform::kPods, platform::kPlatformNamespace, "service_name=vmselect");
   ASSERT_TRUE(pods.ok());
@@ -139,7 +163,7 @@ TEST(DrGatesTest, FailoverWithManualStepsThenReenable) {
   auto warlock =
       pair.primary().List(platform::kPods, platform::kPlatformNamespace, "service_name=warlock");
   ASSERT_TRUE(warlock.ok());
-  EXPECT_TRUE((*warlock)["items"].empty());
+  EXPECT_EQ((*warlock)["items"].size(), 1u) << "warlock of the old primary itself is left alone";
   auto configmap = pair.standby().Get(platform::kConfigMaps, platform::kPlatformNamespace,
                                       "dr-failover-journal");
   ASSERT_TRUE(configmap.ok()) << "the failover journal lives on the new primary";

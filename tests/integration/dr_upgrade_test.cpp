@@ -34,17 +34,17 @@ std::string AlreadyDone(const std::string& step) {
   return fmt::format("{:<24} already done", step);
 }
 
-// "resuming from ...: step N of 11" -> N (1 when the run started fresh).
+// "resuming from ...: step N of 12" -> N (1 when the run started fresh).
 int ResumeStep(const std::string& log) {
   std::smatch match;
   static const std::regex resume("resuming from .*: step ([0-9]+) of");
   return std::regex_search(log, match, resume) ? std::stoi(match[1]) : 1;
 }
 
-// The progress lines that start a step: "[k/11] name  side title".
+// The progress lines that start a step: "[k/12] name  side title".
 std::vector<std::pair<int, std::string>> StartedSteps(const std::string& log) {
   std::vector<std::pair<int, std::string>> out;
-  static const std::regex start(R"(^\[([0-9]+)/11\] (\S+) +(primary|standby|both|-) )");
+  static const std::regex start(R"(^\[([0-9]+)/12\] (\S+) +(primary|standby|both|-) )");
   std::istringstream lines(log);
   std::string line;
   while (std::getline(lines, line)) {
@@ -123,8 +123,8 @@ TEST(DrUpgradeTest, StraightThrough) {
 
   auto upgrade = pair.RunAc("upgrade");
   ASSERT_EQ(upgrade.exit_code, 0) << upgrade.output << pair.SyncLogs();
-  EXPECT_NE(upgrade.output.find("DR upgrade complete: 11 steps"), std::string::npos);
-  EXPECT_NE(upgrade.output.find("[11/11] final-check"), std::string::npos);
+  EXPECT_NE(upgrade.output.find("DR upgrade complete: 12 steps"), std::string::npos);
+  EXPECT_NE(upgrade.output.find("[12/12] final-check"), std::string::npos);
   EXPECT_NE(upgrade.output.find("saved ModuleInfo global-etcd-sync to the journal"),
             std::string::npos);
   ExpectUpgradedPair(pair);
@@ -231,7 +231,7 @@ TEST(DrUpgradeTest, ResumesALeaderRestartThatCrashedBeforeTheDelete) {
 
   auto resumed = pair.RunAc("upgrade");
   ASSERT_EQ(resumed.exit_code, 0) << resumed.output << pair.SyncLogs();
-  EXPECT_NE(resumed.output.find("step 10 of 11 (restart-sync-leader)"), std::string::npos)
+  EXPECT_NE(resumed.output.find("step 10 of 12 (restart-sync-leader)"), std::string::npos)
       << resumed.output;
   EXPECT_NE(resumed.output.find("deleted etcd-sync pod cpaas-system/etcd-sync-1"),
             std::string::npos)
@@ -255,7 +255,7 @@ TEST(DrUpgradeTest, AStalledStageStopsTheRunWhichResumesAfterTheFix) {
           .ok());
   auto stalled = pair.RunAc("upgrade");
   EXPECT_EQ(stalled.exit_code, 1) << stalled.output;
-  EXPECT_NE(stalled.output.find("[4/11] upgrade-standby          FAILED"), std::string::npos)
+  EXPECT_NE(stalled.output.find("[4/12] upgrade-standby          FAILED"), std::string::npos)
       << stalled.output;
   EXPECT_NE(stalled.output.find("stage Aligned failed"), std::string::npos) << stalled.output;
   EXPECT_NE(stalled.output.find("KUBECONFIG=(standby)"), std::string::npos) << stalled.output;

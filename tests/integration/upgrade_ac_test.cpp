@@ -345,19 +345,103 @@ TEST_F(UpgradeAcTest, GlobalComponentsReportTheRequiredPlugins) {
   Put(global(), platform::kModuleInfos, "",
       ModuleInfo("global-docs1", "global", "acp-product-docs", "4.1.0", {}));
   CommandResult report = Ac("components --apply");
-  ASSERT_EQ(report.exit_code, 0) << report.output;
+  EXPECT_EQ(report.exit_code, 10) << report.output;  // Cluster Enhancer is not published
   EXPECT_NE(report.output.find("nothing to upgrade"), std::string::npos);
   EXPECT_NE(report.output.find("Alauda Container Platform Product Docs: installed (ModuleInfo "
                                "global-docs1, version 4.1.0)"),
             std::string::npos)
       << report.output;
   EXPECT_NE(report.output.find("Alauda Container Platform Cluster Enhancer: NOT installed — "
-                               "install it: Marketplace > Cluster Plugins > global"),
+                               "no ModuleConfig of a *cluster-enhancer* module is published"),
             std::string::npos)
       << report.output;
+  // Published: installed by the next run, then left alone.
+  Put(global(), platform::kModuleConfigs, "",
+      {{"metadata",
+        {{"name", "acp-cluster-enhancer-4.1.1"},
+         {"labels", {{"cpaas.io/module-name", "acp-cluster-enhancer"}}}}},
+       {"spec", {{"version", "4.1.1"}}}});
+  CommandResult installed = Ac("components --apply");
+  ASSERT_EQ(installed.exit_code, 0) << installed.output;
+  EXPECT_NE(installed.output.find("Alauda Container Platform Cluster Enhancer: installed now "
+                                  "(ModuleInfo global-acp-cluster-enhancer, version 4.1.1)"),
+            std::string::npos)
+      << installed.output;
+  const json info = Get(global(), platform::kModuleInfos, "", "global-acp-cluster-enhancer");
+  EXPECT_EQ(info["spec"]["version"], "4.1.1");
+  EXPECT_EQ(info["metadata"]["labels"]["cpaas.io/cluster-name"], "global");
+  CommandResult again = Ac("components --apply");
+  ASSERT_EQ(again.exit_code, 0) << again.output;
+  EXPECT_NE(again.output.find("Alauda Container Platform Cluster Enhancer: installed (ModuleInfo "
+                              "global-acp-cluster-enhancer"),
+            std::string::npos)
+      << again.output;
   CommandResult unknown = Ac("components --cluster nope");
   EXPECT_EQ(unknown.exit_code, 2);
   EXPECT_NE(unknown.output.find("cluster nope has no components"), std::string::npos);
+}
+
+// Era B console step 1 (our reading): the ResourcePatches blocking the target are listed and
+// nothing is requested until they are acknowledged (exit 11); --acknowledge writes the
+// exemption annotation and requests.
+TEST_F(UpgradeAcTest, RequestListsBlockingResourcePatchesUntilAcknowledged) {
+  SeedHealthyGlobal("4.2.1");
+  DeployCvo();
+  PublishManifest("4.3.0");
+  sim_.Tick();
+  Put(global(), platform::kResourcePatches, "",
+      {{"metadata", {{"name", "rp-ingress"}}}, {"spec", json::object()}});
+  Put(global(), platform::kResourcePatches, "",
+      {{"metadata",
+        {{"name", "rp-exempt"}, {"annotations", {{"config.cpaas.io/exempt-for-ver", "4.3"}}}}},
+       {"spec", json::object()}});
+  Put(global(), platform::kResourcePatches, "",
+      {{"metadata", {{"name", "rp-other"}, {"labels", {{"cpaas.io/cluster-name", "work-9"}}}}},
+       {"spec", json::object()}});
+  CommandResult waiting = Ac("--to=4.3.0");
+  EXPECT_EQ(waiting.exit_code, 11) << waiting.output;
+  EXPECT_NE(waiting.output.find("ResourcePatches that block the upgrade to 4.3.0 (the RPCH "
+                                "list):\n  rp-ingress\n"),
+            std::string::npos)
+      << waiting.output;
+  EXPECT_EQ(waiting.output.find("rp-exempt"), std::string::npos) << waiting.output;
+  EXPECT_EQ(waiting.output.find("rp-other"), std::string::npos) << waiting.output;
+  EXPECT_TRUE(Shadow("global")["spec"].value("desiredUpdate", json()).is_null());
+  CommandResult acknowledged = Ac("--to=4.3.0 --acknowledge");
+  ASSERT_EQ(acknowledged.exit_code, 0) << acknowledged.output;
+  EXPECT_NE(acknowledged.output.find("acknowledged 1 ResourcePatch(es): "
+                                     "config.cpaas.io/exempt-for-ver=4.3.0"),
+            std::string::npos)
+      << acknowledged.output;
+  EXPECT_EQ(Get(global(), platform::kResourcePatches, "",
+                "rp-ingress")["metadata"]["annotations"]["config.cpaas.io/exempt-for-ver"],
+            "4.3.0");
+  EXPECT_EQ(Shadow("global")["spec"]["desiredUpdate"]["version"], "4.3.0");
+}
+
+// §6 Era A: a workload cluster's custom configuration overrides are shown and must be confirmed
+// (exit 11 without --confirm-overrides) before the component dialog applies anything.
+TEST_F(UpgradeAcTest, WorkloadOverridesAreConfirmedBeforeTheDialog) {
+  SeedHealthyGlobal("4.1.0");
+  SeedWorkload("4.0.3");
+  json logging = ModuleInfo("work-1-log1", "work-1", "logging", "4.0.3", {"4.1.0"});
+  logging["spec"]["valuesOverride"] = {{"replicas", 3}, {"retentionDays", 30}};
+  Put(global(), platform::kModuleInfos, "", logging);
+  const std::string common = "components --cluster work-1 --release-version 4.1.0 --state-dir " +
+                             dir_.path() + " --no-kubernetes --apply ";
+  CommandResult waiting = Ac(common);
+  EXPECT_EQ(waiting.exit_code, 11) << waiting.output;
+  EXPECT_NE(waiting.output.find("custom configuration overrides on cluster work-1:\n  logging "
+                                "(ModuleInfo work-1-log1): spec.valuesOverride sets replicas, "
+                                "retentionDays"),
+            std::string::npos)
+      << waiting.output;
+  EXPECT_NE(waiting.output.find("--confirm-overrides"), std::string::npos);
+  EXPECT_EQ(Get(global(), platform::kModuleInfos, "", "work-1-log1")["spec"]["version"], "4.0.3");
+  CommandResult confirmed = Ac(common + "--confirm-overrides");
+  ASSERT_EQ(confirmed.exit_code, 0) << confirmed.output;
+  EXPECT_NE(confirmed.output.find("custom configuration overrides confirmed"), std::string::npos);
+  EXPECT_EQ(Get(global(), platform::kModuleInfos, "", "work-1-log1")["spec"]["version"], "4.1.0");
 }
 
 // Runs `command` (stdout and stderr together) and hands its output over line by line while it

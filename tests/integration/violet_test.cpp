@@ -759,5 +759,60 @@ TEST_F(VioletTest, Ipv6LiteralsInPlatformAddressAndDestRepo) {
   EXPECT_EQ((*artifact)["spec"]["registry"], dest);
 }
 
+// Era A (no cvsh): the Functional Components upgrade of global is running while one of its
+// ModuleInfos asks for a version it does not run yet; create-CRs on a workload cluster waits.
+TEST_F(VioletTest, WorkloadClustersAreRefusedWhileAnEraAGlobalUpgradeRuns) {
+  CreateObject(
+      platform::kModuleInfos, "",
+      {{"apiVersion", "cluster.alauda.io/v1alpha1"},
+       {"kind", "ModuleInfo"},
+       {"metadata",
+        {{"name", "global-base"},
+         {"labels", {{"cpaas.io/cluster-name", "global"}, {"cpaas.io/module-name", "base"}}}}},
+       {"spec", {{"version", "v4.1.0"}}}},
+      {{"version", "v4.0.3"}, {"phase", "Running"}});
+  const std::string bundle = packages_ + "/topolvm-operator.v2.3.0.tgz";
+  CommandResult refused = RunViolet(Push(bundle, {"--clusters", "cluster-a"}));
+  EXPECT_EQ(refused.exit_code, 10) << refused.output;
+  EXPECT_TRUE(Contains(refused.output,
+                       "Era A: component base of global is moving from v4.0.3 "
+                       "to v4.1.0"))
+      << refused.output;
+  EXPECT_TRUE(absl::IsNotFound(GetObject("cluster-a", kArtifacts, kNs, kBundleArtifact).status()));
+  // The component reached its Target: the upgrade is over.
+  ASSERT_TRUE(Cluster("global")
+                  .MergePatch(platform::kModuleInfos, "", "global-base",
+                              {{"status", {{"version", "v4.1.0"}}}}, "status")
+                  .ok());
+  CommandResult after = RunViolet(Push(bundle, {"--clusters", "cluster-a"}));
+  EXPECT_EQ(after.exit_code, 0) << after.output;
+}
+
+// §4.1 step 4 (our reading): create-CRs over the whole directory from 4.0 leaves TopoLVM out of
+// the other packages and creates its CRs last with --target-catalog-source platform.
+TEST_F(VioletTest, CreateCrsFrom40CreatesTopolvmSeparatelyWithThePlatformCatalogSource) {
+  ASSERT_EQ(RunViolet(Push(packages_, {"--skip-crs"})).exit_code, 0);
+  ASSERT_TRUE(
+      Cluster("global")
+          .MergePatch(platform::kProductBases, "", "base", {{"spec", {{"version", "4.0.3"}}}})
+          .ok());
+  CommandResult crs =
+      RunViolet(Push(packages_, {"--skip-push", "--target-catalog-source", "custom"}));
+  ASSERT_EQ(crs.exit_code, 0) << crs.output;
+  const size_t notice = crs.output.find(
+      "package topolvm-operator.v2.3.0.tgz: TopoLVM (global reads 4.0.3): left out of this "
+      "create-CRs run and created separately after the other packages with "
+      "--target-catalog-source platform");
+  ASSERT_NE(notice, std::string::npos) << crs.output;
+  const size_t topolvm_crs = crs.output.find("ArtifactVersion cpaas-system/operatorhub-topolvm");
+  const size_t chart_crs = crs.output.find("Artifact cpaas-system/public-charts-nfs");
+  ASSERT_NE(topolvm_crs, std::string::npos) << crs.output;
+  ASSERT_NE(chart_crs, std::string::npos) << crs.output;
+  EXPECT_LT(chart_crs, topolvm_crs) << crs.output;
+  auto artifact = GetObject("global", kArtifacts, kNs, kBundleArtifact);
+  ASSERT_TRUE(artifact.ok()) << artifact.status();
+  EXPECT_EQ((*artifact)["metadata"]["labels"]["violet.cpaas.io/catalog-source"], "platform");
+}
+
 }  // namespace
 }  // namespace testing_support

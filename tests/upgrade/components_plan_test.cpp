@@ -3,6 +3,7 @@
 #include <gtest/gtest.h>
 
 #include "upgrade/components.h"
+#include "upgrade/upgrade_request.h"
 
 namespace upgrade {
 namespace {
@@ -79,6 +80,72 @@ TEST(ComponentsPlanTest, UnofferedVersionsAndUnknownModules) {
   both.set["logging"] = "4.3.0";
   both.skip.insert("logging");
   EXPECT_FALSE(PlanComponents(Cluster(), both).ok());
+}
+
+// §4.1 steps 8-9: Product Docs on 4.0/4.1, Cluster Enhancer on 4.1/4.2; installed ones are left
+// alone, missing ones get the published ModuleConfig of the target's minor (else the newest).
+TEST(RequiredPluginsTest, InstallsWhatTheTargetNeedsAndIsMissing) {
+  auto keys = [](const std::string& target) {
+    std::vector<std::string> out;
+    for (const RequiredPlugin& plugin : RequiredPluginsFor(target)) out.push_back(plugin.key);
+    return out;
+  };
+  EXPECT_EQ(keys("4.0.3"), (std::vector<std::string>{"product-docs"}));
+  EXPECT_EQ(keys("v4.1.0"), (std::vector<std::string>{"product-docs", "cluster-enhancer"}));
+  EXPECT_EQ(keys("4.2.2"), (std::vector<std::string>{"cluster-enhancer"}));
+  EXPECT_TRUE(keys("4.3.0").empty());
+
+  auto config = [](const std::string& module, const std::string& version) {
+    return nlohmann::json{
+        {"metadata",
+         {{"name", module + "-" + version}, {"labels", {{"cpaas.io/module-name", module}}}}},
+        {"spec", {{"version", version}}}};
+  };
+  const nlohmann::json configs = {
+      {"items",
+       {config("acp-cluster-enhancer", "4.1.2"), config("acp-cluster-enhancer", "4.2.0"),
+        config("acp-cluster-enhancer", "4.1.0")}}};
+  std::vector<Component> global = {
+      {"global-docs1", "acp-product-docs", "", "4.1.0", "4.1.0", "Running", {}}};
+  auto actions = PlanRequiredPlugins("4.1.0", global, configs);
+  ASSERT_EQ(actions.size(), 2u);
+  EXPECT_EQ(actions[0].installed_as, "global-docs1");
+  EXPECT_EQ(actions[1].installed_as, "");
+  EXPECT_EQ(actions[1].module, "acp-cluster-enhancer");
+  EXPECT_EQ(actions[1].version, "4.1.2");  // the target's minor, newest
+  const nlohmann::json info = PluginModuleInfo(actions[1]);
+  EXPECT_EQ(info["metadata"]["name"], "global-acp-cluster-enhancer");
+  EXPECT_EQ(info["metadata"]["labels"]["cpaas.io/module-type"], "plugin");
+  EXPECT_EQ(info["spec"]["version"], "4.1.2");
+  EXPECT_EQ(PlanRequiredPlugins("4.2.0", {}, configs)[0].version, "4.2.0");
+  EXPECT_EQ(PlanRequiredPlugins("4.0.0", {}, configs)[0].version, "");  // docs not published
+}
+
+TEST(AcknowledgeTest, TheRpchListIsTheResourcePatchesNotExemptForTheTarget) {
+  auto patch = [](const std::string& name, const std::string& exempt, const std::string& cluster) {
+    nlohmann::json out = {{"metadata", {{"name", name}}}};
+    if (!exempt.empty()) out["metadata"]["annotations"]["config.cpaas.io/exempt-for-ver"] = exempt;
+    if (!cluster.empty()) out["metadata"]["labels"]["cpaas.io/cluster-name"] = cluster;
+    return out;
+  };
+  const nlohmann::json patches = {
+      {"items",
+       {patch("a", "", ""), patch("b", "4.3", ""), patch("c", "4.3.0", ""), patch("d", "4.2", ""),
+        patch("e", "", "work-1"), patch("f", "", "global")}}};
+  EXPECT_EQ(BlockingResourcePatches(patches, "global", "4.3.0"),
+            (std::vector<std::string>{"a", "d", "f"}));
+  EXPECT_EQ(BlockingResourcePatches(patches, "work-1", "4.3.0"),
+            (std::vector<std::string>{"a", "d", "e"}));
+}
+
+TEST(OverridesTest, WorkloadComponentsWithValuesOverrideAreListed) {
+  std::vector<Component> components = Cluster();
+  EXPECT_EQ(RenderOverrides("work-1", components), "");
+  components[1].overrides = {"replicas"};
+  EXPECT_EQ(RenderOverrides("work-1", components),
+            "custom configuration overrides on cluster work-1:\n  logging (ModuleInfo global-b2): "
+            "spec.valuesOverride sets replicas\n");
+  EXPECT_EQ(RenderOverrides("global", components), "");
 }
 
 }  // namespace

@@ -87,6 +87,23 @@ TEST(NeedsPlatformTest, OnlyImagesIntoANamedRegistryWithoutPlatformFlagsSkipsIt)
   }
 }
 
+// §4.1 step 4: create-CRs over several packages from 3.18/4.0 (to 4.1) takes TopoLVM apart.
+TEST(TopolvmTest, CreateCrsOverADirectorySeparatesTopolvmFrom318To41) {
+  EXPECT_TRUE(IsTopolvmPackage("topolvm-operator"));
+  EXPECT_FALSE(IsTopolvmPackage("nfs"));
+  PushRequest crs_only;
+  crs_only.skip_push = true;
+  EXPECT_TRUE(SeparateTopolvm(crs_only, 3, "v3.18.2"));
+  EXPECT_TRUE(SeparateTopolvm(crs_only, 3, "4.0.3"));
+  EXPECT_TRUE(SeparateTopolvm(crs_only, 3, "4.1.0"));
+  EXPECT_FALSE(SeparateTopolvm(crs_only, 3, ""));
+  EXPECT_FALSE(SeparateTopolvm(crs_only, 3, "4.2.0"));
+  EXPECT_FALSE(SeparateTopolvm(crs_only, 3, "3.16.0"));
+  EXPECT_FALSE(SeparateTopolvm(crs_only, 1, "4.0.3"));  // TopoLVM alone: nothing to leave out
+  PushRequest whole;
+  EXPECT_FALSE(SeparateTopolvm(whole, 3, "4.0.3"));  // images and CRs together
+}
+
 TEST(UpgradeRailTest, WorkloadBundlesWaitForTheGlobalUpgradeUnlessForced) {
   struct Case {
     bool skip_crs, any_bundle;

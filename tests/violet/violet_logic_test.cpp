@@ -197,6 +197,26 @@ TEST(SafetyRailsTest, UpgradeInProgressFollowsTheStatusContract) {
   EXPECT_EQ(WorkloadClusters({"global", "a", "b"}), (std::vector<std::string>{"a", "b"}));
 }
 
+// Era A has no cvsh: a global ModuleInfo whose spec.version is ahead of status.version is the
+// Functional Components upgrade running.
+TEST(SafetyRailsTest, EraAUpgradeIsAGlobalComponentMoving) {
+  auto info = [](const std::string& cluster, const std::string& spec, const std::string& status) {
+    return json{
+        {"metadata",
+         {{"name", cluster + "-base"},
+          {"labels", {{"cpaas.io/cluster-name", cluster}, {"cpaas.io/module-name", "base"}}}}},
+        {"spec", {{"version", spec}}},
+        {"status", {{"version", status}}}};
+  };
+  EXPECT_EQ(ComponentsMovingReason(json::object()), "");
+  json settled = {{"items", {info("global", "v4.1.0", "v4.1.0"), info("a", "v4.1.0", "v4.0.0")}}};
+  EXPECT_EQ(ComponentsMovingReason(settled), "");
+  json moving = {{"items", {info("global", "v4.1.0", "v4.0.3")}}};
+  EXPECT_EQ(ComponentsMovingReason(moving),
+            "Era A: component base of global is moving from v4.0.3 to v4.1.0 (ModuleInfo "
+            "global-base spec.version != status.version)");
+}
+
 json Object(const std::string& name, json labels, json spec, json status = json::object()) {
   return {{"metadata", {{"name", name}, {"labels", labels}}}, {"spec", spec}, {"status", status}};
 }

@@ -7,6 +7,7 @@
 
 #include "k8s/json_fields.h"
 #include "platform/readers.h"
+#include "upgrade/preflight_check.h"
 
 namespace upgrade {
 
@@ -220,8 +221,12 @@ std::string RenderOverview(const json& cvsh) {
   if (preflight.contains("checks") && preflight["checks"].is_array()) {
     for (const json& check : preflight["checks"]) {
       if (k8s::StringField(check, "state") == "Passed") continue;
+      // An Advisory check is a warning: it never made the result Failed or Retry, so it
+      // reads "Warn" here as it did in upgrade.sh --preflight's table.
+      const bool advisory = k8s::StringField(check, "policy") == kAdvisory;
       out += fmt::format("  {:<32}  {:<6}  {}\n", k8s::StringField(check, "name"),
-                         k8s::StringField(check, "state"), k8s::StringField(check, "message"));
+                         advisory ? std::string("Warn") : k8s::StringField(check, "state"),
+                         k8s::StringField(check, "message"));
     }
   }
   return out;

@@ -175,6 +175,16 @@ TEST(StatusViewTest, OverviewNeverCallsMissingPreflightPassed) {
   text = RenderOverview(cvsh);
   EXPECT_NE(text.find("Preflight:          Failed for 4.3.0"), std::string::npos) << text;
   EXPECT_NE(text.find("PlatformLicense"), std::string::npos);
+  // A warning (policy Advisory) is shown as one, not as Failed.
+  cvsh["status"]["preflight"]["checks"].push_back({{"name", "ElasticsearchV6"},
+                                                   {"state", "Failed"},
+                                                   {"policy", "Advisory"},
+                                                   {"message", "v6 found"}});
+  text = RenderOverview(cvsh);
+  EXPECT_NE(text.find("ElasticsearchV6                   Warn    v6 found"), std::string::npos)
+      << text;
+  EXPECT_NE(text.find("PlatformLicense                   Failed  expired"), std::string::npos)
+      << text;
 }
 
 // A ClusterVersionShadow comes from the cluster: mistyped history, stages, conditions or

@@ -248,26 +248,10 @@ void AskTargets(std::vector<upgrade::PlannedComponent>& plan, upgrade::Component
   }
 }
 
-// The version the platform is going to: --release-version, the cvsh's requested or desired
-// version, else the newest ProductManifest.
+// The version the platform is going to: --release-version, else what the platform says.
 std::string PlatformTarget(k8s::RestClient& global, const std::string& cluster,
                            const std::string& flag) {
-  if (!flag.empty()) return flag;
-  auto cvsh = global.Get(platform::kClusterVersionShadows, platform::kPlatformNamespace, cluster);
-  if (cvsh.ok()) {
-    const platform::ClusterVersionShadow shadow = platform::ClusterVersionShadowOf(*cvsh);
-    for (const std::string& version : {shadow.requested_version, shadow.desired_version}) {
-      if (!version.empty()) return version;
-    }
-  }
-  std::string newest;
-  if (auto manifests = global.List(platform::kProductManifests, ""); manifests.ok()) {
-    for (const nlohmann::json& manifest : k8s::ItemsOf(*manifests)) {
-      const std::string version = k8s::StringAt(manifest, "/spec/version");
-      if (newest.empty() || upgrade::VersionLess(newest, version)) newest = version;
-    }
-  }
-  return newest;
+  return flag.empty() ? upgrade::PlatformTargetVersion(global, cluster) : flag;
 }
 
 int Components(const CommonFlags& flags, const ComponentFlags& options) {

@@ -251,34 +251,14 @@ struct ConsoleServer::Impl {
     SendJson(response, {{"lines", *applied}, {"plan", ComponentsView(cluster, *plan)}});
   }
 
-  // The version the platform is going to, as `ac adm upgrade components` finds it (cmd/ac
-  // PlatformTarget): the cvsh's requested or desired version, else the newest ProductManifest.
-  static std::string PlatformTarget(k8s::RestClient& global, const std::string& cluster) {
-    auto cvsh = global.Get(platform::kClusterVersionShadows, platform::kPlatformNamespace, cluster);
-    if (cvsh.ok()) {
-      const platform::ClusterVersionShadow shadow = platform::ClusterVersionShadowOf(*cvsh);
-      for (const std::string& version : {shadow.requested_version, shadow.desired_version}) {
-        if (!version.empty()) return version;
-      }
-    }
-    std::string newest;
-    if (auto manifests = global.List(platform::kProductManifests, ""); manifests.ok()) {
-      for (const json& manifest : k8s::ItemsOf(*manifests)) {
-        const std::string version = k8s::StringAt(manifest, "/spec/version");
-        if (newest.empty() || upgrade::VersionLess(newest, version)) newest = version;
-      }
-    }
-    return newest;
-  }
-
   // §4.1 step 5 before any component moves, as `ac adm upgrade components --apply` does it.
   absl::StatusOr<std::vector<std::string>> TopolvmBefore(
       k8s::RestClient& global, const std::string& cluster,
       const std::vector<upgrade::PlannedComponent>& plan) {
     auto source = platform::ReadCurrentVersion(global, cluster);
     if (!source.ok()) return source.status();
-    upgrade::TopolvmScope scope{cluster, source->version, PlatformTarget(global, cluster),
-                                options.state_dir};
+    upgrade::TopolvmScope scope{cluster, source->version,
+                                upgrade::PlatformTargetVersion(global, cluster), options.state_dir};
     scope.leaves_source = std::any_of(plan.begin(), plan.end(), [&](const auto& planned) {
       return !planned.target.empty() &&
              upgrade::MinorOf(planned.component.current) == upgrade::MinorOf(source->version);

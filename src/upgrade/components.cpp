@@ -345,4 +345,22 @@ absl::StatusOr<RequiredPluginsOutcome> EnsureRequiredPlugins(k8s::RestClient& gl
   return outcome;
 }
 
+std::string PlatformTargetVersion(k8s::RestClient& global, const std::string& cluster) {
+  auto cvsh = global.Get(platform::kClusterVersionShadows, platform::kPlatformNamespace, cluster);
+  if (cvsh.ok()) {
+    const platform::ClusterVersionShadow shadow = platform::ClusterVersionShadowOf(*cvsh);
+    for (const std::string& version : {shadow.requested_version, shadow.desired_version}) {
+      if (!version.empty()) return version;
+    }
+  }
+  std::string newest;
+  if (auto manifests = global.List(platform::kProductManifests, ""); manifests.ok()) {
+    for (const nlohmann::json& manifest : k8s::ItemsOf(*manifests)) {
+      const std::string version = k8s::StringAt(manifest, "/spec/version");
+      if (newest.empty() || VersionLess(newest, version)) newest = version;
+    }
+  }
+  return newest;
+}
+
 }  // namespace upgrade

@@ -111,4 +111,9 @@ struct RequiredPluginsOutcome {
 absl::StatusOr<RequiredPluginsOutcome> EnsureRequiredPlugins(k8s::RestClient& global,
                                                              const std::string& target_version);
 
+// The version the platform is going to: cluster's ClusterVersionShadow requested or desired
+// version, else the newest ProductManifest ("" when neither is there). Reads only; the caller
+// puts an operator's explicit --release-version first.
+std::string PlatformTargetVersion(k8s::RestClient& global, const std::string& cluster);
+
 }  // namespace upgrade

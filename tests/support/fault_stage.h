@@ -86,7 +86,7 @@ struct Verdict {
   int64_t check_missed = -1, check_surplus = -1, check_stale = -1;
   std::vector<std::string> outside_touched;
   std::vector<std::string> orphans;
-  std::vector<std::string> not_once;  // written once on the source, version > 1 on the standby
+  std::vector<std::string> not_once;  // written once, the standby's version above the source's
   std::vector<std::string> source_disagrees;  // the source lost an acknowledged write
   bool ok() const;
   std::string Summary() const;

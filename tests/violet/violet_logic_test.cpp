@@ -241,11 +241,12 @@ PlatformRecords SampleRecords() {
       Object("logging-v4.0.0", {{"cpaas.io/module-name", "logging"}}, {{"version", "v4.0.0"}}),
       Object("logging-v4.2.0", {{"cpaas.io/module-name", "logging"}}, {{"version", "v4.2.0"}}),
       Object("orphan-v1", {{"cpaas.io/module-name", "orphan"}}, {{"version", "v1"}})};
-  records.operator_views = {Object("topolvm-a", json::object(),
-                                   {{"operator", "topolvm-operator"},
-                                    {"cluster", "a"},
-                                    {"version", "v2.3.0"},
-                                    {"displayName", "TopoLVM"}})};
+  // json::array: `= {one}` would copy the one object under clang (CWG 1467), not wrap it.
+  records.operator_views = json::array({Object("topolvm-a", json::object(),
+                                               {{"operator", "topolvm-operator"},
+                                                {"cluster", "a"},
+                                                {"version", "v2.3.0"},
+                                                {"displayName", "TopoLVM"}})});
   return records;
 }
 

@@ -2,14 +2,15 @@
 # Runs the libFuzzer targets of fuzz/ (ASan + UBSan) for a set time each, on a copy of their
 # seed corpus, and prints per target execs/s, coverage (cov, ft) and findings.
 #   bench/fuzz.sh [seconds, default 60] [target ...]   (default: every fuzz/corpus/<target>)
-# Builds them first in $FUZZ_BUILD_DIR (default build-san: -DSANITIZE=ON, clang). Exits 1 on
+# Builds them first in $FUZZ_BUILD_DIR (default build-fuzz: -DSANITIZE=ON, clang, -O1; the
+# test suite's own short run uses its -O0 tree, build-san). Exits 1 on
 # any finding; a crashing input is kept in the printed directory: fix the parser, then copy
 # the input into fuzz/corpus/<target>/ so it stays a seed.
 set -euo pipefail
 root=$(cd "$(dirname "$0")/.." && pwd)
 seconds=${1:-60}
 [ $# -gt 0 ] && shift
-build=${FUZZ_BUILD_DIR:-$root/build-san}
+build=${FUZZ_BUILD_DIR:-$root/build-fuzz}
 if [ $# -gt 0 ]; then
   targets=("$@")
 else

@@ -5,9 +5,9 @@
 # build-san: only the libraries they need, no binary) and every libFuzzer target for
 # FUZZ_SECONDS (default 5) each on its seed corpus.
 #
-# The instrumented build runs at the lowest CPU priority (nice 19) while ctest runs: most
-# integration tests wait on servers and child processes, and the build takes only the CPU they
-# leave idle (the tests get ~98 % of a contended core), so the stage costs CI far less than its
+# The instrumented build runs at the lowest CPU and I/O priority (nice 19, ionice idle) while
+# ctest runs: most integration tests wait on servers and child processes, and the build takes
+# only the CPU they leave idle (the tests get ~98 % of a contended core), so the stage costs CI far less than its
 # ~16 min alone. SANITIZE_STAGE=0 skips it (e.g. a quick local run). Every part runs even when
 # an earlier one failed; the exit code is non-zero when any failed.
 set -euo pipefail
@@ -21,9 +21,9 @@ if [ "${SANITIZE_STAGE:-1}" = 1 ]; then
   launcher=()
   command -v ccache >/dev/null && launcher=(-DCMAKE_CXX_COMPILER_LAUNCHER=ccache)
   cmake -S "$root" -B "$root/build-san" -DSANITIZE=ON -DCMAKE_CXX_COMPILER=clang++ \
-    -DCMAKE_BUILD_TYPE=RelWithDebInfo "${launcher[@]}" >/dev/null
+    -DCMAKE_BUILD_TYPE=RelWithDebInfo -DSANITIZE_OPT_FLAGS="-O0 -g1" "${launcher[@]}" >/dev/null
   san_log=$(mktemp "${TMPDIR:-/tmp}/build-san.XXXXXX")
-  nice -n 19 cmake --build "$root/build-san" -j"$(nproc)" --target sanitize_checks \
+  nice -n 19 ionice -c 3 cmake --build "$root/build-san" -j"$(nproc)" --target sanitize_checks \
     >"$san_log" 2>&1 &
   san_pid=$!
   echo "test.sh: building the sanitizer tree (build-san) at nice 19 beside ctest; log: $san_log"

@@ -32,9 +32,10 @@ since() { echo "$(now) - $1" | bc; }
 mkdir -p "$work/bin"
 cp "$build/cmd/image-sync/image-sync" "$build/cmd/make-sample-bundle/make-sample-bundle" "$work/bin/"
 [ "$slow" = 1 ] && cp "$build/cmd/slow-link-proxy/slow-link-proxy" "$work/bin/"
-# 16 images, each 2 distinct layers, sharing 2 base layers: distinct bytes ~ size_mib.
+# 16 images, each 2 distinct layers (per architecture: some sample images are multi-arch),
+# sharing 2 base layers: distinct bytes ~ size_mib.
 images=16
-layer_mib=$(echo "$size_mib * 0.8 / ($images * 2)" | bc -l)
+layer_mib=$(echo "$size_mib * 0.8 / ($images * 2) / 1.5" | bc -l)
 shared_mib=$(echo "$size_mib * 0.2 / 2" | bc -l)
 "$work/bin/make-sample-bundle" "$work/images" --images "$images" --shared-layers 2 \
   --shared-layer-mib "$shared_mib" --layers-per-image 2 --layer-mib "$layer_mib" --oci-only \
@@ -96,10 +97,10 @@ for link in "${links[@]}"; do
 done
 
 echo "== images.tar read in place vs the extracted directory: $images images, $((dir_bytes >> 20)) MiB, best of $rounds, $parallel connections"
-printf '  %-28s %10s %10s %10s\n' link directory images.tar tar/dir
+printf '  %-36s %10s %10s %10s\n' link directory images.tar tar/dir
 for link in "${links[@]}"; do
   label=$link; [ "$link" = slow ] && label="slow (${delay_ms} ms each way, ${rate_mbit} Mbit/s)"
-  printf '  %-28s %9.2fs %9.2fs %10.2f\n' "$label" "${result[$link.dir]}" "${result[$link.tar]}" "${result[$link.ratio]}"
+  printf '  %-36s %9.2fs %9.2fs %10.2f\n' "$label" "${result[$link.dir]}" "${result[$link.tar]}" "${result[$link.ratio]}"
 done
 printf '  extra disk beside the package: directory %d MiB (the extracted images); images.tar %d KiB (peak growth measured during its pushes)\n' \
   "$((dir_bytes >> 20))" "$((${extra_tar:-0} >> 10))"

@@ -13,8 +13,8 @@
 namespace bundle {
 
 struct TarIndexLimits {
-  int64_t max_members = 200000;                  // a 2 GiB bundle has a few thousand
-  size_t max_name_bytes = 1024;                  // "blobs/sha256/<64 hex>" is 77
+  int64_t max_members = 100000;  // a core package has a few thousand (names: <= ~110 MB held)
+  size_t max_name_bytes = 1024;  // "blobs/sha256/<64 hex>" is 77
   int64_t max_member_bytes = int64_t{64} << 30;  // one layer
 };
 

@@ -84,7 +84,9 @@ void AddPackageFlags(CLI::App& app, PackageFlags& flags) {
   app.add_flag("--insecure", flags.insecure, "do not verify the registry's certificate");
   app.add_option("--ca-file", flags.ca_file, "CA bundle of the registry");
   cli::AddTransferLimitFlags(app, flags.limits);
-  app.add_option("--bundle", flags.bundle, "image bundle: a directory or images.tar (default <package-dir>/images, else images.tar)");
+  app.add_option(
+      "--bundle", flags.bundle,
+      "image bundle: a directory or images.tar (default <package-dir>/images, else images.tar)");
   app.add_option("--plugins", flags.plugins, "plugin packages (default <package-dir>/plugins)");
   app.add_option("--release", flags.release, "release.yaml (default <package-dir>/release.yaml)");
   app.add_option("--parallel", flags.parallel, "image-sync --parallel");

@@ -72,12 +72,15 @@ step "replication lag at 1000 writes/s for 3 s"
 
 step "image sync: a sample bundle into a local registry (upgrade.sh --only-sync-image)"
 registry=$("$root/scripts/registry-server.sh" start "$state" registry "${owner[@]}")
-"$bin/make-sample-bundle/make-sample-bundle" "$state/package/images" --images 12 >/dev/null
+# The core package keeps its images as images.tar, read in place (never extracted).
+"$bin/make-sample-bundle/make-sample-bundle" "$state/layout" --images 12 \
+  --archive "$state/package/images.tar" >/dev/null
+rm -rf "$state/layout"
 export IMAGE_SYNC_BIN="$bin/image-sync/image-sync" UPGRADE_CORE_BIN="$bin/upgrade-core/upgrade-core"
-bash "$root/upgrade.sh" --only-sync-image=true --bundle "$state/package/images" \
+bash "$root/upgrade.sh" --only-sync-image=true --bundle "$state/package/images.tar" \
   --registry "$registry" --plain
 step "the same push again: every image is found by digest, nothing is sent"
-bash "$root/upgrade.sh" --only-sync-image --bundle "$state/package/images" \
+bash "$root/upgrade.sh" --only-sync-image --bundle "$state/package/images.tar" \
   --registry "$registry" --plain
 step "violet: sample packages, their signatures and metadata (no platform needed)"
 "$root/scripts/make-sample-packages.sh" "$state/packages" >/dev/null

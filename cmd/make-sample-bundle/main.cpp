@@ -3,6 +3,8 @@
 #include <CLI/CLI.hpp>
 #include <iostream>
 
+#include "bundle/layout_archive.h"
+#include "bundle/oci_layout.h"
 #include "bundle/sample_bundle.h"
 #include "cli/app.h"
 #include "cli/fail.h"
@@ -25,6 +27,12 @@ int main(int argc, char** argv) {
   app.add_option("--layer-mib", layer_mib, "size of each distinct layer");
   app.add_option("--seed", options.seed, "same seed, same digests");
   app.add_option("--prefix", options.repository_prefix, "repository prefix");
+  std::string archive, compress = "none";
+  app.add_option("--archive", archive,
+                 "also write the layout as a tar in our member order (images.tar, see "
+                 "cmd/image-sync/README.md)");
+  app.add_option("--compress", compress, "the archive's compression")
+      ->check(CLI::IsMember({"none", "gzip", "zstd"}));
   bool oci_only = false;
   app.add_flag("--oci-only", oci_only, "OCI media types only (no Docker v2 schema 2)");
   if (auto done = cli::Parse(app, argc, argv)) return *done;
@@ -35,5 +43,15 @@ int main(int argc, char** argv) {
   absl::Status status = bundle::WriteSampleBundle(dir, options);
   if (!status.ok()) return cli::Fail(exit_code::kFailed, status);
   std::cout << dir << "\n";
+  if (!archive.empty()) {
+    auto layout = bundle::OciLayout::Open(dir);
+    if (!layout.ok()) return cli::Fail(exit_code::kFailed, layout.status());
+    status = bundle::WriteLayoutArchive(*layout, archive,
+                                        compress == "gzip"   ? bundle::ArchiveCompression::kGzip
+                                        : compress == "zstd" ? bundle::ArchiveCompression::kZstd
+                                                             : bundle::ArchiveCompression::kNone);
+    if (!status.ok()) return cli::Fail(exit_code::kFailed, status);
+    std::cout << archive << "\n";
+  }
   return exit_code::kOk;
 }

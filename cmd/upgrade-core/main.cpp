@@ -84,7 +84,9 @@ void AddPackageFlags(CLI::App& app, PackageFlags& flags) {
   app.add_flag("--insecure", flags.insecure, "do not verify the registry's certificate");
   app.add_option("--ca-file", flags.ca_file, "CA bundle of the registry");
   cli::AddTransferLimitFlags(app, flags.limits);
-  app.add_option("--bundle", flags.bundle, "image bundle (default <package-dir>/images)");
+  app.add_option(
+      "--bundle", flags.bundle,
+      "image bundle: a directory or images.tar (default <package-dir>/images, else images.tar)");
   app.add_option("--plugins", flags.plugins, "plugin packages (default <package-dir>/plugins)");
   app.add_option("--release", flags.release, "release.yaml (default <package-dir>/release.yaml)");
   app.add_option("--parallel", flags.parallel, "image-sync --parallel");
@@ -487,7 +489,7 @@ int main(int argc, char** argv) {
     return Fail(exit_code::kUsage, checked);
   }
   if (!flags.registries.empty()) flags.registry = flags.registries.front();
-  if (flags.bundle.empty()) flags.bundle = flags.package_dir + "/images";
+  if (flags.bundle.empty()) flags.bundle = upgrade::FindBundle(flags.package_dir);
   if (flags.plugins.empty()) flags.plugins = flags.package_dir + "/plugins";
   if (flags.release.empty()) flags.release = flags.package_dir + "/release.yaml";
 

@@ -3,7 +3,6 @@
 #pragma once
 
 #include <cstdint>
-#include <cstdio>
 #include <string>
 
 #include "absl/status/statusor.h"
@@ -11,10 +10,19 @@
 
 namespace bundle {
 
+// Where a blob's bytes are: a file of its own in a layout directory (offset 0), or a member
+// of an uncompressed tar, read in place at its offset (several readers at once: pread).
+struct BlobLocation {
+  std::string path;
+  int64_t offset = 0;
+  bool in_archive = false;  // `path` is the archive: its size was checked when it was indexed
+};
+
 class BlobReader {
  public:
   // `what` names the blob in errors ("image acp/x:1 blob sha256:..").
   BlobReader(std::string path, std::string digest, int64_t size, std::string what);
+  BlobReader(BlobLocation location, std::string digest, int64_t size, std::string what);
   ~BlobReader();
   BlobReader(const BlobReader&) = delete;
   BlobReader& operator=(const BlobReader&) = delete;
@@ -27,15 +35,19 @@ class BlobReader {
   int64_t size() const { return size_; }
 
  private:
-  std::string path_, digest_, what_;
+  BlobLocation location_;
+  std::string digest_, what_;
   int64_t size_;
   int64_t position_ = 0;
-  FILE* file_ = nullptr;
+  int fd_ = -1;
   Sha256 hasher_;
 };
 
 // Reads a whole small blob (manifests, configs), verified.
 absl::StatusOr<std::string> ReadVerifiedBlob(const std::string& path, const std::string& digest,
                                              int64_t size, const std::string& what);
+absl::StatusOr<std::string> ReadVerifiedBlob(const BlobLocation& location,
+                                             const std::string& digest, int64_t size,
+                                             const std::string& what);
 
 }  // namespace bundle

@@ -2,16 +2,20 @@
 
 #include <fmt/format.h>
 #include <spdlog/spdlog.h>
+#include <unistd.h>
 
 #include <algorithm>
+#include <cerrno>
 #include <filesystem>
 #include <map>
 #include <nlohmann/json.hpp>
+#include <optional>
 #include <set>
 
 #include "bundle/blob_reader.h"
 #include "bundle/digest.h"
 #include "bundle/media_types.h"
+#include "bundle/tar_index.h"
 #include "common/absl_fmt.h"
 #include "common/bounded_parse.h"
 #include "common/regular_file.h"
@@ -56,12 +60,37 @@ absl::StatusOr<Descriptor> ParseDescriptor(const json& node, const std::string& 
   return descriptor;
 }
 
+using Members = std::map<std::string, std::pair<int64_t, int64_t>>;  // name -> offset, size
+
+std::string BlobName(const std::string& digest) {
+  return "blobs/sha256/" + std::string(DigestHex(digest));
+}
+
+BlobLocation LocateIn(const std::string& dir, const Members& members, const std::string& digest) {
+  if (members.empty()) return BlobLocation{dir + "/" + BlobName(digest)};
+  auto found = members.find(BlobName(digest));
+  // A missing member was refused by Open; a negative offset cannot be read.
+  if (found == members.end()) return BlobLocation{dir, -1, true};
+  return BlobLocation{dir, found->second.first, true};
+}
+
 class Reader {
  public:
-  explicit Reader(std::string dir) : dir_(std::move(dir)) {}
+  Reader(std::string dir, const Members& members) : dir_(std::move(dir)), members_(members) {}
 
-  std::string BlobPath(const std::string& digest) const {
-    return dir_ + "/blobs/sha256/" + std::string(DigestHex(digest));
+  BlobLocation Locate(const std::string& digest) const { return LocateIn(dir_, members_, digest); }
+
+  // The blob's size on disk or in the archive; nullopt when it is missing.
+  std::optional<int64_t> StoredSize(const std::string& digest) const {
+    if (!members_.empty()) {
+      auto found = members_.find(BlobName(digest));
+      if (found == members_.end()) return std::nullopt;
+      return found->second.second;
+    }
+    std::error_code error;
+    const auto on_disk = fs::file_size(dir_ + "/" + BlobName(digest), error);
+    if (error) return std::nullopt;
+    return static_cast<int64_t>(on_disk);
   }
 
   // Counts bytes of manifests the layout holds in memory against kMaxLayoutManifestBytes.
@@ -84,7 +113,10 @@ class Reader {
                       "refusing it",
                       dir_, named, descriptor.size, kMaxManifestBytes));
     }
-    ASSIGN_OR_RETURN(*bytes, ReadVerifiedBlob(BlobPath(descriptor.digest), descriptor.digest,
+    if (!members_.empty() && !StoredSize(descriptor.digest).has_value()) {
+      return Corrupt(dir_, named, "is missing");
+    }
+    ASSIGN_OR_RETURN(*bytes, ReadVerifiedBlob(Locate(descriptor.digest), descriptor.digest,
                                               descriptor.size, named));
     RETURN_IF_ERROR(Charge(bytes->size()));
     auto parsed = common::ParseJsonBounded(*bytes, kMaxManifestBytes, kMaxManifestJsonDepth, named);
@@ -154,14 +186,13 @@ class Reader {
         }
       }
       for (const Descriptor& blob : node->blobs) {
-        std::error_code error;
-        const auto on_disk = fs::file_size(BlobPath(blob.digest), error);
-        if (error) {
+        const std::optional<int64_t> stored = StoredSize(blob.digest);
+        if (!stored.has_value()) {
           return Corrupt(dir_, fmt::format("image {}: blob {}", image, blob.digest), "is missing");
         }
-        if (static_cast<int64_t>(on_disk) != blob.size) {
+        if (*stored != blob.size) {
           return Corrupt(dir_, fmt::format("image {}: blob {}", image, blob.digest),
-                         fmt::format("is {} bytes, the manifest says {}", on_disk, blob.size));
+                         fmt::format("is {} bytes, the manifest says {}", *stored, blob.size));
         }
       }
     }
@@ -226,6 +257,7 @@ class Reader {
     int height = 0;  // indexes below it
   };
   std::string dir_;
+  const Members& members_;
   std::map<std::string, Cached> nodes_;  // by digest
   std::set<std::string> nested_seen_;    // unnamed nested indexes of index.json's tree
   size_t held_bytes_ = 0;
@@ -234,22 +266,76 @@ class Reader {
 }  // namespace
 
 std::string OciLayout::BlobPath(const std::string& digest) const {
-  return dir_ + "/blobs/sha256/" + std::string(DigestHex(digest));
+  return dir_ + "/" + BlobName(digest);
 }
+
+BlobLocation OciLayout::Locate(const std::string& digest) const {
+  return LocateIn(dir_, members_, digest);
+}
+
+namespace {
+
+// oci-layout or index.json from an archive: a member of at most kMaxManifestBytes.
+absl::StatusOr<std::string> ReadMember(const std::string& archive, const Members& members,
+                                       const std::string& name) {
+  auto found = members.find(name);
+  if (found == members.end()) return absl::NotFoundError(name + " is missing");
+  if (found->second.second > static_cast<int64_t>(kMaxManifestBytes)) {
+    return absl::FailedPreconditionError(fmt::format("{} is {} bytes, more than the {} it may have",
+                                                     name, found->second.second,
+                                                     kMaxManifestBytes));
+  }
+  absl::StatusOr<int> fd = common::OpenRegularFile(archive, "bundle archive " + archive);
+  if (!fd.ok()) return fd.status();
+  std::string text(static_cast<size_t>(found->second.second), '\0');
+  size_t got = 0;
+  while (got < text.size()) {
+    const ssize_t n = pread(*fd, text.data() + got, text.size() - got,
+                            static_cast<off_t>(found->second.first + static_cast<int64_t>(got)));
+    if (n < 0 && errno == EINTR) continue;
+    if (n <= 0) break;
+    got += static_cast<size_t>(n);
+  }
+  close(*fd);
+  if (got != text.size()) return absl::FailedPreconditionError(name + " is cut short");
+  return text;
+}
+
+}  // namespace
 
 absl::StatusOr<OciLayout> OciLayout::Open(const std::string& dir) {
   std::error_code error;
-  if (!fs::is_directory(dir, error)) {
-    return absl::NotFoundError(
-        fmt::format("bundle {} not found — pass --bundle <dir> with the extracted images", dir));
+  const bool is_dir = fs::is_directory(dir, error);
+  if (!is_dir && !fs::exists(dir, error)) {
+    return absl::NotFoundError(fmt::format(
+        "bundle {} not found — pass --bundle with the images directory or images.tar", dir));
   }
   OciLayout layout;
   layout.dir_ = fs::absolute(dir).lexically_normal().string();
   if (layout.dir_.size() > 1 && layout.dir_.back() == '/') layout.dir_.pop_back();
+  if (!is_dir) {
+    ASSIGN_OR_RETURN(TarIndex index, IndexTar(layout.dir_));
+    if (index.compression != ArchiveCompression::kNone) {
+      return absl::InvalidArgumentError(fmt::format(
+          "bundle {} is a compressed tar; image-sync reads an uncompressed one in place — "
+          "decompress it first ({} -d -k {}) or extract it",
+          layout.dir_, index.compression == ArchiveCompression::kZstd ? "zstd" : "gzip",
+          layout.dir_));
+    }
+    for (const auto& [name, member] : index.members) {
+      layout.members_[name] = {member.offset, member.size};
+    }
+    if (layout.members_.empty()) {
+      return absl::InvalidArgumentError(fmt::format(
+          "bundle {} is not an OCI image layout: the archive holds no files", layout.dir_));
+    }
+  }
   // oci-layout and index.json: small regular files (a FIFO there would block the read forever).
   const auto read_file = [&](const std::string& name) -> absl::StatusOr<std::string> {
     absl::StatusOr<std::string> text =
-        common::ReadRegularFile(layout.dir_ + "/" + name, kMaxManifestBytes, name);
+        layout.members_.empty()
+            ? common::ReadRegularFile(layout.dir_ + "/" + name, kMaxManifestBytes, name)
+            : ReadMember(layout.dir_, layout.members_, name);
     if (absl::IsNotFound(text.status())) {
       return absl::InvalidArgumentError(
           fmt::format("bundle {} is not an OCI image layout: {} is missing", layout.dir_, name));
@@ -275,7 +361,7 @@ absl::StatusOr<OciLayout> OciLayout::Open(const std::string& dir) {
                                                      common::View(index.status().message())));
   }
   if (!index->is_object()) return Corrupt(layout.dir_, "index.json", "is not a JSON object");
-  Reader reader(layout.dir_);
+  Reader reader(layout.dir_, layout.members_);
   std::set<std::string> names;
   RETURN_IF_ERROR(reader.CollectImages(*index, "index.json", 0, layout.images_, names));
   if (layout.images_.empty()) {

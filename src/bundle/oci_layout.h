@@ -5,11 +5,13 @@
 
 #include <cstddef>
 #include <cstdint>
+#include <map>
 #include <memory>
 #include <string>
 #include <vector>
 
 #include "absl/status/statusor.h"
+#include "bundle/blob_reader.h"
 #include "bundle/image_name.h"
 
 namespace bundle {
@@ -48,15 +50,24 @@ class OciLayout {
   // layout, manifests whose digest/size do not match, missing or wrongly sized blobs,
   // unsupported media types, duplicate or malformed image names, and what exceeds the
   // limits above (index.json included).
+  //
+  // `dir` may also be an uncompressed tar of the layout (images.tar): its members are indexed
+  // once (tar_index.h) and blobs are read in place. A gzip or zstd tar is refused with the
+  // command that turns it into one.
   static absl::StatusOr<OciLayout> Open(const std::string& dir);
 
-  const std::string& dir() const { return dir_; }
+  const std::string& dir() const { return dir_; }  // the directory or the archive
+  bool archived() const { return !members_.empty(); }
   const std::vector<Image>& images() const { return images_; }
+  // A directory's blob file (an archive has none: use Locate).
   std::string BlobPath(const std::string& digest) const;
+  // Where the blob's bytes are, in the directory or in the archive.
+  BlobLocation Locate(const std::string& digest) const;
 
  private:
   std::string dir_;
   std::vector<Image> images_;
+  std::map<std::string, std::pair<int64_t, int64_t>> members_;  // archive: name -> offset, size
 };
 
 }  // namespace bundle

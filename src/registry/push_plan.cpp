@@ -12,6 +12,7 @@ class Builder {
   PushPlan Build(const std::vector<ImageWork>& work) {
     for (const ImageWork& item : work) {
       const bundle::Image& image = *item.image;
+      image_index_ = static_cast<int>(&item - work.data());
       const std::string name = image.name.ToString();
       std::vector<size_t> deps;
       if (!item.tag_only) deps = Node(image.root, image.name.repository, name, false);
@@ -26,12 +27,12 @@ class Builder {
   }
 
  private:
-  static PlanTask Task(PlanTask::Kind kind, const std::string& repository,
-                       const std::string& image) {
+  PlanTask Task(PlanTask::Kind kind, const std::string& repository, const std::string& image) {
     PlanTask task;
     task.kind = kind;
     task.repository = repository;
     task.image = image;
+    task.image_index = image_index_;
     return task;
   }
 
@@ -113,6 +114,7 @@ class Builder {
   }
 
   PushPlan plan_;
+  int image_index_ = 0;
   std::map<std::string, size_t> owner_;
   std::map<std::pair<std::string, std::string>, size_t> in_repository_;
   std::map<std::pair<std::string, std::string>, size_t> manifests_;
@@ -121,5 +123,16 @@ class Builder {
 }  // namespace
 
 PushPlan BuildPushPlan(const std::vector<ImageWork>& work) { return Builder().Build(work); }
+
+std::tuple<int, int, int64_t> TaskPriority(const PlanTask& task) {
+  switch (task.kind) {
+    case PlanTask::Kind::kManifest:
+      return {3, -task.image_index, 0};
+    case PlanTask::Kind::kMount:
+      return {2, -task.image_index, 0};
+    default:
+      return {1, -task.image_index, task.blob.size};
+  }
+}
 
 }  // namespace registry

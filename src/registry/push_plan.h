@@ -5,6 +5,7 @@
 
 #include <cstdint>
 #include <string>
+#include <tuple>
 #include <vector>
 
 #include "bundle/oci_layout.h"
@@ -16,6 +17,7 @@ struct PlanTask {
   Kind kind = Kind::kUpload;
   std::string repository;
   std::string image;                               // the first image needing it (names errors)
+  int image_index = 0;                             // that image's place in the work list
   bundle::Descriptor blob;                         // kUpload, kMount
   std::string from;                                // kMount: repository that receives the upload
   const bundle::ManifestNode* manifest = nullptr;  // kManifest
@@ -38,5 +40,11 @@ struct PushPlan {
 };
 
 PushPlan BuildPushPlan(const std::vector<ImageWork>& work);
+
+// Which ready task a free worker takes first (the greater): manifests, then mounts, then
+// uploads; each kind in image order, so images complete one after another as the push goes
+// (the operator's "images n/N" advances) instead of all at the very end; an image's largest
+// blobs first, so its tail is short.
+std::tuple<int, int, int64_t> TaskPriority(const PlanTask& task);
 
 }  // namespace registry

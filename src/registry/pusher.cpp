@@ -70,18 +70,10 @@ class Executor {
   }
 
  private:
-  using Entry = std::pair<std::pair<int, int64_t>, size_t>;
+  using Entry = std::pair<std::tuple<int, int, int64_t>, size_t>;
 
-  std::pair<int, int64_t> Priority(size_t index) const {
-    const PlanTask& task = plan_.tasks[index];
-    switch (task.kind) {  // finish images early; among uploads, largest first
-      case PlanTask::Kind::kManifest:
-        return {3, 0};
-      case PlanTask::Kind::kMount:
-        return {2, 0};
-      default:
-        return {1, task.blob.size};
-    }
+  std::tuple<int, int, int64_t> Priority(size_t index) const {
+    return TaskPriority(plan_.tasks[index]);
   }
 
   void Work(HttpSession& session) {
@@ -115,7 +107,7 @@ class Executor {
   absl::Status Upload(HttpSession& session, const PlanTask& task) {
     const std::string what = fmt::format("image {} blob {}", task.image, task.blob.digest);
     absl::Status status =
-        client_.UploadBlob(session, task.repository, task.blob, layout_.BlobPath(task.blob.digest),
+        client_.UploadBlob(session, task.repository, task.blob, layout_.Locate(task.blob.digest),
                            what, [this](int64_t bytes) { progress_.sent_bytes += bytes; });
     if (!status.ok()) return status;
     shared_.uploaded++;

@@ -644,10 +644,11 @@ void RegistryClient::ForgetUpload(HttpSession& session, const std::string& repos
 }
 
 absl::Status RegistryClient::UploadBlob(HttpSession& session, const std::string& repository,
-                                        const bundle::Descriptor& blob, const std::string& path,
+                                        const bundle::Descriptor& blob,
+                                        const bundle::BlobLocation& location,
                                         const std::string& what,
                                         const std::function<void(int64_t)>& on_sent) {
-  bundle::BlobReader reader(path, blob.digest, blob.size, what);
+  bundle::BlobReader reader(location, blob.digest, blob.size, what);
   JournalEntry upload;
   // A session an earlier (killed) run left behind; UploadOnce asks the registry where it
   // stands. Only URLs on the registry's own origin are used: never send data elsewhere.

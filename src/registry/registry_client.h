@@ -61,11 +61,11 @@ class RegistryClient {
   // True when mounted; false when the registry declined (the blob must be uploaded).
   absl::StatusOr<bool> MountBlob(HttpSession& session, const std::string& repository,
                                  const std::string& digest, const std::string& from);
-  // Streams `path` (verified against descriptor) into repository. `what` names errors;
-  // `on_sent` reports body bytes as the registry acknowledges them (each chunk's 202, a
+  // Streams the blob at `location` (verified against descriptor) into repository. `what` names
+  // errors; `on_sent` reports body bytes as the registry acknowledges them (each chunk's 202, a
   // monolithic upload's 201; negative after a rewind past what it confirmed).
   absl::Status UploadBlob(HttpSession& session, const std::string& repository,
-                          const bundle::Descriptor& blob, const std::string& path,
+                          const bundle::Descriptor& blob, const bundle::BlobLocation& location,
                           const std::string& what, const std::function<void(int64_t)>& on_sent);
 
   const std::string& host() const { return options_.host; }

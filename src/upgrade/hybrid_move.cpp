@@ -3,6 +3,7 @@
 #include <fmt/format.h>
 #include <fmt/ranges.h>
 
+#include "bundle/blob_reader.h"
 #include "common/absl_fmt.h"
 #include "common/bounded_parse.h"
 #include "common/regular_file.h"
@@ -23,11 +24,16 @@ constexpr size_t kMaxConfigBytes = 4 << 20;
 absl::StatusOr<std::string> ConfigArchitecture(const bundle::OciLayout& layout,
                                                const bundle::ManifestNode& node) {
   if (node.blobs.empty()) return std::string();
-  const std::string path = layout.BlobPath(node.blobs.front().digest);
-  auto text = common::ReadRegularFile(path, kMaxConfigBytes, "image config " + path);
+  const bundle::Descriptor& blob = node.blobs.front();
+  const std::string path = "image config " + blob.digest;
+  if (blob.size > static_cast<int64_t>(kMaxConfigBytes)) {
+    return absl::FailedPreconditionError(fmt::format("{} is {} bytes, more than the {} it may have",
+                                                     path, blob.size, kMaxConfigBytes));
+  }
+  auto text = bundle::ReadVerifiedBlob(layout.Locate(blob.digest), blob.digest, blob.size, path);
   if (!text.ok()) return text.status();
-  auto config = common::ParseJsonBounded(*text, kMaxConfigBytes, bundle::kMaxManifestJsonDepth,
-                                         "image config " + path);
+  auto config =
+      common::ParseJsonBounded(*text, kMaxConfigBytes, bundle::kMaxManifestJsonDepth, path);
   if (!config.ok()) return config.status();
   return k8s::StringField(*config, "architecture");
 }

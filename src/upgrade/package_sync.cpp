@@ -179,12 +179,22 @@ bool HasPluginPackages(const std::string& plugins) {
   return false;
 }
 
+std::string FindBundle(const std::string& package_dir) {
+  std::error_code error;
+  const fs::path dir(package_dir);
+  if (fs::is_directory(dir / "images", error)) return (dir / "images").string();
+  for (const char* archive : {"images.tar", "images.tar.gz", "images.tar.zst"}) {
+    if (fs::is_regular_file(dir / archive, error)) return (dir / archive).string();
+  }
+  return (dir / "images").string();
+}
+
 absl::StatusOr<int> SyncPackageImages(const ImageSyncRequest& request, std::ostream& progress) {
   std::error_code error;
-  if (!fs::is_directory(request.bundle, error)) {
+  if (!fs::is_directory(request.bundle, error) && !fs::is_regular_file(request.bundle, error)) {
     return absl::NotFoundError(
-        fmt::format("image bundle {} not found — run from the extracted core package or pass "
-                    "--bundle <dir>",
+        fmt::format("image bundle {} not found — run from the core package (images/ or "
+                    "images.tar beside upgrade.sh) or pass --bundle <dir|images.tar>",
                     request.bundle));
   }
   auto image_sync =

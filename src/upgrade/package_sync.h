@@ -21,10 +21,15 @@ absl::StatusOr<std::string> LocateTool(const std::string& name, const std::strin
                                        const std::string& override_env,
                                        const std::string& package_dir);
 
+// The core package's image bundle beside upgrade.sh (cmd/image-sync/README.md, "Core package
+// layout"): images/ when it is a directory, else the first of images.tar, images.tar.gz,
+// images.tar.zst that exists; <package_dir>/images (reported missing later) when there is none.
+std::string FindBundle(const std::string& package_dir);
+
 struct ImageSyncRequest {
   std::string package_dir;                           // where upgrade.sh is (LocateTool)
   std::string image_sync_override, violet_override;  // $IMAGE_SYNC_BIN, $VIOLET_BIN
-  std::string bundle;                                // OCI layout (images/)
+  std::string bundle;   // OCI layout: images/ or images.tar[.gz|.zst] (FindBundle)
   std::string plugins;  // directory of *.tgz plugin packages (may be absent)
 
   std::string registry;  // host[:port]

@@ -4,6 +4,7 @@
 #include <sys/stat.h>
 
 #include <fstream>
+#include <queue>
 #include <string>
 #include <vector>
 
@@ -175,6 +176,44 @@ TEST(PushPlanTest, IndexWaitsForChildrenAndTagOnlySkipsBlobs) {
       EXPECT_EQ(task.reference, task.manifest->descriptor.digest);
     }
   }
+}
+
+// One worker running the plan as the pusher does (the ready task of highest TaskPriority
+// first): each image is complete before the uploads of the next start, so "images n/N"
+// advances through the push, not all at the end (later images have the larger blobs here,
+// which a largest-first order across the bundle would send first).
+TEST(PushPlanTest, ImagesCompleteOneAfterAnother) {
+  const auto base = Blob("1", 100);
+  std::vector<bundle::Image> images;
+  for (int i = 0; i < 4; ++i) {
+    const std::string id(1, static_cast<char>('a' + i));
+    images.push_back(Image("acp/" + id, "v1", {base, Blob(id, 1000 * (i + 1))}, id));
+  }
+  std::vector<registry::ImageWork> work;
+  for (const auto& image : images) work.push_back({&image, false});
+  auto plan = registry::BuildPushPlan(work);
+  std::priority_queue<std::pair<std::tuple<int, int, int64_t>, size_t>> ready;
+  for (size_t i = 0; i < plan.tasks.size(); ++i) {
+    if (plan.tasks[i].dependencies == 0) ready.push({registry::TaskPriority(plan.tasks[i]), i});
+  }
+  int images_done = 0;
+  while (!ready.empty()) {
+    const PlanTask& task = plan.tasks[ready.top().second];
+    ready.pop();
+    if (task.kind == PlanTask::Kind::kUpload) {
+      EXPECT_EQ(task.image_index, images_done) << task.blob.digest << " before its turn";
+    }
+    if (task.image_root) {
+      EXPECT_EQ(task.image_index, images_done);
+      ++images_done;
+    }
+    for (size_t dependent : task.dependents) {
+      if (--plan.tasks[dependent].dependencies == 0) {
+        ready.push({registry::TaskPriority(plan.tasks[dependent]), dependent});
+      }
+    }
+  }
+  EXPECT_EQ(images_done, 4);
 }
 
 TEST(ProgressTest, LineShowsBytesRateAndEta) {

@@ -194,6 +194,20 @@ RunOutcome Runner::Run(DrContext& context, const std::set<std::string>& confirme
                           record.finished_at, record.message.empty() ? "" : ": " + record.message);
       continue;
     }
+    if (step.manual && !confirmed.contains(step.name) && step.not_needed) {
+      auto reason = step.not_needed(context);
+      if (reason.ok() && !reason->empty()) {
+        record.state = StepState::kDone;
+        ++record.attempts;
+        record.started_at = record.finished_at = k8s::NowRfc3339();
+        record.message = "not needed: " + *reason;
+        if (auto saved = store_.Save(journal_); !saved.ok()) {
+          return {RunOutcome::Kind::kFailed, step.name, std::string(saved.message())};
+        }
+        out_ << fmt::format("{} {:<24} {}\n", position, step.name, record.message) << std::flush;
+        continue;
+      }
+    }
     if (step.manual && !confirmed.contains(step.name)) {
       record.state = StepState::kPending;
       record.message = "waiting for the operator";

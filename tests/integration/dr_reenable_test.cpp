@@ -4,6 +4,7 @@
 // in-process (4.3.1+), re-creates the plugin there with its config turned around, and the
 // harness - playing the plugin, so it runs etcd-sync FROM THAT CONFIG - then syncs the new
 // primary to the old one: a write on the new active reaches the new standby, /check 0/0/0.
+// No Elasticsearch on the standby: the failover passes §8.7 step 1 without --confirm.
 #include <gtest/gtest.h>
 
 #include <fstream>
@@ -71,11 +72,15 @@ TEST(DrReenableTest, TheReversedDirectionSyncsFromTheRewrittenConfigAfterTheBoot
   ASSERT_TRUE(pair.primary().Delete(platform::kClusters, "", "business-1").ok());
   ASSERT_TRUE(pair.WaitConsistent()) << pair.SyncLogs();
 
+  // No Elasticsearch on the standby: §8.7 step 1 needs no --confirm.
   auto failover =
-      pair.RunAc("failover", {"--confirm", "ensure-es-template", "--confirm",
-                              "remove-2379-forwarding", "--confirm", "switch-dns", "--confirm",
-                              "check-dns", "--confirm", "confirm-console"});
+      pair.RunAc("failover", {"--confirm", "remove-2379-forwarding", "--confirm", "switch-dns",
+                              "--confirm", "check-dns", "--confirm", "confirm-console"});
   ASSERT_EQ(failover.exit_code, 0) << failover.output;
+  EXPECT_NE(failover.output.find("ensure-es-template       not needed: Elasticsearch is not "
+                                 "installed on the standby"),
+            std::string::npos)
+      << failover.output;
   EXPECT_FALSE(pair.sync_running());
 
   // The new primary (the old standby) runs 4.3.1: its k8sadmin token, its etcd CA, and its

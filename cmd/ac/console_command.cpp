@@ -12,6 +12,7 @@
 #include "common/exit_codes.h"
 #include "console/access_token.h"
 #include "console/console_server.h"
+#include "dr/monitor_client.h"
 #include "platform/connection.h"
 #include "platform/resources.h"
 
@@ -21,7 +22,8 @@ struct ConsoleFlags {
   cli::ConnectionFlags connection;
   std::string listen = "127.0.0.1:8765";
   std::string tls_cert_file, tls_key_file;
-  std::string standby_kubeconfig, monitor_url, standby_vip, journal_dir = ".", state_dir = ".";
+  std::string standby_kubeconfig, monitor_url, monitor_token_file, standby_vip, journal_dir = ".",
+                                                                                state_dir = ".";
   std::vector<std::string> primary_etcd_endpoints;
 };
 
@@ -53,6 +55,11 @@ int RunConsole(const ConsoleFlags& flags) {
     if (!standby.ok()) return cli::Fail(exit_code::kUsage, standby.status());
     dr::DrOptions dr_options;
     dr_options.monitor_url = flags.monitor_url;
+    if (!flags.monitor_token_file.empty()) {
+      auto monitor_token = dr::ReadMonitorTokenFile(flags.monitor_token_file);
+      if (!monitor_token.ok()) return cli::Fail(exit_code::kUsage, monitor_token.status());
+      dr_options.monitor_token = *std::move(monitor_token);
+    }
     dr_options.standby_vip = flags.standby_vip;
     dr_options.primary_etcd_endpoints = flags.primary_etcd_endpoints;
     options.dr = std::make_unique<dr::DrContext>(
@@ -87,6 +94,8 @@ void AddConsoleCommand(CLI::App& app, int& exit_code) {
   command->add_option("--monitor-url", flags->monitor_url,
                       "the standby's etcd-sync-monitor (default: its Service, read through the "
                       "standby API)");
+  command->add_option("--monitor-token-file", flags->monitor_token_file,
+                      "file holding the monitor's bearer token (mode 0600; never printed)");
   command->add_option("--standby-vip", flags->standby_vip,
                       "the standby VIP, expected in ProductBase base spec.alternativeURLs");
   command

@@ -5,6 +5,7 @@
 #include <unistd.h>
 
 #include <cstdlib>
+#include <filesystem>
 #include <iostream>
 #include <memory>
 
@@ -14,6 +15,8 @@
 #include "common/exit_codes.h"
 #include "dr/cluster_checks.h"
 #include "dr/dr_context.h"
+#include "dr/journal.h"
+#include "dr/monitor_client.h"
 #include "dr/plan.h"
 #include "dr/procedure.h"
 #include "platform/connection.h"
@@ -37,6 +40,7 @@ struct DrFlags {
   SideFlags primary, standby;
   bool insecure_skip_tls_verify = false;
   std::string monitor_url;
+  std::string monitor_token_file;
   std::string standby_vip;
   std::vector<std::string> primary_etcd_endpoints;
   std::string output = "text";
@@ -79,6 +83,9 @@ void AddConnectionFlags(CLI::App& command, DrFlags& flags) {
   command.add_option("--monitor-url", flags.monitor_url,
                      "the standby's etcd-sync-monitor (default: http://<clusterIP of Service "
                      "cpaas-system/etcd-sync-monitor> read through the standby API)");
+  command.add_option("--monitor-token-file", flags.monitor_token_file,
+                     "file holding the monitor's bearer token (etcd-sync --monitor-token-file; "
+                     "mode 0600): sent to /check, never printed");
   command.add_option("--standby-vip", flags.standby_vip,
                      "the standby VIP, expected in ProductBase base spec.alternativeURLs");
   command
@@ -159,7 +166,8 @@ dr::RegistryTarget Registry(const RegistryFlagValues& values, const DrFlags& fla
   return target;
 }
 
-absl::StatusOr<std::unique_ptr<dr::DrContext>> MakeContext(const DrFlags& flags) {
+absl::StatusOr<std::unique_ptr<dr::DrContext>> MakeContext(const DrFlags& flags,
+                                                           std::string resume_command = "") {
   auto primary = Access("primary", flags.primary, flags.insecure_skip_tls_verify);
   if (!primary.ok()) return primary.status();
   auto standby = Access("standby", flags.standby, flags.insecure_skip_tls_verify);
@@ -169,6 +177,11 @@ absl::StatusOr<std::unique_ptr<dr::DrContext>> MakeContext(const DrFlags& flags)
   options.source_version = flags.from;
   options.package_dir = flags.package;
   options.monitor_url = flags.monitor_url;
+  if (!flags.monitor_token_file.empty()) {
+    auto token = dr::ReadMonitorTokenFile(flags.monitor_token_file);
+    if (!token.ok()) return token.status();
+    options.monitor_token = *std::move(token);
+  }
   options.standby_vip = flags.standby_vip;
   options.primary_etcd_endpoints = flags.primary_etcd_endpoints;
   options.primary_registry =
@@ -180,6 +193,7 @@ absl::StatusOr<std::unique_ptr<dr::DrContext>> MakeContext(const DrFlags& flags)
   options.plugin_object = flags.plugin_object;
   options.primary_vip = flags.primary_vip;
   options.restart_coredns = flags.restart_coredns;
+  options.resume_command = std::move(resume_command);
   options.poll = std::chrono::milliseconds(flags.poll_ms);
   options.step_timeout = std::chrono::seconds(flags.step_timeout_s);
   options.stall_grace = std::chrono::seconds(flags.stall_grace_s);
@@ -188,6 +202,93 @@ absl::StatusOr<std::unique_ptr<dr::DrContext>> MakeContext(const DrFlags& flags)
 }
 
 using cli::Fail;
+
+std::string Absolute(const std::string& path) {
+  std::error_code error;
+  auto absolute = std::filesystem::absolute(path, error);
+  return error ? path : absolute.lexically_normal().string();
+}
+
+// The command that resumes `operation` as this run was given it: the connection, monitor,
+// registry and procedure flags with absolute paths; a token or password given as a flag is
+// named by the environment variable that carries it instead (a trailing shell comment says
+// which), never printed. --confirm and --restart-coredns are one-shot answers, left out.
+std::string ResumeCommand(const std::string& operation, const DrFlags& flags) {
+  std::vector<std::string> args = {"ac", "adm", "dr", operation};
+  std::vector<std::string> env;
+  auto add = [&args](const std::string& flag, const std::string& value) {
+    if (value.empty()) return;
+    args.push_back(flag);
+    args.push_back(value);
+  };
+  auto add_flag = [&args](const std::string& flag, bool on) {
+    if (on) args.push_back(flag);
+  };
+  for (auto [side, values] :
+       {std::pair<std::string, const SideFlags*>{"primary", &flags.primary},
+        std::pair<std::string, const SideFlags*>{"standby", &flags.standby}}) {
+    if (!values->kubeconfig.empty()) add("--" + side + "-kubeconfig", Absolute(values->kubeconfig));
+    add("--" + side + "-address", values->address);
+    if (!values->address.empty()) {
+      env.push_back(side == "primary" ? "$AC_DR_PRIMARY_TOKEN" : "$AC_DR_STANDBY_TOKEN");
+    }
+  }
+  add_flag("--insecure-skip-tls-verify", flags.insecure_skip_tls_verify);
+  add("--monitor-url", flags.monitor_url);
+  if (!flags.monitor_token_file.empty()) {
+    add("--monitor-token-file", Absolute(flags.monitor_token_file));
+  }
+  add("--standby-vip", flags.standby_vip);
+  std::string endpoints;
+  for (const std::string& endpoint : flags.primary_etcd_endpoints) {
+    endpoints += (endpoints.empty() ? "" : ",") + endpoint;
+  }
+  add("--primary-etcd-endpoints", endpoints);
+  const DrFlags defaults;
+  if (flags.poll_ms != defaults.poll_ms) add("--poll-interval-ms", std::to_string(flags.poll_ms));
+  if (flags.step_timeout_s != defaults.step_timeout_s) {
+    add("--step-timeout", std::to_string(flags.step_timeout_s));
+  }
+  if (flags.stall_grace_s != defaults.stall_grace_s) {
+    add("--stall-grace", std::to_string(flags.stall_grace_s));
+  }
+  if (operation == dr::kUpgrade) {
+    add("--to", flags.to);
+    add("--from", flags.from);
+    if (!flags.package.empty()) add("--package", Absolute(flags.package));
+    for (auto [side, values] :
+         {std::pair<std::string, const RegistryFlagValues*>{"primary", &flags.primary_registry},
+          std::pair<std::string, const RegistryFlagValues*>{"standby", &flags.standby_registry}}) {
+      add("--" + side + "-registry", values->address);
+      add("--" + side + "-registry-username", values->username);
+      if (!values->username.empty()) {
+        env.push_back(side == "primary" ? "$AC_DR_PRIMARY_REGISTRY_PASSWORD"
+                                        : "$AC_DR_STANDBY_REGISTRY_PASSWORD");
+      }
+    }
+    add_flag("--no-auth", flags.no_auth);
+    add_flag("--plain", flags.plain);
+    add_flag("--insecure", flags.insecure_registry);
+    if (!flags.registry_ca_file.empty())
+      add("--registry-ca-file", Absolute(flags.registry_ca_file));
+  }
+  if (operation == dr::kFailover) {
+    add("--domain", flags.domain);
+    add_flag("--primary-lost", flags.primary_lost);
+  }
+  if (operation == dr::kReenable) {
+    if (!flags.plugin_object.empty()) add("--plugin-object", Absolute(flags.plugin_object));
+    add("--primary-vip", flags.primary_vip);
+  }
+  add("--journal", Absolute(flags.journal));
+  std::string line = dr::ShellCommandLine(args);
+  if (!env.empty()) {
+    std::string names;
+    for (const std::string& name : env) names += (names.empty() ? "" : ", ") + name;
+    line += "  # secrets from the environment: " + names;
+  }
+  return line;
+}
 
 // Exit codes of every `ac adm dr` command: the one table (README).
 int ExitFor(const dr::RunOutcome& outcome) {
@@ -214,7 +315,9 @@ int ExitForUnstarted(const absl::Status& status) {
 }
 
 int RunProcedure(const std::string& operation, const DrFlags& flags) {
-  auto context = MakeContext(flags);
+  DrFlags with_journal = flags;
+  if (with_journal.journal.empty()) with_journal.journal = dr::DefaultJournalFile(operation);
+  auto context = MakeContext(flags, ResumeCommand(operation, with_journal));
   if (!context.ok()) return Fail(exit_code::kUsage, context.status());
   dr::ProcedureOptions options;
   options.operation = operation;

@@ -346,11 +346,31 @@ struct ConsoleServer::Impl {
         journals.push_back(
             {{"operation", operation}, {"error", std::string(loaded.status().message())}});
       } else if (loaded->has_value()) {
-        journals.push_back(JournalView(**loaded, file));
+        journals.push_back(JournalView(**loaded, file, ConnectionFlags(context)));
       }
     }
     view["journals"] = journals;
     SendJson(response, view);
+  }
+
+  // The console's own DR flags, for the resume command of a journal that recorded none.
+  static std::string ConnectionFlags(const dr::DrContext& context) {
+    std::vector<std::string> args;
+    auto add = [&args](const std::string& flag, const std::string& value) {
+      if (value.empty()) return;
+      args.push_back(flag);
+      args.push_back(value);
+    };
+    add("--primary-kubeconfig", context.primary().kubeconfig);
+    add("--standby-kubeconfig", context.standby().kubeconfig);
+    add("--monitor-url", context.options().monitor_url);
+    add("--standby-vip", context.options().standby_vip);
+    std::string endpoints;
+    for (const std::string& endpoint : context.options().primary_etcd_endpoints) {
+      endpoints += (endpoints.empty() ? "" : ",") + endpoint;
+    }
+    add("--primary-etcd-endpoints", endpoints);
+    return dr::ShellCommandLine(args);
   }
 
   void Gates(httplib::Response& response) {
@@ -366,7 +386,7 @@ struct ConsoleServer::Impl {
     std::lock_guard lock(dr_mutex);
     auto url = options.dr->MonitorUrl();
     if (!url.ok()) return SendError(response, url.status());
-    auto answer = dr::MonitorClient(*url).Check();
+    auto answer = dr::MonitorClient(*url, options.dr->options().monitor_token).Check();
     if (!answer.ok()) return SendError(response, answer.status());
     if (answer->status != 200) {
       return SendError(response, absl::UnavailableError(fmt::format("{}/check answered HTTP {}: {}",

@@ -136,7 +136,8 @@ json LeaderView(const absl::StatusOr<json>& lease, const absl::StatusOr<json>& p
   return view;
 }
 
-json JournalView(const dr::Journal& journal, const std::string& journal_file) {
+json JournalView(const dr::Journal& journal, const std::string& journal_file,
+                 const std::string& connection_flags) {
   json steps = json::array();
   int done = 0, pending = 0, failed = 0;
   for (const dr::StepRecord& step : journal.steps) {
@@ -158,10 +159,16 @@ json JournalView(const dr::Journal& journal, const std::string& journal_file) {
                      {"message", step.message}});
   }
   std::string resume;
-  if (!journal.Complete()) {
-    resume = fmt::format(
-        "ac adm dr {}{} --journal {} <the same connection flags>", journal.operation,
-        journal.operation == "upgrade" ? " --to " + journal.target_version : "", journal_file);
+  if (!journal.Complete() && !journal.resume_command.empty()) {
+    resume = journal.resume_command;
+  } else if (!journal.Complete()) {
+    std::vector<std::string> args = {"ac", "adm", "dr", journal.operation};
+    if (journal.operation == "upgrade") {
+      args.push_back("--to");
+      args.push_back(journal.target_version);
+    }
+    resume = dr::ShellCommandLine(args) + (connection_flags.empty() ? "" : " " + connection_flags) +
+             " " + dr::ShellCommandLine({"--journal", journal_file});
   }
   return {{"operation", journal.operation},
           {"sourceVersion", journal.source_version},

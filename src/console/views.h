@@ -37,6 +37,10 @@ nlohmann::json LeaderView(const absl::StatusOr<nlohmann::json>& lease,
 
 // A DR journal: operation, versions, steps with their state, the counts done/pending and
 // the command that resumes it.
-nlohmann::json JournalView(const dr::Journal& journal, const std::string& journal_file);
+// resumeCommand: the command the journal recorded (its run's flags, no secrets); a journal of
+// an earlier ac recorded none, and then it is built from `connection_flags` (the console's
+// own DR flags, already shell-quoted).
+nlohmann::json JournalView(const dr::Journal& journal, const std::string& journal_file,
+                           const std::string& connection_flags = "");
 
 }  // namespace console

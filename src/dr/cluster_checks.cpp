@@ -71,7 +71,7 @@ CheckReport RunDrCheck(DrContext& context, const CheckScope& scope) {
     if (!monitor_url.ok()) {
       report.gates.push_back(ConsistencyUnreachable(monitor_url.status(), "(unknown)"));
     } else {
-      MonitorClient monitor(*monitor_url);
+      MonitorClient monitor(*monitor_url, context.options().monitor_token);
       auto response = monitor.Check();
       report.gates.push_back(
           response.ok() ? EvaluateConsistency(response->status, response->body, *monitor_url)
@@ -91,8 +91,9 @@ CheckReport RunDrCheck(DrContext& context, const CheckScope& scope) {
   }
   absl::StatusOr<std::string> metrics = absl::UnavailableError("not read");
   if (scope.etcd_reachable || scope.sync_leader) {
-    metrics = monitor_url.ok() ? MonitorClient(*monitor_url).Metrics()
-                               : absl::StatusOr<std::string>(monitor_url.status());
+    metrics = monitor_url.ok()
+                  ? MonitorClient(*monitor_url, context.options().monitor_token).Metrics()
+                  : absl::StatusOr<std::string>(monitor_url.status());
   }
   if (scope.etcd_reachable) report.gates.push_back(EvaluateSourceUp(metrics));
   if (scope.sync_leader) {

@@ -39,9 +39,10 @@ struct RegistryTarget {
 
 struct DrOptions {
   std::string target_version;
-  std::string source_version;  // --from; empty: read from the primary
-  std::string package_dir;     // holds upgrade.sh and images/
-  std::string monitor_url;     // empty: from Service cpaas-system/etcd-sync-monitor
+  std::string source_version;    // --from; empty: read from the primary
+  std::string package_dir;       // holds upgrade.sh and images/
+  std::string monitor_url;       // empty: from Service cpaas-system/etcd-sync-monitor
+  common::Secret monitor_token;  // the monitor's bearer token (--monitor-token-file)
   std::string standby_vip;
   std::vector<std::string> primary_etcd_endpoints;
   RegistryTarget primary_registry;
@@ -53,6 +54,9 @@ struct DrOptions {
   // active-global-vip for the reversed direction; primary_etcd_endpoints -> source-endpoints.
   std::string primary_vip;
   bool restart_coredns = false;  // failover check-dns: restart coredns on the new primary
+  // The command line that resumes this run (no secret values), kept in the journal and
+  // printed when a step stops the run; empty: "rerun the same command".
+  std::string resume_command;
   std::chrono::seconds step_timeout{3600};
   std::chrono::milliseconds poll{500};
   // How long an upgrade may report Stalled=True without stage progress before its step fails.

@@ -86,6 +86,14 @@ GateResult EvaluateConsistency(long http_status, const std::string& body,
     gate.remedy = "wait for etcd-sync's initial copy (`Start Sync update`), then check again";
     return gate;
   }
+  if (http_status == 401 || http_status == 403) {
+    gate.detail = fmt::format("{}/check answered HTTP {}: the monitor asks for its bearer token",
+                              monitor_url, http_status);
+    gate.remedy =
+        "give --monitor-token-file <file> holding the token etcd-sync's --monitor-token-file "
+        "names (mode 0600)";
+    return gate;
+  }
   if (http_status != 200) {
     gate.detail = fmt::format("{}/check answered HTTP {}", monitor_url, http_status);
     gate.remedy =

@@ -83,7 +83,26 @@ json JournalToJson(const Journal& journal) {
           {"updatedAt", journal.updated_at},
           {"steps", steps},
           {"savedPlugin", journal.saved_plugin},
-          {"notes", journal.notes}};
+          {"notes", journal.notes},
+          {"resumeCommand", journal.resume_command}};
+}
+
+std::string ShellCommandLine(const std::vector<std::string>& args) {
+  std::string line;
+  for (const std::string& arg : args) {
+    if (!line.empty()) line += ' ';
+    const bool plain = !arg.empty() && arg.find_first_not_of(
+                                           "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz"
+                                           "0123456789-_.,:/=@%+") == std::string::npos;
+    if (plain) {
+      line += arg;
+      continue;
+    }
+    line += '\'';
+    for (char c : arg) line += c == '\'' ? std::string("'\\''") : std::string(1, c);
+    line += '\'';
+  }
+  return line;
 }
 
 absl::StatusOr<Journal> JournalFromJson(const json& in, const std::string& where) {
@@ -102,6 +121,7 @@ absl::StatusOr<Journal> JournalFromJson(const json& in, const std::string& where
     journal.saved_plugin = in.value("savedPlugin", json());
     journal.notes = in.value("notes", json::object());
     if (!journal.notes.is_object()) journal.notes = json::object();
+    journal.resume_command = in.value("resumeCommand", "");
     for (const json& step : in.at("steps")) {
       StepRecord record;
       record.name = step.at("name").get<std::string>();

@@ -39,6 +39,9 @@ struct Journal {
   nlohmann::json saved_plugin;
   // Facts a step records for its own resumption ("restart-sync-leader": the deleted pod).
   nlohmann::json notes = nlohmann::json::object();
+  // The command that resumes it, as the last run was given it (its flags, files and
+  // environment variable names; never a secret's value). Empty in journals of earlier runs.
+  std::string resume_command;
 
   StepRecord* Find(const std::string& name);
   const StepRecord* Find(const std::string& name) const;
@@ -51,6 +54,10 @@ Journal NewJournal(const std::string& operation, const std::vector<std::string>&
                    const std::string& source_version, const std::string& target_version);
 
 nlohmann::json JournalToJson(const Journal& journal);
+
+// `args` as one shell command line: each argument single-quoted unless it is made of
+// characters the shell leaves alone.
+std::string ShellCommandLine(const std::vector<std::string>& args);
 absl::StatusOr<Journal> JournalFromJson(const nlohmann::json& json, const std::string& where);
 
 // The copy to resume from: the one with the larger sequence (either may be missing).

@@ -1,16 +1,20 @@
 #include "dr/monitor_client.h"
 
 #include <fmt/format.h>
+#include <sys/stat.h>
+#include <unistd.h>
 
+#include "common/regular_file.h"
 #include "dr/gates.h"
 
 namespace dr {
 namespace {
 
-k8s::RestConfig MonitorConfig(const std::string& url) {
+k8s::RestConfig MonitorConfig(const std::string& url, const common::Secret& token) {
   k8s::RestConfig config;
   config.server = url;
   config.source = "etcd-sync-monitor " + url;
+  config.token = token;
   return config;
 }
 
@@ -24,10 +28,44 @@ absl::Status NoAnswer(const std::string& url, const std::string& path, const abs
 
 }  // namespace
 
-MonitorClient::MonitorClient(std::string url)
+absl::StatusOr<common::Secret> ReadMonitorTokenFile(const std::string& path) {
+  constexpr size_t kMaxTokenBytes = 4096;
+  const std::string what = "--monitor-token-file " + path;
+  auto fd = common::OpenRegularFile(path, what);
+  if (!fd.ok()) return absl::InvalidArgumentError(fd.status().message());
+  struct stat info {};
+  const int got = fstat(*fd, &info);
+  close(*fd);
+  if (got != 0) return absl::InvalidArgumentError(what + " cannot be read");
+  if ((info.st_mode & 077) != 0) {
+    return absl::InvalidArgumentError(fmt::format(
+        "{} is open to group or others (mode {:04o}); the token must be the owner's only: chmod "
+        "600 it",
+        what, info.st_mode & 07777));
+  }
+  auto text = common::ReadRegularFile(path, kMaxTokenBytes, what);
+  if (!text.ok()) return absl::InvalidArgumentError(text.status().message());
+  std::string token = text->substr(0, text->find('\n'));
+  const auto first = token.find_first_not_of(" \t\r");
+  token = first == std::string::npos ? "" : token.substr(first);
+  token.erase(token.find_last_not_of(" \t\r") + 1);
+  if (token.empty()) {
+    return absl::InvalidArgumentError(what + " is empty; put the token on its first line");
+  }
+  for (char c : token) {
+    if (c <= ' ' || c > '~') {
+      return absl::InvalidArgumentError(
+          what +
+          ": the token must be printable ASCII without spaces (as an HTTP header carries it)");
+    }
+  }
+  return common::Secret(std::move(token));
+}
+
+MonitorClient::MonitorClient(std::string url, common::Secret token)
     : url_(std::move(url)),
-      check_client_(MonitorConfig(url_), std::chrono::minutes(15)),
-      quick_client_(MonitorConfig(url_), std::chrono::seconds(5)) {}
+      check_client_(MonitorConfig(url_, token), std::chrono::minutes(15)),
+      quick_client_(MonitorConfig(url_, token), std::chrono::seconds(5)) {}
 
 absl::StatusOr<k8s::RestResponse> MonitorClient::Check() {
   auto response = check_client_.Perform("GET", "/check?format=json");

@@ -5,13 +5,21 @@
 #include <string>
 
 #include "absl/status/statusor.h"
+#include "common/secret.h"
 #include "k8s/rest_client.h"
 
 namespace dr {
 
+// --monitor-token-file: the monitor's bearer token (etcd-sync --monitor-token-file guards
+// /check with it), the file's first line without surrounding spaces. Refused (InvalidArgument,
+// one line naming the file, never the token): not a regular file, more than 4096 bytes,
+// readable or writable by group or others (chmod 600), empty, not printable ASCII.
+absl::StatusOr<common::Secret> ReadMonitorTokenFile(const std::string& path);
+
 class MonitorClient {
  public:
-  explicit MonitorClient(std::string url);
+  // `token`: sent as "Authorization: Bearer" when set (never logged).
+  explicit MonitorClient(std::string url, common::Secret token = common::Secret());
 
   // GET /check?format=json; any HTTP answer is returned, an unreachable monitor is an error.
   absl::StatusOr<k8s::RestResponse> Check();

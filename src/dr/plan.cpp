@@ -4,9 +4,11 @@
 
 #include "common/version_compare.h"
 #include "dr/cluster_checks.h"
+#include "dr/dr_context.h"
 #include "dr/failover_steps.h"
 #include "dr/plugin_steps.h"
 #include "dr/upgrade_steps.h"
+#include "platform/resources.h"
 
 namespace dr {
 
@@ -216,14 +218,27 @@ Plan BuildFailoverPlan(bool primary_lost, const std::string& domain) {
   scope.alternative_urls = false;
   scope.etcd_reachable = false;
   scope.sync_leader = false;
+  Step ensure_es_template = Step::Manual(
+      "ensure-es-template", "Elasticsearch index template on the standby (§8.7 step 1)",
+      Side::kStandby, {},
+      "if Log Storage for Elasticsearch is installed on the standby: copy "
+      "installer/res/packaged-scripts/for-upgrade/ensure-asm-template.sh to /root of a "
+      "standby control-plane node and run it as root (on a 401, restart the ES pods and run "
+      "it again); if ES is not installed there is nothing to do");
+  // "If Log Storage for Elasticsearch is installed": no ES pod on the standby, nothing to do.
+  ensure_es_template.not_needed = [](DrContext& context) -> absl::StatusOr<std::string> {
+    auto pods = context.standby_client().List(platform::kPods, platform::kPlatformNamespace,
+                                              "service_name=cpaas-elasticsearch");
+    if (!pods.ok()) return pods.status();
+    if (pods->contains("items") && (*pods)["items"].is_array() && (*pods)["items"].empty()) {
+      return std::string(
+          "Elasticsearch is not installed on the standby (no pod "
+          "service_name=cpaas-elasticsearch in cpaas-system)");
+    }
+    return std::string();
+  };
   plan.steps = {
-      Step::Manual(
-          "ensure-es-template", "Elasticsearch index template on the standby (§8.7 step 1)",
-          Side::kStandby, {},
-          "if Log Storage for Elasticsearch is installed on the standby: copy "
-          "installer/res/packaged-scripts/for-upgrade/ensure-asm-template.sh to /root of a "
-          "standby control-plane node and run it as root (on a 401, restart the ES pods and run "
-          "it again); if ES is not installed there is nothing to do"),
+      std::move(ensure_es_template),
       {"check", "DR consistency gate before the plugin is touched (§8.7 step 2)", Side::kBoth,
        check_gates, CheckGate(scope)},
       {"uninstall-sync-plugin",

@@ -270,11 +270,11 @@ absl::Status UninstallSyncPlugin(DrContext& context, StepRun& run, const PluginL
         if (!now.ok()) return now.status();
         return (*now)["items"].empty();
       }));
-  RETURN_IF_ERROR(PollUntil(context, "etcd-sync to stop (its monitor still answers)",
-                            [&]() -> absl::StatusOr<bool> {
-                              auto url = context.MonitorUrl();
-                              return !url.ok() || !MonitorClient(*url).Answers();
-                            }));
+  RETURN_IF_ERROR(PollUntil(
+      context, "etcd-sync to stop (its monitor still answers)", [&]() -> absl::StatusOr<bool> {
+        auto url = context.MonitorUrl();
+        return !url.ok() || !MonitorClient(*url, context.options().monitor_token).Answers();
+      }));
   run.out << "      the sync has stopped (etcd-sync-monitor no longer answers)\n";
   return absl::OkStatus();
 }
@@ -309,12 +309,12 @@ absl::Status ReinstallSyncPlugin(DrContext& context, StepRun& run, const json& f
 }
 
 absl::Status WaitSyncStart(DrContext& context, StepRun& run) {
-  RETURN_IF_ERROR(PollUntil(context,
-                            "`Start Sync update` (etcd-sync's initial copy) and no replication lag",
-                            [&]() -> absl::StatusOr<bool> {
-                              auto url = context.MonitorUrl();
-                              return url.ok() && MonitorClient(*url).SyncCaughtUp();
-                            }));
+  RETURN_IF_ERROR(PollUntil(
+      context, "`Start Sync update` (etcd-sync's initial copy) and no replication lag",
+      [&]() -> absl::StatusOr<bool> {
+        auto url = context.MonitorUrl();
+        return url.ok() && MonitorClient(*url, context.options().monitor_token).SyncCaughtUp();
+      }));
   run.out << "      Start Sync update: the leader finished its initial copy and caught up "
              "(etcd_sync_lag_events 0)\n";
   return absl::OkStatus();

@@ -10,6 +10,7 @@
 #include <sstream>
 
 #include "common/absl_fmt.h"
+#include "dr/dr_context.h"
 #include "k8s/json_fields.h"
 #include "platform/resources.h"
 
@@ -175,6 +176,12 @@ RunOutcome::Kind KindOf(const absl::Status& status) {
 
 RunOutcome Runner::Run(DrContext& context, const std::set<std::string>& confirmed) {
   const auto run_start = std::chrono::steady_clock::now();
+  // Saved with the first write below; the console shows it as the way to resume.
+  if (!context.options().resume_command.empty()) {
+    journal_.resume_command = context.options().resume_command;
+  }
+  const std::string rerun = journal_.resume_command.empty() ? std::string("rerun the same command")
+                                                            : "rerun: " + journal_.resume_command;
   auto elapsed = [&run_start] {
     return std::chrono::duration<double>(std::chrono::steady_clock::now() - run_start).count();
   };
@@ -187,6 +194,20 @@ RunOutcome Runner::Run(DrContext& context, const std::set<std::string>& confirme
                           record.finished_at, record.message.empty() ? "" : ": " + record.message);
       continue;
     }
+    if (step.manual && !confirmed.contains(step.name) && step.not_needed) {
+      auto reason = step.not_needed(context);
+      if (reason.ok() && !reason->empty()) {
+        record.state = StepState::kDone;
+        ++record.attempts;
+        record.started_at = record.finished_at = k8s::NowRfc3339();
+        record.message = "not needed: " + *reason;
+        if (auto saved = store_.Save(journal_); !saved.ok()) {
+          return {RunOutcome::Kind::kFailed, step.name, std::string(saved.message())};
+        }
+        out_ << fmt::format("{} {:<24} {}\n", position, step.name, record.message) << std::flush;
+        continue;
+      }
+    }
     if (step.manual && !confirmed.contains(step.name)) {
       record.state = StepState::kPending;
       record.message = "waiting for the operator";
@@ -194,8 +215,12 @@ RunOutcome Runner::Run(DrContext& context, const std::set<std::string>& confirme
         return {RunOutcome::Kind::kFailed, step.name, std::string(saved.message())};
       }
       std::string message =
-          fmt::format("{} {:<24} ACTION NEEDED: {}\n      then rerun with --confirm {}", position,
-                      step.name, step.instruction, step.name);
+          journal_.resume_command.empty()
+              ? fmt::format("{} {:<24} ACTION NEEDED: {}\n      then rerun with --confirm {}",
+                            position, step.name, step.instruction, step.name)
+              : fmt::format("{} {:<24} ACTION NEEDED: {}\n      then rerun: {} --confirm {}",
+                            position, step.name, step.instruction, journal_.resume_command,
+                            step.name);
       out_ << message << "\n";
       return {RunOutcome::Kind::kNeedsConfirmation, step.name, step.instruction};
     }
@@ -240,9 +265,8 @@ RunOutcome Runner::Run(DrContext& context, const std::set<std::string>& confirme
                           : kind == RunOutcome::Kind::kTimedOut ? "TIMED OUT"
                                                                 : "FAILED",
                           after.seconds, elapsed(), common::View(result.message()))
-           << fmt::format(
-                  "      the journal {} resumes here: fix the cause and rerun the same command\n",
-                  store_.Describe());
+           << fmt::format("      the journal {} resumes here: fix the cause and {}\n",
+                          store_.Describe(), rerun);
       return {kind, step.name, std::string(result.message())};
     }
     out_ << fmt::format("{} {:<24} done in {:.1f}s (total {:.1f}s){}\n", position, step.name,

@@ -10,6 +10,7 @@
 #include <vector>
 
 #include "absl/status/status.h"
+#include "absl/status/statusor.h"
 #include "dr/journal.h"
 
 namespace dr {
@@ -38,6 +39,10 @@ struct StepRun {
 // means a gate blocks; any other error is a failure that a rerun retries.
 using StepAction = std::function<absl::Status(DrContext&, StepRun&)>;
 
+// For a manual step that is not always needed: a non-empty answer says why it is not (the
+// step is then done without --confirm); empty or an error leaves it to the operator.
+using NotNeededCheck = std::function<absl::StatusOr<std::string>(DrContext&)>;
+
 struct Step {
   Step(std::string name, std::string title, Side side, std::vector<std::string> gates,
        StepAction action)
@@ -57,6 +62,7 @@ struct Step {
   bool manual = false;
   std::string instruction;  // for manual steps: what to do
   StepAction action;
+  NotNeededCheck not_needed;  // manual steps only; may be null
 };
 
 // The action of a manual step with nothing to verify: records the operator's confirmation.

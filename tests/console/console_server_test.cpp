@@ -1,14 +1,18 @@
 // `ac console`'s HTTP server on 127.0.0.1 with curl as the client: the token (401 without it,
 // the cookie and redirect with it, Bearer), the security headers, JSON-only POSTs, the body
-// limit, a cluster that cannot be reached as one line, and HTTPS with --tls-cert-file.
+// limit, a cluster that cannot be reached as one line, HTTPS with --tls-cert-file, and the
+// monitor's bearer token (--monitor-token-file) sent to its /check.
 #include "console/console_server.h"
 
 #include <gtest/gtest.h>
+#include <httplib.h>
 
 #include <array>
 #include <cstdio>
 #include <string>
+#include <thread>
 
+#include "dr/dr_context.h"
 #include "support/temp_dir.h"
 
 namespace console {
@@ -142,6 +146,48 @@ TEST_F(ConsoleServerTest, ServesHttpsWithTheGivenCertificate) {
   half.tls_cert_file = cert;
   half.token = common::Secret("t");
   EXPECT_TRUE(absl::IsInvalidArgument(ConsoleServer::Start(std::move(half)).status()));
+}
+
+// A monitor that guards /check with a bearer token, as etcd-sync --monitor-token-file does.
+TEST_F(ConsoleServerTest, CheckNowSendsTheMonitorsBearerToken) {
+  httplib::Server monitor;
+  monitor.Get("/check", [](const httplib::Request& request, httplib::Response& response) {
+    if (request.get_header_value("Authorization") != "Bearer monitor-secret") {
+      response.status = 401;
+      response.set_content("unauthorized\n", "text/plain");
+      return;
+    }
+    response.set_content(R"({"missed":{"count":0},"surplus":{"count":0},"stale":{"count":0}})",
+                         "application/json");
+  });
+  const int monitor_port = monitor.bind_to_any_port("127.0.0.1");
+  ASSERT_GT(monitor_port, 0);
+  std::thread serving([&monitor] { monitor.listen_after_bind(); });
+  auto run = [&](common::Secret token) {
+    ConsoleOptions options;
+    k8s::RestConfig nowhere;
+    nowhere.server = "http://127.0.0.1:1";
+    dr::DrOptions dr_options;
+    dr_options.monitor_url = "http://127.0.0.1:" + std::to_string(monitor_port);
+    dr_options.monitor_token = std::move(token);
+    options.dr = std::make_unique<dr::DrContext>(
+        std::move(dr_options), dr::ClusterAccess{"primary", nowhere, ""},
+        dr::ClusterAccess{"standby", nowhere, ""}, std::cerr);
+    Start(std::move(options));
+    return RunCurl(Bearer() + "-X POST -H 'Content-Type: application/json' -d '{}' " + base_ +
+                   "/api/dr/check");
+  };
+  Curl without = run(common::Secret());
+  EXPECT_NE(without.status, 200) << without.output;
+  EXPECT_NE(without.output.find("HTTP 401"), std::string::npos) << without.output;
+  server_.reset();
+  Curl with = run(common::Secret("monitor-secret"));
+  EXPECT_EQ(with.status, 200) << with.output;
+  EXPECT_NE(with.output.find("\"surplus\""), std::string::npos) << with.output;
+  EXPECT_EQ(with.output.find("monitor-secret"), std::string::npos) << "the token was echoed";
+  server_.reset();
+  monitor.stop();
+  serving.join();
 }
 
 }  // namespace

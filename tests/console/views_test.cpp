@@ -80,9 +80,20 @@ TEST(JournalViewTest, CountsStepsAndSaysHowToResume) {
   EXPECT_EQ(view["done"], 1);
   EXPECT_EQ(view["failed"], 1);
   EXPECT_EQ(view["pending"], 1);
+  // A journal of an earlier ac recorded no command: the console's own DR flags.
   EXPECT_EQ(view["resumeCommand"],
-            "ac adm dr upgrade --to 4.2.0 --journal /j/dr-upgrade-journal.json <the same "
-            "connection flags>");
+            "ac adm dr upgrade --to 4.2.0 --journal /j/dr-upgrade-journal.json");
+  EXPECT_EQ(JournalView(
+                journal, "/j/dr-upgrade-journal.json",
+                "--primary-kubeconfig /k/p --standby-kubeconfig '/k/my standby'")["resumeCommand"],
+            "ac adm dr upgrade --to 4.2.0 --primary-kubeconfig /k/p --standby-kubeconfig '/k/my "
+            "standby' --journal /j/dr-upgrade-journal.json");
+  // The command the run recorded wins: it has the flags that matter (no secret values).
+  journal.resume_command =
+      "ac adm dr upgrade --primary-address https://p --to 4.2.0 --journal /j/x.json  # secrets "
+      "from the environment: $AC_DR_PRIMARY_TOKEN";
+  EXPECT_EQ(JournalView(journal, "/j/x.json", "--primary-kubeconfig /k/p")["resumeCommand"],
+            journal.resume_command);
   for (auto& step : journal.steps) step.state = dr::StepState::kDone;
   EXPECT_EQ(JournalView(journal, "j")["resumeCommand"], "");
 }

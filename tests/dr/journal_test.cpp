@@ -153,6 +153,37 @@ TEST(RunnerTest, ResumesAtTheFailedStepAndNeverRepeatsADoneOne) {
   EXPECT_EQ(again.journal().ResumeIndex(), 0u);
 }
 
+// The run's command (its flags, no secret values) is kept in the journal and printed where
+// the run stops: at a manual step with the --confirm to add, at a failure as "rerun: ...".
+TEST(RunnerTest, PrintsAndKeepsTheCommandThatResumes) {
+  testing_support::TempDir dir;
+  std::ostringstream out;
+  DrOptions options;
+  options.resume_command = ShellCommandLine(
+      {"ac", "adm", "dr", "upgrade", "--primary-kubeconfig", "/k/primary config", "--to", "4.2.0"});
+  EXPECT_EQ(options.resume_command,
+            "ac adm dr upgrade --primary-kubeconfig '/k/primary config' --to 4.2.0");
+  EXPECT_EQ(ShellCommandLine({"it's", ""}), "'it'\\''s' ''");
+  auto context = OfflineContext(out, options);
+  JournalStore store(dir.File("journal.json"), nullptr, "unused", out);
+  Counters counters;
+  Runner runner(ThreeSteps(counters), store, out);
+  ASSERT_TRUE(runner.Prepare(false).ok());
+  EXPECT_EQ(runner.Run(*context, {}).kind, RunOutcome::Kind::kNeedsConfirmation);
+  EXPECT_NE(out.str().find("then rerun: " + options.resume_command + " --confirm manual-thing"),
+            std::string::npos)
+      << out.str();
+  EXPECT_EQ(runner.Run(*context, {"manual-thing"}).kind, RunOutcome::Kind::kFailed);
+  EXPECT_NE(out.str().find("fix the cause and rerun: " + options.resume_command), std::string::npos)
+      << out.str();
+  auto saved = store.Load();
+  ASSERT_TRUE(saved.ok() && saved->has_value());
+  EXPECT_EQ((*saved)->resume_command, options.resume_command);
+  auto back = JournalFromJson(JournalToJson(**saved), "test");
+  ASSERT_TRUE(back.ok());
+  EXPECT_EQ(back->resume_command, options.resume_command);
+}
+
 // Runs ThreeSteps with its first step's action replaced by `check`.
 RunOutcome RunWithCheck(StepAction check, std::ostringstream& out, Journal* journal) {
   testing_support::TempDir dir;

@@ -2,7 +2,9 @@
 // key on the standby and a non-running Machine block, and nothing is uninstalled; then the
 // failover with its manual steps, and the re-enable.
 #include <gtest/gtest.h>
+#include <sys/stat.h>
 
+#include <fstream>
 #include <thread>
 
 #include "dr_harness.h"
@@ -179,6 +181,41 @@ TEST(DrGatesTest, FailoverWithManualStepsThenReenable) {
   EXPECT_TRUE(pair.WaitConsistent());
   EXPECT_EQ(platform::ReadDrRole(pair.primary()).value_or("?"), "primary");
   EXPECT_EQ(platform::ReadDrRole(pair.standby()).value_or("?"), "standby");
+}
+
+// etcd-sync's monitor guards /check with a bearer token: `ac adm dr check` sends it from
+// --monitor-token-file (never in argv or the output), refuses a file others can read, and
+// without it the consistency gate names the flag. `ac console` takes the same flag.
+TEST(DrGatesTest, TheMonitorsBearerTokenFromAFile) {
+  dr_testing::DrPairOptions options;
+  options.monitor_token = "monitor-bearer-7f3a";
+  DrPair pair(options);
+  ASSERT_TRUE(pair.WaitConsistent()) << pair.SyncLogs();
+
+  auto without = pair.RunAc("check");
+  EXPECT_EQ(without.exit_code, 10) << without.output;
+  EXPECT_NE(without.output.find("asks for its bearer token"), std::string::npos) << without.output;
+  EXPECT_NE(without.output.find("--monitor-token-file"), std::string::npos) << without.output;
+
+  const std::string file = pair.dir().File("ac-monitor-token");
+  std::ofstream(file) << options.monitor_token << "\n";
+  ASSERT_EQ(chmod(file.c_str(), 0600), 0);
+  auto with = pair.RunAc("check", {"--monitor-token-file", file});
+  EXPECT_EQ(with.exit_code, 0) << with.output;
+  EXPECT_NE(with.output.find("DR check passed"), std::string::npos) << with.output;
+  EXPECT_EQ(with.output.find(options.monitor_token), std::string::npos) << "token printed";
+
+  ASSERT_EQ(chmod(file.c_str(), 0644), 0);
+  auto open = pair.RunAc("check", {"--monitor-token-file", file});
+  EXPECT_EQ(open.exit_code, 2) << open.output;
+  EXPECT_NE(open.output.find("chmod 600"), std::string::npos) << open.output;
+  EXPECT_EQ(open.output.find(options.monitor_token), std::string::npos) << "token printed";
+  auto console = testing_support::RunCommand(
+      std::string(AC_BINARY) + " console --kubeconfig '" + pair.dir().File("primary.kubeconfig") +
+      "' --standby-kubeconfig '" + pair.dir().File("standby.kubeconfig") +
+      "' --listen 127.0.0.1:0 --monitor-token-file '" + file + "' 2>&1");
+  EXPECT_EQ(console.exit_code, 2) << console.output;
+  EXPECT_NE(console.output.find("chmod 600"), std::string::npos) << console.output;
 }
 
 }  // namespace

@@ -68,7 +68,7 @@ void MustCreate(k8s::RestClient& client, const k8s::ResourceRef& ref, const std:
 
 }  // namespace
 
-DrPair::DrPair() {
+DrPair::DrPair(DrPairOptions options) : options_(std::move(options)) {
   setenv("IMAGE_SYNC_BIN", IMAGE_SYNC_BINARY, 1);
   setenv("UPGRADE_CORE_BIN", UPGRADE_CORE_BINARY, 1);
   primary_etcd_ = std::make_unique<testing_support::EtcdMember>(dir_.path(), "etcd-primary");
@@ -99,6 +99,12 @@ DrPair::DrPair() {
   rules_file_ = dir_.File("etcd-sync-rules.yaml");
   std::ofstream(rules_file_) << "defaults: true\nexclude:\n  patterns:\n"
                                 "    - \"/registry/cluster.alauda.io/moduleinfoes/*etcd-sync*\"\n";
+  if (!options_.monitor_token.empty()) {
+    monitor_token_file_ = dir_.File("monitor-token");
+    std::ofstream(monitor_token_file_) << options_.monitor_token << "\n";
+    std::filesystem::permissions(monitor_token_file_, std::filesystem::perms::owner_read |
+                                                          std::filesystem::perms::owner_write);
+  }
   monitor_port_ = FreePort();
   monitor_url_ = "http://127.0.0.1:" + std::to_string(monitor_port_);
 
@@ -192,6 +198,11 @@ void DrPair::Seed() {
                 {"spec", json::object()},
                 {"status", {{"current", {{"version", kFromVersion}}}}}});
   }
+  json plugin_config = {{"checkInterval", 300}};
+  if (options_.plugin_config_names_source) {
+    plugin_config["active-global-vip"] = "10.20.0.1";
+    plugin_config["source-endpoints"] = primary_etcd_->url();
+  }
   MustCreate(*standby_client_, platform::kModuleInfos, "",
              {{"apiVersion", "cluster.alauda.io/v1alpha1"},
               {"kind", "ModuleInfo"},
@@ -201,28 +212,31 @@ void DrPair::Seed() {
                  {{"cpaas.io/module-name", "etcd-sync"},
                   {"cpaas.io/cluster-name", "global"},
                   {"cpaas.io/module-type", "plugin"}}}}},
-              {"spec", {{"version", kFromVersion}, {"config", {{"checkInterval", 300}}}}}});
+              {"spec", {{"version", kFromVersion}, {"config", plugin_config}}}});
 }
 
 std::vector<std::string> DrPair::AcArgs(const std::string& command, bool with_monitor_url) const {
-  std::vector<std::string> args = {AC_BINARY,
-                                   "adm",
-                                   "dr",
-                                   command,
-                                   by_address_ ? "--primary-address" : "--primary-kubeconfig",
-                                   by_address_ ? primary_api_->url() : primary_kubeconfig_,
-                                   by_address_ ? "--standby-address" : "--standby-kubeconfig",
-                                   by_address_ ? standby_api_->url() : standby_kubeconfig_,
-                                   "--standby-vip",
-                                   kStandbyVip,
-                                   "--primary-etcd-endpoints",
-                                   HostPort(primary_etcd_->url()),
-                                   "--poll-interval-ms",
-                                   "100",
-                                   "--step-timeout",
-                                   "120",
-                                   "--stall-grace",
-                                   "3"};
+  const apiserver::ApiServer& primary_api = swapped_ ? *standby_api_ : *primary_api_;
+  const apiserver::ApiServer& standby_api = swapped_ ? *primary_api_ : *standby_api_;
+  std::vector<std::string> args = {
+      AC_BINARY,
+      "adm",
+      "dr",
+      command,
+      by_address_ ? "--primary-address" : "--primary-kubeconfig",
+      by_address_ ? primary_api.url() : (swapped_ ? standby_kubeconfig_ : primary_kubeconfig_),
+      by_address_ ? "--standby-address" : "--standby-kubeconfig",
+      by_address_ ? standby_api.url() : (swapped_ ? primary_kubeconfig_ : standby_kubeconfig_),
+      "--standby-vip",
+      swapped_ ? "10.20.0.1" : kStandbyVip,
+      "--primary-etcd-endpoints",
+      HostPort((swapped_ ? standby_etcd_ : primary_etcd_)->url()),
+      "--poll-interval-ms",
+      "100",
+      "--step-timeout",
+      "120",
+      "--stall-grace",
+      "3"};
   if (with_monitor_url) {
     args.push_back("--monitor-url");
     args.push_back(monitor_url_);
@@ -259,7 +273,9 @@ CommandResult DrPair::RunAc(const std::string& command, const std::vector<std::s
 bool DrPair::WaitConsistent(std::chrono::seconds timeout) {
   const auto deadline = std::chrono::steady_clock::now() + timeout;
   while (std::chrono::steady_clock::now() < deadline) {
-    auto response = testing_support::HttpGet(monitor_url_ + "/check?format=json");
+    auto response = testing_support::HttpGet(
+        monitor_url_ + "/check?format=json", "",
+        options_.monitor_token.empty() ? "" : "Bearer " + options_.monitor_token);
     if (response.status == 200) {
       json report = json::parse(response.body, nullptr, false);
       if (!report.is_discarded() && report["missed"]["count"] == 0 &&
@@ -308,23 +324,42 @@ int DrPair::HistoryEntries(bool standby, const std::string& version) {
   return count;
 }
 
-void DrPair::StartSync() {
+std::vector<std::string> DrPair::sync_argv() {
+  std::lock_guard lock(sync_mutex_);
+  return sync_ ? sync_argv_ : std::vector<std::string>();
+}
+
+void DrPair::StartSync(bool on_standby, const std::string& source_endpoints) {
   const int n = ++sync_starts_;
   sync_pod_ = "etcd-sync-" + std::to_string(n);
+  sync_on_standby_ = on_standby;
   lease_written_ = false;
-  sync_ = std::make_unique<ChildProcess>(
-      std::vector<std::string>{ETCD_SYNC_BINARY, "--source-endpoints", primary_etcd_->url(),
-                               "--dest-endpoints", standby_etcd_->url(), "--leader-lease-ttl", "3",
-                               "--monitor-listen", "127.0.0.1:" + std::to_string(monitor_port_),
-                               "--rules", rules_file_, "--identity", sync_pod_},
-      dir_.File("etcd-sync-" + std::to_string(n) + ".log"));
-  (void)standby_client_->Create(
-      platform::kPods, platform::kPlatformNamespace,
-      {{"metadata",
-        {{"name", sync_pod_},
-         {"namespace", platform::kPlatformNamespace},
-         {"labels", {{"app", "etcd-sync"}}}}},
-       {"spec", {{"containers", {{{"name", "etcd-sync"}, {"image", "acp/etcd-sync"}}}}}}});
+  sync_argv_ = {ETCD_SYNC_BINARY,
+                "--source-endpoints",
+                source_endpoints,
+                "--dest-endpoints",
+                (on_standby ? standby_etcd_ : primary_etcd_)->url(),
+                "--leader-lease-ttl",
+                "3",
+                "--monitor-listen",
+                "127.0.0.1:" + std::to_string(monitor_port_),
+                "--rules",
+                rules_file_,
+                "--identity",
+                sync_pod_};
+  if (!monitor_token_file_.empty()) {
+    sync_argv_.push_back("--monitor-token-file");
+    sync_argv_.push_back(monitor_token_file_);
+  }
+  sync_ = std::make_unique<ChildProcess>(sync_argv_,
+                                         dir_.File("etcd-sync-" + std::to_string(n) + ".log"));
+  (void)(on_standby ? standby_client_ : primary_client_)
+      ->Create(platform::kPods, platform::kPlatformNamespace,
+               {{"metadata",
+                 {{"name", sync_pod_},
+                  {"namespace", platform::kPlatformNamespace},
+                  {"labels", {{"app", "etcd-sync"}}}}},
+                {"spec", {{"containers", {{{"name", "etcd-sync"}, {"image", "acp/etcd-sync"}}}}}}});
 }
 
 // Holds the lock until the process is gone, so sync_running() false means stopped.
@@ -334,48 +369,71 @@ void DrPair::StopSync() {
   if (!sync_) return;
   sync_->Terminate();
   if (!sync_->WaitExit(std::chrono::seconds(10))) sync_->Kill();
-  (void)standby_client_->Delete(platform::kPods, platform::kPlatformNamespace, sync_pod_);
+  (void)(sync_on_standby_ ? standby_client_ : primary_client_)
+      ->Delete(platform::kPods, platform::kPlatformNamespace, sync_pod_);
   sync_.reset();
 }
 
 void DrPair::ControlPlugin(std::stop_token stop) {
   while (!stop.stop_requested()) {
-    auto plugins =
+    // The plugin is installed where its ModuleInfo is: the standby, or (after a failover and
+    // the re-enable) the old primary.
+    auto on_standby =
         standby_client_->List(platform::kModuleInfos, "", "cpaas.io/module-name=etcd-sync");
-    const bool installed = plugins.ok() && !(*plugins)["items"].empty();
-    bool running, pod_gone = false, exited = false;
+    auto on_primary =
+        primary_client_->List(platform::kModuleInfos, "", "cpaas.io/module-name=etcd-sync");
+    const bool listed = on_standby.ok() && on_primary.ok();
+    const bool standby_has = on_standby.ok() && !(*on_standby)["items"].empty();
+    const bool primary_has = on_primary.ok() && !(*on_primary)["items"].empty();
+    const bool installed = standby_has || primary_has;
+    const bool plugin_on_standby = standby_has;
+    // The source the plugin's config names, as the plugin's Deployment would pass it; a config
+    // without one syncs from the other cluster's etcd.
+    std::string source = (plugin_on_standby ? primary_etcd_ : standby_etcd_)->url();
+    if (installed) {
+      const json& plugin = (plugin_on_standby ? *on_standby : *on_primary)["items"][0];
+      const auto pointer = "/spec/config/source-endpoints"_json_pointer;
+      if (plugin.contains(pointer) && plugin.at(pointer).is_string() &&
+          !plugin.at(pointer).get<std::string>().empty()) {
+        source = plugin.at(pointer).get<std::string>();
+      }
+    }
+    bool running, pod_gone = false, exited = false, moved = false;
     {
       std::lock_guard lock(sync_mutex_);
       running = sync_ != nullptr;
       if (running) {
+        k8s::RestClient& pods = sync_on_standby_ ? *standby_client_ : *primary_client_;
         pod_gone = absl::IsNotFound(
-            standby_client_->Get(platform::kPods, platform::kPlatformNamespace, sync_pod_)
-                .status());
+            pods.Get(platform::kPods, platform::kPlatformNamespace, sync_pod_).status());
         exited = !sync_->Running();
+        moved = installed && (sync_on_standby_ != plugin_on_standby || sync_argv_.size() < 3 ||
+                              sync_argv_[2] != source);
       }
     }
-    if (plugins.ok() && !installed && running) {
+    if (listed && !installed && running) {
       StopSync();
-    } else if (installed && running && (pod_gone || exited)) {
+    } else if (installed && running && (pod_gone || exited || moved)) {
       StopSync();  // the pod was deleted: its ReplicaSet starts another
       std::lock_guard lock(sync_mutex_);
-      StartSync();
+      StartSync(plugin_on_standby, source);
     } else if (installed && !running) {
       std::lock_guard lock(sync_mutex_);
-      StartSync();
+      StartSync(plugin_on_standby, source);
     }
     {
       std::lock_guard lock(sync_mutex_);
       if (sync_ && !lease_written_ &&
           sync_->Log().find("Acquired leader lease") != std::string::npos) {
+        k8s::RestClient& client = sync_on_standby_ ? *standby_client_ : *primary_client_;
         json lease = {{"metadata",
                        {{"name", "etcd-sync-mirror"}, {"namespace", platform::kPlatformNamespace}}},
                       {"spec", {{"holderIdentity", sync_pod_}}}};
-        auto updated = standby_client_->MergePatch(platform::kLeases, platform::kPlatformNamespace,
-                                                   "etcd-sync-mirror",
-                                                   {{"spec", {{"holderIdentity", sync_pod_}}}});
+        auto updated =
+            client.MergePatch(platform::kLeases, platform::kPlatformNamespace, "etcd-sync-mirror",
+                              {{"spec", {{"holderIdentity", sync_pod_}}}});
         if (!updated.ok()) {
-          (void)standby_client_->Create(platform::kLeases, platform::kPlatformNamespace, lease);
+          (void)client.Create(platform::kLeases, platform::kPlatformNamespace, lease);
         }
         lease_written_ = true;
       }

@@ -28,9 +28,18 @@ inline constexpr const char* kToVersion = "4.2.0";
 inline constexpr const char* kStandbyVip = "10.20.0.2";
 inline constexpr const char* kPluginName = "global-etcd-sync";
 
+// How the pair starts; the defaults are the pair every DR test had before.
+struct DrPairOptions {
+  // The plugin's ModuleInfo names its source the way a real one does (spec.config
+  // active-global-vip and source-endpoints = the primary's etcd); the controller follows it.
+  bool plugin_config_names_source = false;
+  // etcd-sync's monitor asks for this bearer token on /check (--monitor-token-file).
+  std::string monitor_token;
+};
+
 class DrPair {
  public:
-  DrPair();
+  explicit DrPair(DrPairOptions options = {});
   ~DrPair();
 
   k8s::RestClient& primary() { return *primary_client_; }
@@ -52,9 +61,19 @@ class DrPair {
   // From now on RunAc reaches the clusters as --primary-address/--standby-address with the
   // tokens in $AC_DR_PRIMARY_TOKEN/$AC_DR_STANDBY_TOKEN instead of kubeconfigs.
   void UseAddresses() { by_address_ = true; }
+  // From now on RunAc/AcArgs name the clusters the other way round (after a failover the old
+  // standby is the primary): --primary-* the standby of the pair, --standby-* its primary,
+  // --standby-vip the old primary's address in alternativeURLs, --primary-etcd-endpoints
+  // the old standby's etcd.
+  void SwapRoles() { swapped_ = true; }
 
   // Waits until the monitor says 0 missed / 0 surplus (after the initial copy).
   bool WaitConsistent(std::chrono::seconds timeout = std::chrono::seconds(60));
+  // The controller runs etcd-sync on the cluster that holds the plugin's ModuleInfo (dest =
+  // that cluster's etcd) from the ModuleInfo's spec.config source-endpoints (else the other
+  // cluster's etcd), as the plugin would; its pods and Lease are on that cluster.
+  // The argv of the etcd-sync running now (empty when none).
+  std::vector<std::string> sync_argv();
   // How many times the plugin controller started etcd-sync.
   int sync_starts() const { return sync_starts_.load(); }
   bool sync_running();
@@ -69,9 +88,10 @@ class DrPair {
   void WritePackage();
   void Seed();
   void ControlPlugin(std::stop_token stop);
-  void StartSync();
+  void StartSync(bool on_standby, const std::string& source_endpoints);
   void StopSync();
 
+  DrPairOptions options_;
   testing_support::TempDir dir_;
   std::unique_ptr<testing_support::EtcdMember> primary_etcd_, standby_etcd_;
   std::unique_ptr<apiserver::ApiServer> primary_api_, standby_api_;
@@ -81,11 +101,15 @@ class DrPair {
   std::string primary_kubeconfig_, standby_kubeconfig_, package_dir_, rules_file_;
   int monitor_port_ = 0;
   bool by_address_ = false;
+  bool swapped_ = false;
+  std::string monitor_token_file_;
   std::string monitor_url_;
 
   std::mutex sync_mutex_;
   std::unique_ptr<testing_support::ChildProcess> sync_;
   std::string sync_pod_;
+  bool sync_on_standby_ = true;  // the cluster the running etcd-sync writes to
+  std::vector<std::string> sync_argv_;
   bool lease_written_ = false;
   std::atomic<int> sync_starts_{0};
   std::jthread controller_;

@@ -259,6 +259,18 @@ TEST(DrUpgradeTest, AStalledStageStopsTheRunWhichResumesAfterTheFix) {
       << stalled.output;
   EXPECT_NE(stalled.output.find("stage Aligned failed"), std::string::npos) << stalled.output;
   EXPECT_NE(stalled.output.find("KUBECONFIG=(standby)"), std::string::npos) << stalled.output;
+  // The command that resumes, with the flags that matter and the tokens named, not printed.
+  EXPECT_NE(stalled.output.find("fix the cause and rerun: ac adm dr upgrade --primary-address "
+                                "http://127.0.0.1:"),
+            std::string::npos)
+      << stalled.output;
+  EXPECT_NE(stalled.output.find("--to 4.2.0 --package " + pair.package_dir()), std::string::npos)
+      << stalled.output;
+  EXPECT_NE(stalled.output.find("--journal " + pair.dir().File("upgrade-journal.json") +
+                                "  # secrets from the environment: $AC_DR_PRIMARY_TOKEN, "
+                                "$AC_DR_STANDBY_TOKEN"),
+            std::string::npos)
+      << stalled.output;
   EXPECT_EQ(stalled.output.find("dr-test-token"), std::string::npos) << "a token was printed";
   EXPECT_EQ(CurrentVersion(pair.primary()), dr_testing::kFromVersion)
       << "the primary must not be touched while the standby is stalled";

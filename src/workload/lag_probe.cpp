@@ -28,8 +28,7 @@ absl::StatusOr<LagResult> MeasureLag(etcd::Client& source, etcd::Client& destina
                                      const LagOptions& options) {
   const int64_t total = options.rate_per_second * options.duration.count();
   std::vector<std::atomic<int64_t>> sent_at(static_cast<size_t>(total));
-  std::vector<double> lags_ms;
-  lags_ms.reserve(static_cast<size_t>(total));
+  std::vector<double> lag_of(static_cast<size_t>(total), -1);  // ms, by probe; -1: not seen
 
   etcd::pb::RangeRequest head;
   head.set_key(options.prefix);
@@ -56,15 +55,15 @@ absl::StatusOr<LagResult> MeasureLag(etcd::Client& source, etcd::Client& destina
         std::from_chars(key.data() + options.prefix.size(), key.data() + key.size(), index);
         if (index < 0 || index >= total) continue;
         const int64_t sent = sent_at[static_cast<size_t>(index)].load();
-        if (sent == 0) continue;
-        lags_ms.push_back(static_cast<double>(now - sent) / 1e6);
+        if (sent == 0 || lag_of[static_cast<size_t>(index)] >= 0) continue;
+        lag_of[static_cast<size_t>(index)] = static_cast<double>(now - sent) / 1e6;
         ++received;
       }
     }
   });
 
   // Writers share the schedule so a slow Put does not hold back the others.
-  constexpr int kWriters = 8;
+  const int kWriters = std::max(1, options.writers);
   const std::string padding(options.value_size, 'p');
   std::atomic<int64_t> sent{0};
   std::mutex error_mutex;
@@ -77,6 +76,9 @@ absl::StatusOr<LagResult> MeasureLag(etcd::Client& source, etcd::Client& destina
         for (int64_t i = w; i < total; i += kWriters) {
           std::this_thread::sleep_until(
               start + std::chrono::nanoseconds(i * 1'000'000'000LL / options.rate_per_second));
+          // Behind schedule past the duration (a rate above what the source takes): stop,
+          // so that --duration bounds the run and the achieved rate is the ceiling.
+          if (Clock::now() > start + options.duration) return;
           etcd::pb::PutRequest put;
           put.set_key(options.prefix + std::to_string(i));
           put.set_value(padding);
@@ -105,10 +107,28 @@ absl::StatusOr<LagResult> MeasureLag(etcd::Client& source, etcd::Client& destina
   result.sent = sent.load();
   result.received = received.load();
   result.achieved_rate = static_cast<double>(result.sent) / send_seconds;
-  std::sort(lags_ms.begin(), lags_ms.end());
-  result.p50_ms = Percentile(lags_ms, 0.50);
-  result.p99_ms = Percentile(lags_ms, 0.99);
-  result.max_ms = lags_ms.empty() ? 0 : lags_ms.back();
+  auto summarize = [&](int64_t from, int64_t to, double& p50, double& p99, double& max) {
+    std::vector<double> lags_ms;
+    for (int64_t i = from; i < to; ++i) {
+      if (lag_of[static_cast<size_t>(i)] >= 0) lags_ms.push_back(lag_of[static_cast<size_t>(i)]);
+    }
+    std::sort(lags_ms.begin(), lags_ms.end());
+    p50 = Percentile(lags_ms, 0.50);
+    p99 = Percentile(lags_ms, 0.99);
+    max = lags_ms.empty() ? 0 : lags_ms.back();
+    return static_cast<int64_t>(lags_ms.size());
+  };
+  summarize(0, total, result.p50_ms, result.p99_ms, result.max_ms);
+  // Windows by schedule: probe i is due at i / rate seconds.
+  const int64_t per_window = options.rate_per_second * options.window.count();
+  for (int64_t from = 0; per_window > 0 && from < total; from += per_window) {
+    LagWindow window;
+    window.start_s = static_cast<double>(from) / options.rate_per_second;
+    const int64_t to = std::min(total, from + per_window);
+    for (int64_t i = from; i < to; ++i) window.sent += sent_at[static_cast<size_t>(i)].load() != 0;
+    window.received = summarize(from, to, window.p50_ms, window.p99_ms, window.max_ms);
+    result.windows.push_back(window);
+  }
   return result;
 }
 

@@ -99,6 +99,13 @@ lag() {
   log "$1 (load $(load_avg)): $LAG_LINE"
   etcdctl --endpoints "$2" --command-timeout 120s del "$PROBES" --prefix >/dev/null ||
     log "WARNING: could not delete the probes"
+  # The next run starts once the deletion reached the destination too (one revision of
+  # many keys: not part of what is measured).
+  local i
+  for ((i = 0; i < 600; i++)); do
+    [ -z "$(etcdctl --endpoints "$3" --command-timeout 10s get "$PROBES" --prefix --keys-only --limit 1)" ] && break
+    sleep 0.1
+  done
 }
 field() { sed -n "s/.*$1 \([0-9.]*\).*/\1/p" <<<"$2"; }  # field <word before> <line>
 
@@ -128,12 +135,17 @@ fi
   --monitor-listen 127.0.0.1:0 >"$STATE/etcd-sync.log" 2>&1 </dev/null &
 sync_pid=$!
 bg_pids+=("$sync_pid")
-for ((i = 0; i < 600; i++)); do
+for ((i = 0; i < 6000; i++)); do
   grep -q 'Start Sync update' "$STATE/etcd-sync.log" && break
   kill -0 "$sync_pid" 2>/dev/null || die "etcd-sync exited"
   sleep 0.1
 done
-grep -q 'Start Sync update' "$STATE/etcd-sync.log" || die "etcd-sync did not finish its copy in 60 s"
+grep -q 'Start Sync update' "$STATE/etcd-sync.log" || die "etcd-sync did not finish its copy in 600 s"
+copy_s=$(sed -n 's/.*initial copy done in \([0-9.]*\)s.*/\1/p' "$STATE/etcd-sync.log" | head -1)
+copy_load=$(load_avg)
+# The link's ceiling for the copy: the values and keys at RATE_MBIT (one way), nothing else.
+data_mib=$(awk -v k="$KEYS" -v v="$VALUE_SIZE" 'BEGIN { printf "%.1f", k * (v + 60) / 1048576 }')
+link_s=$(awk -v m="$data_mib" -v r="$RATE_MBIT" 'BEGIN { printf "%.2f", m * 1048576 * 8 / (r * 1e6) }')
 
 cpu0=$(cpu_seconds "$sync_pid")
 lag "etcd-sync at $HIGH_RATE/s" "$SOURCE" "$DEST" "$HIGH_RATE" "$HIGH_SECONDS"
@@ -148,6 +160,7 @@ link="loopback"
 cat <<EOF
 
 live replication ($(date -u +%Y-%m-%dT%H:%M:%SZ), $(nproc) CPUs, $link)
+  initial copy of $KEYS keys x $VALUE_SIZE B (~$data_mib MiB) (load $copy_load): ${copy_s}s$([ "$LINK" = 1 ] && echo " (the link alone needs ${link_s}s)")
   source alone, $WRITERS writers x $VALUE_SIZE B Puts (load $ceiling_load): $ceiling_line
   etcd-sync at $HIGH_RATE writes/s for ${HIGH_SECONDS}s (load $high_load): $high_line
 $(sed 's/^/    /' <<<"$high_windows")
@@ -156,6 +169,7 @@ $(sed 's/^/    /' <<<"$high_windows")
   etcd-sync peak RSS: ${rss} MiB
 
 RESULT link=$([ "$LINK" = 1 ] && echo "rtt${RTT_MS}ms_${RATE_MBIT}mbit" || echo loopback) value_size=$VALUE_SIZE writers=$WRITERS
+RESULT copy_seconds=$copy_s link_ceiling_seconds=$([ "$LINK" = 1 ] && echo "$link_s" || echo n/a)
 RESULT source_alone_writes_per_s=$ceiling
 RESULT high_rate_achieved=$(sed -n 's/.* at \([0-9]*\) writes\/s.*/\1/p' <<<"$high_line") high_p50_ms=$(field p50 "$high_line") high_p99_ms=$(field p99 "$high_line") high_max_ms=$(field max "$high_line")
 RESULT low_rate_p50_ms=$(field p50 "$low_line") low_rate_p99_ms=$(field p99 "$low_line") low_rate_max_ms=$(field max "$low_line")

@@ -107,27 +107,40 @@ absl::StatusOr<LagResult> MeasureLag(etcd::Client& source, etcd::Client& destina
   result.sent = sent.load();
   result.received = received.load();
   result.achieved_rate = static_cast<double>(result.sent) / send_seconds;
-  auto summarize = [&](int64_t from, int64_t to, double& p50, double& p99, double& max) {
-    std::vector<double> lags_ms;
-    for (int64_t i = from; i < to; ++i) {
-      if (lag_of[static_cast<size_t>(i)] >= 0) lags_ms.push_back(lag_of[static_cast<size_t>(i)]);
-    }
-    std::sort(lags_ms.begin(), lags_ms.end());
-    p50 = Percentile(lags_ms, 0.50);
-    p99 = Percentile(lags_ms, 0.99);
-    max = lags_ms.empty() ? 0 : lags_ms.back();
-    return static_cast<int64_t>(lags_ms.size());
-  };
-  summarize(0, total, result.p50_ms, result.p99_ms, result.max_ms);
-  // Windows by schedule: probe i is due at i / rate seconds.
-  const int64_t per_window = options.rate_per_second * options.window.count();
-  for (int64_t from = 0; per_window > 0 && from < total; from += per_window) {
-    LagWindow window;
-    window.start_s = static_cast<double>(from) / options.rate_per_second;
-    const int64_t to = std::min(total, from + per_window);
-    for (int64_t i = from; i < to; ++i) window.sent += sent_at[static_cast<size_t>(i)].load() != 0;
-    window.received = summarize(from, to, window.p50_ms, window.p99_ms, window.max_ms);
-    result.windows.push_back(window);
+  std::vector<double> lags_ms;
+  for (double lag : lag_of) {
+    if (lag >= 0) lags_ms.push_back(lag);
+  }
+  std::sort(lags_ms.begin(), lags_ms.end());
+  result.p50_ms = Percentile(lags_ms, 0.50);
+  result.p99_ms = Percentile(lags_ms, 0.99);
+  result.max_ms = lags_ms.empty() ? 0 : lags_ms.back();
+  // Windows by the time each probe was sent (behind schedule, probes go out late).
+  const int64_t window_ns = std::chrono::nanoseconds(options.window).count();
+  const int64_t start_ns = start.time_since_epoch().count();
+  for (int64_t i = 0; window_ns > 0 && i < total; ++i) {
+    const int64_t sent_ns = sent_at[static_cast<size_t>(i)].load();
+    if (sent_ns == 0) continue;
+    const size_t w = static_cast<size_t>(std::max<int64_t>(0, sent_ns - start_ns) / window_ns);
+    if (result.windows.size() <= w) result.windows.resize(w + 1);
+    ++result.windows[w].sent;
+  }
+  std::vector<std::vector<double>> window_lags(result.windows.size());
+  for (int64_t i = 0; window_ns > 0 && i < total; ++i) {
+    const int64_t sent_ns = sent_at[static_cast<size_t>(i)].load();
+    if (sent_ns == 0 || lag_of[static_cast<size_t>(i)] < 0) continue;
+    window_lags[static_cast<size_t>(std::max<int64_t>(0, sent_ns - start_ns) / window_ns)]
+        .push_back(lag_of[static_cast<size_t>(i)]);
+  }
+  for (size_t w = 0; w < result.windows.size(); ++w) {
+    LagWindow& window = result.windows[w];
+    std::vector<double>& lags = window_lags[w];
+    std::sort(lags.begin(), lags.end());
+    window.start_s = static_cast<double>(w) * static_cast<double>(options.window.count());
+    window.received = static_cast<int64_t>(lags.size());
+    window.p50_ms = Percentile(lags, 0.50);
+    window.p99_ms = Percentile(lags, 0.99);
+    window.max_ms = lags.empty() ? 0 : lags.back();
   }
   return result;
 }

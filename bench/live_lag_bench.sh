@@ -97,6 +97,10 @@ lag() {
   WINDOWS=$(grep '^window' <<<"$out" || true)
   [ "$rc" -eq 0 ] || LAG_LINE="$LAG_LINE (NOT every probe arrived)"
   log "$1 (load $(load_avg)): $LAG_LINE"
+  if [ -n "${sync_pid:-}" ]; then
+    LAG_RSS=$(peak_rss_mib "$sync_pid")  # before the probes' deletion below
+    log "etcd-sync peak RSS so far: $LAG_RSS MiB"
+  fi
   etcdctl --endpoints "$2" --command-timeout 120s del "$PROBES" --prefix >/dev/null ||
     log "WARNING: could not delete the probes"
   # The next run starts once the deletion reached the destination too (one revision of
@@ -149,7 +153,7 @@ link_s=$(awk -v m="$data_mib" -v r="$RATE_MBIT" 'BEGIN { printf "%.2f", m * 1048
 
 cpu0=$(cpu_seconds "$sync_pid")
 lag "etcd-sync at $HIGH_RATE/s" "$SOURCE" "$DEST" "$HIGH_RATE" "$HIGH_SECONDS"
-high_line=$LAG_LINE high_windows=$WINDOWS high_load=$(load_avg)
+high_line=$LAG_LINE high_windows=$WINDOWS high_load=$(load_avg) high_rss=$LAG_RSS
 high_cpu=$(awk -v a="$cpu0" -v b="$(cpu_seconds "$sync_pid")" -v s="$HIGH_SECONDS" 'BEGIN { printf "%.0f", 100 * (b - a) / s }')
 lag "etcd-sync at $LOW_RATE/s" "$SOURCE" "$DEST" "$LOW_RATE" "$LOW_SECONDS"
 low_line=$LAG_LINE low_load=$(load_avg)
@@ -164,9 +168,9 @@ live replication ($(date -u +%Y-%m-%dT%H:%M:%SZ), $(nproc) CPUs, $link)
   source alone, $WRITERS writers x $VALUE_SIZE B Puts (load $ceiling_load): $ceiling_line
   etcd-sync at $HIGH_RATE writes/s for ${HIGH_SECONDS}s (load $high_load): $high_line
 $(sed 's/^/    /' <<<"$high_windows")
-    etcd-sync CPU ${high_cpu}% of one core meanwhile
+    etcd-sync CPU ${high_cpu}% of one core meanwhile; its peak RSS by then ${high_rss} MiB
   etcd-sync at $LOW_RATE writes/s for ${LOW_SECONDS}s (load $low_load): $low_line
-  etcd-sync peak RSS: ${rss} MiB
+  etcd-sync peak RSS: ${rss} MiB (also counts replicating the deletion of every probe in one revision)
 
 RESULT link=$([ "$LINK" = 1 ] && echo "rtt${RTT_MS}ms_${RATE_MBIT}mbit" || echo loopback) value_size=$VALUE_SIZE writers=$WRITERS
 RESULT copy_seconds=$copy_s link_ceiling_seconds=$([ "$LINK" = 1 ] && echo "$link_s" || echo n/a)

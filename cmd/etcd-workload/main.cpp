@@ -91,6 +91,16 @@ int main(int argc, char** argv) {
   lag_cmd->add_option("--prefix", lag.prefix)->capture_default_str();
   lag_cmd->add_option("--rate", lag.rate_per_second)->capture_default_str();
   lag_cmd->add_option("--duration", lag_seconds)->capture_default_str();
+  lag_cmd->add_option("--value-size", lag.value_size, "bytes per probe value")
+      ->check(CLI::Range(1, 1 << 20))
+      ->capture_default_str();
+  lag_cmd->add_option("--writers", lag.writers, "concurrent writers (each Put waits)")
+      ->check(CLI::Range(1, 1024))
+      ->capture_default_str();
+  int window_seconds = 0;
+  lag_cmd->add_option("--window", window_seconds, "also print the lag per window of seconds")
+      ->check(CLI::Range(0, 3600))
+      ->capture_default_str();
 
   if (auto done = cli::Parse(app, argc, argv)) return *done;
   cli::StartLogging(log);
@@ -159,6 +169,7 @@ int main(int argc, char** argv) {
   }
   if (lag_cmd->parsed()) {
     lag.duration = std::chrono::seconds(lag_seconds);
+    lag.window = std::chrono::seconds(window_seconds);
     auto src = Connect(source, "source etcd");
     if (!src.ok()) return Fail(src.status());
     auto dst = Connect(dest, "destination etcd");
@@ -170,6 +181,12 @@ int main(int argc, char** argv) {
         "max {:.2f} ms\n",
         result->sent, result->received, result->achieved_rate, result->p50_ms, result->p99_ms,
         result->max_ms);
+    for (const workload::LagWindow& window : result->windows) {
+      fmt::print(
+          "window {:.0f}s: sent {} received {}: p50 {:.2f} ms, p99 {:.2f} ms, max {:.2f} ms\n",
+          window.start_s, window.sent, window.received, window.p50_ms, window.p99_ms,
+          window.max_ms);
+    }
     return result->received == result->sent ? 0 : kExitDifferent;
   }
   return 0;

@@ -13,10 +13,14 @@ absl::Status CompactedError(std::string_view cluster, int64_t compact_revision) 
                                            compact_revision, ")"));
 }
 
-absl::StatusOr<std::unique_ptr<WatchStream>> WatchStream::Open(
-    Client& client, const pb::WatchCreateRequest& create) {
+absl::StatusOr<std::unique_ptr<WatchStream>> WatchStream::Open(Client& client,
+                                                               const pb::WatchCreateRequest& create,
+                                                               std::stop_token stop) {
   std::unique_ptr<WatchStream> watch(new WatchStream(client, client.CurrentStreamTarget()));
   client.PrepareStreamContext(watch->context_).IgnoreError();
+  WatchStream* opening = watch.get();  // still alive once `watch` is moved out on return
+  std::stop_callback cancel(stop, [opening] { opening->context_.TryCancel(); });
+  if (stop.stop_requested()) return absl::CancelledError("watch cancelled");
   watch->stream_ = watch->target_.watch->Watch(&watch->context_);
   pb::WatchRequest request;
   *request.mutable_create_request() = create;

@@ -5,6 +5,7 @@
 #include <grpcpp/grpcpp.h>
 
 #include <memory>
+#include <stop_token>
 
 #include "absl/status/statusor.h"
 #include "etcd/client.h"
@@ -13,9 +14,11 @@ namespace etcd {
 
 class WatchStream {
  public:
-  // Sends the create request and waits for the server to confirm it.
+  // Sends the create request and waits for the server to confirm it; `stop` cancels the
+  // wait (an etcd that is frozen never confirms).
   static absl::StatusOr<std::unique_ptr<WatchStream>> Open(Client& client,
-                                                           const pb::WatchCreateRequest& create);
+                                                           const pb::WatchCreateRequest& create,
+                                                           std::stop_token stop = {});
   ~WatchStream();
 
   // Blocks for the next response carrying events or a progress notification.

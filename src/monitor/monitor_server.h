@@ -26,6 +26,7 @@
 #include "monitor/lag_history.h"
 #include "monitor/lag_tracker.h"
 #include "monitor/metrics_text.h"
+#include "monitor/pending_changes.h"
 #include "sync/checkpoint.h"
 #include "sync/key_filter.h"
 #include "sync/reconciler.h"
@@ -73,6 +74,9 @@ struct MonitorOptions {
 
 class MonitorServer {
  public:
+  // etcd_sync_lag_events counts at most this many keys (beyond: this many + 1).
+  static constexpr size_t kMaxPendingKeys = 100000;
+
   MonitorServer(MonitorOptions options, const etcdsync::SyncConfig& config, etcd::Client& source,
                 etcd::Client& destination, const etcdsync::KeyFilter& filter,
                 const etcdsync::SyncStats& stats);
@@ -106,6 +110,12 @@ class MonitorServer {
     int64_t lag_events = -1;                         // at the last sample
     int64_t newest_pending = 0;                      // newest unapplied change then
     LagTracker lag;
+    // What the monitor's own watch on the source saw and is not applied yet; it covers the
+    // changes from watch_start on while `watching`.
+    PendingChanges pending{kMaxPendingKeys};
+    bool watching = false;
+    int64_t watch_start = 0;
+    int64_t watch_seen = 0;             // the newest source revision the watch has reported
     bool source_reported_down = false;  // logged once per outage
     bool dest_reported_down = false;
     bool source_probed = false;  // answered or failed at least once
@@ -125,6 +135,10 @@ class MonitorServer {
   void ProbeSource();
   void ProbeDestination();
   void Sample();
+  // Keeps a watch on the source's scope from the applied revision + 1 and records the
+  // changes it delivers, so lag sampling costs O(changes), not O(keys in scope).
+  void WatchSource(std::stop_token stop);
+  absl::Status WatchSourceOnce(int64_t start, std::stop_token stop);
   // Runs `step` now and then every `interval` until stopped.
   static void Every(std::chrono::milliseconds interval, std::stop_token stop,
                     const std::function<void()>& step);
@@ -160,6 +174,7 @@ class MonitorServer {
   std::jthread source_probe_thread_;
   std::jthread dest_probe_thread_;
   std::jthread sample_thread_;
+  std::jthread source_watch_thread_;
 };
 
 }  // namespace monitor

@@ -41,14 +41,14 @@ OwnersFirstPolicy::OwnersFirstPolicy(std::string prefix, std::string state_prefi
       now_(std::move(now)) {}
 
 absl::Status OwnersFirstPolicy::Prepare(etcd::Client& destination) {
-  present_uids_.clear();
+  present_.Clear();
   held_.clear();
   waiting_.clear();
   RETURN_IF_ERROR(ScanRange(destination, prefix_, etcd::PrefixRangeEnd(prefix_),
                             [&](const mvccpb::KeyValue& kv) {
                               if (!filter_.Includes(kv.key())) return;
                               k8s::ObjectMeta meta = k8s::ReadObjectMeta(kv.value());
-                              if (!meta.uid.empty()) present_uids_.insert(Hash(meta.uid));
+                              if (!meta.uid.empty()) present_.Put(kv.key(), Hash(meta.uid));
                             }));
   std::vector<Mutation> unused;
   RETURN_IF_ERROR(ScanRange(destination, held_prefix_, etcd::PrefixRangeEnd(held_prefix_),
@@ -75,7 +75,7 @@ absl::Status OwnersFirstPolicy::Prepare(etcd::Client& destination) {
 
 bool OwnersFirstPolicy::OwnersPresent(const std::vector<uint64_t>& owners) const {
   for (uint64_t owner : owners) {
-    if (!present_uids_.contains(owner)) return false;
+    if (!present_.Contains(owner)) return false;
   }
   return true;
 }
@@ -125,12 +125,15 @@ void OwnersFirstPolicy::Hold(Mutation put, std::vector<uint64_t> owners,
 
 void OwnersFirstPolicy::Release(Mutation put, int64_t revision, std::vector<Mutation>& out) {
   std::vector<uint64_t> newly_present;
-  {
-    k8s::ObjectMeta meta = k8s::ReadObjectMeta(put.value);
-    if (!meta.uid.empty() && present_uids_.insert(Hash(meta.uid)).second) {
+  auto landed = [this, &newly_present](const Mutation& written) {
+    k8s::ObjectMeta meta = k8s::ReadObjectMeta(written.value);
+    if (meta.uid.empty()) {
+      present_.Delete(written.key);
+    } else if (present_.Put(written.key, Hash(meta.uid))) {
       newly_present.push_back(Hash(meta.uid));
     }
-  }
+  };
+  landed(put);
   put.revision = revision;
   out.push_back(std::move(put));
   // Dependents that were waiting for what just landed (breadth first, no recursion depth).
@@ -149,10 +152,7 @@ void OwnersFirstPolicy::Release(Mutation put, int64_t revision, std::vector<Muta
       Mutation released = entry->second.put;
       released.revision = revision;
       Forget(key, revision, out);
-      k8s::ObjectMeta meta = k8s::ReadObjectMeta(released.value);
-      if (!meta.uid.empty() && present_uids_.insert(Hash(meta.uid)).second) {
-        newly_present.push_back(Hash(meta.uid));
-      }
+      landed(released);
       out.push_back(std::move(released));
     }
   }
@@ -163,6 +163,8 @@ std::vector<Mutation> OwnersFirstPolicy::Admit(std::vector<Mutation> batch) {
   out.reserve(batch.size());
   for (Mutation& mutation : batch) {
     if (mutation.kind == Mutation::Kind::kDelete) {
+      // A deleted owner no longer counts as present, and its UID no longer takes memory.
+      present_.Delete(mutation.key);
       Forget(mutation.key, mutation.revision, out);
       out.push_back(std::move(mutation));
       continue;
@@ -172,7 +174,7 @@ std::vector<Mutation> OwnersFirstPolicy::Admit(std::vector<Mutation> batch) {
     k8s::ObjectMeta meta = k8s::ReadObjectMeta(mutation.value);
     std::vector<uint64_t> missing;
     for (const auto& uid : meta.owner_uids) {
-      if (!present_uids_.contains(Hash(uid))) missing.push_back(Hash(uid));
+      if (!present_.Contains(Hash(uid))) missing.push_back(Hash(uid));
     }
     if (!missing.empty()) {
       Mutation held_copy;

@@ -17,6 +17,7 @@
 
 #include "sync/apply_policy.h"
 #include "sync/key_filter.h"
+#include "sync/owner_index.h"
 #include "sync/sync_stats.h"
 #include "sync/txn_batcher.h"
 
@@ -36,6 +37,7 @@ class OwnersFirstPolicy : public ApplyPolicy {
   std::vector<Mutation> EndFullSync() override;
 
   size_t held() const { return held_.size(); }
+  const OwnerIndex& present() const { return present_; }
   // Keys remembered for EndFullSync: only held ones (memory stays O(held), not O(keys)).
   size_t remembered_in_full_sync() const { return seen_in_full_sync_.size(); }
   std::string HeldKey(const std::string& key) const { return held_prefix_ + key; }
@@ -63,7 +65,7 @@ class OwnersFirstPolicy : public ApplyPolicy {
   SyncStats& stats_;
   std::function<Clock::time_point()> now_;
 
-  std::unordered_set<uint64_t> present_uids_;
+  OwnerIndex present_;  // UIDs of the objects on the destination (deleted ones dropped)
   std::unordered_map<std::string, Held> held_;
   std::unordered_multimap<uint64_t, std::string> waiting_;  // owner uid -> held key
   bool in_full_sync_ = false;

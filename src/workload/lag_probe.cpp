@@ -28,8 +28,7 @@ absl::StatusOr<LagResult> MeasureLag(etcd::Client& source, etcd::Client& destina
                                      const LagOptions& options) {
   const int64_t total = options.rate_per_second * options.duration.count();
   std::vector<std::atomic<int64_t>> sent_at(static_cast<size_t>(total));
-  std::vector<double> lags_ms;
-  lags_ms.reserve(static_cast<size_t>(total));
+  std::vector<double> lag_of(static_cast<size_t>(total), -1);  // ms, by probe; -1: not seen
 
   etcd::pb::RangeRequest head;
   head.set_key(options.prefix);
@@ -56,15 +55,15 @@ absl::StatusOr<LagResult> MeasureLag(etcd::Client& source, etcd::Client& destina
         std::from_chars(key.data() + options.prefix.size(), key.data() + key.size(), index);
         if (index < 0 || index >= total) continue;
         const int64_t sent = sent_at[static_cast<size_t>(index)].load();
-        if (sent == 0) continue;
-        lags_ms.push_back(static_cast<double>(now - sent) / 1e6);
+        if (sent == 0 || lag_of[static_cast<size_t>(index)] >= 0) continue;
+        lag_of[static_cast<size_t>(index)] = static_cast<double>(now - sent) / 1e6;
         ++received;
       }
     }
   });
 
   // Writers share the schedule so a slow Put does not hold back the others.
-  constexpr int kWriters = 8;
+  const int kWriters = std::max(1, options.writers);
   const std::string padding(options.value_size, 'p');
   std::atomic<int64_t> sent{0};
   std::mutex error_mutex;
@@ -77,6 +76,9 @@ absl::StatusOr<LagResult> MeasureLag(etcd::Client& source, etcd::Client& destina
         for (int64_t i = w; i < total; i += kWriters) {
           std::this_thread::sleep_until(
               start + std::chrono::nanoseconds(i * 1'000'000'000LL / options.rate_per_second));
+          // Behind schedule past the duration (a rate above what the source takes): stop,
+          // so that --duration bounds the run and the achieved rate is the ceiling.
+          if (Clock::now() > start + options.duration) return;
           etcd::pb::PutRequest put;
           put.set_key(options.prefix + std::to_string(i));
           put.set_value(padding);
@@ -105,10 +107,41 @@ absl::StatusOr<LagResult> MeasureLag(etcd::Client& source, etcd::Client& destina
   result.sent = sent.load();
   result.received = received.load();
   result.achieved_rate = static_cast<double>(result.sent) / send_seconds;
+  std::vector<double> lags_ms;
+  for (double lag : lag_of) {
+    if (lag >= 0) lags_ms.push_back(lag);
+  }
   std::sort(lags_ms.begin(), lags_ms.end());
   result.p50_ms = Percentile(lags_ms, 0.50);
   result.p99_ms = Percentile(lags_ms, 0.99);
   result.max_ms = lags_ms.empty() ? 0 : lags_ms.back();
+  // Windows by the time each probe was sent (behind schedule, probes go out late).
+  const int64_t window_ns = std::chrono::nanoseconds(options.window).count();
+  const int64_t start_ns = start.time_since_epoch().count();
+  for (int64_t i = 0; window_ns > 0 && i < total; ++i) {
+    const int64_t sent_ns = sent_at[static_cast<size_t>(i)].load();
+    if (sent_ns == 0) continue;
+    const size_t w = static_cast<size_t>(std::max<int64_t>(0, sent_ns - start_ns) / window_ns);
+    if (result.windows.size() <= w) result.windows.resize(w + 1);
+    ++result.windows[w].sent;
+  }
+  std::vector<std::vector<double>> window_lags(result.windows.size());
+  for (int64_t i = 0; window_ns > 0 && i < total; ++i) {
+    const int64_t sent_ns = sent_at[static_cast<size_t>(i)].load();
+    if (sent_ns == 0 || lag_of[static_cast<size_t>(i)] < 0) continue;
+    window_lags[static_cast<size_t>(std::max<int64_t>(0, sent_ns - start_ns) / window_ns)]
+        .push_back(lag_of[static_cast<size_t>(i)]);
+  }
+  for (size_t w = 0; w < result.windows.size(); ++w) {
+    LagWindow& window = result.windows[w];
+    std::vector<double>& lags = window_lags[w];
+    std::sort(lags.begin(), lags.end());
+    window.start_s = static_cast<double>(w) * static_cast<double>(options.window.count());
+    window.received = static_cast<int64_t>(lags.size());
+    window.p50_ms = Percentile(lags, 0.50);
+    window.p99_ms = Percentile(lags, 0.99);
+    window.max_ms = lags.empty() ? 0 : lags.back();
+  }
   return result;
 }
 

@@ -4,6 +4,7 @@
 
 #include <chrono>
 #include <string>
+#include <vector>
 
 #include "absl/status/statusor.h"
 #include "etcd/client.h"
@@ -16,6 +17,20 @@ struct LagOptions {
   std::chrono::seconds duration{10};
   size_t value_size = 256;
   std::chrono::seconds drain_timeout{30};
+  // Concurrent writers sharing the schedule (each Put waits for its answer): a rate above
+  // writers / Put latency is not reached.
+  int writers = 8;
+  // > 0: the lag also per window of this many seconds of sending (does it grow?).
+  std::chrono::seconds window{0};
+};
+
+struct LagWindow {
+  double start_s = 0;  // seconds since the first write
+  int64_t sent = 0;
+  int64_t received = 0;
+  double p50_ms = 0;
+  double p99_ms = 0;
+  double max_ms = 0;
 };
 
 struct LagResult {
@@ -25,6 +40,7 @@ struct LagResult {
   double p50_ms = 0;
   double p99_ms = 0;
   double max_ms = 0;
+  std::vector<LagWindow> windows;  // when LagOptions::window is set
 };
 
 absl::StatusOr<LagResult> MeasureLag(etcd::Client& source, etcd::Client& destination,

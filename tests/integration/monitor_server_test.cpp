@@ -16,6 +16,7 @@
 #include <vector>
 
 #include "support/etcd_member.h"
+#include "support/monitor_scrape.h"
 #include "support/temp_dir.h"
 #include "sync/sync_rules.h"
 
@@ -196,6 +197,64 @@ TEST_F(MonitorServerTest, CheckAfterASharedCheckRunsAFreshOne) {
   EXPECT_NE(first->body.find("\"missed\":{\"count\":1"), std::string::npos) << first->body;
   EXPECT_EQ(second->status, 200);
   EXPECT_EQ(check_.runs(), 2);
+}
+
+// etcd_sync_lag_events comes from the monitor's own watch on the source from the applied
+// revision + 1 (O(changes), no scan of the scope): distinct in-scope keys changed after
+// the applied revision, deletes included (a scan with min_mod_revision cannot see them),
+// excluded and out-of-prefix keys left out, and what the applied revision covers dropped.
+TEST_F(MonitorServerTest, LagEventsCountTheChangesTheAppliedRevisionDoesNotCover) {
+  etcd::Client& source = etcd_.client();
+  auto put = [&](const std::string& key) {
+    etcd::pb::PutRequest request;
+    request.set_key(key);
+    request.set_value("v");
+    auto response = source.Put(request);
+    EXPECT_TRUE(response.ok()) << response.status();
+    return response.ok() ? response->header().revision() : 0;
+  };
+  put("/registry/configmaps/team-a/kept");
+  const int64_t start = put("/registry/configmaps/team-a/deleted");
+  stats_.leader = true;
+  stats_.initial_copy_done = true;
+  stats_.applied_revision = start;
+
+  monitor::MonitorOptions options;
+  options.history_interval = 1s;
+  options.probe_interval = 200ms;
+  auto* server = Start(options);
+  auto lag_events = [&] {
+    auto metrics = Get(server->port(), "/metrics", 10s);
+    return metrics ? testing_support::Metric(metrics->body, "etcd_sync_lag_events")
+                   : std::optional<double>();
+  };
+  auto settles_at = [&](double expected) {
+    std::optional<double> seen;
+    for (int i = 0; i < 200; ++i) {  // a sample every second: up to 20 s on a loaded machine
+      seen = lag_events();
+      if (seen == expected) return true;
+      std::this_thread::sleep_for(100ms);
+    }
+    ADD_FAILURE() << "etcd_sync_lag_events " << (seen ? std::to_string(*seen) : "absent")
+                  << ", expected " << expected;
+    return false;
+  };
+  ASSERT_TRUE(settles_at(0));
+
+  put("/registry/configmaps/team-a/kept");
+  const int64_t kept = put("/registry/configmaps/team-a/kept");  // twice: one key
+  etcd::pb::DeleteRangeRequest deletion;
+  deletion.set_key("/registry/configmaps/team-a/deleted");
+  auto deleted = source.DeleteRange(deletion);
+  ASSERT_TRUE(deleted.ok()) << deleted.status();
+  put("/registry/events/team-a/excluded");  // events are not synced
+  const int64_t last = put("/elsewhere/outside-the-prefix");
+  EXPECT_TRUE(settles_at(2));
+
+  stats_.applied_revision = kept;  // the deletion is still pending
+  EXPECT_TRUE(settles_at(1));
+  stats_.applied_revision = last;
+  EXPECT_TRUE(settles_at(0));
 }
 
 }  // namespace

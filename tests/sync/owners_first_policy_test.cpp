@@ -130,6 +130,47 @@ TEST_F(OwnersFirstPolicyTest, FullSyncRemembersOnlyHeldKeys) {
   EXPECT_EQ(policy_.held(), 2u);
 }
 
+Mutation Deletion(const std::string& key, int64_t revision) {
+  Mutation remove;
+  remove.kind = Mutation::Kind::kDelete;
+  remove.key = key;
+  remove.revision = revision;
+  return remove;
+}
+
+// A deleted owner no longer counts as present: a dependent naming it waits again (the
+// standby's garbage collector would delete it), and its UID is dropped from memory.
+TEST_F(OwnersFirstPolicyTest, DeletedOwnersAreDropped) {
+  policy_.Admit({Object("/registry/replicasets/ns/web", "u-rs", {}, 1)});
+  EXPECT_EQ(policy_.present().size(), 1u);
+  policy_.Admit({Deletion("/registry/replicasets/ns/web", 2)});
+  EXPECT_EQ(policy_.present().size(), 0u);
+  auto out = policy_.Admit({Object("/registry/pods/ns/web-1", "u-pod", {"u-rs"}, 3)});
+  EXPECT_EQ(Describe(out),
+            (std::vector<std::string>{"put /etcd-sync/held//registry/pods/ns/web-1 @3"}));
+
+  // A key re-created with a new UID: only the new one is present.
+  policy_.Admit({Object("/registry/configmaps/ns/c", "u-old", {}, 4)});
+  policy_.Admit({Object("/registry/configmaps/ns/c", "u-new", {}, 5)});
+  EXPECT_EQ(policy_.Admit({Object("/registry/pods/ns/a", "u-a", {"u-old"}, 6)}).size(), 1u);
+  EXPECT_EQ(policy_.held(), 2u);  // web-1 and a wait
+  EXPECT_EQ(Describe(policy_.Admit({Object("/registry/pods/ns/b", "u-b", {"u-new"}, 7)})),
+            (std::vector<std::string>{"put /registry/pods/ns/b @7"}));
+}
+
+// Objects come and go (Pods of Jobs, ReplicaSets): the index follows the live objects.
+TEST_F(OwnersFirstPolicyTest, ChurnKeepsTheIndexAtTheLiveObjects) {
+  int64_t revision = 0;
+  for (int i = 0; i < 20000; ++i) {
+    policy_.Admit({Object(fmt::format("/registry/pods/ns/job-{}", i), fmt::format("u-{}", i), {},
+                          ++revision)});
+    if (i >= 100)
+      policy_.Admit({Deletion(fmt::format("/registry/pods/ns/job-{}", i - 100), ++revision)});
+  }
+  EXPECT_EQ(policy_.present().size(), 100u);
+  EXPECT_LT(policy_.present().ApproximateBytes(), 100u * 1024);
+}
+
 TEST_F(OwnersFirstPolicyTest, OpaqueValuesAreNeverHeld) {
   Mutation encrypted;
   encrypted.key = "/registry/secrets/ns/s";

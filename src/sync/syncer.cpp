@@ -143,8 +143,10 @@ absl::Status Syncer::Run(std::stop_token stop) {
 }
 
 absl::Status Syncer::Lead(const Fence& fence, std::stop_token stop) {
-  FullSync full_sync(config_, source_, destination_, filter_, policy_, stats_, fence);
-  LiveReplicator live(config_, source_, destination_, filter_, policy_, stats_, fence);
+  // Every serial write of this term is chained on the checkpoint (a replayed Txn is harmless).
+  CheckpointChain chain(config_.CheckpointKey());
+  FullSync full_sync(config_, source_, destination_, filter_, policy_, stats_, fence, &chain);
+  LiveReplicator live(config_, source_, destination_, filter_, policy_, stats_, fence, &chain);
   std::chrono::milliseconds backoff(500);
   bool force_full_sync = false;
   bool announced = false;
@@ -169,6 +171,7 @@ absl::Status Syncer::Lead(const Fence& fence, std::stop_token stop) {
         return read.status();
       }
       const std::optional<Checkpoint> stored = read.ok() ? *read : std::nullopt;
+      RETURN_IF_ERROR(chain.Load(destination_));
       Checkpoint start = identity;
       start.phase = Checkpoint::Phase::kLive;
       std::string reason;
@@ -200,8 +203,9 @@ absl::Status Syncer::Lead(const Fence& fence, std::stop_token stop) {
         ++stats_.full_syncs;
         ASSIGN_OR_RETURN(FullSyncResult copied, full_sync.Run(identity, stop));
         start.revision = copied.revision;
-        RETURN_IF_ERROR(
-            ApplyTxn(destination_, BuildCheckpointTxn(fence, config_.CheckpointKey(), start)));
+        RETURN_IF_ERROR(ApplyTxn(destination_,
+                                 BuildCheckpointTxn(fence, config_.CheckpointKey(), start),
+                                 OversizeHandling{config_.CheckpointKey(), &stats_, &chain}));
         force_full_sync = false;
         announced = false;
         full_synced = true;

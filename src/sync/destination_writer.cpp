@@ -104,7 +104,11 @@ absl::Status ApplyChained(etcd::Client& destination, const etcd::pb::TxnRequest&
 
 absl::Status ApplyOnce(etcd::Client& destination, const etcd::pb::TxnRequest& txn,
                        CheckpointChain* chain) {
-  if (chain != nullptr && chain->loaded()) return ApplyChained(destination, txn, *chain);
+  // Only a Txn that moves the checkpoint can tell its replay apart; a data-only one (a part
+  // of a split Txn, a value near the size limit) goes as it is, without the chain's bytes.
+  if (chain != nullptr && chain->loaded() && CheckpointValue(txn, chain->key()) != nullptr) {
+    return ApplyChained(destination, txn, *chain);
+  }
   auto response = destination.Txn(txn);
   if (!response.ok()) return response.status();
   if (!response->succeeded()) {

@@ -22,10 +22,10 @@ bool IsFenceLost(const absl::Status& status);
 // Makes a replayed Txn harmless and detectable. The etcd client re-sends a Txn after
 // UNAVAILABLE or DEADLINE_EXCEEDED even when the first attempt committed and only its answer
 // was lost; the replay would apply the same changes twice (versions bumped on the standby).
-// Every serial Txn of a leader term therefore also compares the checkpoint key's mod revision
-// with the one this term last wrote: a replay of a Txn that moved the checkpoint fails that
-// compare, and ApplyTxn reads (in the same Txn) what the compare saw: the leader key still
-// ours and the checkpoint holding this Txn's value means the first attempt was applied.
+// Every serial Txn of a leader term that moves the checkpoint therefore also compares the
+// checkpoint's mod revision with the one this term last wrote: its replay fails that compare,
+// and ApplyTxn reads (in the same Txn) what the compare saw: the leader key still ours and
+// the checkpoint holding this Txn's value means the first attempt was applied.
 // Not thread-safe: one per leader term, used by its serial writers only (the parallel copy's
 // data-only Txns do not use it).
 class CheckpointChain {
@@ -59,9 +59,9 @@ struct OversizeHandling {
   std::string checkpoint_key;
   // Counts the values no Txn can carry (SyncStats::unwritable_values); may be null.
   SyncStats* stats = nullptr;
-  // When set (and loaded), every Txn (each part of a split one too) is chained on the
-  // checkpoint, see CheckpointChain. A data-only part leaves the checkpoint as it is, so its
-  // own replay is not detectable (it writes the same values again).
+  // When set (and loaded), every Txn that moves the checkpoint (the last part of a split one
+  // too) is chained on it, see CheckpointChain. A data-only Txn (a part of a split one, a
+  // value near the size limit) goes unchained: its replay writes the same values again.
   CheckpointChain* chain = nullptr;
 };
 

@@ -15,6 +15,7 @@
 #include "sync/destination_writer.h"
 #include "sync/full_sync.h"
 #include "sync/live_replicator.h"
+#include "sync/repeat_limiter.h"
 
 namespace etcdsync {
 
@@ -161,8 +162,12 @@ absl::Status Syncer::Lead(const Fence& fence, std::stop_token stop) {
   if (reconciler_ != nullptr) reconciler_->Lead(fence);
   bool full_synced = false;
   std::jthread reconcile_pass;
+  // A lasting condition (NOSPACE, an unreachable side) is one warning a minute, with a count.
+  RepeatLimiter repeats;
 
   while (!stop.stop_requested()) {
+    const auto attempt_started = std::chrono::steady_clock::now();
+    const int64_t applied_before = stats_.txns_applied;
     absl::Status status = [&]() -> absl::Status {
       ASSIGN_OR_RETURN(Checkpoint identity, SourceIdentity());
       RETURN_IF_ERROR(policy_.Prepare(destination_));
@@ -221,7 +226,6 @@ absl::Status Syncer::Lead(const Fence& fence, std::stop_token stop) {
         }
       }
       return live.Run(start, stop, [&] {
-        backoff = std::chrono::milliseconds(500);
         stats_.initial_copy_done = true;
         if (!announced) {
           spdlog::info("Start Sync update from source revision {}", start.revision + 1);
@@ -239,8 +243,17 @@ absl::Status Syncer::Lead(const Fence& fence, std::stop_token stop) {
     if (status.code() == absl::StatusCode::kInvalidArgument) {
       return status;
     }
-    spdlog::warn("replication interrupted: {}; retrying in {} ms", status.message(),
-                 backoff.count());
+    // The backoff starts again only after an attempt that wrote or ran a while: a retry that
+    // fails at once (the destination out of space) backs off to kMaxRetryBackoff.
+    const auto now = std::chrono::steady_clock::now();
+    if (stats_.txns_applied > applied_before || now - attempt_started > 2 * kMaxRetryBackoff) {
+      backoff = std::chrono::milliseconds(500);
+      repeats.Clear();
+    }
+    if (auto line =
+            repeats.Note(fmt::format("replication interrupted: {}", status.message()), now)) {
+      spdlog::warn("{}; retrying in {} ms", *line, backoff.count());
+    }
     SleepFor(backoff, stop);
     backoff = std::min(backoff * 2, kMaxRetryBackoff);
   }

@@ -22,6 +22,10 @@ namespace etcdsync {
 // The longest wait between retries after an etcd outage: what a fault costs past its heal
 // (the fault suite measured 11-14 s to consistent after a one-minute quorum loss with 30 s).
 constexpr std::chrono::milliseconds kMaxRetryBackoff{5000};
+// Status reads a member's revision and applied index one after the other: entries applied in
+// between make one measure of the log lead larger than the next (by a few at most). A restore
+// from a snapshot of fewer revisions than this goes unnoticed by the log lead alone.
+constexpr int64_t kLogLeadSlack = 32;
 namespace {
 
 // Sleeps for `delay` unless `stop` is requested first.
@@ -94,6 +98,10 @@ absl::StatusOr<Checkpoint> Syncer::SourceIdentity() {
   identity.source_cluster_id = fmt::format("{:x}", status.header().cluster_id());
   identity.prefix = config_.prefix;
   identity.revision = status.header().revision();  // the source's now: compared, not stored
+  identity.source_raft_term = static_cast<int64_t>(status.raftterm());
+  // Status reads the revision before the applied index: applies in between only raise this.
+  identity.source_log_lead =
+      static_cast<int64_t>(status.raftappliedindex()) - status.header().revision();
   return identity;
 }
 
@@ -199,6 +207,17 @@ absl::Status Syncer::Lead(const Fence& fence, std::stop_token stop) {
             "the source is at revision {}, behind the checkpoint's {} (restored "
             "from a snapshot?)",
             identity.revision, stored->revision);
+      } else if (stored->source_raft_term != 0 &&
+                 identity.source_raft_term < stored->source_raft_term) {
+        reason = fmt::format(
+            "the source's raft term went back from {} to {} (restored from a snapshot?)",
+            stored->source_raft_term, identity.source_raft_term);
+      } else if (stored->source_log_lead != 0 &&
+                 identity.source_log_lead + kLogLeadSlack < stored->source_log_lead) {
+        reason = fmt::format(
+            "the source's raft log went back: its applied index is {} entries ahead of its "
+            "revision, it was {} (restored from a snapshot?)",
+            identity.source_log_lead, stored->source_log_lead);
       } else if (stored->prefix != identity.prefix) {
         reason = fmt::format("{}{}{}", "the checkpoint was for prefix \"", stored->prefix, "\"");
       }
@@ -216,7 +235,11 @@ absl::Status Syncer::Lead(const Fence& fence, std::stop_token stop) {
         full_synced = true;
       } else {
         start.revision = stored->revision;
-        spdlog::info("resuming from checkpoint: source revision {}", start.revision);
+        spdlog::info(
+            "resuming from checkpoint: source revision {} (the source's raft term {}, applied "
+            "index - revision {}; at the checkpoint's start {}, {})",
+            start.revision, identity.source_raft_term, identity.source_log_lead,
+            stored->source_raft_term, stored->source_log_lead);
         if (reconciler_ != nullptr && !full_synced && !reconcile_pass.joinable()) {
           reconcile_pass = std::jthread([this, stop](std::stop_token own) {
             EitherStop either(own, stop);

@@ -383,24 +383,44 @@ TEST_F(NoSpaceTest, TheDestinationOutOfSpaceRecoversAfterCompactDefragDisarm) {
   EXPECT_TRUE(verdict.ok()) << verdict.Summary() << "\n" << sync->Log();
 }
 
-// Fault 8: the source restored from a snapshot keeps its cluster ID but its revision goes
-// backwards: etcd-sync must copy again, not trust its checkpoint.
+// Fault 8: the source restored from a snapshot keeps its cluster ID (and member IDs) but its
+// history goes back. Deterministic: etcd-sync is down through the restore and the restored
+// source's revision climbs past the checkpoint's before it starts again, so the revision alone
+// cannot tell; the raft log can (its applied index restarts, the revision does not).
 TEST_F(FaultSuiteTest, ASourceRestoredFromASnapshotIsCopiedAgain) {
   auto sync = StartSync("replica");
   ASSERT_TRUE(sync->WaitForLog("Start Sync update", 60s)) << sync->Log();
   StartChurn(800);
   ChurnFor(50);
   churn_->Stop();
+  // A snapshot some history in (a real one is millions of revisions in): its revision is what
+  // the restored raft log falls behind by.
+  for (int i = 0; i < 300; ++i) {
+    Put(source_.client(), "/registry/configmaps/history/cm-" + std::to_string(i % 20), "v");
+  }
   source_.SaveSnapshot(dir_.File("source.snapshot"));
   StartChurn(801);
   ChurnFor(200);  // the standby goes past the snapshot
   churn_->Stop();
   ASSERT_TRUE(
       JudgeAfterFault(source_.client(), dest_.client(), nullptr, {}, Clock::now()).consistent);
+  sync->Kill();
+  etcd::pb::RangeRequest read_checkpoint;
+  read_checkpoint.set_key("/etcd-sync/checkpoint");
+  auto checkpoint =
+      etcdsync::DecodeCheckpoint(dest_.client().Range(read_checkpoint).value().kvs(0).value());
+  ASSERT_TRUE(checkpoint.ok()) << checkpoint.status();
   source_.Restore(dir_.File("source.snapshot"));
+  ASSERT_TRUE(source_.WaitHealthy());
+  // New history on the restored source, past the checkpoint's revision.
+  for (int i = 0; Revision(source_.client()) <= checkpoint->revision + 10; ++i) {
+    Put(source_.client(), "/registry/configmaps/restored/cm-" + std::to_string(i % 50),
+        "after the restore " + std::to_string(i));
+  }
+  sync = StartSync("replica-after-restore");
   const auto healed = Clock::now();
-  ASSERT_TRUE(WaitUntil([&] { return sync->CountInLog("starting a full copy") == 2; }, 60s))
-      << sync->Log();
+  ASSERT_TRUE(sync->WaitForLog("starting a full copy", 60s)) << sync->Log();
+  EXPECT_TRUE(sync->WaitForLog("the source's raft", 1s)) << sync->Log();
   churn_.reset();
   // The writer's record describes the source before the restore: judge without it.
   VerdictOptions options;

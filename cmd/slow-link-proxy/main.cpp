@@ -1,7 +1,7 @@
 // slow-link-proxy: a loopback TCP proxy that makes 127.0.0.1 look like a WAN link (fixed
 // one-way delay, shared rate limit per direction), for bench/ where the kernel has no netem;
 // with --control-port also the fault suite's fault proxy, driven on command (delay, rate,
-// black-hole, reset, heal). Prints one address per --target-port once listening, then
+// black-hole, hold replies, reset, heal). Prints one address per --target-port once listening, then
 // "control <address>"; runs until SIGTERM/SIGINT.
 #include <arpa/inet.h>
 #include <netinet/in.h>
@@ -34,12 +34,15 @@ std::atomic<bool> stopping{false};
 // Black-hole: connections are accepted but nothing is forwarded or answered (the nasty kind
 // of partition: no reset, no refusal, the peer waits for its own timeouts).
 std::atomic<bool> blackholed{false};
+// Replies held: requests reach the server, its answers are held until heal (a request that
+// committed while its client saw a timeout: the ambiguous failure a retry must survive).
+std::atomic<bool> replies_held{false};
 constexpr size_t kReadSize = 64 * 1024;
 constexpr size_t kQueueLimit = 4 * 1024 * 1024;  // per connection and direction
 constexpr size_t kControlLineLimit = 256;
 
-void WaitWhileBlackholed(const std::stop_token& stop) {
-  while (blackholed && !stop.stop_requested()) {
+void WaitWhileBlackholed(const std::stop_token& stop, bool reply = false) {
+  while ((blackholed || (reply && replies_held)) && !stop.stop_requested()) {
     std::this_thread::sleep_for(std::chrono::milliseconds(20));
   }
 }
@@ -52,7 +55,9 @@ struct Packet {
 // Bytes read from `from`, held until the link delivers them, then written to `to`.
 class Pipe {
  public:
-  Pipe(int from, int to, LinkDirection& link) : from_(from), to_(to), link_(link) {}
+  // `reply`: server to client. `reset`: the connection is being reset (no FIN, only RST).
+  Pipe(int from, int to, LinkDirection& link, bool reply, const std::atomic<bool>& reset)
+      : from_(from), to_(to), link_(link), reply_(reply), reset_(reset) {}
 
   void Run(std::stop_token stop) {
     std::jthread writer([this](std::stop_token s) { Write(s); });
@@ -94,7 +99,7 @@ class Pipe {
         queue_.pop_front();
       }
       std::this_thread::sleep_until(packet.deliver_at);
-      WaitWhileBlackholed(stop);  // bytes in flight are held too
+      WaitWhileBlackholed(stop, reply_);  // bytes in flight are held too
       size_t done = 0;
       while (done < packet.bytes.size()) {
         const ssize_t put =
@@ -110,11 +115,15 @@ class Pipe {
         break;
       }
     }
-    shutdown(to_, SHUT_WR);  // pass the end of stream on, after the last delayed byte
+    // Pass the end of stream on, after the last delayed byte; a reset sends no FIN (the peer
+    // must see ECONNRESET, not an orderly end).
+    if (!reset_) shutdown(to_, SHUT_WR);
   }
 
   int from_, to_;
   LinkDirection& link_;
+  const bool reply_;
+  const std::atomic<bool>& reset_;
   std::mutex mutex_;
   std::condition_variable ready_, room_;
   std::deque<Packet> queue_;
@@ -125,7 +134,10 @@ class Pipe {
 class Connection {
  public:
   Connection(int client, int server, LinkDirection& up, LinkDirection& down)
-      : client_(client), server_(server), up_(client, server, up), down_(server, client, down) {
+      : client_(client),
+        server_(server),
+        up_(client, server, up, false, reset_),
+        down_(server, client, down, true, reset_) {
     upload_ = std::jthread([this](std::stop_token s) { Finish(s, up_); });
     download_ = std::jthread([this](std::stop_token s) { Finish(s, down_); });
   }
@@ -136,8 +148,10 @@ class Connection {
     close(server_);
   }
   bool done() const { return finished_ == 2; }
-  // Ends both sides with a reset (RST, not FIN) once the pipes stop.
+  // Ends both sides with a reset: SO_LINGER {1, 0} then close sends RST, not FIN. The pipes
+  // stop first (no FIN from them); the sockets close once both have (Tidy), within 200 ms.
   void Reset() {
+    reset_ = true;
     const linger abort{1, 0};
     setsockopt(client_, SOL_SOCKET, SO_LINGER, &abort, sizeof abort);
     setsockopt(server_, SOL_SOCKET, SO_LINGER, &abort, sizeof abort);
@@ -153,6 +167,7 @@ class Connection {
     finished_++;
   }
   int client_, server_;
+  std::atomic<bool> reset_{false};
   Pipe up_, down_;
   std::atomic<int> finished_{0};
   std::jthread upload_, download_;
@@ -229,7 +244,8 @@ class Proxy {
     connections_.remove_if([](const auto& c) { return c->done(); });
   }
 
-  // One command line: "delay <ms>", "rate <mbit/s>", "blackhole", "reset", "heal".
+  // One command line: "delay <ms>", "rate <mbit/s>", "blackhole", "hold-replies", "reset",
+  // "heal".
   std::string Command(const std::string& line) {
     const size_t space = line.find(' ');
     const std::string verb = line.substr(0, space);
@@ -247,6 +263,8 @@ class Proxy {
       current_rate_mbit_ = number;
     } else if (verb == "blackhole") {
       blackholed = true;
+    } else if (verb == "hold-replies") {
+      replies_held = true;
     } else if (verb == "reset") {
       for (auto& connection : connections_) connection->Reset();
       for (const auto& [client, port] : waiting_) Abort(client);
@@ -255,10 +273,12 @@ class Proxy {
       current_delay_ms_ = delay_ms_;
       current_rate_mbit_ = rate_mbit_;
       blackholed = false;
+      replies_held = false;
       for (const auto& [client, port] : waiting_) Forward(client, port);
       waiting_.clear();
     } else {
-      return "error: unknown command (delay <ms>, rate <mbit>, blackhole, reset, heal)";
+      return "error: unknown command (delay <ms>, rate <mbit>, blackhole, hold-replies, reset, "
+             "heal)";
     }
     up_.Set(current_rate_mbit_ * 1e6 / 8, Delay(current_delay_ms_));
     down_.Set(current_rate_mbit_ * 1e6 / 8, Delay(current_delay_ms_));
@@ -327,7 +347,7 @@ int main(int argc, char** argv) {
                  "rate per direction, shared by all connections (0: none)");
   app.add_option("--control-port", control_port,
                  "port on 127.0.0.1 taking one command per connection: delay <ms>, rate <mbit>, "
-                 "blackhole, reset, heal (0: any free one; default: no control)");
+                 "blackhole, hold-replies, reset, heal (0: any free one; default: no control)");
   if (auto done = cli::Parse(app, argc, argv)) return *done;
   cli::StartLogging(log);
   if (listen_port != 0 && target_ports.size() != 1) {

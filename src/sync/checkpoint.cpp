@@ -15,6 +15,8 @@ std::string EncodeCheckpoint(const Checkpoint& checkpoint) {
       {"sourceClusterID", checkpoint.source_cluster_id},
       {"prefix", checkpoint.prefix},
   };
+  if (checkpoint.source_raft_term != 0) json["sourceRaftTerm"] = checkpoint.source_raft_term;
+  if (checkpoint.source_log_lead != 0) json["sourceLogLead"] = checkpoint.source_log_lead;
   return json.dump();
 }
 
@@ -37,6 +39,8 @@ absl::StatusOr<Checkpoint> DecodeCheckpoint(std::string_view text) {
     checkpoint.revision = json.at("revision").get<int64_t>();
     checkpoint.source_cluster_id = json.at("sourceClusterID").get<std::string>();
     checkpoint.prefix = json.at("prefix").get<std::string>();
+    checkpoint.source_raft_term = json.value("sourceRaftTerm", int64_t{0});
+    checkpoint.source_log_lead = json.value("sourceLogLead", int64_t{0});
   } catch (const nlohmann::json::exception& e) {
     return absl::DataLossError(fmt::format("{}{}", "checkpoint is incomplete: ", e.what()));
   }

@@ -20,6 +20,14 @@ struct Checkpoint {
   int64_t revision = 0;
   std::string source_cluster_id;  // hex; a different source means start over
   std::string prefix;             // a different scope means start over
+  // The source's history, which a restore from a snapshot rewinds even when the cluster ID
+  // and member IDs stay the same (0: not recorded, an older checkpoint). The raft term never
+  // goes back in one raft log; nor does the raft applied index minus the revision (every
+  // applied entry raises the revision by at most one; a restore restarts the index near 0
+  // while the revision resumes from the snapshot's), however far the restored source's
+  // revision has since climbed.
+  int64_t source_raft_term = 0;
+  int64_t source_log_lead = 0;  // raft applied index - revision, measured at a (re)start
 
   bool operator==(const Checkpoint&) const = default;
 };

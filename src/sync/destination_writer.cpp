@@ -24,7 +24,91 @@ bool IsFenceLost(const absl::Status& status) {
 
 namespace {
 
-absl::Status ApplyOnce(etcd::Client& destination, const etcd::pb::TxnRequest& txn) {
+bool IsCheckpointPut(const etcd::pb::RequestOp& op, std::string_view checkpoint_key);
+
+// The checkpoint value `txn` writes, if any.
+const std::string* CheckpointValue(const etcd::pb::TxnRequest& txn, std::string_view key) {
+  for (const auto& op : txn.success()) {
+    if (IsCheckpointPut(op, key)) return &op.request_put().value();
+  }
+  return nullptr;
+}
+
+// The leader fence among `txn`'s compares (the leader key's create revision), if any.
+const etcd::pb::Compare* FenceCompare(const etcd::pb::TxnRequest& txn, std::string_view chain_key) {
+  for (const auto& compare : txn.compare()) {
+    if (compare.target() == etcd::pb::Compare::CREATE && compare.key() != chain_key) {
+      return &compare;
+    }
+  }
+  return nullptr;
+}
+
+absl::Status ApplyChained(etcd::Client& destination, const etcd::pb::TxnRequest& txn,
+                          CheckpointChain& chain) {
+  etcd::pb::TxnRequest chained = txn;
+  etcd::pb::Compare* unmoved = chained.add_compare();
+  unmoved->set_key(chain.key());
+  unmoved->set_target(etcd::pb::Compare::MOD);
+  unmoved->set_result(etcd::pb::Compare::EQUAL);
+  unmoved->set_mod_revision(chain.mod_revision());
+  // On a failed compare, what it saw: the checkpoint and the leader key, in the same revision.
+  chained.clear_failure();
+  chained.add_failure()->mutable_request_range()->set_key(chain.key());
+  const etcd::pb::Compare* fence = FenceCompare(txn, chain.key());
+  if (fence != nullptr) chained.add_failure()->mutable_request_range()->set_key(fence->key());
+  const std::string* value = CheckpointValue(txn, chain.key());
+
+  auto response = destination.Txn(chained);
+  if (!response.ok()) return response.status();
+  if (response->succeeded()) {
+    if (value != nullptr) chain.Advance(response->header().revision());
+    return absl::OkStatus();
+  }
+  const auto range = [&](int i) -> const etcd::pb::RangeResponse* {
+    if (i >= response->responses_size() || !response->responses(i).has_response_range()) {
+      return nullptr;
+    }
+    return &response->responses(i).response_range();
+  };
+  const etcd::pb::RangeResponse* checkpoint = range(0);
+  const etcd::pb::RangeResponse* leader = fence != nullptr ? range(1) : nullptr;
+  const bool fence_held =
+      fence == nullptr || (leader != nullptr && leader->kvs_size() == 1 &&
+                           leader->kvs(0).create_revision() == fence->create_revision());
+  if (!fence_held || checkpoint == nullptr) {
+    return FenceLostError(
+        "the leader key changed on the destination; another etcd-sync replica leads now");
+  }
+  const int64_t seen = checkpoint->kvs_size() == 1 ? checkpoint->kvs(0).mod_revision() : 0;
+  if (seen == chain.mod_revision()) {
+    return FenceLostError("a compare of the Txn failed while the leader key is still ours");
+  }
+  // The fence is ours, so only this term wrote the checkpoint since we last did: the first
+  // attempt of this very Txn, if the checkpoint holds its value.
+  if (value != nullptr && checkpoint->kvs_size() == 1 && checkpoint->kvs(0).value() == *value) {
+    chain.Advance(seen);
+    chain.CountReplay();
+    spdlog::info(
+        "a Txn the etcd client re-sent after a lost answer had already been applied (checkpoint "
+        "at destination revision {}): not applied twice",
+        seen);
+    return absl::OkStatus();
+  }
+  // Not ours: restart the term from what the destination holds rather than guess.
+  return FenceLostError(fmt::format(
+      "the checkpoint changed on the destination under this leader (mod revision {}, expected "
+      "{}); starting over from what it holds",
+      seen, chain.mod_revision()));
+}
+
+absl::Status ApplyOnce(etcd::Client& destination, const etcd::pb::TxnRequest& txn,
+                       CheckpointChain* chain) {
+  // Only a Txn that moves the checkpoint can tell its replay apart; a data-only one (a part
+  // of a split Txn, a value near the size limit) goes as it is, without the chain's bytes.
+  if (chain != nullptr && chain->loaded() && CheckpointValue(txn, chain->key()) != nullptr) {
+    return ApplyChained(destination, txn, *chain);
+  }
   auto response = destination.Txn(txn);
   if (!response.ok()) return response.status();
   if (!response->succeeded()) {
@@ -93,9 +177,19 @@ std::vector<etcd::pb::TxnRequest> SplitTxn(const etcd::pb::TxnRequest& txn,
   return parts;
 }
 
+absl::Status CheckpointChain::Load(etcd::Client& destination) {
+  etcd::pb::RangeRequest request;
+  request.set_key(key_);
+  request.set_keys_only(true);
+  auto response = destination.Range(request);
+  if (!response.ok()) return response.status();
+  mod_revision_ = response->kvs_size() == 0 ? 0 : response->kvs(0).mod_revision();
+  return absl::OkStatus();
+}
+
 absl::Status ApplyTxn(etcd::Client& destination, const etcd::pb::TxnRequest& txn,
                       const OversizeHandling& oversize) {
-  absl::Status status = ApplyOnce(destination, txn);
+  absl::Status status = ApplyOnce(destination, txn, oversize.chain);
   if (!etcd::IsRequestTooLarge(status)) return status;
   spdlog::warn(
       "the destination refused a Txn of {} bytes ({} operations) as too large: splitting it. "
@@ -112,7 +206,7 @@ absl::Status ApplyTxn(etcd::Client& destination, const etcd::pb::TxnRequest& txn
   while (!pending.empty()) {
     etcd::pb::TxnRequest part = std::move(pending.front());
     pending.pop_front();
-    status = ApplyOnce(destination, part);
+    status = ApplyOnce(destination, part, oversize.chain);
     if (status.ok()) continue;
     if (!etcd::IsRequestTooLarge(status)) return status;
     std::vector<etcd::pb::TxnRequest> smaller = SplitTxn(part, oversize.checkpoint_key);

@@ -61,14 +61,16 @@ void DropKeys(std::vector<Mutation>& source, std::vector<Mutation>& destination,
 }
 
 FullSync::FullSync(const SyncConfig& config, etcd::Client& source, etcd::Client& destination,
-                   const KeyFilter& filter, ApplyPolicy& policy, SyncStats& stats, Fence fence)
+                   const KeyFilter& filter, ApplyPolicy& policy, SyncStats& stats, Fence fence,
+                   CheckpointChain* chain)
     : config_(config),
       source_(source),
       destination_(destination),
       filter_(filter),
       policy_(policy),
       stats_(stats),
-      fence_(std::move(fence)) {}
+      fence_(std::move(fence)),
+      chain_(chain) {}
 
 absl::Status FullSync::ReadDestination(const std::string& from, const std::string& to,
                                        std::vector<Mutation>& out) {
@@ -106,8 +108,9 @@ absl::StatusOr<FullSyncResult> FullSync::Run(const Checkpoint& identity, std::st
   Checkpoint copying = identity;
   copying.phase = Checkpoint::Phase::kCopying;
   copying.revision = result.revision;
-  RETURN_IF_ERROR(
-      ApplyTxn(destination_, BuildCheckpointTxn(fence_, config_.CheckpointKey(), copying)));
+  RETURN_IF_ERROR(ApplyTxn(destination_,
+                           BuildCheckpointTxn(fence_, config_.CheckpointKey(), copying),
+                           OversizeHandling{config_.CheckpointKey(), &stats_, chain_}));
 
   const TxnLimits limits{config_.max_txn_ops, config_.max_request_bytes};
   CopyProgress progress(counted.count(), config_.progress_interval);

@@ -12,6 +12,7 @@
 #include "etcd/client.h"
 #include "sync/apply_policy.h"
 #include "sync/checkpoint.h"
+#include "sync/destination_writer.h"
 #include "sync/key_filter.h"
 #include "sync/sync_config.h"
 #include "sync/sync_stats.h"
@@ -34,7 +35,8 @@ struct FullSyncResult {
 class FullSync {
  public:
   FullSync(const SyncConfig& config, etcd::Client& source, etcd::Client& destination,
-           const KeyFilter& filter, ApplyPolicy& policy, SyncStats& stats, Fence fence);
+           const KeyFilter& filter, ApplyPolicy& policy, SyncStats& stats, Fence fence,
+           CheckpointChain* chain = nullptr);
 
   // `identity` carries the source cluster ID and prefix for the checkpoints it writes.
   absl::StatusOr<FullSyncResult> Run(const Checkpoint& identity, std::stop_token stop);
@@ -51,6 +53,7 @@ class FullSync {
   ApplyPolicy& policy_;
   SyncStats& stats_;
   Fence fence_;
+  CheckpointChain* chain_;
 };
 
 // Removes from both sides (each sorted by key) every key listed in `keys` (sorted): keys

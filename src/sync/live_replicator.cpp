@@ -75,14 +75,16 @@ class WatchQueue {
 
 LiveReplicator::LiveReplicator(const SyncConfig& config, etcd::Client& source,
                                etcd::Client& destination, const KeyFilter& filter,
-                               ApplyPolicy& policy, SyncStats& stats, Fence fence)
+                               ApplyPolicy& policy, SyncStats& stats, Fence fence,
+                               CheckpointChain* chain)
     : config_(config),
       source_(source),
       destination_(destination),
       filter_(filter),
       policy_(policy),
       stats_(stats),
-      fence_(std::move(fence)) {}
+      fence_(std::move(fence)),
+      chain_(chain) {}
 
 absl::Status LiveReplicator::Apply(std::vector<Mutation> mutations, Checkpoint& checkpoint) {
   const int64_t through = mutations.back().revision;
@@ -107,7 +109,7 @@ absl::Status LiveReplicator::Write(std::vector<Mutation> admitted, int64_t throu
         revision, config_.max_txn_ops, config_.max_request_bytes);
   }
   stats_.split_revisions += static_cast<int64_t>(batch.split_revisions.size());
-  const OversizeHandling oversize{config_.CheckpointKey(), &stats_};
+  const OversizeHandling oversize{config_.CheckpointKey(), &stats_, chain_};
   const auto started = std::chrono::steady_clock::now();
   for (const auto& txn : batch.txns) RETURN_IF_ERROR(ApplyTxn(destination_, txn, oversize));
   const auto written = std::chrono::steady_clock::now();
@@ -208,8 +210,9 @@ absl::Status LiveReplicator::Run(Checkpoint checkpoint, std::stop_token stop,
                std::chrono::steady_clock::now() - last_checkpoint_write > kIdleCheckpointInterval) {
       Checkpoint next = checkpoint;
       next.revision = progress_revision;
-      RETURN_IF_ERROR(
-          ApplyTxn(destination_, BuildCheckpointTxn(fence_, config_.CheckpointKey(), next)));
+      RETURN_IF_ERROR(ApplyTxn(destination_,
+                               BuildCheckpointTxn(fence_, config_.CheckpointKey(), next),
+                               OversizeHandling{config_.CheckpointKey(), &stats_, chain_}));
       checkpoint = next;
       stats_.applied_revision = progress_revision;
       last_checkpoint_write = std::chrono::steady_clock::now();

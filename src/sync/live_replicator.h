@@ -11,6 +11,7 @@
 #include "etcd/client.h"
 #include "sync/apply_policy.h"
 #include "sync/checkpoint.h"
+#include "sync/destination_writer.h"
 #include "sync/key_filter.h"
 #include "sync/sync_config.h"
 #include "sync/sync_stats.h"
@@ -21,7 +22,8 @@ namespace etcdsync {
 class LiveReplicator {
  public:
   LiveReplicator(const SyncConfig& config, etcd::Client& source, etcd::Client& destination,
-                 const KeyFilter& filter, ApplyPolicy& policy, SyncStats& stats, Fence fence);
+                 const KeyFilter& filter, ApplyPolicy& policy, SyncStats& stats, Fence fence,
+                 CheckpointChain* chain = nullptr);
 
   // Replicates from `checkpoint.revision + 1` until stopped or failed. `on_started` runs
   // once the watch is established. Returns a compaction error (etcd::IsCompacted) when the
@@ -41,6 +43,7 @@ class LiveReplicator {
   ApplyPolicy& policy_;
   SyncStats& stats_;
   Fence fence_;
+  CheckpointChain* chain_;
 };
 
 }  // namespace etcdsync

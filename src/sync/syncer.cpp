@@ -15,12 +15,17 @@
 #include "sync/destination_writer.h"
 #include "sync/full_sync.h"
 #include "sync/live_replicator.h"
+#include "sync/repeat_limiter.h"
 
 namespace etcdsync {
 
 // The longest wait between retries after an etcd outage: what a fault costs past its heal
 // (the fault suite measured 11-14 s to consistent after a one-minute quorum loss with 30 s).
 constexpr std::chrono::milliseconds kMaxRetryBackoff{5000};
+// Status reads a member's revision and applied index one after the other: entries applied in
+// between make one measure of the log lead larger than the next (by a few at most). A restore
+// from a snapshot of fewer revisions than this goes unnoticed by the log lead alone.
+constexpr int64_t kLogLeadSlack = 32;
 namespace {
 
 // Sleeps for `delay` unless `stop` is requested first.
@@ -93,6 +98,10 @@ absl::StatusOr<Checkpoint> Syncer::SourceIdentity() {
   identity.source_cluster_id = fmt::format("{:x}", status.header().cluster_id());
   identity.prefix = config_.prefix;
   identity.revision = status.header().revision();  // the source's now: compared, not stored
+  identity.source_raft_term = static_cast<int64_t>(status.raftterm());
+  // Status reads the revision before the applied index: applies in between only raise this.
+  identity.source_log_lead =
+      static_cast<int64_t>(status.raftappliedindex()) - status.header().revision();
   return identity;
 }
 
@@ -143,8 +152,10 @@ absl::Status Syncer::Run(std::stop_token stop) {
 }
 
 absl::Status Syncer::Lead(const Fence& fence, std::stop_token stop) {
-  FullSync full_sync(config_, source_, destination_, filter_, policy_, stats_, fence);
-  LiveReplicator live(config_, source_, destination_, filter_, policy_, stats_, fence);
+  // Every serial write of this term is chained on the checkpoint (a replayed Txn is harmless).
+  CheckpointChain chain(config_.CheckpointKey());
+  FullSync full_sync(config_, source_, destination_, filter_, policy_, stats_, fence, &chain);
+  LiveReplicator live(config_, source_, destination_, filter_, policy_, stats_, fence, &chain);
   std::chrono::milliseconds backoff(500);
   bool force_full_sync = false;
   bool announced = false;
@@ -159,8 +170,12 @@ absl::Status Syncer::Lead(const Fence& fence, std::stop_token stop) {
   if (reconciler_ != nullptr) reconciler_->Lead(fence);
   bool full_synced = false;
   std::jthread reconcile_pass;
+  // A lasting condition (NOSPACE, an unreachable side) is one warning a minute, with a count.
+  RepeatLimiter repeats;
 
   while (!stop.stop_requested()) {
+    const auto attempt_started = std::chrono::steady_clock::now();
+    const int64_t applied_before = stats_.txns_applied;
     absl::Status status = [&]() -> absl::Status {
       ASSIGN_OR_RETURN(Checkpoint identity, SourceIdentity());
       RETURN_IF_ERROR(policy_.Prepare(destination_));
@@ -169,6 +184,7 @@ absl::Status Syncer::Lead(const Fence& fence, std::stop_token stop) {
         return read.status();
       }
       const std::optional<Checkpoint> stored = read.ok() ? *read : std::nullopt;
+      RETURN_IF_ERROR(chain.Load(destination_));
       Checkpoint start = identity;
       start.phase = Checkpoint::Phase::kLive;
       std::string reason;
@@ -191,6 +207,17 @@ absl::Status Syncer::Lead(const Fence& fence, std::stop_token stop) {
             "the source is at revision {}, behind the checkpoint's {} (restored "
             "from a snapshot?)",
             identity.revision, stored->revision);
+      } else if (stored->source_raft_term != 0 &&
+                 identity.source_raft_term < stored->source_raft_term) {
+        reason = fmt::format(
+            "the source's raft term went back from {} to {} (restored from a snapshot?)",
+            stored->source_raft_term, identity.source_raft_term);
+      } else if (stored->source_log_lead != 0 &&
+                 identity.source_log_lead + kLogLeadSlack < stored->source_log_lead) {
+        reason = fmt::format(
+            "the source's raft log went back: its applied index is {} entries ahead of its "
+            "revision, it was {} (restored from a snapshot?)",
+            identity.source_log_lead, stored->source_log_lead);
       } else if (stored->prefix != identity.prefix) {
         reason = fmt::format("{}{}{}", "the checkpoint was for prefix \"", stored->prefix, "\"");
       }
@@ -200,14 +227,19 @@ absl::Status Syncer::Lead(const Fence& fence, std::stop_token stop) {
         ++stats_.full_syncs;
         ASSIGN_OR_RETURN(FullSyncResult copied, full_sync.Run(identity, stop));
         start.revision = copied.revision;
-        RETURN_IF_ERROR(
-            ApplyTxn(destination_, BuildCheckpointTxn(fence, config_.CheckpointKey(), start)));
+        RETURN_IF_ERROR(ApplyTxn(destination_,
+                                 BuildCheckpointTxn(fence, config_.CheckpointKey(), start),
+                                 OversizeHandling{config_.CheckpointKey(), &stats_, &chain}));
         force_full_sync = false;
         announced = false;
         full_synced = true;
       } else {
         start.revision = stored->revision;
-        spdlog::info("resuming from checkpoint: source revision {}", start.revision);
+        spdlog::info(
+            "resuming from checkpoint: source revision {} (the source's raft term {}, applied "
+            "index - revision {}; at the checkpoint's start {}, {})",
+            start.revision, identity.source_raft_term, identity.source_log_lead,
+            stored->source_raft_term, stored->source_log_lead);
         if (reconciler_ != nullptr && !full_synced && !reconcile_pass.joinable()) {
           reconcile_pass = std::jthread([this, stop](std::stop_token own) {
             EitherStop either(own, stop);
@@ -217,7 +249,6 @@ absl::Status Syncer::Lead(const Fence& fence, std::stop_token stop) {
         }
       }
       return live.Run(start, stop, [&] {
-        backoff = std::chrono::milliseconds(500);
         stats_.initial_copy_done = true;
         if (!announced) {
           spdlog::info("Start Sync update from source revision {}", start.revision + 1);
@@ -235,8 +266,17 @@ absl::Status Syncer::Lead(const Fence& fence, std::stop_token stop) {
     if (status.code() == absl::StatusCode::kInvalidArgument) {
       return status;
     }
-    spdlog::warn("replication interrupted: {}; retrying in {} ms", status.message(),
-                 backoff.count());
+    // The backoff starts again only after an attempt that wrote or ran a while: a retry that
+    // fails at once (the destination out of space) backs off to kMaxRetryBackoff.
+    const auto now = std::chrono::steady_clock::now();
+    if (stats_.txns_applied > applied_before || now - attempt_started > 2 * kMaxRetryBackoff) {
+      backoff = std::chrono::milliseconds(500);
+      repeats.Clear();
+    }
+    if (auto line =
+            repeats.Note(fmt::format("replication interrupted: {}", status.message()), now)) {
+      spdlog::warn("{}; retrying in {} ms", *line, backoff.count());
+    }
     SleepFor(backoff, stop);
     backoff = std::min(backoff * 2, kMaxRetryBackoff);
   }

@@ -120,6 +120,25 @@ int EtcdCluster::Leader(std::chrono::milliseconds timeout) {
   return -1;
 }
 
+bool EtcdCluster::MoveLeader() {
+  const int leader = Leader(5s);
+  if (leader < 0) return false;
+  const int target = (leader + 1) % members();
+  auto member = Connect(urls_[target], name_ + " member", 2s);
+  if (!member) return false;
+  auto status = member->MemberStatus();
+  if (!status.ok()) return false;
+  std::ostringstream id;
+  id << std::hex << status->header().member_id();
+  try {
+    RunScript("ETCDCTL_API=3 etcdctl --endpoints " + urls_[leader] + " move-leader " + id.str() +
+              " 2>&1");
+  } catch (const std::exception&) {
+    return false;  // e.g. the leader changed meanwhile
+  }
+  return true;
+}
+
 bool EtcdCluster::WaitHealthy(std::chrono::milliseconds timeout) {
   const auto deadline = std::chrono::steady_clock::now() + timeout;
   do {

@@ -42,6 +42,8 @@ class EtcdCluster {
   pid_t Pid(int member) const;
   // The member that leads now, -1 when none answers as leader within `timeout`.
   int Leader(std::chrono::milliseconds timeout = std::chrono::seconds(30));
+  // Hands leadership to the next member (etcdctl move-leader); false when it did not.
+  bool MoveLeader();
   // Waits until every member serves (after a restart).
   bool WaitHealthy(std::chrono::milliseconds timeout = std::chrono::seconds(60));
   void SaveSnapshot(const std::string& path);

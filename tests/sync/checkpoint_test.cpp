@@ -14,6 +14,17 @@ TEST(CheckpointTest, RoundTrips) {
   EXPECT_EQ(DecodeCheckpoint(EncodeCheckpoint(checkpoint)).value(), checkpoint);
 }
 
+TEST(CheckpointTest, KeepsTheSourceHistoryAndReadsOlderCheckpoints) {
+  Checkpoint checkpoint{Checkpoint::Phase::kLive, 9000, "cdf818194e3a8c32", "/registry/", 7, 42};
+  EXPECT_EQ(DecodeCheckpoint(EncodeCheckpoint(checkpoint)).value(), checkpoint);
+  // Written before the history was recorded: 0, not compared.
+  auto older = DecodeCheckpoint(
+      R"({"phase":"live","revision":5,"sourceClusterID":"a","prefix":"/registry/"})");
+  ASSERT_TRUE(older.ok());
+  EXPECT_EQ(older->source_raft_term, 0);
+  EXPECT_EQ(older->source_log_lead, 0);
+}
+
 TEST(CheckpointTest, RejectsDamage) {
   EXPECT_FALSE(DecodeCheckpoint("").ok());
   EXPECT_FALSE(DecodeCheckpoint("[]").ok());

@@ -5,8 +5,10 @@
 
 #include <condition_variable>
 #include <mutex>
+#include <optional>
 #include <thread>
 
+#include "absl/strings/match.h"
 #include "common/absl_fmt.h"
 #include "common/status_macros.h"
 #include "etcd/grpc_error.h"
@@ -107,6 +109,12 @@ absl::StatusOr<Checkpoint> Syncer::SourceIdentity() {
 
 absl::Status Syncer::Run(std::stop_token stop) {
   std::chrono::milliseconds backoff(500);
+  // The lease of a term this process lost to an outage of the destination. The destination
+  // may still hold it, and its leader key with it: a new etcd leader extends every lease by
+  // its TTL and more, so without a revoke the next campaign would wait behind our own old
+  // key (measured: ~10 s to consistent after a 30 s quorum loss, against ~0.4 s on the source
+  // side). The term is over here, so revoking it is a step-down, nothing more.
+  std::optional<int64_t> stale_lease;
   while (!stop.stop_requested()) {
     auto keeper = etcd::LeaseKeeper::Start(destination_, config_.lease_ttl);
     if (!keeper.ok()) {
@@ -114,6 +122,17 @@ absl::Status Syncer::Run(std::stop_token stop) {
       SleepFor(backoff, stop);
       backoff = std::min(backoff * 2, kMaxRetryBackoff);
       continue;
+    }
+    if (stale_lease) {
+      const absl::Status revoked = destination_.LeaseRevoke(*stale_lease);
+      if (revoked.ok() || revoked.code() == absl::StatusCode::kNotFound ||
+          absl::StrContains(revoked.message(), "lease not found")) {
+        if (revoked.ok()) {
+          spdlog::info("revoked lease {:x} of the term lost in the outage (its leader key with it)",
+                       *stale_lease);
+        }
+        stale_lease.reset();
+      }
     }
     EitherStop term((*keeper)->lost(), stop);
     spdlog::info("campaigning for leadership of {} as {}", config_.ElectionName(),
@@ -144,6 +163,7 @@ absl::Status Syncer::Run(std::stop_token stop) {
     if (!led.ok() && !IsFenceLost(led) && !(*keeper)->lost().stop_requested()) {
       return led;  // fatal: no retry will fix it
     }
+    if ((*keeper)->lost().stop_requested()) stale_lease = (*keeper)->id();
     spdlog::warn("lost leadership ({}); campaigning again",
                  led.ok() ? "leader lease expired" : led.message());
   }

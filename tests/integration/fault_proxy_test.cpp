@@ -1,7 +1,7 @@
 // The fault proxy's faults against single servers (issue 17): `reset` ends a connection with
 // a true RST on both halves, and a Txn whose answer is held after it committed (the etcd
 // client re-sends it on another endpoint) is applied once, not twice, when chained on the
-// checkpoint (CheckpointChain).
+// checkpoint (CheckpointChain); a term lost to an outage revokes its own old lease.
 #include <arpa/inet.h>
 #include <gtest/gtest.h>
 #include <netinet/in.h>
@@ -10,9 +10,13 @@
 #include <unistd.h>
 
 #include <cerrno>
+#include <chrono>
+#include <cstdio>
 #include <string>
+#include <thread>
 
 #include "etcd/client.h"
+#include "support/child_process.h"
 #include "support/etcd_member.h"
 #include "support/fault_stage.h"
 #include "support/temp_dir.h"
@@ -180,6 +184,60 @@ TEST_F(HeldAnswerTest, AChainedTxnFailsWhenAnotherWriterMovedTheCheckpoint) {
                                {kCheckpointKey, nullptr, &chain});
   EXPECT_TRUE(etcdsync::IsFenceLost(applied)) << applied;
   EXPECT_EQ(Version("/registry/a"), 0);
+}
+
+// A term lost to an outage of the destination: the destination may still hold the term's
+// lease, and our leader key with it (a new etcd leader extends every lease by its TTL and an
+// election timeout). etcd-sync revokes its own old lease once the destination answers again
+// instead of campaigning behind it. Here the test keeps that old lease alive itself
+// (`etcdctl lease keep-alive`, as the extension would, only longer): without the revoke the
+// new campaign waits as long as the lease lives and nothing more is replicated.
+TEST(StaleLeaseTest, ATermLostToAnOutageRevokesItsOwnOldLease) {
+  TempDir dir;
+  EtcdMember source(dir.path(), "source");
+  EtcdMember standby(dir.path(), "standby");
+  FaultProxy proxy(dir.path(), "proxy", {PortOf(standby.url())});
+  ChildProcess sync({ETCD_SYNC_BINARY, "--source-endpoints", source.url(), "--dest-endpoints",
+                     proxy.endpoints(), "--identity", "replica", "--leader-lease-ttl", "3",
+                     "--request-timeout-ms", "2000", "--monitor-listen", "127.0.0.1:0"},
+                    dir.File("sync.log"));
+  ASSERT_TRUE(sync.WaitForLog("Start Sync update", std::chrono::seconds(60))) << sync.Log();
+
+  etcd::pb::RangeRequest election;
+  election.set_key("/etcd-sync/etcd-sync-mirror/");
+  election.set_range_end("/etcd-sync/etcd-sync-mirror0");
+  auto held = standby.client().Range(election);
+  ASSERT_TRUE(held.ok() && held->kvs_size() == 1) << sync.Log();
+  const int64_t lease = held->kvs(0).lease();
+  ASSERT_NE(lease, 0);
+  char lease_hex[32];
+  std::snprintf(lease_hex, sizeof lease_hex, "%llx", static_cast<unsigned long long>(lease));
+
+  proxy.Command("blackhole");
+  ChildProcess keep_alive({"/usr/bin/env", "ETCDCTL_API=3", "etcdctl", "--endpoints", standby.url(),
+                           "lease", "keep-alive", lease_hex},
+                          dir.File("keep-alive.log"));
+  ASSERT_TRUE(sync.WaitForLog("lost leadership", std::chrono::seconds(60))) << sync.Log();
+  proxy.Command("heal");
+
+  etcd::pb::PutRequest put;
+  put.set_key("/registry/configmaps/team-a/after-the-outage");
+  put.set_value("v");
+  ASSERT_TRUE(source.client().Put(put).ok());
+  etcd::pb::RangeRequest arrived;
+  arrived.set_key(put.key());
+  const auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(30);
+  bool replicated = false;
+  while (!replicated && std::chrono::steady_clock::now() < deadline) {
+    auto read = standby.client().Range(arrived);
+    replicated = read.ok() && read->kvs_size() == 1;
+    if (!replicated) std::this_thread::sleep_for(std::chrono::milliseconds(200));
+  }
+  EXPECT_TRUE(replicated) << "etcd-sync is waiting behind its own old leader key\n" << sync.Log();
+  EXPECT_EQ(sync.CountInLog("Acquired leader lease"), 2) << sync.Log();
+  EXPECT_TRUE(sync.WaitForLog("revoked lease", std::chrono::seconds(1)))
+      << sync.Log() << "\nkeep-alive:\n"
+      << keep_alive.Log();
 }
 
 }  // namespace

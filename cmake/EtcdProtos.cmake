@@ -48,5 +48,7 @@ add_custom_command(
   VERBATIM)
 
 add_library(etcd_proto STATIC ${ETCD_PROTO_SRCS})
+# Generated files define the same file-local names: never one translation unit.
+set_target_properties(etcd_proto PROPERTIES UNITY_BUILD OFF)
 target_include_directories(etcd_proto SYSTEM PUBLIC "${ETCD_PROTO_OUT}")
 target_link_libraries(etcd_proto PUBLIC gRPC::grpc++ protobuf::libprotobuf)

@@ -3,9 +3,9 @@
 #include <curl/curl.h>
 #include <fmt/format.h>
 
-#include <cctype>
 #include <optional>
 
+#include "absl/strings/ascii.h"
 #include "common/untrusted_text.h"
 
 namespace registry {
@@ -15,11 +15,6 @@ struct ParsedUrl {
   std::string scheme, host, port;
   bool has_user = false;
 };
-
-std::string Lower(std::string text) {
-  for (char& c : text) c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
-  return text;
-}
 
 std::optional<ParsedUrl> Parse(const std::string& url) {
   CURLU* handle = curl_url();
@@ -34,7 +29,8 @@ std::optional<ParsedUrl> Parse(const std::string& url) {
     curl_url_get(handle, CURLUPART_PORT, &port, CURLU_DEFAULT_PORT);
     const bool has_user = curl_url_get(handle, CURLUPART_USER, &user, 0) == CURLUE_OK;
     if (scheme != nullptr && host != nullptr && port != nullptr && host[0] != '\0') {
-      parsed = ParsedUrl{Lower(scheme), Lower(host), port, has_user};
+      parsed =
+          ParsedUrl{absl::AsciiStrToLower(scheme), absl::AsciiStrToLower(host), port, has_user};
     }
     curl_free(scheme);
     curl_free(host);
@@ -55,8 +51,8 @@ std::string Origin(const std::string& url) {
 absl::Status CredentialsMayGoToRealm(const std::string& registry_url, const std::string& realm_url,
                                      bool plain_allowed) {
   // Only an absolute URL: curl would read a scheme-less realm as http:// on any host.
-  const bool absolute = Lower(realm_url.substr(0, 8)).starts_with("https://") ||
-                        Lower(realm_url.substr(0, 7)).starts_with("http://");
+  const bool absolute = absl::AsciiStrToLower(realm_url.substr(0, 8)).starts_with("https://") ||
+                        absl::AsciiStrToLower(realm_url.substr(0, 7)).starts_with("http://");
   const std::optional<ParsedUrl> realm = absolute ? Parse(realm_url) : std::nullopt;
   if (!realm || realm->has_user) {
     return absl::InvalidArgumentError(fmt::format(

@@ -1,15 +1,9 @@
 #include "registry/www_authenticate.h"
 
-#include <cctype>
+#include "absl/strings/ascii.h"
 
 namespace registry {
 namespace {
-
-std::string Lower(std::string_view text) {
-  std::string out(text);
-  for (char& c : out) c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
-  return out;
-}
 
 void SkipSpaces(std::string_view text, size_t& at) {
   while (at < text.size() && (text[at] == ' ' || text[at] == '\t' || text[at] == ',')) ++at;
@@ -22,7 +16,7 @@ Challenge ParseChallenge(std::string_view header) {
   size_t at = 0;
   SkipSpaces(header, at);
   const size_t scheme_end = header.find(' ', at);
-  challenge.scheme = Lower(header.substr(at, scheme_end - at));
+  challenge.scheme = absl::AsciiStrToLower(std::string(header.substr(at, scheme_end - at)));
   if (scheme_end == std::string_view::npos) return challenge;
   at = scheme_end;
   while (true) {
@@ -30,7 +24,7 @@ Challenge ParseChallenge(std::string_view header) {
     if (at >= header.size()) break;
     const size_t equals = header.find('=', at);
     if (equals == std::string_view::npos) break;
-    std::string key = Lower(header.substr(at, equals - at));
+    std::string key = absl::AsciiStrToLower(std::string(header.substr(at, equals - at)));
     while (!key.empty() && key.back() == ' ') key.pop_back();
     at = equals + 1;
     std::string value;

@@ -520,7 +520,9 @@ void ApiServer::Watch(const httplib::Request& request, httplib::Response& respon
       auto next = stream->Next();
       if (!next.ok()) break;
       for (const mvccpb::Event& event : next->events()) {
-        const bool deleted = event.type() == mvccpb::Event::DELETE;
+        const bool deleted =
+            event.type() ==
+            mvccpb::Event_EventType_DELETE;  // httplib.h brings resolv.h's DELETE macro
         const mvccpb::KeyValue& source = deleted ? event.prev_kv() : event.kv();
         nlohmann::json object = nlohmann::json::parse(source.value(), nullptr, false);
         if (!object.is_object() || !wanted(object)) continue;

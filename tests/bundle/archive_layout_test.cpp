@@ -14,6 +14,7 @@
 #include "bundle/oci_layout.h"
 #include "bundle/sample_bundle.h"
 #include "bundle/tar_index.h"
+#include "support/status_text.h"
 #include "support/temp_dir.h"
 
 namespace {
@@ -21,7 +22,7 @@ namespace {
 namespace fs = std::filesystem;
 using testing_support::TempDir;
 
-std::string Message(const absl::Status& status) { return std::string(status.message()); }
+using testing_support::Message;
 
 struct Member {
   Member(std::string name_, std::string bytes_, mode_t type_ = AE_IFREG, std::string link_ = "")

@@ -6,10 +6,12 @@
 
 #include <string>
 
+#include "support/status_text.h"
+
 namespace common {
 namespace {
 
-std::string Message(const absl::Status& status) { return std::string(status.message()); }
+using testing_support::Message;
 
 TEST(BoundedParseTest, JsonWithinLimitsParses) {
   auto parsed = ParseJsonBounded(R"({"a": [1, {"b": "x]]]]{{{"}], "c": "\"[["})", 1024, 3, "doc");

@@ -7,13 +7,14 @@
 #include <fstream>
 #include <string>
 
+#include "support/status_text.h"
 #include "support/temp_dir.h"
 
 namespace {
 
 using testing_support::TempDir;
 
-std::string Message(const absl::Status& status) { return std::string(status.message()); }
+using testing_support::Message;
 
 TEST(ReadRegularFile, IsBoundedAndNamesWhatItRefuses) {
   TempDir dir;

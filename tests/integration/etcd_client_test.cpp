@@ -9,6 +9,7 @@
 #include "etcd/lease_keeper.h"
 #include "etcd/watch_stream.h"
 #include "support/etcd_member.h"
+#include "support/status_text.h"
 #include "support/temp_dir.h"
 
 namespace {
@@ -24,7 +25,7 @@ void Put(etcd::Client& client, const std::string& key, const std::string& value)
   ASSERT_TRUE(client.Put(put).ok());
 }
 
-std::string Message(const absl::Status& status) { return std::string(status.message()); }
+using testing_support::Message;
 
 class EtcdClientTest : public ::testing::Test {
  protected:

@@ -14,10 +14,11 @@
 #include "k8s/rest_client.h"
 #include "k8s/rest_config.h"
 #include "support/temp_dir.h"
+#include "support/test_resources.h"
 
 namespace {
 
-const k8s::ResourceRef kConfigMaps{"", "v1", "configmaps", true};
+using test_resources::kConfigMaps;
 
 // A forwarding HTTP proxy that answers every request itself and records what it saw.
 class RecordingProxy {

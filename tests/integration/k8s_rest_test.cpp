@@ -10,14 +10,15 @@
 #include "k8s/rest_client.h"
 #include "support/etcd_member.h"
 #include "support/temp_dir.h"
+#include "support/test_resources.h"
 
 namespace {
 
 using nlohmann::json;
 
-const k8s::ResourceRef kWidgets{"example.com", "v1", "widgets", true};
-const k8s::ResourceRef kClusterWidgets{"example.com", "v1", "clusterwidgets", false};
-const k8s::ResourceRef kConfigMaps{"", "v1", "configmaps", true};
+using test_resources::kClusterWidgets;
+using test_resources::kConfigMaps;
+using test_resources::kWidgets;
 
 class K8sRestTest : public ::testing::Test {
  protected:

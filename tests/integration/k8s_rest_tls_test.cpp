@@ -10,10 +10,11 @@
 #include "k8s/rest_client.h"
 #include "support/etcd_member.h"
 #include "support/temp_dir.h"
+#include "support/test_resources.h"
 
 namespace {
 
-const k8s::ResourceRef kConfigMaps{"", "v1", "configmaps", true};
+using test_resources::kConfigMaps;
 
 class K8sRestTlsTest : public ::testing::Test {
  protected:

@@ -14,12 +14,13 @@
 #include "k8s/rest_client.h"
 #include "support/etcd_member.h"
 #include "support/temp_dir.h"
+#include "support/test_resources.h"
 
 namespace {
 
 using nlohmann::json;
 
-const k8s::ResourceRef kWidgets{"example.com", "v1", "widgets", true};
+using test_resources::kWidgets;
 
 class K8sRestWatchTest : public ::testing::Test {
  protected:

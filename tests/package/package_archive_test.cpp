@@ -10,6 +10,7 @@
 #include <filesystem>
 #include <fstream>
 
+#include "support/status_text.h"
 #include "support/temp_dir.h"
 
 namespace package {
@@ -113,7 +114,7 @@ TEST(PackageArchiveTest, FindsPackagesInADirectorySorted) {
 }
 
 // Hostile archives (issue 11): small packages that expand hugely, duplicate members.
-std::string Message(const absl::Status& status) { return std::string(status.message()); }
+using testing_support::Message;
 
 TEST(PackageArchiveLimitsTest, MemberLargerThanTheCapIsRefusedBeforeItIsWritten) {
   testing_support::TempDir dir;

@@ -15,6 +15,7 @@
 #include "bundle/media_types.h"
 #include "bundle/oci_layout.h"
 #include "bundle/sample_bundle.h"
+#include "support/status_text.h"
 #include "support/temp_dir.h"
 
 namespace {
@@ -22,7 +23,7 @@ namespace {
 using testing_support::TempDir;
 namespace fs = std::filesystem;
 
-std::string Message(const absl::Status& status) { return std::string(status.message()); }
+using testing_support::Message;
 
 class HostileBlobTest : public ::testing::Test {
  protected:

@@ -13,13 +13,14 @@
 #include "bundle/oci_layout.h"
 #include "bundle/sample_bundle.h"
 #include "registry/push_plan.h"
+#include "support/status_text.h"
 #include "support/temp_dir.h"
 
 namespace {
 
 using testing_support::TempDir;
 
-std::string Message(const absl::Status& status) { return std::string(status.message()); }
+using testing_support::Message;
 
 TEST(DigestTest, Sha256OfKnownInput) {
   EXPECT_EQ(bundle::Sha256Digest(""),

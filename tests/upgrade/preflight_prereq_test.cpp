@@ -45,7 +45,7 @@ json EsPod(const std::string& image) {
           {"spec", {{"containers", {{{"name", "es"}, {"image", image}}}}}}};
 }
 
-json Named(const std::string& name) { return {{"metadata", {{"name", name}}}}; }
+json NamedObject(const std::string& name) { return {{"metadata", {{"name", name}}}}; }
 
 NodeLocalFacts GoodNode() {
   NodeLocalFacts node;
@@ -91,7 +91,7 @@ const std::vector<Case>& Cases() {
       {"kernel 5.10 is not below 5.8", NodeKernelVersion,
        [](PreflightInputs& in) { in.nodes = {Node("n", "5.10.0-28-amd64")}; }, CheckState::kPassed,
        kRequired, ""},
-      {"kernel unknown", NodeKernelVersion, [](PreflightInputs& in) { in.nodes = {Named("bare")}; },
+      {"kernel unknown", NodeKernelVersion, [](PreflightInputs& in) { in.nodes = {NamedObject("bare")}; },
        CheckState::kRetry, kRequired, "bare"},
       // CostManager / Kubecost.
       {"no cost plugins", CostManagementUninstalled, [](PreflightInputs&) {}, CheckState::kPassed,
@@ -167,7 +167,7 @@ const std::vector<Case>& Cases() {
       {"log storage, essentials pushed", LogEssentialsPushed,
        [](PreflightInputs& in) {
          in.all_module_infos = {Module("logcenter", "global")};
-         in.module_plugins = {Named("log-essentials")};
+         in.module_plugins = {NamedObject("log-essentials")};
        },
        CheckState::kPassed, kRequired, "log-essentials"},
       {"log storage, essentials missing", LogEssentialsPushed,
@@ -179,14 +179,14 @@ const std::vector<Case>& Cases() {
       {"topolvm pushed", TopolvmPackagePushed,
        [](PreflightInputs& in) {
          in.all_module_infos = {Module("topolvm-operator", "work-1")};
-         in.topolvm_versions = {Named("topolvm-operator.v4.2.3")};
+         in.topolvm_versions = {NamedObject("topolvm-operator.v4.2.3")};
        },
        CheckState::kPassed, kRequired, "4.2"},
       {"topolvm not pushed", TopolvmPackagePushed,
        [](PreflightInputs& in) {
          in.all_module_infos = {Module("topolvm-operator", "work-1"),
                                 Module("topolvm-operator", "work-2")};
-         in.topolvm_versions = {Named("topolvm-operator.v4.1.0")};
+         in.topolvm_versions = {NamedObject("topolvm-operator.v4.1.0")};
        },
        CheckState::kFailed, kRequired, "--clusters \"work-1,work-2\""},
       // Node-local.

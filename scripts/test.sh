@@ -37,8 +37,10 @@ cd "$root/build"
 # the stand-ins and child processes, so -j2 on 2 cores halves ctest's wall time (measured:
 # 477 s vs ~870 s serial) and the suite is written to pass under load (the helpers' runs
 # were at load 10-18).
+ctest_started=$(date +%s)
 ctest --output-on-failure --timeout 300 -j"${CTEST_PARALLEL_LEVEL:-2}" "$@" || status=1
 
+echo "test.sh: ctest took $(( $(date +%s) - ctest_started )) s"
 [ -n "$san_pid" ] || exit "$status"
 started=$(date +%s)
 if ! wait "$san_pid"; then
@@ -52,4 +54,5 @@ rm -f -- "$san_log"
   ctest -L unit --output-on-failure --timeout 300 -j"${CTEST_PARALLEL_LEVEL:-2}") || status=1
 FUZZ_NO_BUILD=1 FUZZ_BUILD_DIR="$root/build-san" "$root/bench/fuzz.sh" "${FUZZ_SECONDS:-5}" ||
   status=1
+echo "test.sh: the sanitizer stage added $(( $(date +%s) - started )) s after ctest"
 exit "$status"

@@ -3,6 +3,7 @@
 // until interrupted.
 #include <fmt/format.h>
 
+#include <filesystem>
 #include <iostream>
 #include <memory>
 
@@ -59,6 +60,7 @@ int RunConsole(const ConsoleFlags& flags) {
       auto monitor_token = dr::ReadMonitorTokenFile(flags.monitor_token_file);
       if (!monitor_token.ok()) return cli::Fail(exit_code::kUsage, monitor_token.status());
       dr_options.monitor_token = *std::move(monitor_token);
+      dr_options.monitor_token_file = std::filesystem::absolute(flags.monitor_token_file).string();
     }
     dr_options.standby_vip = flags.standby_vip;
     dr_options.primary_etcd_endpoints = flags.primary_etcd_endpoints;

@@ -346,31 +346,11 @@ struct ConsoleServer::Impl {
         journals.push_back(
             {{"operation", operation}, {"error", std::string(loaded.status().message())}});
       } else if (loaded->has_value()) {
-        journals.push_back(JournalView(**loaded, file, ConnectionFlags(context)));
+        journals.push_back(JournalView(**loaded, file, DrConnectionFlags(context)));
       }
     }
     view["journals"] = journals;
     SendJson(response, view);
-  }
-
-  // The console's own DR flags, for the resume command of a journal that recorded none.
-  static std::string ConnectionFlags(const dr::DrContext& context) {
-    std::vector<std::string> args;
-    auto add = [&args](const std::string& flag, const std::string& value) {
-      if (value.empty()) return;
-      args.push_back(flag);
-      args.push_back(value);
-    };
-    add("--primary-kubeconfig", context.primary().kubeconfig);
-    add("--standby-kubeconfig", context.standby().kubeconfig);
-    add("--monitor-url", context.options().monitor_url);
-    add("--standby-vip", context.options().standby_vip);
-    std::string endpoints;
-    for (const std::string& endpoint : context.options().primary_etcd_endpoints) {
-      endpoints += (endpoints.empty() ? "" : ",") + endpoint;
-    }
-    add("--primary-etcd-endpoints", endpoints);
-    return dr::ShellCommandLine(args);
   }
 
   void Gates(httplib::Response& response) {

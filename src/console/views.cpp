@@ -183,4 +183,24 @@ json JournalView(const dr::Journal& journal, const std::string& journal_file,
           {"file", journal_file}};
 }
 
+std::string DrConnectionFlags(const dr::DrContext& context) {
+  std::vector<std::string> args;
+  auto add = [&args](const std::string& flag, const std::string& value) {
+    if (value.empty()) return;
+    args.push_back(flag);
+    args.push_back(value);
+  };
+  add("--primary-kubeconfig", context.primary().kubeconfig);
+  add("--standby-kubeconfig", context.standby().kubeconfig);
+  add("--monitor-url", context.options().monitor_url);
+  add("--monitor-token-file", context.options().monitor_token_file);
+  add("--standby-vip", context.options().standby_vip);
+  std::string endpoints;
+  for (const std::string& endpoint : context.options().primary_etcd_endpoints) {
+    endpoints += (endpoints.empty() ? "" : ",") + endpoint;
+  }
+  add("--primary-etcd-endpoints", endpoints);
+  return dr::ShellCommandLine(args);
+}
+
 }  // namespace console

@@ -8,6 +8,7 @@
 #include <vector>
 
 #include "absl/status/statusor.h"
+#include "dr/dr_context.h"
 #include "dr/journal.h"
 #include "upgrade/components.h"
 
@@ -42,5 +43,9 @@ nlohmann::json LeaderView(const absl::StatusOr<nlohmann::json>& lease,
 // own DR flags, already shell-quoted).
 nlohmann::json JournalView(const dr::Journal& journal, const std::string& journal_file,
                            const std::string& connection_flags = "");
+
+// The console's own DR flags as `ac adm dr` takes them (kubeconfigs, monitor URL and token
+// file, standby VIP, primary etcd endpoints), shell-quoted; never a secret's value.
+std::string DrConnectionFlags(const dr::DrContext& context);
 
 }  // namespace console

@@ -39,10 +39,11 @@ struct RegistryTarget {
 
 struct DrOptions {
   std::string target_version;
-  std::string source_version;    // --from; empty: read from the primary
-  std::string package_dir;       // holds upgrade.sh and images/
-  std::string monitor_url;       // empty: from Service cpaas-system/etcd-sync-monitor
-  common::Secret monitor_token;  // the monitor's bearer token (--monitor-token-file)
+  std::string source_version;      // --from; empty: read from the primary
+  std::string package_dir;         // holds upgrade.sh and images/
+  std::string monitor_url;         // empty: from Service cpaas-system/etcd-sync-monitor
+  common::Secret monitor_token;    // the monitor's bearer token (--monitor-token-file)
+  std::string monitor_token_file;  // where it was read from (absolute), for resume commands
   std::string standby_vip;
   std::vector<std::string> primary_etcd_endpoints;
   RegistryTarget primary_registry;

@@ -2,6 +2,8 @@
 
 #include <gtest/gtest.h>
 
+#include <sstream>
+
 namespace console {
 namespace {
 
@@ -96,6 +98,26 @@ TEST(JournalViewTest, CountsStepsAndSaysHowToResume) {
             journal.resume_command);
   for (auto& step : journal.steps) step.state = dr::StepState::kDone;
   EXPECT_EQ(JournalView(journal, "j")["resumeCommand"], "");
+}
+
+TEST(JournalViewTest, ConnectionFlagsNameTheMonitorTokenFileNeverTheToken) {
+  k8s::RestConfig nowhere;
+  nowhere.server = "http://127.0.0.1:1";
+  dr::DrOptions options;
+  options.monitor_url = "https://monitor:8443";
+  options.monitor_token = common::Secret("monitor-secret");
+  options.monitor_token_file = "/etc/dr/monitor token";
+  options.standby_vip = "10.0.0.9";
+  options.primary_etcd_endpoints = {"https://10.0.0.1:2379", "https://10.0.0.2:2379"};
+  std::ostringstream log;
+  dr::DrContext context(std::move(options), dr::ClusterAccess{"primary", nowhere, "/k/p"},
+                        dr::ClusterAccess{"standby", nowhere, "/k/s"}, log);
+  const std::string flags = DrConnectionFlags(context);
+  EXPECT_EQ(flags,
+            "--primary-kubeconfig /k/p --standby-kubeconfig /k/s --monitor-url "
+            "https://monitor:8443 --monitor-token-file '/etc/dr/monitor token' --standby-vip "
+            "10.0.0.9 --primary-etcd-endpoints https://10.0.0.1:2379,https://10.0.0.2:2379");
+  EXPECT_EQ(flags.find("monitor-secret"), std::string::npos);
 }
 
 TEST(ClusterViewTest, CarriesUpdatesAndThePreflight) {

@@ -102,10 +102,10 @@ absl::StatusOr<std::unique_ptr<LayoutStream>> LayoutStream::Open(const std::stri
   archive_read_support_format_gnutar(stream->reader_);
   if (archive_read_open_fd(stream->reader_, stream->fd_, 1 << 20) != ARCHIVE_OK) {
     const char* reason = archive_error_string(stream->reader_);
-    return absl::InvalidArgumentError(
-        fmt::format("bundle archive {}: it is not a compressed tar of an OCI layout ({}); "
-                    "refusing it — rebuild the archive",
-                    stream->path_, reason != nullptr ? reason : "unreadable"));
+    return absl::InvalidArgumentError(fmt::format(
+        "bundle archive {}: it is truncated or not a compressed tar of an OCI layout ({}); "
+        "refusing it — rebuild the archive",
+        stream->path_, reason != nullptr ? reason : "unreadable"));
   }
   RETURN_IF_ERROR(stream->ReadLeadingMembers());
   ASSIGN_OR_RETURN(OciLayout layout, OciLayout::FromHeldMembers(stream->path_, stream->held_));

@@ -78,15 +78,13 @@ class Executor {
         waiting_[plan_.tasks[i].blob.digest].push_back(i);
       }
     }
+    // Here, not in Run: a streamed blob may arrive (Arrived) before Run starts.
+    for (size_t i = 0; i < plan_.tasks.size(); ++i) {
+      if (plan_.tasks[i].dependencies == 0) ready_.push({Priority(i), i});
+    }
   }
 
   absl::Status Run(std::vector<std::unique_ptr<HttpSession>>& sessions) {
-    {
-      std::lock_guard lock(mutex_);
-      for (size_t i = 0; i < plan_.tasks.size(); ++i) {
-        if (plan_.tasks[i].dependencies == 0) ready_.push({Priority(i), i});
-      }
-    }
     {
       std::vector<std::jthread> workers;
       for (auto& session : sessions) {

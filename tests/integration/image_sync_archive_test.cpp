@@ -136,11 +136,13 @@ TEST_F(ImageSyncArchiveTest, ACompressedArchiveIsPushedInOnePassToEveryRegistry)
     CommandResult made = RunCommand(tool + " -q -k '" + archive_ + "'");
     ASSERT_EQ(made.exit_code, 0) << made.output;
     RegistryServer first(dir_.path(), tool + "-a");
-    RegistryServer second(dir_.path(), tool + "-b");
-    CommandResult pushed =
-        RunCommand("TMPDIR='" + spool_parent + "' " + std::string(IMAGE_SYNC_BINARY) +
-                   " --progress none --plain --bundle '" + compressed + "' --registry " +
-                   first.address() + " --registry " + second.address() + " --parallel 4");
+    // Two targets for gzip, one for zstd (the CI budget).
+    std::optional<RegistryServer> second;
+    if (tool == "gzip") second.emplace(dir_.path(), tool + "-b");
+    CommandResult pushed = RunCommand(
+        "TMPDIR='" + spool_parent + "' " + std::string(IMAGE_SYNC_BINARY) +
+        " --progress none --plain --bundle '" + compressed + "' --registry " + first.address() +
+        (second ? " --registry " + second->address() : "") + " --parallel 4");
     ASSERT_EQ(pushed.exit_code, 0) << pushed.output;
     EXPECT_NE(pushed.output.find("in one pass"), std::string::npos) << pushed.output;
     EXPECT_NE(pushed.output.find("the spool peaked at"), std::string::npos) << pushed.output;

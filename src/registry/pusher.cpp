@@ -414,21 +414,17 @@ class SpoolBoard {
     return bundle::BlobLocation{found != held_.end() ? found->second->path : "/nonexistent"};
   }
   void Release(const std::string& digest) {
-    std::shared_ptr<const bundle::SpooledBlob> drop;  // the file goes outside the lock
-    {
-      std::lock_guard lock(mutex_);
-      auto found = refs_.find(digest);
-      if (found == refs_.end() || found->second == 0) return;
-      if (--found->second > 0) return;
-      to_come_.erase(digest);
-      auto held = held_.find(digest);
-      if (held != held_.end()) {
-        in_use_ -= held->second->size;
-        drop = std::move(held->second);
-        held_.erase(held);
-      }
-      room_.notify_all();
+    std::lock_guard lock(mutex_);
+    auto found = refs_.find(digest);
+    if (found == refs_.end() || found->second == 0) return;
+    if (--found->second > 0) return;
+    to_come_.erase(digest);
+    auto held = held_.find(digest);
+    if (held != held_.end()) {
+      in_use_ -= held->second->size;
+      held_.erase(held);  // the file goes before the next blob may take its room
     }
+    room_.notify_all();
   }
 
  private:

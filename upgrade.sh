@@ -42,7 +42,7 @@ read -r -d '' flag_table <<'TABLE' || true
 --stall-seconds          S         core   window of that average (default 30)
 --request-timeout        S         core   a request without a blob (default 60)
 # Image sync
---bundle                 PATH      core   image bundle: images/ or images.tar (default: the one beside upgrade.sh)
+--bundle                 PATH      core   image bundle: images/ or images.tar[.gz|.zst] (default: the one beside upgrade.sh)
 --parallel               N         core   requests in flight (image-sync; default 8)
 --chunk-size             MIB       core   chunked upload, resumable (image-sync; default 16)
 --state-dir              DIR       core   where an interrupted chunked upload is resumed from

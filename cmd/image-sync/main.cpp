@@ -13,7 +13,9 @@
 #include <nlohmann/json.hpp>
 #include <thread>
 
+#include "bundle/layout_stream.h"
 #include "bundle/oci_layout.h"
+#include "bundle/tar_index.h"
 #include "cli/app.h"
 #include "cli/fail.h"
 #include "cli/registry_flags.h"
@@ -122,7 +124,9 @@ int main(int argc, char** argv) {
   // blob in flight: under a second at 200 Mbit/s), large enough that the per-chunk round
   // trip costs ~1 % at 20 ms RTT.
   int64_t chunk_mib = 16;
-  app.add_option("--bundle", bundle_dir, "OCI image layout directory (index.json, blobs/)")
+  app.add_option(
+         "--bundle", bundle_dir,
+         "OCI image layout: a directory (index.json, blobs/), images.tar, or images.tar.gz|.zst")
       ->required();
   cli::RegistryFlagNames names;
   names.password_file = true;
@@ -229,8 +233,20 @@ int main(int argc, char** argv) {
     }
   }
 
-  auto layout = bundle::OciLayout::Open(bundle_dir);
-  if (!layout.ok()) return Fail(exit_code::kInvalidInput, layout.status());
+  // A gzip or zstd tar is read in one pass (layout_stream.h); a directory or a plain tar in
+  // place.
+  std::unique_ptr<bundle::LayoutStream> stream;
+  absl::StatusOr<bundle::OciLayout> layout = absl::UnknownError("not opened");
+  std::error_code fs_error;
+  if (!std::filesystem::is_directory(bundle_dir, fs_error) &&
+      bundle::DetectCompression(bundle_dir) != bundle::ArchiveCompression::kNone) {
+    auto opened = bundle::LayoutStream::Open(bundle_dir);
+    if (!opened.ok()) return Fail(exit_code::kInvalidInput, opened.status());
+    stream = *std::move(opened);
+  } else {
+    layout = bundle::OciLayout::Open(bundle_dir);
+    if (!layout.ok()) return Fail(exit_code::kInvalidInput, layout.status());
+  }
 
   // Every registry is reached at once: one that does not answer costs its timeout once.
   {
@@ -278,7 +294,8 @@ int main(int argc, char** argv) {
     running.push_back(&target);
   }
   if (!clients.empty()) {
-    auto results = registry::PushBundleToAll(clients, *layout, push);
+    auto results = stream ? registry::PushStreamToAll(clients, *stream, push)
+                          : registry::PushBundleToAll(clients, *layout, push);
     for (size_t i = 0; i < results.size(); ++i) {
       Target& target = *running[i];
       target.pushed = true;

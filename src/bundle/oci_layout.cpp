@@ -74,14 +74,24 @@ BlobLocation LocateIn(const std::string& dir, const Members& members, const std:
   return BlobLocation{dir, found->second.first, true};
 }
 
+using Held = std::map<std::string, std::string>;  // a streamed archive's leading members
+
 class Reader {
  public:
   Reader(std::string dir, const Members& members) : dir_(std::move(dir)), members_(members) {}
+  // A streamed archive: manifests are held in memory, blobs follow (sizes checked as they come).
+  Reader(std::string dir, const Members& members, const Held* held)
+      : dir_(std::move(dir)), members_(members), held_(held) {}
 
   BlobLocation Locate(const std::string& digest) const { return LocateIn(dir_, members_, digest); }
 
   // The blob's size on disk or in the archive; nullopt when it is missing.
   std::optional<int64_t> StoredSize(const std::string& digest) const {
+    if (held_ != nullptr) {
+      auto found = held_->find(BlobName(digest));
+      if (found == held_->end()) return std::nullopt;
+      return static_cast<int64_t>(found->second.size());
+    }
     if (!members_.empty()) {
       auto found = members_.find(BlobName(digest));
       if (found == members_.end()) return std::nullopt;
@@ -113,11 +123,24 @@ class Reader {
                       "refusing it",
                       dir_, named, descriptor.size, kMaxManifestBytes));
     }
-    if (!members_.empty() && !StoredSize(descriptor.digest).has_value()) {
+    if ((!members_.empty() || held_ != nullptr) && !StoredSize(descriptor.digest).has_value()) {
       return Corrupt(dir_, named, "is missing");
     }
-    ASSIGN_OR_RETURN(*bytes, ReadVerifiedBlob(Locate(descriptor.digest), descriptor.digest,
-                                              descriptor.size, named));
+    if (held_ != nullptr) {
+      *bytes = held_->at(BlobName(descriptor.digest));
+      if (static_cast<int64_t>(bytes->size()) != descriptor.size) {
+        return Corrupt(
+            dir_, named,
+            fmt::format("is {} bytes, the manifest says {}", bytes->size(), descriptor.size));
+      }
+      if (const std::string actual = Sha256Digest(*bytes); actual != descriptor.digest) {
+        return absl::FailedPreconditionError(fmt::format(
+            "bundle corrupt: {} has content {} — re-extract the bundle", named, actual));
+      }
+    } else {
+      ASSIGN_OR_RETURN(*bytes, ReadVerifiedBlob(Locate(descriptor.digest), descriptor.digest,
+                                                descriptor.size, named));
+    }
     RETURN_IF_ERROR(Charge(bytes->size()));
     auto parsed = common::ParseJsonBounded(*bytes, kMaxManifestBytes, kMaxManifestJsonDepth, named);
     if (!parsed.ok()) {
@@ -187,6 +210,7 @@ class Reader {
       }
       for (const Descriptor& blob : node->blobs) {
         const std::optional<int64_t> stored = StoredSize(blob.digest);
+        if (!stored.has_value() && held_ != nullptr) continue;  // comes later in the stream
         if (!stored.has_value()) {
           return Corrupt(dir_, fmt::format("image {}: blob {}", image, blob.digest), "is missing");
         }
@@ -258,6 +282,7 @@ class Reader {
   };
   std::string dir_;
   const Members& members_;
+  const Held* held_ = nullptr;
   std::map<std::string, Cached> nodes_;  // by digest
   std::set<std::string> nested_seen_;    // unnamed nested indexes of index.json's tree
   size_t held_bytes_ = 0;
@@ -348,6 +373,28 @@ absl::StatusOr<OciLayout> OciLayout::Open(const std::string& dir) {
   };
   ASSIGN_OR_RETURN(std::string marker, read_file("oci-layout"));
   ASSIGN_OR_RETURN(std::string index_text, read_file("index.json"));
+  RETURN_IF_ERROR(layout.ReadImages(marker, index_text, nullptr));
+  return layout;
+}
+
+absl::StatusOr<OciLayout> OciLayout::FromHeldMembers(
+    const std::string& archive, const std::map<std::string, std::string>& held) {
+  OciLayout layout;
+  layout.dir_ = archive;
+  layout.streamed_ = true;
+  for (const char* name : {"oci-layout", "index.json"}) {
+    if (!held.contains(name)) {
+      return absl::InvalidArgumentError(
+          fmt::format("bundle {} is not an OCI image layout: {} is missing", archive, name));
+    }
+  }
+  RETURN_IF_ERROR(layout.ReadImages(held.at("oci-layout"), held.at("index.json"), &held));
+  return layout;
+}
+
+absl::Status OciLayout::ReadImages(const std::string& marker, const std::string& index_text,
+                                   const std::map<std::string, std::string>* held) {
+  OciLayout& layout = *this;
   auto version = common::ParseJsonBounded(marker, kMaxManifestBytes, 4, "oci-layout");
   if (!version.ok() || !version->is_object() || !version->contains("imageLayoutVersion")) {
     return absl::InvalidArgumentError(fmt::format(
@@ -361,7 +408,7 @@ absl::StatusOr<OciLayout> OciLayout::Open(const std::string& dir) {
                                                      common::View(index.status().message())));
   }
   if (!index->is_object()) return Corrupt(layout.dir_, "index.json", "is not a JSON object");
-  Reader reader(layout.dir_, layout.members_);
+  Reader reader(layout.dir_, layout.members_, held);
   std::set<std::string> names;
   RETURN_IF_ERROR(reader.CollectImages(*index, "index.json", 0, layout.images_, names));
   if (layout.images_.empty()) {
@@ -369,7 +416,7 @@ absl::StatusOr<OciLayout> OciLayout::Open(const std::string& dir) {
         fmt::format("bundle {} names no images (no {} annotations in index.json)", layout.dir_,
                     kRefNameAnnotation));
   }
-  return layout;
+  return absl::OkStatus();
 }
 
 }  // namespace bundle

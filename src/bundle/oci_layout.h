@@ -55,9 +55,15 @@ class OciLayout {
   // once (tar_index.h) and blobs are read in place. A gzip or zstd tar is refused with the
   // command that turns it into one.
   static absl::StatusOr<OciLayout> Open(const std::string& dir);
+  // The images of a compressed archive read in one pass (layout_stream.h), from its leading
+  // members held in memory (oci-layout, index.json, manifests by "blobs/sha256/<hex>"); the
+  // blobs come later in the stream, their sizes and digests are checked as they arrive.
+  static absl::StatusOr<OciLayout> FromHeldMembers(const std::string& archive,
+                                                   const std::map<std::string, std::string>& held);
 
   const std::string& dir() const { return dir_; }  // the directory or the archive
-  bool archived() const { return !members_.empty(); }
+  bool archived() const { return !members_.empty() || streamed_; }
+  bool streamed() const { return streamed_; }
   const std::vector<Image>& images() const { return images_; }
   // A directory's blob file (an archive has none: use Locate).
   std::string BlobPath(const std::string& digest) const;
@@ -65,7 +71,11 @@ class OciLayout {
   BlobLocation Locate(const std::string& digest) const;
 
  private:
+  absl::Status ReadImages(const std::string& marker, const std::string& index_text,
+                          const std::map<std::string, std::string>* held);
+
   std::string dir_;
+  bool streamed_ = false;
   std::vector<Image> images_;
   std::map<std::string, std::pair<int64_t, int64_t>> members_;  // archive: name -> offset, size
 };

@@ -48,6 +48,61 @@ absl::StatusOr<std::string> MemberName(const std::string& path, std::string name
 
 }  // namespace
 
+absl::StatusOr<std::string> CheckedMember(const std::string& path, archive_entry* entry,
+                                          const TarIndexLimits& limits, int64_t* size) {
+  const char* raw = archive_entry_pathname(entry);
+  const std::string raw_name = raw != nullptr ? raw : "";
+  if (raw_name.size() > limits.max_name_bytes) {
+    return Refused(path, fmt::format("member {} has a name longer than {} bytes",
+                                     Printable(raw_name), limits.max_name_bytes));
+  }
+  auto name = MemberName(path, raw_name);
+  if (!name.ok()) return name.status();
+  const mode_t type = archive_entry_filetype(entry);
+  if (type == AE_IFDIR) return std::string();
+  if (type != AE_IFREG || archive_entry_hardlink(entry) != nullptr) {
+    return Refused(path, "member " + Printable(*name) + " is not a regular file");
+  }
+  if (archive_entry_sparse_count(entry) > 0) {
+    return Refused(path, "member " + Printable(*name) + " is a sparse file");
+  }
+  *size = archive_entry_size_is_set(entry) ? archive_entry_size(entry) : -1;
+  if (*size < 0 || *size > limits.max_member_bytes) {
+    return Refused(path, fmt::format("member {} is {} bytes (at most {})", Printable(*name), *size,
+                                     limits.max_member_bytes));
+  }
+  if (name->empty()) return Refused(path, "a regular-file member has no name");
+  return name;
+}
+
+ArchiveCompression DetectCompression(const std::string& path) {
+  absl::StatusOr<int> fd = common::OpenRegularFile(path, "bundle archive " + path);
+  if (!fd.ok()) return ArchiveCompression::kNone;
+  ArchivePtr reader(archive_read_new(), &archive_read_free);
+  archive_read_support_filter_gzip(reader.get());
+  archive_read_support_filter_zstd(reader.get());
+  archive_read_support_format_tar(reader.get());
+  archive_read_support_format_gnutar(reader.get());
+  ArchiveCompression compression = ArchiveCompression::kNone;
+  archive_entry* entry = nullptr;
+  if (archive_read_open_fd(reader.get(), *fd, 1 << 16) == ARCHIVE_OK &&
+      archive_read_next_header(reader.get(), &entry) != ARCHIVE_FATAL) {
+    switch (archive_filter_code(reader.get(), 0)) {
+      case ARCHIVE_FILTER_GZIP:
+        compression = ArchiveCompression::kGzip;
+        break;
+      case ARCHIVE_FILTER_ZSTD:
+        compression = ArchiveCompression::kZstd;
+        break;
+      default:
+        break;
+    }
+  }
+  reader.reset();
+  close(*fd);
+  return compression;
+}
+
 absl::StatusOr<TarIndex> IndexTar(const std::string& path, const TarIndexLimits& limits) {
   // A FIFO or a device named as the bundle would block or never end.
   absl::StatusOr<int> fd = common::OpenRegularFile(path, "bundle archive " + path);
@@ -89,34 +144,13 @@ absl::StatusOr<TarIndex> IndexTar(const std::string& path, const TarIndexLimits&
       failed = Refused(path, fmt::format("it has more than {} members", limits.max_members));
       break;
     }
-    const char* raw = archive_entry_pathname(entry);
-    const std::string raw_name = raw != nullptr ? raw : "";
-    if (raw_name.size() > limits.max_name_bytes) {
-      failed = Refused(path, fmt::format("member {} has a name longer than {} bytes",
-                                         Printable(raw_name), limits.max_name_bytes));
-      break;
-    }
-    auto name = MemberName(path, raw_name);
+    int64_t size = 0;
+    auto name = CheckedMember(path, entry, limits, &size);
     if (!name.ok()) {
       failed = name.status();
       break;
     }
-    const mode_t type = archive_entry_filetype(entry);
-    if (type == AE_IFDIR) continue;
-    if (type != AE_IFREG || archive_entry_hardlink(entry) != nullptr) {
-      failed = Refused(path, "member " + Printable(*name) + " is not a regular file");
-      break;
-    }
-    if (archive_entry_sparse_count(entry) > 0) {
-      failed = Refused(path, "member " + Printable(*name) + " is a sparse file");
-      break;
-    }
-    const int64_t size = archive_entry_size_is_set(entry) ? archive_entry_size(entry) : -1;
-    if (size < 0 || size > limits.max_member_bytes) {
-      failed = Refused(path, fmt::format("member {} is {} bytes (at most {})", Printable(*name),
-                                         size, limits.max_member_bytes));
-      break;
-    }
+    if (name->empty()) continue;
     // Uncompressed: the bytes consumed so far are exactly the headers read, so the member's
     // data starts here (pax and GNU long-name headers included).
     const int64_t offset = archive_filter_bytes(reader.get(), 0);

@@ -10,6 +10,8 @@
 
 #include "absl/status/statusor.h"
 
+struct archive_entry;
+
 namespace bundle {
 
 struct TarIndexLimits {
@@ -34,6 +36,15 @@ struct TarIndex {
 // sparse member is refused, as are absolute names, "..", and a name given twice). A
 // compressed tar is recognised and reported (compression != kNone) with no members indexed:
 // its bytes have no offsets to read at.
+// The checked name of the member at `entry` of the archive `path` ("" for a directory) and its
+// size in `size`: refuses, in one line, what IndexTar refuses (the streaming reader shares it).
+absl::StatusOr<std::string> CheckedMember(const std::string& path, archive_entry* entry,
+                                          const TarIndexLimits& limits, int64_t* size);
+
+// The compression of the archive at `path`, from its first bytes (kNone for a plain tar or
+// anything libarchive cannot open: IndexTar then says why).
+ArchiveCompression DetectCompression(const std::string& path);
+
 absl::StatusOr<TarIndex> IndexTar(const std::string& path, const TarIndexLimits& limits = {});
 
 }  // namespace bundle

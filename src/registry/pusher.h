@@ -8,6 +8,7 @@
 #include <vector>
 
 #include "absl/status/statusor.h"
+#include "bundle/layout_stream.h"
 #include "bundle/oci_layout.h"
 #include "registry/progress.h"
 #include "registry/registry_client.h"
@@ -57,5 +58,15 @@ struct TargetResult {
 std::vector<TargetResult> PushBundleToAll(const std::vector<RegistryClient*>& clients,
                                           const bundle::OciLayout& layout,
                                           const PushOptions& options);
+
+// The same from a compressed archive read in ONE pass (bundle/layout_stream.h): every
+// target's plan is made first, then each blob some target needs is spooled once (verified)
+// and uploaded to every target that needs it, mounts and manifests following as today
+// (images complete in bundle order, a manifest only after all it references exists). The
+// spool holds at most the largest blob: the next blob is decompressed while earlier ones
+// upload only when it fits beside them. A corrupt or missing member fails every target that
+// still needs it, before any manifest naming it is pushed.
+std::vector<TargetResult> PushStreamToAll(const std::vector<RegistryClient*>& clients,
+                                          bundle::LayoutStream& stream, const PushOptions& options);
 
 }  // namespace registry

@@ -192,10 +192,10 @@ std::string FindBundle(const std::string& package_dir) {
 absl::StatusOr<int> SyncPackageImages(const ImageSyncRequest& request, std::ostream& progress) {
   std::error_code error;
   if (!fs::is_directory(request.bundle, error) && !fs::is_regular_file(request.bundle, error)) {
-    return absl::NotFoundError(
-        fmt::format("image bundle {} not found — run from the core package (images/ or "
-                    "images.tar beside upgrade.sh) or pass --bundle <dir|images.tar>",
-                    request.bundle));
+    return absl::NotFoundError(fmt::format(
+        "image bundle {} not found — run from the core package (images/ or "
+        "images.tar[.gz|.zst] beside upgrade.sh) or pass --bundle <dir|images.tar[.gz|.zst]>",
+        request.bundle));
   }
   auto image_sync =
       LocateTool("image-sync", request.image_sync_override, "IMAGE_SYNC_BIN", request.package_dir);

@@ -16,14 +16,18 @@
 
 #include "bundle/layout_archive.h"
 #include "bundle/sample_bundle.h"
+#include "support/status_text.h"
 #include "support/temp_dir.h"
 
+// A namespace of its own: archive_layout_test.cpp has helpers of the same names, and a unity
+// build compiles both in one translation unit.
+namespace layout_stream_test {
 namespace {
 
 namespace fs = std::filesystem;
 using testing_support::TempDir;
 
-std::string Message(const absl::Status& status) { return std::string(status.message()); }
+using testing_support::Message;
 
 struct Member {
   std::string name, bytes;
@@ -232,3 +236,4 @@ INSTANTIATE_TEST_SUITE_P(Compressions, LayoutStreamTest,
                          });
 
 }  // namespace
+}  // namespace layout_stream_test

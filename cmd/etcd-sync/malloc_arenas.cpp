@@ -29,8 +29,9 @@ std::jthread free_memory_returner([](std::stop_token stop) {
   std::mutex mutex;
   std::condition_variable_any wake;
   std::unique_lock lock(mutex);
-  while (!wake.wait_for(lock, stop, kTrimInterval, [] { return false; })) {
-    if (mallinfo2().fordblks > kTrimAboveBytes) malloc_trim(0);
+  while (!stop.stop_requested()) {
+    wake.wait_for(lock, stop, kTrimInterval, [] { return false; });
+    if (!stop.stop_requested() && mallinfo2().fordblks > kTrimAboveBytes) malloc_trim(0);
   }
 });
 

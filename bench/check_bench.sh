@@ -6,6 +6,9 @@
 # /check (text and JSON). Before the checks it measures the ceiling: both etcds read at once,
 # unpaged, keys and values (etcdctl get --prefix -w protobuf), with the load average beside
 # every figure (a shared machine: compare the ratios). Everything is torn down at the end.
+# LINK=1: etcd-sync reads the primary through slow-link-proxy (RTT_MS [20] round trip,
+# RATE_MBIT [200]) as on a DR standby; the report adds the time the source's bytes need on
+# that link (the primary's unpaged protobuf size at RATE_MBIT).
 # Previous figures (before issue 18, paged with limit 10000): /check 52-74 s at 1M x 512 B,
 # etcd-sync peak RSS 279-369 MiB.
 set -euo pipefail
@@ -13,11 +16,16 @@ root=$(cd "$(dirname "$0")/.." && pwd)
 KEYS=${KEYS:-1000000}
 VALUE_SIZE=${VALUE_SIZE:-512}
 DRIFT=${DRIFT:-10000}
+LINK=${LINK:-0}
+RTT_MS=${RTT_MS:-20}
+RATE_MBIT=${RATE_MBIT:-200}
 bin="$root/build/cmd"
 [ -x "$bin/etcd-sync/etcd-sync" ] || { echo "build first: bash scripts/build.sh" >&2; exit 1; }
 state=$(mktemp -d /var/tmp/check-bench.XXXXXX)
 sync_pid=""
+proxy_pid=""
 cleanup() {
+  [ -n "$proxy_pid" ] && kill "$proxy_pid" 2>/dev/null && wait "$proxy_pid" 2>/dev/null  || true
   [ -n "$sync_pid" ] && kill "$sync_pid" 2>/dev/null && wait "$sync_pid" 2>/dev/null || true
   "$root/scripts/etcd-pair.sh" stop "$state" >/dev/null 2>&1 || true
   rm -rf "$state"
@@ -33,7 +41,17 @@ done
 echo "loading $KEYS keys of $VALUE_SIZE bytes into the primary" >&2
 "$bin/etcd-workload/etcd-workload" load --endpoints "$PRIMARY_ENDPOINTS" --count "$KEYS" \
   --value-size "$VALUE_SIZE" >&2
-"$bin/etcd-sync/etcd-sync" --source-endpoints "$PRIMARY_ENDPOINTS" \
+read_from=$PRIMARY_ENDPOINTS
+if [ "$LINK" = 1 ]; then
+  "$root/build/cmd/slow-link-proxy/slow-link-proxy" --target-port "${PRIMARY_ENDPOINTS##*:}" \
+    --delay-ms "$(awk -v r="$RTT_MS" 'BEGIN { print r / 2 }')" --rate-mbit "$RATE_MBIT" \
+    >"$state/proxy.out" 2>"$state/proxy.log" &
+  proxy_pid=$!
+  for _ in $(seq 50); do [ -s "$state/proxy.out" ] && break; sleep 0.1; done
+  read_from="http://$(head -1 "$state/proxy.out")"
+  echo "slow link: $read_from -> $PRIMARY_ENDPOINTS ($RTT_MS ms RTT, $RATE_MBIT Mbit/s)" >&2
+fi
+"$bin/etcd-sync/etcd-sync" --source-endpoints "$read_from" \
   --dest-endpoints "$STANDBY_ENDPOINTS" --monitor-listen 127.0.0.1:0 \
   --check-interval 86400 > "$state/sync.log" 2>&1 &
 sync_pid=$!
@@ -76,6 +94,12 @@ read -r text_seconds text_lines < <(time_check "")
 json_load=$(load)
 read -r json_seconds _ < <(time_check "?format=json")
 hwm_after=$(hwm_mb)
+source_bytes=$(cat "$state/ceiling.$(echo "$PRIMARY_ENDPOINTS" | tr -c '0-9' _)")
+link_seconds=$(awk -v b="$source_bytes" -v r="$RATE_MBIT" 'BEGIN { printf "%.1f", b * 8 / (r * 1e6) }')
+link_line=""
+if [ "$LINK" = 1 ]; then
+  link_line="  through the link ($RTT_MS ms RTT, $RATE_MBIT Mbit/s): the source's $((source_bytes / 1048576)) MiB need ${link_seconds}s; text /check / that: $(echo "scale=2; $text_seconds / $link_seconds" | bc)"
+fi
 
 cat <<REPORT
 
@@ -86,10 +110,12 @@ machine: $(nproc) CPUs, etcd $(etcd --version | awk '/etcd Version/ {print $3}')
   text /check:                       ${text_seconds}s (load $text_load)    52-74 s at 1M
   JSON /check:                       ${json_seconds}s (load $json_load)
   /check / ceiling:                  $(echo "scale=2; $text_seconds / $ceiling_seconds" | bc)
+$link_line
   text /check: $text_lines lines, $(echo "$KEYS / $text_seconds" | bc) keys/s per side
   etcd-sync memory: RSS ${rss_before} MiB before, peak ${hwm_before} MiB before the checks (the copy),
                     peak ${hwm_after} MiB after both checks (previous: 279-369 MiB)
 RESULT keys=$KEYS value_size=$VALUE_SIZE drift=$DRIFT
 RESULT ceiling_seconds=$ceiling_seconds check_text_seconds=$text_seconds check_json_seconds=$json_seconds
 RESULT etcd_sync_peak_rss_mib_before=$hwm_before etcd_sync_peak_rss_mib_after=$hwm_after
+RESULT link=$([ "$LINK" = 1 ] && echo "rtt${RTT_MS}ms_${RATE_MBIT}mbit" || echo loopback) link_seconds_for_source_bytes=$link_seconds
 REPORT

@@ -7,6 +7,8 @@
 // the copy's for good (67 -> 102 MiB at 100k). Every few seconds, when more than
 // kTrimAboveBytes lie free in the arenas, they go back to the system (malloc_trim).
 #include <malloc.h>
+#include <pthread.h>
+#include <signal.h>
 
 #include <chrono>
 #include <condition_variable>
@@ -24,8 +26,7 @@ const bool kArenasLimited = [] {
   return mallopt(M_ARENA_MAX, 2) == 1;
 }();
 
-// Started with the process, stopped and joined at exit (its wait ends on the stop request).
-std::jthread free_memory_returner([](std::stop_token stop) {
+void ReturnFreeMemory(std::stop_token stop) {
   std::mutex mutex;
   std::condition_variable_any wake;
   std::unique_lock lock(mutex);
@@ -33,6 +34,21 @@ std::jthread free_memory_returner([](std::stop_token stop) {
     wake.wait_for(lock, stop, kTrimInterval, [] { return false; });
     if (!stop.stop_requested() && mallinfo2().fordblks > kTrimAboveBytes) malloc_trim(0);
   }
-});
+}
+
+// Started with the process, stopped and joined at exit (its wait ends on the stop request).
+// It starts before main() blocks SIGTERM/SIGINT for its sigwait, so it is started with every
+// signal blocked: a SIGTERM delivered to it would otherwise take the default action and end
+// the process with 143 instead of the orderly shutdown.
+std::jthread StartFreeMemoryReturner() {
+  sigset_t all, previous;
+  sigfillset(&all);
+  pthread_sigmask(SIG_SETMASK, &all, &previous);
+  std::jthread thread(ReturnFreeMemory);
+  pthread_sigmask(SIG_SETMASK, &previous, nullptr);
+  return thread;
+}
+
+std::jthread free_memory_returner = StartFreeMemoryReturner();
 
 }  // namespace

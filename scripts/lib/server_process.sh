@@ -26,6 +26,16 @@ process_start_time() {
   echo "${20}"
 }
 
+# The process group of process $1 (field 5 of /proc/<pid>/stat), empty when it is gone.
+process_group() {
+  local stat rest
+  stat=$(cat "/proc/$1/stat" 2>/dev/null) || return 0
+  rest=${stat##*) }
+  # shellcheck disable=SC2086
+  set -- $rest
+  echo "$3"
+}
+
 # Stops server $2 when process $1 (the test or script that owns it) is gone: killed outright,
 # left a zombie, or its pid reused. The watcher runs in its own session so that a signal to
 # the owner's process group (kill -9 -<pgid>, a test runner's timeout) cannot take the
@@ -44,5 +54,14 @@ watch_owner() {
     for _ in $(seq 100); do kill -0 "$pid" 2>/dev/null || exit 0; sleep 0.1; done
     kill -KILL "$pid" 2>/dev/null' owner-watch "$owner" "$pid" "$born" \
     >/dev/null 2>&1 </dev/null &
+  local watcher=$! group
   disown || true
+  # Return only once the watcher has left our process group: until setsid(2) has run in it, a
+  # kill of the owner's group right after this script returns (a loaded machine) would take
+  # the watcher down with it and leave the server behind.
+  group=$(process_group $$)
+  for _ in $(seq 200); do
+    [ "$(process_group "$watcher")" = "$group" ] || break
+    sleep 0.02
+  done
 }

@@ -9,6 +9,13 @@
 # See bench/README.md.
 #
 #   KEYS=5000 LAG_SECONDS=3 bench/etcd_sync_bench.sh
+#   LINK=1 KEYS=100000 bench/etcd_sync_bench.sh   # both read the source through the slow link
+#
+# LINK=1 puts slow-link-proxy (RTT_MS round trip, RATE_MBIT each way) between the source and
+# both engines, as on a DR standby that reads the primary across sites: etcd-sync and
+# make-mirror run beside the destination and read the source through the link; the raw
+# writer stays local (it is the destination's write ceiling). The report adds the link's own
+# ceiling for the copy: the source's keys and values at RATE_MBIT.
 #
 # Environment (defaults in brackets):
 #   KEYS [100000]  VALUE_SIZE [1024]  RATE [1000]  LAG_SECONDS [10]
@@ -18,6 +25,7 @@
 #   BUILD_DIR [<repo>/build] where etcd-sync and etcd-workload are built
 #   BENCH_TMPDIR [/var/tmp]  parent of the state directory (use a real disk, not tmpfs)
 #   KEEP_STATE [0]           1: keep the state directory (logs, data) instead of deleting it
+#   LINK [0]  RTT_MS [20]  RATE_MBIT [200]   the slow link (see above)
 set -euo pipefail
 
 KEYS=${KEYS:-100000}
@@ -28,6 +36,9 @@ PARALLELISM=${PARALLELISM:-8}
 SYNC_TIMEOUT=${SYNC_TIMEOUT:-1800}
 MIRROR_TIMEOUT=${MIRROR_TIMEOUT:-1800}
 KEEP_STATE=${KEEP_STATE:-0}
+LINK=${LINK:-0}
+RTT_MS=${RTT_MS:-20}
+RATE_MBIT=${RATE_MBIT:-200}
 PREFIX=/registry/
 LAG_PREFIX=/registry/lag-probe/
 
@@ -37,15 +48,19 @@ BUILD_DIR=${BUILD_DIR:-$repo/build}
 MEMBER="$repo/scripts/etcd-member.sh"
 WORKLOAD="$BUILD_DIR/cmd/etcd-workload/etcd-workload"
 SYNC="$BUILD_DIR/cmd/etcd-sync/etcd-sync"
+PROXY="$BUILD_DIR/cmd/slow-link-proxy/slow-link-proxy"
 export ETCDCTL_API=3
 
 log() { printf '==> %s\n' "$*" >&2; }
 die() { printf 'FAILED: %s\n' "$*" >&2; exit 1; }
 
-for n in KEYS VALUE_SIZE RATE LAG_SECONDS PARALLELISM SYNC_TIMEOUT MIRROR_TIMEOUT; do
+for n in KEYS VALUE_SIZE RATE LAG_SECONDS PARALLELISM SYNC_TIMEOUT MIRROR_TIMEOUT RTT_MS RATE_MBIT; do
   [[ ${!n} =~ ^[1-9][0-9]*$ ]] || die "$n must be a positive integer (got '${!n}')"
 done
-for tool in "$WORKLOAD" "$SYNC" "$MEMBER"; do
+[[ $LINK =~ ^[01]$ ]] || die "LINK must be 0 or 1 (got '$LINK')"
+link_tools=()
+[ "$LINK" = 1 ] && link_tools=("$PROXY")
+for tool in "$WORKLOAD" "$SYNC" "$MEMBER" "${link_tools[@]}"; do
   [ -x "$tool" ] || die "$tool is missing: build with cmake --build $BUILD_DIR -j2"
 done
 command -v etcd >/dev/null || die "etcd not found: apt-get install etcd-server"
@@ -115,6 +130,7 @@ snapshot_tool() {  # snapshot_tool <path>; prints the copy's path
 }
 WORKLOAD=$(snapshot_tool "$WORKLOAD")
 SYNC=$(snapshot_tool "$SYNC")
+[ "$LINK" = 1 ] && PROXY=$(snapshot_tool "$PROXY")
 build_rev=$(git -C "$repo" rev-parse --short HEAD 2>/dev/null || echo unknown)
 if [ -n "$(git -C "$repo" status --porcelain -- src cmd 2>/dev/null)" ]; then
   build_rev="$build_rev+local changes"
@@ -195,6 +211,20 @@ load_out=$("$WORKLOAD" load --endpoints "$SOURCE" --prefix "$PREFIX" --count "$K
 log "source: $load_out"
 source_keys=$(key_count "$SOURCE")
 [ "$source_keys" -eq "$KEYS" ] || die "source holds $source_keys keys under $PREFIX, expected $KEYS"
+# Where the engines read the source: directly, or through the slow link.
+READ_FROM=$SOURCE
+link_label="loopback"
+if [ "$LINK" = 1 ]; then
+  "$PROXY" --target-port "${SOURCE##*:}" --delay-ms "$(awk -v r="$RTT_MS" 'BEGIN { print r / 2 }')" \
+    --rate-mbit "$RATE_MBIT" >"$STATE/proxy.out" 2>"$STATE/proxy.log" </dev/null &
+  bg_pids+=($!)
+  failed_logs+=("$STATE/proxy.log")
+  for ((i = 0; i < 100; i++)); do [ -s "$STATE/proxy.out" ] && break; sleep 0.1; done
+  [ -s "$STATE/proxy.out" ] || die "slow-link-proxy did not start"
+  READ_FROM="http://$(head -1 "$STATE/proxy.out")"
+  link_label="slow link ($RTT_MS ms RTT, $RATE_MBIT Mbit/s) between the source and both engines"
+  log "slow link: $READ_FROM -> $SOURCE ($RTT_MS ms RTT, $RATE_MBIT Mbit/s)"
+fi
 
 # --- 2. raw ceiling ----------------------------------------------------------------------
 start_member raw RAW
@@ -211,9 +241,9 @@ stop_member raw
 start_member dest-sync DEST_SYNC
 sync_log="$STATE/etcd-sync.log"
 failed_logs+=("$sync_log")
-log "etcd-sync: $SOURCE -> empty etcd $DEST_SYNC"
+log "etcd-sync: $READ_FROM -> empty etcd $DEST_SYNC"
 t0=$(now)
-"$SYNC" --source-endpoints "$SOURCE" --dest-endpoints "$DEST_SYNC" --prefix "$PREFIX" \
+"$SYNC" --source-endpoints "$READ_FROM" --dest-endpoints "$DEST_SYNC" --prefix "$PREFIX" \
   >"$sync_log" 2>&1 </dev/null &
 sync_pid=$!
 bg_pids+=("$sync_pid")
@@ -256,11 +286,11 @@ source_keys=$(key_count "$SOURCE")
 start_member dest-mirror DEST_MIRROR
 mirror_log="$STATE/make-mirror.log"
 failed_logs+=("$mirror_log")
-log "make-mirror: $SOURCE -> empty etcd $DEST_MIRROR"
+log "make-mirror: $READ_FROM -> empty etcd $DEST_MIRROR"
 # With neither --dest-prefix nor --no-dest-prefix, etcdctl 3.4 uses --prefix as the
 # destination prefix, so keys keep their names.
 t0=$(now)
-etcdctl --endpoints "$SOURCE" make-mirror --prefix "$PREFIX" "${DEST_MIRROR#http://}" \
+etcdctl --endpoints "$READ_FROM" make-mirror --prefix "$PREFIX" "${DEST_MIRROR#http://}" \
   >"$mirror_log" 2>&1 </dev/null &
 mirror_pid=$!
 bg_pids+=("$mirror_pid")
@@ -306,6 +336,10 @@ pct_of_ceiling=$(ratio "$(calc %.6f "100 * $raw_s")" "$sync_s" "%.0f")
 mm_pct_of_ceiling=$(ratio "$(calc %.6f "100 * $raw_s")" "$mirror_s" "%.1f")
 p99_ratio=$(ratio "$mm_p99" "$sync_p99" "%.1f")
 p50_ratio=$(ratio "$mm_p50" "$sync_p50" "%.1f")
+link_s=n/a
+if [ "$LINK" = 1 ]; then
+  link_s=$(awk -v m="$data_mib" -v r="$RATE_MBIT" 'BEGIN { printf "%.2f", m * 1048576 * 8 / (r * 1e6) }')
+fi
 
 cat <<EOF
 
@@ -313,6 +347,7 @@ etcd-sync benchmark ($(date -u +%Y-%m-%dT%H:%M:%SZ))
 machine:    $(nproc) CPUs, $(uname -sr), etcd/etcdctl $etcd_version, data on ${fstype:-?} ($parent)
 build:      $BUILD_DIR at commit $build_rev, $(grep -m1 '^CMAKE_BUILD_TYPE' "$BUILD_DIR/CMakeCache.txt" 2>/dev/null | cut -d= -f2 || echo '?') (binaries copied at start)
 parameters: KEYS=$KEYS VALUE_SIZE=$VALUE_SIZE (${data_mib} MiB) RATE=$RATE writes/s LAG_SECONDS=$LAG_SECONDS PARALLELISM=$PARALLELISM
+source:     read over $link_label$([ "$LINK" = 1 ] && echo "; its bytes alone need ${link_s}s on it")
 
 initial copy of $KEYS keys into an empty etcd
   engine                     seconds     keys/s    MiB/s   % of ceiling
@@ -336,12 +371,16 @@ ratios
   initial copy, etcd-sync time / raw writer time:    ${sync_over_raw}x (etcd-sync reaches ${pct_of_ceiling}% of the ceiling throughput)
   lag p50, make-mirror / etcd-sync:                  ${p50_ratio}x
   lag p99, make-mirror / etcd-sync:                  ${p99_ratio}x
+$(if [ "$LINK" = 1 ]; then
+  echo "  initial copy vs the link's ceiling (${link_s}s):    etcd-sync $(ratio "$link_s" "$sync_s" "%.2f" | awk '{ printf "%.0f", 100 * $1 }')% of it, make-mirror $(ratio "$link_s" "$mirror_s" "%.4f" | awk '{ printf "%.1f", 100 * $1 }')%"
+fi)
 notes
   etcd-sync time: process start -> 'Start Sync update' logged (destination equal at that moment: $sync_equal_at_start);
     of which the copy itself (etcd-sync's 'initial copy done in' log line): ${sync_copy_phase_s}s
   make-mirror time: process start -> destination holds all $KEYS keys (byte-equal diff confirmed at ${mirror_diff_s}s)
 
 RESULT keys=$KEYS value_size=$VALUE_SIZE rate=$RATE lag_seconds=$LAG_SECONDS nproc=$(nproc) etcd=$etcd_version
+RESULT link=$([ "$LINK" = 1 ] && echo "rtt${RTT_MS}ms_${RATE_MBIT}mbit" || echo loopback) link_ceiling_seconds=$link_s
 RESULT raw_writer_seconds=$raw_s
 RESULT etcd_sync_initial_copy_seconds=$sync_s
 RESULT make_mirror_initial_copy_seconds=$mirror_s

@@ -3,6 +3,7 @@
 #include <spdlog/spdlog.h>
 
 #include <algorithm>
+#include <deque>
 #include <future>
 
 #include "absl/strings/str_cat.h"
@@ -22,6 +23,8 @@ constexpr size_t kMinPageKeys = 64;
 constexpr int kFirstPageKeys = 500;
 // Keys-only discovery calls find chunks of copy_page_size keys, this many chunks per call.
 constexpr int kChunksPerDiscovery = 20;
+// Source pages in flight while one is written (memory: this many pages of ~kPageBytes).
+constexpr size_t kReadsAhead = 4;
 
 }  // namespace
 
@@ -133,46 +136,84 @@ absl::StatusOr<FullSyncResult> FullSync::Run(const Checkpoint& identity, std::st
       etcd::ChunkPlan{config_.copy_page_size,
                       static_cast<int>(std::min<int64_t>(
                           int64_t{config_.copy_page_size} * kChunksPerDiscovery, 1 << 30))});
-  // Reads one source page of [from, to) at `pinned`; if the source compacted it mid-copy,
-  // carries on at the newest revision rather than failing (the next pass closes the gap).
-  // Only one read is in flight at a time, and future::get() orders it before the next.
-  auto read_page = [&](const std::string& from, const std::string& to,
-                       int limit) -> absl::StatusOr<etcd::pb::RangeResponse> {
+  // Source pages are read ahead of the one being written: up to kReadsAhead chunks at once,
+  // so across a WAN link the reads fill the link instead of waiting one round trip per page
+  // (a chunk is one page unless its values are large). Pages are used in key order: a chunk
+  // that needs a second page has it read before the chunks after it are used.
+  struct PendingRead {
+    std::string from;
+    std::string to;  // the chunk's end
+    int limit = 0;
+    std::future<absl::StatusOr<etcd::pb::RangeResponse>> response;
+  };
+  // A return with reads in flight waits for them: a std::async future's destructor does.
+  std::deque<PendingRead> reads;
+  auto read_page = [&](std::string from, std::string to, int limit) {
     etcd::pb::RangeRequest page;
     page.set_key(from);
     page.set_range_end(to);
     page.set_limit(limit);
     page.set_revision(pinned);
-    auto response = source_.Range(page);
-    if (!response.ok() && pinned != 0 && etcd::IsCompacted(response.status())) {
+    return PendingRead{std::move(from), std::move(to), limit,
+                       std::async(std::launch::async, [&source = source_, page] {
+                         return source.Range(page);
+                       })};
+  };
+  // Waits for a read; if the source compacted the pinned revision meanwhile, carries on at
+  // the newest revision rather than failing (the next pass closes the gap).
+  auto take = [&](PendingRead& read) -> absl::StatusOr<etcd::pb::RangeResponse> {
+    auto response = read.response.get();
+    if (response.ok() || !etcd::IsCompacted(response.status())) return response;
+    if (pinned != 0) {
       spdlog::warn(
           "initial copy: source compacted revision {} during the copy; continuing at "
           "the current revision",
           pinned);
       result.repinned = true;
       pinned = 0;
-      page.set_revision(0);
-      response = source_.Range(page);
     }
-    return response;
+    etcd::pb::RangeRequest page;
+    page.set_key(read.from);
+    page.set_range_end(read.to);
+    page.set_limit(read.limit);
+    return source_.Range(page);
   };
 
   int page_limit = std::min(config_.copy_page_size, kFirstPageKeys);
-  ASSIGN_OR_RETURN(std::optional<etcd::KeyChunk> chunk, planner.Next());
-  std::string chunk_end = chunk ? chunk->end : range_end;
-  std::future<absl::StatusOr<etcd::pb::RangeResponse>> next =
-      std::async(std::launch::async, read_page, cursor, chunk_end, page_limit);
-  while (true) {
-    if (stop.stop_requested()) {
-      if (next.valid()) next.wait();
-      return absl::CancelledError("stopped during the initial copy");
+  bool planned_all = false;
+  // Starts reads of the next chunks until kReadsAhead are in flight.
+  auto read_ahead = [&]() -> absl::Status {
+    while (!planned_all && reads.size() < kReadsAhead) {
+      ASSIGN_OR_RETURN(std::optional<etcd::KeyChunk> chunk, planner.Next());
+      if (!chunk) {
+        planned_all = true;
+        break;
+      }
+      reads.push_back(read_page(chunk->begin, chunk->end, page_limit));
     }
-    auto response = next.get();
+    return absl::OkStatus();
+  };
+  {
+    // The first page alone, small: its values size the pages read ahead.
+    ASSIGN_OR_RETURN(std::optional<etcd::KeyChunk> chunk, planner.Next());
+    if (chunk) {
+      reads.push_back(read_page(chunk->begin, chunk->end, page_limit));
+    } else {
+      planned_all = true;
+      reads.push_back(read_page(cursor, range_end, page_limit));
+    }
+  }
+  while (!reads.empty()) {
+    if (stop.stop_requested()) return absl::CancelledError("stopped during the initial copy");
+    PendingRead read = std::move(reads.front());
+    reads.pop_front();
+    auto response = take(read);
     if (!response.ok()) return response.status();
+    cursor = read.from;
     const bool more_in_chunk = response->more() && response->kvs_size() > 0;
     const std::string interval_end =
         more_in_chunk ? etcd::KeySuccessor(response->kvs(response->kvs_size() - 1).key())
-                      : chunk_end;
+                      : read.to;
     // Size pages by bytes: ~kPageBytes per page whatever the value sizes are.
     size_t page_bytes = 0;
     for (const auto& kv : response->kvs()) page_bytes += kv.key().size() + kv.value().size();
@@ -182,15 +223,9 @@ absl::StatusOr<FullSyncResult> FullSync::Run(const Checkpoint& identity, std::st
       page_limit = static_cast<int>(
           std::clamp<size_t>(kPageBytes / average, std::min(kMinPageKeys, most), most));
     }
-    bool more = more_in_chunk;
-    if (!more_in_chunk && chunk_end != range_end) {
-      ASSIGN_OR_RETURN(chunk, planner.Next());
-      if (chunk) {
-        chunk_end = chunk->end;
-        more = true;
-      }
-    }
-    if (more) next = std::async(std::launch::async, read_page, interval_end, chunk_end, page_limit);
+    // The rest of this chunk is used next, before the chunks already read ahead.
+    if (more_in_chunk) reads.push_front(read_page(interval_end, read.to, page_limit));
+    RETURN_IF_ERROR(read_ahead());
 
     std::vector<Mutation> wanted;
     std::vector<std::string> local;  // keys whose value is cluster-local on either side
@@ -231,8 +266,6 @@ absl::StatusOr<FullSyncResult> FullSync::Run(const Checkpoint& identity, std::st
     TxnBatch batch = BuildTxns(diff, fence_, limits);
     for (auto& txn : batch.txns) RETURN_IF_ERROR(applier.Submit(std::move(txn)));
     progress.Update(result.keys_scanned, result.puts + result.deletes, bytes_written);
-    if (!more) break;
-    cursor = interval_end;
   }
   // State the policy kept about keys the source no longer has (e.g. held dependents).
   for (auto& txn : BuildTxns(policy_.EndFullSync(), fence_, limits).txns) {

@@ -71,12 +71,23 @@ if [ "$DRIFT" -gt 0 ]; then
     --prefix /registry/drift/ --count "$DRIFT" --value-size 64 >/dev/null
 fi
 
-time_check() {  # $1: query string; prints seconds and the body's line count
-  local start end
+# CPU seconds (user + system, all threads) a process has used so far.
+cpu_of() { awk -v hz="$(getconf CLK_TCK)" '{ printf "%.2f", ($14 + $15) / hz }' "/proc/$1/stat"; }
+cpu_all() { echo "$(cpu_of "$(cat "$state/primary.pid")") $(cpu_of "$(cat "$state/standby.pid")") $(cpu_of "$sync_pid")"; }
+time_check() {  # $1: query string; prints seconds, the body's line count and the CPU seconds
+  local start end before after
+  before=$(cpu_all)
   start=$(date +%s.%N)
   curl -sf --max-time 1800 "http://127.0.0.1:$port/check$1" -o "$state/check.out"
   end=$(date +%s.%N)
-  echo "$(echo "$end - $start" | bc) $(wc -l < "$state/check.out")"
+  after=$(cpu_all)
+  # primary etcd, standby etcd, etcd-sync
+  echo "$(echo "$end - $start" | bc) $(wc -l < "$state/check.out") $(awk -v a="$before" -v b="$after" 'BEGIN {
+    split(a, x, " "); split(b, y, " "); printf "%.1f %.1f %.1f", y[1] - x[1], y[2] - x[2], y[3] - x[3] }')"
+}
+cpu_line() {  # cpu_line <primary> <standby> <etcd-sync>
+  awk -v p="$1" -v s="$2" -v e="$3" -v n="$(nproc)" 'BEGIN {
+    printf "CPU %.1f s (primary etcd %.1f, standby etcd %.1f, etcd-sync %.1f): at least %.1f s on %d cores", p + s + e, p, s, e, (p + s + e) / n, n }'
 }
 load() { awk '{print $1}' /proc/loadavg; }
 ceiling_load=$(load)
@@ -90,9 +101,11 @@ done
 wait "${readers[@]}"  # not etcd-sync, also a child
 ceiling_seconds=$(echo "$(date +%s.%N) - $ceiling_start" | bc)
 text_load=$(load)
-read -r text_seconds text_lines < <(time_check "")
+read -r text_seconds text_lines text_cpu_p text_cpu_s text_cpu_e < <(time_check "")
 json_load=$(load)
-read -r json_seconds _ < <(time_check "?format=json")
+read -r json_seconds _ json_cpu_p json_cpu_s json_cpu_e < <(time_check "?format=json")
+again_load=$(load)
+read -r again_seconds _ again_cpu_p again_cpu_s again_cpu_e < <(time_check "")
 hwm_after=$(hwm_mb)
 source_bytes=$(cat "$state/ceiling.$(echo "$PRIMARY_ENDPOINTS" | tr -c '0-9' _)")
 link_seconds=$(awk -v b="$source_bytes" -v r="$RATE_MBIT" 'BEGIN { printf "%.1f", b * 8 / (r * 1e6) }')
@@ -108,14 +121,21 @@ machine: $(nproc) CPUs, etcd $(etcd --version | awk '/etcd Version/ {print $3}')
                                      this run              previous (issue 18)
   ceiling (both sides, unpaged):     ${ceiling_seconds}s (load $ceiling_load)
   text /check:                       ${text_seconds}s (load $text_load)    52-74 s at 1M
+    $(cpu_line "$text_cpu_p" "$text_cpu_s" "$text_cpu_e")
   JSON /check:                       ${json_seconds}s (load $json_load)
+    $(cpu_line "$json_cpu_p" "$json_cpu_s" "$json_cpu_e")
+  text /check again:                 ${again_seconds}s (load $again_load)
+    $(cpu_line "$again_cpu_p" "$again_cpu_s" "$again_cpu_e")
   /check / ceiling:                  $(echo "scale=2; $text_seconds / $ceiling_seconds" | bc)
 $link_line
   text /check: $text_lines lines, $(echo "$KEYS / $text_seconds" | bc) keys/s per side
   etcd-sync memory: RSS ${rss_before} MiB before, peak ${hwm_before} MiB before the checks (the copy),
                     peak ${hwm_after} MiB after both checks (previous: 279-369 MiB)
 RESULT keys=$KEYS value_size=$VALUE_SIZE drift=$DRIFT
-RESULT ceiling_seconds=$ceiling_seconds check_text_seconds=$text_seconds check_json_seconds=$json_seconds
+RESULT ceiling_seconds=$ceiling_seconds check_text_seconds=$text_seconds check_json_seconds=$json_seconds check_text_again_seconds=$again_seconds
 RESULT etcd_sync_peak_rss_mib_before=$hwm_before etcd_sync_peak_rss_mib_after=$hwm_after
+RESULT check_text_cpu_seconds primary=$text_cpu_p standby=$text_cpu_s etcd_sync=$text_cpu_e
+RESULT check_json_cpu_seconds primary=$json_cpu_p standby=$json_cpu_s etcd_sync=$json_cpu_e
+RESULT check_again_seconds=$again_seconds cpu primary=$again_cpu_p standby=$again_cpu_s etcd_sync=$again_cpu_e
 RESULT link=$([ "$LINK" = 1 ] && echo "rtt${RTT_MS}ms_${RATE_MBIT}mbit" || echo loopback) link_seconds_for_source_bytes=$link_seconds
 REPORT

@@ -160,6 +160,11 @@ start_member() {
   printf -v "$2" '%s' "$url"
 }
 stop_member() { "$MEMBER" stop "$STATE" "$1"; }
+# CPU seconds (user + system, all threads) a running process has used so far.
+cpu_of() { awk -v hz="$(getconf CLK_TCK)" '{ printf "%.1f", ($14 + $15) / hz }' "/proc/$1/stat" 2>/dev/null || echo 0; }
+member_cpu() { cpu_of "$(cat "$STATE/$1.pid")"; }
+# CPU seconds this shell's finished children have used (a command substitution counts once done).
+children_cpu() { times | awk 'NR == 2 { gsub(/[ms]/, " "); print $1 * 60 + $2 + $3 * 60 + $4 }'; }
 
 now() { echo "$EPOCHREALTIME"; }
 elapsed() { awk -v a="$1" -v b="$2" 'BEGIN { printf "%.2f", b - a }'; }
@@ -217,7 +222,8 @@ link_label="loopback"
 if [ "$LINK" = 1 ]; then
   "$PROXY" --target-port "${SOURCE##*:}" --delay-ms "$(awk -v r="$RTT_MS" 'BEGIN { print r / 2 }')" \
     --rate-mbit "$RATE_MBIT" >"$STATE/proxy.out" 2>"$STATE/proxy.log" </dev/null &
-  bg_pids+=($!)
+  proxy_pid=$!
+  bg_pids+=("$proxy_pid")
   failed_logs+=("$STATE/proxy.log")
   for ((i = 0; i < 100; i++)); do [ -s "$STATE/proxy.out" ] && break; sleep 0.1; done
   [ -s "$STATE/proxy.out" ] || die "slow-link-proxy did not start"
@@ -229,8 +235,11 @@ fi
 # --- 2. raw ceiling ----------------------------------------------------------------------
 start_member raw RAW
 log "raw ceiling: etcd-workload load into empty etcd $RAW"
+children0=$(children_cpu)
 raw_out=$("$WORKLOAD" load --endpoints "$RAW" --prefix "$PREFIX" --count "$KEYS" \
             --value-size "$VALUE_SIZE" --parallelism "$PARALLELISM")
+raw_writer_cpu=$(awk -v a="$children0" -v b="$(children_cpu)" 'BEGIN { printf "%.1f", b - a }')
+raw_dest_cpu=$(member_cpu raw)
 log "raw: $raw_out"
 [[ $raw_out =~ \ in\ ([0-9.]+)s: ]] || die "cannot parse the load output: $raw_out"
 raw_s=${BASH_REMATCH[1]}
@@ -242,6 +251,9 @@ start_member dest-sync DEST_SYNC
 sync_log="$STATE/etcd-sync.log"
 failed_logs+=("$sync_log")
 log "etcd-sync: $READ_FROM -> empty etcd $DEST_SYNC"
+source_cpu0=$(member_cpu source)
+proxy_cpu0=0
+[ "$LINK" = 1 ] && proxy_cpu0=$(cpu_of "$proxy_pid")
 t0=$(now)
 "$SYNC" --source-endpoints "$READ_FROM" --dest-endpoints "$DEST_SYNC" --prefix "$PREFIX" \
   >"$sync_log" 2>&1 </dev/null &
@@ -254,6 +266,11 @@ until grep -q 'Start Sync update' "$sync_log"; do
   sleep 0.02
 done
 t1=$(now)
+copy_sync_cpu=$(cpu_of "$sync_pid")
+copy_dest_cpu=$(member_cpu dest-sync)
+copy_source_cpu=$(awk -v a="$source_cpu0" -v b="$(member_cpu source)" 'BEGIN { printf "%.1f", b - a }')
+copy_proxy_cpu=0
+[ "$LINK" = 1 ] && copy_proxy_cpu=$(awk -v a="$proxy_cpu0" -v b="$(cpu_of "$proxy_pid")" 'BEGIN { printf "%.1f", b - a }')
 sync_s=$(elapsed "$t0" "$t1")
 log "etcd-sync: 'Start Sync update' after ${sync_s}s"
 sync_copy_line=$(grep -m1 'initial copy done' "$sync_log" | sed 's/^[^ ]* [^ ]* //' || true)
@@ -374,6 +391,10 @@ ratios
 $(if [ "$LINK" = 1 ]; then
   echo "  initial copy vs the link's ceiling (${link_s}s):    etcd-sync $(ratio "$link_s" "$sync_s" "%.2f" | awk '{ printf "%.0f", 100 * $1 }')% of it, make-mirror $(ratio "$link_s" "$mirror_s" "%.4f" | awk '{ printf "%.1f", 100 * $1 }')%"
 fi)
+CPU seconds on this machine's $(nproc) cores (every process here shares them; across sites the source's
+  side runs elsewhere)
+  raw batched writer:  $(calc %.1f "$raw_writer_cpu + $raw_dest_cpu") (destination etcd $raw_dest_cpu, writer $raw_writer_cpu): no copy here can take less than $(calc %.1f "($raw_writer_cpu + $raw_dest_cpu) / $(nproc)")s
+  etcd-sync copy:      $(calc %.1f "$copy_sync_cpu + $copy_dest_cpu + $copy_source_cpu + $copy_proxy_cpu") (destination etcd $copy_dest_cpu, etcd-sync $copy_sync_cpu, source etcd $copy_source_cpu$([ "$LINK" = 1 ] && echo ", link proxy $copy_proxy_cpu")): $(calc %.1f "($copy_sync_cpu + $copy_dest_cpu + $copy_source_cpu + $copy_proxy_cpu) / $(nproc)")s of the ${sync_s}s at full use of every core
 notes
   etcd-sync time: process start -> 'Start Sync update' logged (destination equal at that moment: $sync_equal_at_start);
     of which the copy itself (etcd-sync's 'initial copy done in' log line): ${sync_copy_phase_s}s
@@ -381,7 +402,8 @@ notes
 
 RESULT keys=$KEYS value_size=$VALUE_SIZE rate=$RATE lag_seconds=$LAG_SECONDS nproc=$(nproc) etcd=$etcd_version
 RESULT link=$([ "$LINK" = 1 ] && echo "rtt${RTT_MS}ms_${RATE_MBIT}mbit" || echo loopback) link_ceiling_seconds=$link_s
-RESULT raw_writer_seconds=$raw_s
+RESULT raw_writer_seconds=$raw_s raw_writer_cpu_seconds=$(calc %.1f "$raw_writer_cpu + $raw_dest_cpu")
+RESULT etcd_sync_copy_cpu_seconds=$(calc %.1f "$copy_sync_cpu + $copy_dest_cpu + $copy_source_cpu + $copy_proxy_cpu") destination=$copy_dest_cpu etcd_sync=$copy_sync_cpu source=$copy_source_cpu proxy=$copy_proxy_cpu
 RESULT etcd_sync_initial_copy_seconds=$sync_s
 RESULT make_mirror_initial_copy_seconds=$mirror_s
 RESULT etcd_sync_lag_p50_ms=$sync_p50 etcd_sync_lag_p99_ms=$sync_p99

@@ -67,6 +67,32 @@ absl::Status ChunkPlanner::TakePage() {
   return absl::OkStatus();
 }
 
+bool ChunkPlanner::UseBoundaries(std::vector<std::string> boundaries) {
+  if (boundaries.empty() || done_ || pending_ || !ready_.empty()) return false;
+  const std::string& begin = building_.begin;
+  const bool unbounded = end_ == std::string(1, '\0');  // etcd: every key from `begin`
+  for (size_t i = 0; i < boundaries.size(); ++i) {
+    const std::string& previous = i == 0 ? begin : boundaries[i - 1];
+    if (boundaries[i] <= previous) return false;
+    if (!unbounded && boundaries[i] >= end_) return false;
+  }
+  std::string from = std::move(building_.begin);
+  for (auto& boundary : boundaries) {
+    KeyChunk chunk;
+    chunk.begin = std::move(from);
+    chunk.end = boundary;
+    from = std::move(boundary);
+    ready_.push_back(std::move(chunk));
+  }
+  KeyChunk last;
+  last.begin = std::move(from);
+  last.end = end_;
+  ready_.push_back(std::move(last));
+  building_ = KeyChunk{};
+  done_ = true;
+  return true;
+}
+
 absl::StatusOr<std::optional<KeyChunk>> ChunkPlanner::Next() {
   while (ready_.empty() && !done_) RETURN_IF_ERROR(TakePage());
   if (ready_.empty()) return std::optional<KeyChunk>();

@@ -7,8 +7,10 @@
 #include <cstdint>
 #include <deque>
 #include <future>
+#include <mutex>
 #include <optional>
 #include <string>
+#include <vector>
 
 #include "absl/status/statusor.h"
 #include "etcd/client.h"
@@ -39,6 +41,13 @@ class ChunkPlanner {
   ChunkPlanner(const ChunkPlanner&) = delete;
   ChunkPlanner& operator=(const ChunkPlanner&) = delete;
 
+  // Plans from `boundaries` (strictly increasing keys inside (begin, end), as a
+  // BoundaryRecorder wrote them on an earlier pass) instead of discovery calls: the chunks are
+  // [begin, b0), [b0, b1), ..., [b_last, end), each as large as the range has become there.
+  // Call before the first Next(). Returns false, and keeps discovery, when `boundaries` is
+  // empty or not strictly increasing inside the range.
+  bool UseBoundaries(std::vector<std::string> boundaries);
+
   // The next chunk in key order; nullopt after the last one.
   absl::StatusOr<std::optional<KeyChunk>> Next();
   // The revision the plan was made at (known after the first Next()).
@@ -57,6 +66,55 @@ class ChunkPlanner {
   std::string pending_from_;  // where the pending discovery starts
   KeyChunk building_;         // the chunk under construction
   bool done_ = false;
+};
+
+// Remembers every `chunk_keys`-th key a pass sees, in key order: the boundaries a ChunkPlanner
+// would have found, for the next pass over the same range. Not thread-safe (one pass).
+class BoundaryRecorder {
+ public:
+  explicit BoundaryRecorder(int chunk_keys) : chunk_keys_(chunk_keys < 1 ? 1 : chunk_keys) {}
+  // Keys must come in increasing order.
+  void See(const std::string& key) {
+    if (seen_ > 0 && seen_ % chunk_keys_ == 0) boundaries_.push_back(key);
+    ++seen_;
+  }
+  std::vector<std::string> Take() { return std::move(boundaries_); }
+
+ private:
+  int64_t chunk_keys_;
+  int64_t seen_ = 0;
+  std::vector<std::string> boundaries_;
+};
+
+// The boundaries of the last complete pass over one range, kept between passes (a /check
+// every Data Check Interval). On etcd 3.4 a keys-only discovery call reads every value from
+// the backend all the same, so planning costs the source as much as the pass reads; from
+// remembered boundaries it costs nothing, and a range that changed since only makes some
+// chunks larger or smaller (a larger one is paged inside its bounds). Thread-safe.
+class ChunkBoundaries {
+ public:
+  // What was stored for [begin, end) at `chunk_keys`; empty when nothing was.
+  std::vector<std::string> Get(const std::string& begin, const std::string& end,
+                               int chunk_keys) const {
+    std::lock_guard lock(mutex_);
+    if (begin != begin_ || end != end_ || chunk_keys != chunk_keys_) return {};
+    return boundaries_;
+  }
+  void Set(std::string begin, std::string end, int chunk_keys,
+           std::vector<std::string> boundaries) {
+    std::lock_guard lock(mutex_);
+    begin_ = std::move(begin);
+    end_ = std::move(end);
+    chunk_keys_ = chunk_keys;
+    boundaries_ = std::move(boundaries);
+  }
+
+ private:
+  mutable std::mutex mutex_;
+  std::string begin_;
+  std::string end_;
+  int chunk_keys_ = 0;
+  std::vector<std::string> boundaries_;
 };
 
 // Reads [begin, end) at `revision` in pages of at most `page_keys`, continuing inside the

@@ -22,11 +22,14 @@ constexpr int kAttempts = 3;
 // first page is read as soon as the cursor is made (chunks ahead of the merge read ahead).
 class PinnedCursor {
  public:
+  // `recorder` (may be null) sees every key read, in order, before the filter.
   PinnedCursor(etcd::Client& client, const SyncConfig& config, const KeyFilter& filter,
-               int64_t revision, bool is_source, const etcd::KeyChunk& chunk, int page_keys)
+               int64_t revision, bool is_source, const etcd::KeyChunk& chunk, int page_keys,
+               etcd::BoundaryRecorder* recorder = nullptr)
       : config_(config),
         filter_(filter),
         is_source_(is_source),
+        recorder_(recorder),
         pager_(std::make_unique<etcd::RangePager>(client, chunk.begin, chunk.end, revision,
                                                   page_keys)) {
     first_ = std::async(std::launch::async, [pager = pager_.get()] { return pager->NextPage(); });
@@ -40,6 +43,7 @@ class PinnedCursor {
       page_.clear();
       position_ = 0;
       for (auto& kv : *response->mutable_kvs()) {
+        if (recorder_ != nullptr) recorder_->See(kv.key());
         if (!filter_.Includes(kv.key())) continue;
         if (is_source_ && !config_.Replicates(kv.lease())) continue;
         Entry entry;
@@ -63,6 +67,7 @@ class PinnedCursor {
   const SyncConfig& config_;
   const KeyFilter& filter_;
   bool is_source_;
+  etcd::BoundaryRecorder* recorder_;
   std::unique_ptr<etcd::RangePager> pager_;
   // Declared after pager_: destroyed (waited for) before it.
   std::future<absl::StatusOr<etcd::pb::RangeResponse>> first_;
@@ -100,9 +105,16 @@ absl::StatusOr<CheckReport> OnePass(etcd::Client& source, etcd::Client& destinat
   report.destination_revision = at.header().revision();
   // Chunks are planned on the source (its keys at R are fixed); the destination reads the same
   // bounds, paging inside a chunk when it holds more there.
-  etcd::ChunkPlanner planner(source, config.prefix, etcd::PrefixRangeEnd(config.prefix),
-                             report.source_revision,
+  const std::string range_end = etcd::PrefixRangeEnd(config.prefix);
+  etcd::ChunkPlanner planner(source, config.prefix, range_end, report.source_revision,
                              etcd::ChunkPlan{scan.chunk_keys, scan.discovery_keys});
+  // The source's keys are seen in order by the merge (front chunk only): they are the next
+  // pass's boundaries.
+  std::optional<etcd::BoundaryRecorder> recorder;
+  if (scan.boundaries) {
+    planner.UseBoundaries(scan.boundaries->Get(config.prefix, range_end, scan.chunk_keys));
+    recorder.emplace(scan.chunk_keys);
+  }
   std::deque<ChunkCursors> window;
   bool planned_all = false;
   auto differ = [&](KeyDifference::Kind kind, const std::string& key, int64_t source_mod,
@@ -132,8 +144,9 @@ absl::StatusOr<CheckReport> OnePass(etcd::Client& source, etcd::Client& destinat
         break;
       }
       ChunkCursors cursors;
-      cursors.source = std::make_unique<PinnedCursor>(
-          source, config, filter, report.source_revision, true, *chunk, scan.page_keys);
+      cursors.source =
+          std::make_unique<PinnedCursor>(source, config, filter, report.source_revision, true,
+                                         *chunk, scan.page_keys, recorder ? &*recorder : nullptr);
       cursors.destination = std::make_unique<PinnedCursor>(
           destination, config, filter, report.destination_revision, false, *chunk, scan.page_keys);
       window.push_back(std::move(cursors));
@@ -173,6 +186,9 @@ absl::StatusOr<CheckReport> OnePass(etcd::Client& source, etcd::Client& destinat
       }
     }
     window.pop_front();
+  }
+  if (recorder) {
+    scan.boundaries->Set(config.prefix, range_end, scan.chunk_keys, recorder->Take());
   }
   return report;
 }

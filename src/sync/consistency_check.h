@@ -5,11 +5,13 @@
 #pragma once
 
 #include <cstdint>
+#include <memory>
 #include <stop_token>
 #include <string>
 
 #include "absl/status/statusor.h"
 #include "etcd/client.h"
+#include "etcd/range_chunks.h"
 #include "sync/key_filter.h"
 #include "sync/sync_config.h"
 
@@ -62,11 +64,16 @@ inline bool ComparesPair(bool source_value_included, bool destination_value_incl
 // every limited Range; bounded chunks keep the whole scan O(keys)); `window` chunks of both
 // sides are read ahead of the merge; a side holding more than `page_keys` keys in one chunk
 // is paged inside it. Memory: about window x 2 x chunk_keys values.
+// With `boundaries`, a pass plans its chunks from the boundaries the last complete pass left
+// there (no discovery calls, which on etcd 3.4 cost the source as much as the pass itself)
+// and leaves its own for the next; the first pass, or one after a change of prefix or
+// chunk_keys, discovers. Results do not depend on it: any boundaries tile the range.
 struct CheckScan {
   int chunk_keys = 5000;
   int discovery_keys = 100000;
   int page_keys = 10000;
   int window = 4;
+  std::shared_ptr<etcd::ChunkBoundaries> boundaries;
 };
 
 // FailedPrecondition while no initial copy has completed (no live checkpoint yet);

@@ -223,8 +223,10 @@ absl::StatusOr<CheckReport> Reconciler::Run(Trigger trigger, CheckSink* listing,
         config_.prefix);
   }
   RepairingSink sink(*this, listing, fence, trigger == Trigger::kLeaderStart);
+  CheckScan scan;
+  scan.boundaries = boundaries_;
   absl::StatusOr<CheckReport> report =
-      RunConsistencyCheck(source_, destination_, config_, filter_, sink, stop);
+      RunConsistencyCheck(source_, destination_, config_, filter_, sink, scan, stop);
   if (!repairing) return report;
   ++stats_.reconcile_passes;
   if (!report.ok()) {

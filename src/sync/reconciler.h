@@ -5,6 +5,7 @@
 // becoming leader with a checkpoint, and by the monitor's periodic check.
 #pragma once
 
+#include <memory>
 #include <mutex>
 #include <optional>
 #include <stop_token>
@@ -65,6 +66,9 @@ class Reconciler {
   RepairLedger ledger_;
   mutable std::mutex fence_mutex_;
   std::optional<Fence> fence_;
+  // Chunk boundaries one pass leaves for the next (every pass after the first plans with no
+  // discovery calls on the source).
+  std::shared_ptr<etcd::ChunkBoundaries> boundaries_ = std::make_shared<etcd::ChunkBoundaries>();
 };
 
 }  // namespace etcdsync

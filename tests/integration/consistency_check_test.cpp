@@ -151,6 +151,93 @@ TEST_F(ConsistencyCheckTest, EmptyScopeOnTheSourceListsEveryDestinationKey) {
   EXPECT_TRUE(sink.missed.empty());
 }
 
+// A pass leaves its chunk boundaries (every 7th source key) for the next, which then plans
+// with no discovery call; after the keys changed a lot (two chunks emptied, 30 keys added
+// inside one chunk, surplus past the last boundary) the results stay exact, and the
+// boundaries follow the new keys.
+TEST_F(ConsistencyCheckTest, RemembersBoundariesAndStaysExactWhenTheKeysChange) {
+  std::vector<std::string> source;
+  for (int i = 0; i < 40; ++i) source.push_back(Key("apps", i));
+  for (const auto& key : source) Put(primary_->client(), key, "v");
+  for (const auto& key : source) Put(standby_->client(), key, "v");
+  MarkLive();
+  etcdsync::CheckScan scan{7, 20, 5, 3};
+  scan.boundaries = std::make_shared<etcd::ChunkBoundaries>();
+  const std::string end = etcd::PrefixRangeEnd("/registry/");
+  auto every_seventh = [](const std::vector<std::string>& keys) {
+    std::vector<std::string> out;
+    for (size_t i = 7; i < keys.size(); i += 7) out.push_back(keys[i]);
+    return out;
+  };
+  {
+    ListSink sink;
+    auto report = Check(sink, scan);
+    ASSERT_TRUE(report.ok()) << report.status();
+    EXPECT_EQ(report->missed + report->surplus + report->stale, 0);
+    EXPECT_EQ(scan.boundaries->Get("/registry/", end, 7), every_seventh(source));
+    EXPECT_TRUE(scan.boundaries->Get("/registry/", end, 5).empty());  // another plan
+  }
+  for (int i = 0; i < 14; ++i) {
+    Delete(primary_->client(), Key("apps", i));
+    Delete(standby_->client(), Key("apps", i));
+  }
+  std::vector<std::string> added;
+  for (int i = 0; i < 30; ++i) {
+    added.push_back(Key("apps", 20) + "-new-" + std::to_string(10 + i));
+    Put(primary_->client(), added.back(), "v");
+  }
+  Put(standby_->client(), Key("apps", 30), "changed");
+  Put(standby_->client(), "/registry/zzz", "s");
+  MarkLive();
+  std::vector<std::string> now(source.begin() + 14, source.end());
+  now.insert(now.end(), added.begin(), added.end());
+  std::sort(now.begin(), now.end());
+  {
+    ListSink sink;
+    auto report = Check(sink, scan);
+    ASSERT_TRUE(report.ok()) << report.status();
+    EXPECT_EQ(sink.missed, added);
+    EXPECT_EQ(sink.surplus, std::vector<std::string>{"/registry/zzz"});
+    EXPECT_EQ(sink.stale, std::vector<std::string>{Key("apps", 30)});
+    EXPECT_EQ(report->source_keys, static_cast<int64_t>(now.size()));
+    EXPECT_EQ(scan.boundaries->Get("/registry/", end, 7), every_seventh(now));
+  }
+  // Boundaries that do not tile the range are not used: the pass discovers instead.
+  scan.boundaries->Set("/registry/", end, 7, {Key("b", 1), Key("a", 1)});
+  ListSink sink;
+  auto report = Check(sink, scan);
+  ASSERT_TRUE(report.ok()) << report.status();
+  EXPECT_EQ(sink.missed, added);
+  EXPECT_EQ(scan.boundaries->Get("/registry/", end, 7), every_seventh(now));
+}
+
+TEST_F(ConsistencyCheckTest, PlannerTakesOnlyBoundariesInsideTheRangeInOrder) {
+  const std::string end = etcd::PrefixRangeEnd("/registry/");
+  auto plan = [&](std::vector<std::string> boundaries) {
+    etcd::ChunkPlanner planner(primary_->client(), "/registry/", end, 0);
+    return planner.UseBoundaries(std::move(boundaries));
+  };
+  EXPECT_FALSE(plan({}));
+  EXPECT_FALSE(plan({"/registry/b", "/registry/a"}));
+  EXPECT_FALSE(plan({"/registry/a", "/registry/a"}));
+  EXPECT_FALSE(plan({"/registry/"}));          // not after the range's begin
+  EXPECT_FALSE(plan({"/registry/a", end}));   // not before its end
+  EXPECT_FALSE(plan({"/other"}));
+  etcd::ChunkPlanner planner(primary_->client(), "/registry/", end, 0);
+  ASSERT_TRUE(planner.UseBoundaries({"/registry/a", "/registry/b"}));
+  std::vector<std::pair<std::string, std::string>> chunks;
+  while (true) {
+    auto chunk = planner.Next();
+    ASSERT_TRUE(chunk.ok());
+    if (!chunk->has_value()) break;
+    chunks.emplace_back((*chunk)->begin, (*chunk)->end);
+  }
+  EXPECT_EQ(chunks, (std::vector<std::pair<std::string, std::string>>{
+                        {"/registry/", "/registry/a"},
+                        {"/registry/a", "/registry/b"},
+                        {"/registry/b", end}}));
+}
+
 // The initial copy reads its pages inside chunks too (--copy-page-size is the chunk size):
 // 300 keys in chunks of 7 over several discovery calls, into a destination that already
 // holds a stale value and a surplus key.

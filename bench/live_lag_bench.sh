@@ -7,6 +7,9 @@
 #   3. etcd-sync at LOW_RATE writes/s for LOW_SECONDS: lag p50/p99;
 #   4. with LINK=1, the same through slow-link-proxy (RTT_MS, RATE_MBIT) between etcd-sync
 #      and the source.
+# Beside 3, the floor at LOW_RATE: the same probes timed by a watch on the source itself
+# (through the link with LINK=1), with no replicator: what the source and the link alone
+# cost, which no replicator can go below.
 # Prints a table and RESULT lines; everything runs under one temporary directory.
 #
 #   bench/live_lag_bench.sh                          # ~4 minutes
@@ -135,6 +138,8 @@ if [ "$LINK" = 1 ]; then
   read_from="http://$(head -1 "$STATE/proxy.out")"
   log "slow link: $read_from -> $SOURCE ($RTT_MS ms RTT, $RATE_MBIT Mbit/s)"
 fi
+lag "floor at $LOW_RATE/s, no replicator" "$SOURCE" "$read_from" "$LOW_RATE" "$LOW_SECONDS"
+floor_line=$LAG_LINE floor_load=$(load_avg)
 "$SYNC" --source-endpoints "$read_from" --dest-endpoints "$DEST" --prefix "$PREFIX" \
   --monitor-listen 127.0.0.1:0 >"$STATE/etcd-sync.log" 2>&1 </dev/null &
 sync_pid=$!
@@ -170,6 +175,7 @@ live replication ($(date -u +%Y-%m-%dT%H:%M:%SZ), $(nproc) CPUs, $link)
 $(sed 's/^/    /' <<<"$high_windows")
     etcd-sync CPU ${high_cpu}% of one core meanwhile; its peak RSS by then ${high_rss} MiB
   etcd-sync at $LOW_RATE writes/s for ${LOW_SECONDS}s (load $low_load): $low_line
+  floor: the source's own watch$([ "$LINK" = 1 ] && echo " through the link") at $LOW_RATE writes/s, no replicator (load $floor_load): $floor_line
   etcd-sync peak RSS: ${rss} MiB (also counts replicating the deletion of every probe in one revision)
 
 RESULT link=$([ "$LINK" = 1 ] && echo "rtt${RTT_MS}ms_${RATE_MBIT}mbit" || echo loopback) value_size=$VALUE_SIZE writers=$WRITERS
@@ -177,5 +183,6 @@ RESULT copy_seconds=$copy_s link_ceiling_seconds=$([ "$LINK" = 1 ] && echo "$lin
 RESULT source_alone_writes_per_s=$ceiling
 RESULT high_rate_achieved=$(sed -n 's/.* at \([0-9]*\) writes\/s.*/\1/p' <<<"$high_line") high_p50_ms=$(field p50 "$high_line") high_p99_ms=$(field p99 "$high_line") high_max_ms=$(field max "$high_line")
 RESULT low_rate_p50_ms=$(field p50 "$low_line") low_rate_p99_ms=$(field p99 "$low_line") low_rate_max_ms=$(field max "$low_line")
+RESULT floor_p50_ms=$(field p50 "$floor_line") floor_p99_ms=$(field p99 "$floor_line") floor_max_ms=$(field max "$floor_line")
 RESULT etcd_sync_peak_rss_mib=$rss etcd_sync_cpu_percent_at_high_rate=$high_cpu
 EOF

@@ -122,8 +122,8 @@ TEST_F(ConsistencyCheckTest, ExactResultsWithSmallChunksAndPages) {
   const std::vector<std::string> missed = {Key("apps", 0), Key("apps", 7), Key("configmaps", 24)};
   const std::vector<std::string> stale = {Key("apps", 14), Key("b", 1)};
   for (const etcdsync::CheckScan& scan :
-       {etcdsync::CheckScan{7, 20, 5, 3}, etcdsync::CheckScan{1, 1, 1, 1},
-        etcdsync::CheckScan{3, 10, 2, 8}, etcdsync::CheckScan{}}) {
+       {etcdsync::CheckScan{7, 20, 5, 3, {}}, etcdsync::CheckScan{1, 1, 1, 1, {}},
+        etcdsync::CheckScan{3, 10, 2, 8, {}}, etcdsync::CheckScan{}}) {
     SCOPED_TRACE(testing::Message()
                  << "chunk " << scan.chunk_keys << " discovery " << scan.discovery_keys << " page "
                  << scan.page_keys << " window " << scan.window);
@@ -145,7 +145,7 @@ TEST_F(ConsistencyCheckTest, EmptyScopeOnTheSourceListsEveryDestinationKey) {
   for (int i = 0; i < 9; ++i) Put(standby_->client(), Key("x", i), "s");
   MarkLive();
   ListSink sink;
-  auto report = Check(sink, etcdsync::CheckScan{2, 4, 2, 2});
+  auto report = Check(sink, etcdsync::CheckScan{2, 4, 2, 2, {}});
   ASSERT_TRUE(report.ok()) << report.status();
   EXPECT_EQ(sink.surplus.size(), 9u);
   EXPECT_TRUE(sink.missed.empty());
@@ -161,8 +161,7 @@ TEST_F(ConsistencyCheckTest, RemembersBoundariesAndStaysExactWhenTheKeysChange) 
   for (const auto& key : source) Put(primary_->client(), key, "v");
   for (const auto& key : source) Put(standby_->client(), key, "v");
   MarkLive();
-  etcdsync::CheckScan scan{7, 20, 5, 3};
-  scan.boundaries = std::make_shared<etcd::ChunkBoundaries>();
+  etcdsync::CheckScan scan{7, 20, 5, 3, std::make_shared<etcd::ChunkBoundaries>()};
   const std::string end = etcd::PrefixRangeEnd("/registry/");
   auto every_seventh = [](const std::vector<std::string>& keys) {
     std::vector<std::string> out;

@@ -4,6 +4,8 @@
 #include <google/protobuf/wire_format_lite.h>
 
 #include <nlohmann/json.hpp>
+#include <optional>
+#include <vector>
 
 namespace k8s {
 namespace {
@@ -79,24 +81,148 @@ bool ReadProtobufMeta(std::string_view envelope, ObjectMeta& meta) {
   });
 }
 
-bool ReadJsonMeta(std::string_view value, ObjectMeta& meta) {
-  nlohmann::json json = nlohmann::json::parse(value, nullptr, /*allow_exceptions=*/false);
-  if (json.is_discarded() || !json.is_object()) return false;
-  auto metadata = json.find("metadata");
-  if (metadata == json.end() || !metadata->is_object()) return true;
-  auto text = [&](const char* field) {
-    auto it = metadata->find(field);
-    return it != metadata->end() && it->is_string() ? it->get<std::string>() : std::string();
-  };
-  meta.name = text("name");
-  meta.ns = text("namespace");
-  meta.uid = text("uid");
-  auto owners = metadata->find("ownerReferences");
-  if (owners != metadata->end() && owners->is_array()) {
-    for (const auto& owner : *owners) {
-      auto uid = owner.find("uid");
-      if (uid != owner.end() && uid->is_string()) meta.owner_uids.push_back(*uid);
+// JSON is read with nlohmann's SAX parser (iterative: input cannot deepen a recursion) and
+// only the fields asked for are kept; no document is built. Where a key repeats, the last
+// occurrence wins, as in a parsed document. The handler tracks where it is with the nesting
+// depth and what the key of each open container was.
+class JsonFieldReader : public nlohmann::json_sax<nlohmann::json> {
+ public:
+  // Containers and scalars at depth 1 are the root object's members, and so on.
+  bool null() override { return Scalar(nullptr); }
+  bool boolean(bool) override { return Scalar(nullptr); }
+  bool number_integer(number_integer_t) override { return Scalar(nullptr); }
+  bool number_unsigned(number_unsigned_t) override { return Scalar(nullptr); }
+  bool number_float(number_float_t, const string_t&) override { return Scalar(nullptr); }
+  bool string(string_t& value) override { return Scalar(&value); }
+  bool binary(binary_t&) override { return Scalar(nullptr); }
+  bool start_object(std::size_t) override { return Open(true); }
+  bool start_array(std::size_t) override { return Open(false); }
+  bool end_object() override { return Close(); }
+  bool end_array() override { return Close(); }
+  bool key(string_t& name) override {
+    key_ = std::move(name);
+    return true;
+  }
+  bool parse_error(std::size_t, const std::string&, const nlohmann::detail::exception&) override {
+    return false;
+  }
+
+  bool root_is_object = false;
+
+ protected:
+  // A container opens: `key` is its key in the enclosing object ("" in an array), `depth` the
+  // depth of its members.
+  virtual void Opened(bool is_object, const std::string& key, int depth) = 0;
+  virtual void Closed(int depth) = 0;
+  // A scalar member (`value` null unless it is a string) of an object at `depth`, or an
+  // element of an array (`key` empty).
+  virtual void Member(const std::string& key, const std::string* value, int depth) = 0;
+  // Whether the container at `depth` (1: the root) is an object.
+  bool IsObject(int depth) const {
+    return depth >= 1 && static_cast<size_t>(depth) <= kinds_.size() && kinds_[depth - 1];
+  }
+
+ private:
+  bool Scalar(const std::string* value) {
+    const std::string key = IsObject(depth_) ? std::move(key_) : std::string();
+    Member(key, value, depth_);
+    return true;
+  }
+  bool Open(bool is_object) {
+    if (depth_ == 0) root_is_object = is_object;
+    const std::string key = IsObject(depth_) ? std::move(key_) : std::string();
+    ++depth_;
+    kinds_.push_back(is_object);
+    Opened(is_object, key, depth_);
+    return true;
+  }
+  bool Close() {
+    Closed(depth_);
+    --depth_;
+    kinds_.pop_back();
+    return true;
+  }
+
+  int depth_ = 0;
+  std::vector<bool> kinds_;  // per open container: object or array
+  std::string key_;
+};
+
+// metadata.{name,namespace,uid} and metadata.ownerReferences[].uid.
+class MetaReader : public JsonFieldReader {
+ public:
+  explicit MetaReader(ObjectMeta& meta) : meta_(meta) {}
+
+ private:
+  void Opened(bool is_object, const std::string& key, int depth) override {
+    if (depth == 2 && IsObject(1) && key == "metadata") {
+      Reset();  // a repeated "metadata": the last one counts
+      in_metadata_ = is_object;
+    } else if (in_metadata_ && depth == 3 && key == "ownerReferences") {
+      meta_.owner_uids.clear();
+      in_owners_ = !is_object;
+    } else if (in_owners_ && depth == 4 && is_object) {
+      owner_uid_.reset();
+    } else if (in_owners_ && depth == 5 && IsObject(4) && key == "uid") {
+      owner_uid_.reset();  // a container where a string was expected
+    } else if (in_metadata_ && depth == 3) {
+      Field(key);  // a container where a string was expected
     }
+  }
+  void Closed(int depth) override {
+    if (in_owners_ && depth == 4 && IsObject(4)) {
+      if (owner_uid_) meta_.owner_uids.push_back(std::move(*owner_uid_));
+      owner_uid_.reset();
+    } else if (in_owners_ && depth == 3) {
+      in_owners_ = false;
+    } else if (in_metadata_ && depth == 2) {
+      in_metadata_ = false;
+    }
+  }
+  void Member(const std::string& key, const std::string* value, int depth) override {
+    if (depth == 1 && key == "metadata") {
+      Reset();  // "metadata" that is not an object: nothing
+    } else if (in_metadata_ && depth == 2) {
+      if (key == "ownerReferences") {
+        meta_.owner_uids.clear();
+        return;
+      }
+      std::string* field = Field(key);
+      if (field != nullptr && value != nullptr) *field = *value;
+    } else if (in_owners_ && depth == 4 && IsObject(4) && key == "uid") {
+      owner_uid_.reset();
+      if (value != nullptr) owner_uid_ = *value;
+    }
+  }
+  // Clears and returns the field `key` names, if it is one we keep.
+  std::string* Field(const std::string& key) {
+    std::string* field = key == "name"        ? &meta_.name
+                         : key == "namespace" ? &meta_.ns
+                         : key == "uid"       ? &meta_.uid
+                                              : nullptr;
+    if (field != nullptr) field->clear();
+    return field;
+  }
+  void Reset() {
+    meta_.name.clear();
+    meta_.ns.clear();
+    meta_.uid.clear();
+    meta_.owner_uids.clear();
+    in_metadata_ = false;
+    in_owners_ = false;
+  }
+
+  ObjectMeta& meta_;
+  bool in_metadata_ = false;
+  bool in_owners_ = false;
+  std::optional<std::string> owner_uid_;
+};
+
+bool ReadJsonMeta(std::string_view value, ObjectMeta& meta) {
+  MetaReader reader(meta);
+  if (!nlohmann::json::sax_parse(value, &reader) || !reader.root_is_object) {
+    meta = ObjectMeta();
+    return false;
   }
   return true;
 }
@@ -132,15 +258,53 @@ std::string ReadProtobufNodeName(std::string_view envelope) {
   return std::string(node_name);
 }
 
+// "kind" and spec.nodeName.
+class NodeNameReader : public JsonFieldReader {
+ public:
+  enum class Kind { kAbsent, kPod, kOther };
+  Kind kind = Kind::kAbsent;
+  bool spec_is_object = false;
+  std::string node_name;
+
+ private:
+  void Opened(bool is_object, const std::string& key, int depth) override {
+    if (depth == 2 && IsObject(1) && key == "kind") kind = Kind::kOther;
+    if (depth == 2 && IsObject(1) && key == "spec") {
+      spec_is_object = is_object;
+      node_name.clear();
+      in_spec_ = is_object;
+    } else if (in_spec_ && depth == 3 && key == "nodeName") {
+      node_name.clear();
+    }
+  }
+  void Closed(int depth) override {
+    if (in_spec_ && depth == 2) in_spec_ = false;
+  }
+  void Member(const std::string& key, const std::string* value, int depth) override {
+    if (depth == 1 && key == "kind") {
+      kind = value != nullptr && *value == "Pod" ? Kind::kPod : Kind::kOther;
+    } else if (depth == 1 && key == "spec") {
+      spec_is_object = false;
+      node_name.clear();
+    } else if (in_spec_ && depth == 2 && key == "nodeName") {
+      node_name = value != nullptr ? *value : std::string();
+    }
+  }
+
+  bool in_spec_ = false;
+};
+
 std::string ReadJsonNodeName(std::string_view value) {
-  nlohmann::json json = nlohmann::json::parse(value, nullptr, /*allow_exceptions=*/false);
-  if (json.is_discarded() || !json.is_object()) return "";
-  auto kind = json.find("kind");
-  if (kind != json.end() && (!kind->is_string() || *kind != "Pod")) return "";
-  auto spec = json.find("spec");
-  if (spec == json.end() || !spec->is_object()) return "";
-  auto node_name = spec->find("nodeName");
-  return node_name != spec->end() && node_name->is_string() ? node_name->get<std::string>() : "";
+  // A key spelled nodeName is in the text as such, or written with a backslash-u escape: without
+  // either there is none, and most values need no parse at all.
+  if (value.find("nodeName") == std::string_view::npos &&
+      value.find("\\u") == std::string_view::npos) {
+    return "";
+  }
+  NodeNameReader reader;
+  if (!nlohmann::json::sax_parse(value, &reader) || !reader.root_is_object) return "";
+  if (reader.kind == NodeNameReader::Kind::kOther || !reader.spec_is_object) return "";
+  return reader.node_name;
 }
 
 }  // namespace

@@ -4,6 +4,9 @@
 #include <google/protobuf/io/zero_copy_stream_impl_lite.h>
 #include <gtest/gtest.h>
 
+#include <random>
+
+#include "support/json_meta_reference.h"
 #include "support/protobuf_test_values.h"
 
 namespace k8s {
@@ -40,6 +43,7 @@ TEST(ObjectMetaTest, EncryptedAndGarbageAreOpaque) {
             ObjectMeta::Encoding::kUnknown);
   EXPECT_TRUE(ReadObjectMeta("{\"metadata\":5}").owner_uids.empty());
 }
+
 
 }  // namespace
 }  // namespace k8s
@@ -91,6 +95,96 @@ TEST(PodNodeNameTest, GarbageEncryptedAndTruncatedAreUnbound) {
   }
   // A spec that is not a PodSpec (the generic test object's "spec-bytes").
   EXPECT_EQ(ReadPodNodeName(testing_values::ProtobufObject("v1", "Pod", "a", "ns", "u", {})), "");
+}
+
+
+// The streaming JSON readers agree with a whole parsed document on values built to trip a
+// reader that tracks its place by depth: repeated keys (the last wins), fields of the wrong
+// type, the same names at other depths, escapes, arrays at the root, trailing garbage.
+TEST(JsonReadersTest, AgreeWithAParsedDocument) {
+  const std::vector<std::string> values = {
+      R"({"metadata":{"name":"a","namespace":"n","uid":"u","ownerReferences":[{"uid":"o1"},{"uid":"o2"}]}})",
+      R"({"metadata":{"name":"a","uid":"u"},"metadata":{"name":"b"}})",
+      R"({"metadata":{"name":"a","uid":"u"},"metadata":5})",
+      R"({"metadata":5,"metadata":{"name":"b"}})",
+      R"({"metadata":{"name":"a","name":{"x":1}}})",
+      R"({"metadata":{"name":{"x":1},"name":"b"}})",
+      R"({"metadata":{"uid":["u"],"namespace":null}})",
+      R"({"metadata":{"ownerReferences":[{"uid":"o1","uid":"o2"},{"uid":"o3","uid":7}]}})",
+      R"({"metadata":{"ownerReferences":[{"uid":"o1","uid":{"a":"b"}},{"uid":{"a":"b"},"uid":"o4"}]}})",
+      R"({"metadata":{"ownerReferences":[{"uid":"o1"}],"ownerReferences":[{"uid":"o2"}]}})",
+      R"({"metadata":{"ownerReferences":[{"uid":"o1"}],"ownerReferences":{"uid":"o2"}}})",
+      R"({"metadata":{"ownerReferences":[{"uid":"o1"}],"ownerReferences":"none"}})",
+      R"({"metadata":{"ownerReferences":["o1",["o2"],{"x":{"uid":"deep"}},{"uid":"o3"}]}})",
+      R"({"spec":{"metadata":{"name":"nested"}},"metadata":{"name":"top"}})",
+      R"({"items":[{"metadata":{"name":"in-array"}}]})",
+      R"([{"metadata":{"name":"a"}}])",
+      R"("metadata")",
+      R"({"metadata":{"name":"a"}} trailing)",
+      R"({"metadata":{"name":"a"})",
+      R"({"meta\u0064ata":{"n\u0061me":"escaped","uid":"\u00e9"}})",
+      R"({})",
+      R"({"kind":"Pod","spec":{"nodeName":"n1"}})",
+      R"({"kind":"Pod","spec":{"nodeName":"n1"},"spec":{"containers":[]}})",
+      R"({"kind":"Pod","spec":{"nodeName":"n1"},"spec":null})",
+      R"({"kind":"Pod","spec":{"nodeName":"n1","nodeName":{"a":1}}})",
+      R"({"kind":"Pod","spec":{"nodeName":{"a":1},"nodeName":"n2"}})",
+      R"({"kind":"Pod","kind":"Service","spec":{"nodeName":"n1"}})",
+      R"({"kind":"Service","kind":"Pod","spec":{"nodeName":"n1"}})",
+      R"({"kind":{"a":"Pod"},"spec":{"nodeName":"n1"}})",
+      R"({"kind":["Pod"],"kind":"Pod","spec":{"nodeName":"n1"}})",
+      R"({"spec":{"template":{"spec":{"nodeName":"deep"}}}})",
+      R"({"spec":{"node\u004eame":"escaped"}})",
+      R"({"status":{"nodeName":"elsewhere"},"spec":{}})",
+      R"({"spec":{"nodeName":"n1"}} x)",
+      R"({"spec":[{"nodeName":"n1"}]})",
+  };
+  for (const std::string& value : values) {
+    EXPECT_EQ(testing_support::JsonReadersDisagree(value), "") << value;
+  }
+}
+
+// And on many random values over the same few names, nested at random.
+TEST(JsonReadersTest, AgreeOnRandomValues) {
+  std::mt19937 random(20261201);
+  const std::vector<std::string> keys = {"metadata", "name",     "namespace", "uid", "kind",
+                                         "spec",     "nodeName", "ownerReferences", "x"};
+  const std::vector<std::string> scalars = {R"("Pod")", R"("v")", "1", "null", "true", R"("")"};
+  auto pick = [&](const std::vector<std::string>& from) {
+    return from[std::uniform_int_distribution<size_t>(0, from.size() - 1)(random)];
+  };
+  // Builds a value without recursion: a stack of open containers.
+  auto make = [&] {
+    std::string out = "{";
+    std::vector<char> open = {'}'};
+    std::vector<bool> first = {true};
+    int budget = 40;
+    while (!open.empty()) {
+      const int roll = std::uniform_int_distribution<int>(0, 9)(random);
+      if (budget-- <= 0 || roll == 0) {
+        out += open.back();
+        open.pop_back();
+        first.pop_back();
+        continue;
+      }
+      if (!first.back()) out += ',';
+      first.back() = false;
+      if (open.back() == '}') out += '"' + pick(keys) + "\":";
+      if (roll <= 3 && open.size() < 6) {
+        const bool object = roll <= 2;
+        out += object ? '{' : '[';
+        open.push_back(object ? '}' : ']');
+        first.push_back(true);
+      } else {
+        out += pick(scalars);
+      }
+    }
+    return out;
+  };
+  for (int i = 0; i < 20000; ++i) {
+    const std::string value = make();
+    ASSERT_EQ(testing_support::JsonReadersDisagree(value), "") << value;
+  }
 }
 
 }  // namespace

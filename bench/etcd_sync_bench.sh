@@ -163,8 +163,12 @@ stop_member() { "$MEMBER" stop "$STATE" "$1"; }
 # CPU seconds (user + system, all threads) a running process has used so far.
 cpu_of() { awk -v hz="$(getconf CLK_TCK)" '{ printf "%.1f", ($14 + $15) / hz }' "/proc/$1/stat" 2>/dev/null || echo 0; }
 member_cpu() { cpu_of "$(cat "$STATE/$1.pid")"; }
-# CPU seconds this shell's finished children have used (a command substitution counts once done).
-children_cpu() { times | awk 'NR == 2 { gsub(/[ms]/, " "); print $1 * 60 + $2 + $3 * 60 + $4 }'; }
+# CPU seconds this shell's finished children have used (a command substitution counts once
+# done). `times` runs in this shell, not in a $(...) subshell, which has no children of its own.
+children_cpu() {  # children_cpu <variable>
+  times >"$STATE/times"
+  printf -v "$1" '%s' "$(awk 'NR == 2 { gsub(/[ms]/, " "); print $1 * 60 + $2 + $3 * 60 + $4 }' "$STATE/times")"
+}
 
 now() { echo "$EPOCHREALTIME"; }
 elapsed() { awk -v a="$1" -v b="$2" 'BEGIN { printf "%.2f", b - a }'; }
@@ -235,10 +239,11 @@ fi
 # --- 2. raw ceiling ----------------------------------------------------------------------
 start_member raw RAW
 log "raw ceiling: etcd-workload load into empty etcd $RAW"
-children0=$(children_cpu)
+children_cpu children0
 raw_out=$("$WORKLOAD" load --endpoints "$RAW" --prefix "$PREFIX" --count "$KEYS" \
             --value-size "$VALUE_SIZE" --parallelism "$PARALLELISM")
-raw_writer_cpu=$(awk -v a="$children0" -v b="$(children_cpu)" 'BEGIN { printf "%.1f", b - a }')
+children_cpu children1
+raw_writer_cpu=$(awk -v a="$children0" -v b="$children1" 'BEGIN { printf "%.1f", b - a }')
 raw_dest_cpu=$(member_cpu raw)
 log "raw: $raw_out"
 [[ $raw_out =~ \ in\ ([0-9.]+)s: ]] || die "cannot parse the load output: $raw_out"

@@ -154,10 +154,9 @@ absl::StatusOr<FullSyncResult> FullSync::Run(const Checkpoint& identity, std::st
     page.set_range_end(to);
     page.set_limit(limit);
     page.set_revision(pinned);
-    return PendingRead{std::move(from), std::move(to), limit,
-                       std::async(std::launch::async, [&source = source_, page] {
-                         return source.Range(page);
-                       })};
+    return PendingRead{
+        std::move(from), std::move(to), limit,
+        std::async(std::launch::async, [&source = source_, page] { return source.Range(page); })};
   };
   // Waits for a read; if the source compacted the pinned revision meanwhile, carries on at
   // the newest revision rather than failing (the next pass closes the gap).
@@ -212,8 +211,7 @@ absl::StatusOr<FullSyncResult> FullSync::Run(const Checkpoint& identity, std::st
     cursor = read.from;
     const bool more_in_chunk = response->more() && response->kvs_size() > 0;
     const std::string interval_end =
-        more_in_chunk ? etcd::KeySuccessor(response->kvs(response->kvs_size() - 1).key())
-                      : read.to;
+        more_in_chunk ? etcd::KeySuccessor(response->kvs(response->kvs_size() - 1).key()) : read.to;
     // Size pages by bytes: ~kPageBytes per page whatever the value sizes are.
     size_t page_bytes = 0;
     for (const auto& kv : response->kvs()) page_bytes += kv.key().size() + kv.value().size();

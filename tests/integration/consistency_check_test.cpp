@@ -219,8 +219,8 @@ TEST_F(ConsistencyCheckTest, PlannerTakesOnlyBoundariesInsideTheRangeInOrder) {
   EXPECT_FALSE(plan({}));
   EXPECT_FALSE(plan({"/registry/b", "/registry/a"}));
   EXPECT_FALSE(plan({"/registry/a", "/registry/a"}));
-  EXPECT_FALSE(plan({"/registry/"}));          // not after the range's begin
-  EXPECT_FALSE(plan({"/registry/a", end}));   // not before its end
+  EXPECT_FALSE(plan({"/registry/"}));        // not after the range's begin
+  EXPECT_FALSE(plan({"/registry/a", end}));  // not before its end
   EXPECT_FALSE(plan({"/other"}));
   etcd::ChunkPlanner planner(primary_->client(), "/registry/", end, 0);
   ASSERT_TRUE(planner.UseBoundaries({"/registry/a", "/registry/b"}));
@@ -231,10 +231,10 @@ TEST_F(ConsistencyCheckTest, PlannerTakesOnlyBoundariesInsideTheRangeInOrder) {
     if (!chunk->has_value()) break;
     chunks.emplace_back((*chunk)->begin, (*chunk)->end);
   }
-  EXPECT_EQ(chunks, (std::vector<std::pair<std::string, std::string>>{
-                        {"/registry/", "/registry/a"},
-                        {"/registry/a", "/registry/b"},
-                        {"/registry/b", end}}));
+  EXPECT_EQ(
+      chunks,
+      (std::vector<std::pair<std::string, std::string>>{
+          {"/registry/", "/registry/a"}, {"/registry/a", "/registry/b"}, {"/registry/b", end}}));
 }
 
 // The initial copy reads its pages inside chunks too (--copy-page-size is the chunk size):

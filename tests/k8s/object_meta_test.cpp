@@ -44,7 +44,6 @@ TEST(ObjectMetaTest, EncryptedAndGarbageAreOpaque) {
   EXPECT_TRUE(ReadObjectMeta("{\"metadata\":5}").owner_uids.empty());
 }
 
-
 }  // namespace
 }  // namespace k8s
 
@@ -97,7 +96,6 @@ TEST(PodNodeNameTest, GarbageEncryptedAndTruncatedAreUnbound) {
   EXPECT_EQ(ReadPodNodeName(testing_values::ProtobufObject("v1", "Pod", "a", "ns", "u", {})), "");
 }
 
-
 // The streaming JSON readers agree with a whole parsed document on values built to trip a
 // reader that tracks its place by depth: repeated keys (the last wins), fields of the wrong
 // type, the same names at other depths, escapes, arrays at the root, trailing garbage.
@@ -147,7 +145,7 @@ TEST(JsonReadersTest, AgreeWithAParsedDocument) {
 // And on many random values over the same few names, nested at random.
 TEST(JsonReadersTest, AgreeOnRandomValues) {
   std::mt19937 random(20261201);
-  const std::vector<std::string> keys = {"metadata", "name",     "namespace", "uid", "kind",
+  const std::vector<std::string> keys = {"metadata", "name",     "namespace",       "uid", "kind",
                                          "spec",     "nodeName", "ownerReferences", "x"};
   const std::vector<std::string> scalars = {R"("Pod")", R"("v")", "1", "null", "true", R"("")"};
   auto pick = [&](const std::vector<std::string>& from) {

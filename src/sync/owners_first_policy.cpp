@@ -123,17 +123,17 @@ void OwnersFirstPolicy::Hold(Mutation put, std::vector<uint64_t> owners,
   held_.emplace(key, Held{std::move(put), std::move(owners), since});
 }
 
-void OwnersFirstPolicy::Release(Mutation put, int64_t revision, std::vector<Mutation>& out) {
+void OwnersFirstPolicy::Release(Mutation put, const std::string& uid, int64_t revision,
+                                std::vector<Mutation>& out) {
   std::vector<uint64_t> newly_present;
-  auto landed = [this, &newly_present](const Mutation& written) {
-    k8s::ObjectMeta meta = k8s::ReadObjectMeta(written.value);
-    if (meta.uid.empty()) {
+  auto landed = [this, &newly_present](const Mutation& written, const std::string& written_uid) {
+    if (written_uid.empty()) {
       present_.Delete(written.key);
-    } else if (present_.Put(written.key, Hash(meta.uid))) {
-      newly_present.push_back(Hash(meta.uid));
+    } else if (present_.Put(written.key, Hash(written_uid))) {
+      newly_present.push_back(Hash(written_uid));
     }
   };
-  landed(put);
+  landed(put, uid);
   put.revision = revision;
   out.push_back(std::move(put));
   // Dependents that were waiting for what just landed (breadth first, no recursion depth).
@@ -152,7 +152,7 @@ void OwnersFirstPolicy::Release(Mutation put, int64_t revision, std::vector<Muta
       Mutation released = entry->second.put;
       released.revision = revision;
       Forget(key, revision, out);
-      landed(released);
+      landed(released, k8s::ReadObjectMeta(released.value).uid);
       out.push_back(std::move(released));
     }
   }
@@ -190,7 +190,7 @@ std::vector<Mutation> OwnersFirstPolicy::Admit(std::vector<Mutation> batch) {
     if (missing.empty()) {
       Forget(mutation.key, mutation.revision, out);
       const int64_t revision = mutation.revision;
-      Release(std::move(mutation), revision, out);
+      Release(std::move(mutation), meta.uid, revision, out);
     } else {
       std::vector<uint64_t> owners;
       for (const auto& uid : meta.owner_uids) owners.push_back(Hash(uid));
@@ -220,7 +220,8 @@ std::vector<Mutation> OwnersFirstPolicy::Tick(int64_t revision) {
       ++stats_.held_released_on_timeout;
     }
     Forget(key, revision, out);
-    Release(std::move(put), revision, out);
+    const std::string uid = k8s::ReadObjectMeta(put.value).uid;
+    Release(std::move(put), uid, revision, out);
   }
   Publish();
   return out;

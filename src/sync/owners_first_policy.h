@@ -50,8 +50,9 @@ class OwnersFirstPolicy : public ApplyPolicy {
   };
   static uint64_t Hash(const std::string& uid) { return std::hash<std::string>()(uid); }
   bool OwnersPresent(const std::vector<uint64_t>& owners) const;
-  // Writes `put` and everything that was waiting for it, recursively.
-  void Release(Mutation put, int64_t revision, std::vector<Mutation>& out);
+  // Writes `put`, whose metadata.uid is `uid` (empty: none), and everything that was waiting
+  // for it, breadth first. The caller has read `put`'s metadata already: a value is parsed once.
+  void Release(Mutation put, const std::string& uid, int64_t revision, std::vector<Mutation>& out);
   void Hold(Mutation put, std::vector<uint64_t> owners, std::vector<Mutation>& out);
   void Forget(const std::string& key, int64_t revision, std::vector<Mutation>& out);
   Mutation StateDelete(const std::string& key, int64_t revision) const;

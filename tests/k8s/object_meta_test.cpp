@@ -99,6 +99,14 @@ TEST(PodNodeNameTest, GarbageEncryptedAndTruncatedAreUnbound) {
 // The streaming JSON readers agree with a whole parsed document on values built to trip a
 // reader that tracks its place by depth: repeated keys (the last wins), fields of the wrong
 // type, the same names at other depths, escapes, arrays at the root, trailing garbage.
+// JSON values are read by simdjson, and what it refuses by nlohmann's SAX parser. A member
+// holding an integer past 64 bits (nlohmann accepts it, simdjson does not) sends a value down
+// the second path, so each table runs through both.
+std::string WithIntegerPast64Bits(const std::string& value) {
+  if (value.size() < 2 || value.front() != '{') return value;
+  return R"({"big":123456789012345678901234567890,)" + value.substr(1);
+}
+
 TEST(JsonReadersTest, AgreeWithAParsedDocument) {
   const std::vector<std::string> values = {
       R"({"metadata":{"name":"a","namespace":"n","uid":"u","ownerReferences":[{"uid":"o1"},{"uid":"o2"}]}})",
@@ -139,7 +147,30 @@ TEST(JsonReadersTest, AgreeWithAParsedDocument) {
   };
   for (const std::string& value : values) {
     EXPECT_EQ(testing_support::JsonReadersDisagree(value), "") << value;
+    const std::string slow = WithIntegerPast64Bits(value);
+    EXPECT_EQ(testing_support::JsonReadersDisagree(slow), "") << slow;
   }
+}
+
+// What simdjson refuses and nlohmann accepts is read by the fallback, the same as a document.
+TEST(JsonReadersTest, ValuesOnlyTheFallbackAcceptsReadTheSame) {
+  const std::string meta = R"("metadata":{"name":"a","uid":"u","ownerReferences":[{"uid":"o"}]})";
+  const std::string deep = std::string(2000, '[') + std::string(2000, ']');
+  const std::string large(300 * 1024, 'x');
+  const std::vector<std::string> values = {
+      "{" + meta + R"(,"n":-123456789012345678901234567890})",
+      "{" + meta + R"(,"n":18446744073709551616})",
+      R"({"deep":)" + deep + "," + meta + "}",
+      R"({"kind":"Pod","deep":)" + deep + R"(,"spec":{"nodeName":"n1"}})",
+      R"({"data":")" + large + R"(",)" + meta + "}",
+      R"({"kind":"Pod","data":")" + large + R"(","spec":{"nodeName":"n1"}})",
+  };
+  for (const std::string& value : values) {
+    EXPECT_EQ(testing_support::JsonReadersDisagree(value), "") << value.substr(0, 80);
+    EXPECT_EQ(ReadObjectMeta(value).encoding, ObjectMeta::Encoding::kJson) << value.substr(0, 80);
+  }
+  EXPECT_EQ(ReadObjectMeta(values[2]).owner_uids, std::vector<std::string>{"o"});
+  EXPECT_EQ(ReadPodNodeName(values[5]), "n1");
 }
 
 // And on many random values over the same few names, nested at random.
@@ -182,6 +213,8 @@ TEST(JsonReadersTest, AgreeOnRandomValues) {
   for (int i = 0; i < 20000; ++i) {
     const std::string value = make();
     ASSERT_EQ(testing_support::JsonReadersDisagree(value), "") << value;
+    const std::string slow = WithIntegerPast64Bits(value);
+    ASSERT_EQ(testing_support::JsonReadersDisagree(slow), "") << slow;
   }
 }
 

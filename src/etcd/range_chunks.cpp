@@ -1,5 +1,7 @@
 #include "etcd/range_chunks.h"
 
+#include <algorithm>
+#include <chrono>
 #include <utility>
 
 #include "common/status_macros.h"
@@ -13,18 +15,26 @@ ChunkPlanner::ChunkPlanner(Client& client, std::string begin, std::string end, i
     : client_(client), end_(std::move(end)), revision_(revision), plan_(plan) {
   if (plan_.chunk_keys < 1) plan_.chunk_keys = 1;
   if (plan_.discovery_keys < plan_.chunk_keys) plan_.discovery_keys = plan_.chunk_keys;
+  discovery_limit_ =
+      static_cast<int>(std::min<int64_t>(plan_.discovery_keys, int64_t{2} * plan_.chunk_keys));
   building_.begin = std::move(begin);
+}
+
+int ChunkPlanner::NextDiscoveryLimit() {
+  const int limit = discovery_limit_;
+  discovery_limit_ = limit > plan_.discovery_keys / 2 ? plan_.discovery_keys : 2 * limit;
+  return limit;
 }
 
 ChunkPlanner::~ChunkPlanner() {
   if (pending_ && pending_->valid()) pending_->wait();
 }
 
-absl::StatusOr<pb::RangeResponse> ChunkPlanner::Discover(std::string from) {
+absl::StatusOr<pb::RangeResponse> ChunkPlanner::Discover(std::string from, int limit) {
   pb::RangeRequest request;
   request.set_key(std::move(from));
   request.set_range_end(end_);
-  request.set_limit(plan_.discovery_keys);
+  request.set_limit(limit);
   request.set_revision(revision_);
   request.set_keys_only(true);
   return client_.Range(request);
@@ -32,22 +42,26 @@ absl::StatusOr<pb::RangeResponse> ChunkPlanner::Discover(std::string from) {
 
 absl::Status ChunkPlanner::TakePage() {
   const std::string from = pending_ ? pending_from_ : building_.begin;
-  absl::StatusOr<pb::RangeResponse> response = pending_ ? pending_->get() : Discover(from);
+  const int limit = pending_ ? pending_limit_ : NextDiscoveryLimit();
+  absl::StatusOr<pb::RangeResponse> response = pending_ ? pending_->get() : Discover(from, limit);
   pending_.reset();
   if (!response.ok() && revision_ != 0 && IsCompacted(response.status())) {
     // Boundaries need not come from one revision to tile the range: carry on at the newest
     // (the reader of the chunks decides what a compaction means for it).
     revision_ = 0;
-    response = Discover(from);
+    response = Discover(from, limit);
   }
   if (!response.ok()) return response.status();
   if (revision_ == 0) revision_ = response->header().revision();
+  if (total_keys_ < 0) total_keys_ = response->count();
   const bool more = response->more() && response->kvs_size() > 0;
   if (more) {
     // Read the next discovery page while the caller reads these chunks.
     pending_from_ = KeySuccessor(response->kvs(response->kvs_size() - 1).key());
-    pending_ =
-        std::async(std::launch::async, [this, from = pending_from_] { return Discover(from); });
+    pending_limit_ = NextDiscoveryLimit();
+    pending_ = std::async(std::launch::async, [this, from = pending_from_, limit = pending_limit_] {
+      return Discover(from, limit);
+    });
   }
   for (auto& kv : *response->mutable_kvs()) {
     if (building_.keys == plan_.chunk_keys) {
@@ -91,6 +105,11 @@ bool ChunkPlanner::UseBoundaries(std::vector<std::string> boundaries) {
   building_ = KeyChunk{};
   done_ = true;
   return true;
+}
+
+bool ChunkPlanner::NextIsReady() const {
+  if (!ready_.empty() || done_) return true;
+  return pending_ && pending_->wait_for(std::chrono::seconds(0)) == std::future_status::ready;
 }
 
 absl::StatusOr<std::optional<KeyChunk>> ChunkPlanner::Next() {

@@ -99,14 +99,20 @@ absl::StatusOr<FullSyncResult> FullSync::Run(const Checkpoint& identity, std::st
   const std::string range_end = etcd::PrefixRangeEnd(config_.prefix);
   FullSyncResult result;
 
-  etcd::pb::RangeRequest count;
-  count.set_key(config_.prefix);
-  count.set_range_end(range_end);
-  count.set_count_only(true);
-  ASSIGN_OR_RETURN(etcd::pb::RangeResponse counted, source_.Range(count));
-  result.revision = counted.header().revision();
-  spdlog::info("initial copy: {} keys under {} at source revision {}", counted.count(),
-               config_.prefix, result.revision);
+  // The source range in chunks found by keys-only discovery: a limited Range costs O(rest of
+  // its range) on etcd 3.4, so pages are read inside a chunk's bounds (O(chunk) each). The
+  // first discovery call pins the revision the copy reads at and counts the keys: no separate
+  // count-only Range (another walk of the whole range: 0.35-0.66 s at 1M keys).
+  etcd::ChunkPlanner planner(
+      source_, config_.prefix, range_end, /*revision=*/0,
+      etcd::ChunkPlan{config_.copy_page_size,
+                      static_cast<int>(std::min<int64_t>(
+                          int64_t{config_.copy_page_size} * kChunksPerDiscovery, 1 << 30))});
+  ASSIGN_OR_RETURN(std::optional<etcd::KeyChunk> first_chunk, planner.Next());
+  result.revision = planner.revision();
+  const int64_t total_keys = std::max<int64_t>(0, planner.total_keys());
+  spdlog::info("initial copy: {} keys under {} at source revision {}", total_keys, config_.prefix,
+               result.revision);
 
   Checkpoint copying = identity;
   copying.phase = Checkpoint::Phase::kCopying;
@@ -116,26 +122,21 @@ absl::StatusOr<FullSyncResult> FullSync::Run(const Checkpoint& identity, std::st
                            OversizeHandling{config_.CheckpointKey(), &stats_, chain_}));
 
   const TxnLimits limits{config_.max_txn_ops, config_.max_request_bytes};
-  CopyProgress progress(counted.count(), config_.progress_interval);
+  CopyProgress progress(total_keys, config_.progress_interval);
   ParallelApplier applier(destination_, config_.copy_parallelism,
                           OversizeHandling{config_.CheckpointKey(), &stats_});
   int64_t pinned = result.revision;  // 0 (latest) once the source compacted it
   policy_.BeginFullSync();
   // An empty destination range (the usual first copy) needs no per-page comparison reads.
-  etcd::pb::RangeRequest destination_count = count;
-  destination_count.set_revision(0);
+  etcd::pb::RangeRequest destination_count;
+  destination_count.set_key(config_.prefix);
+  destination_count.set_range_end(range_end);
+  destination_count.set_count_only(true);
   ASSIGN_OR_RETURN(etcd::pb::RangeResponse existing, destination_.Range(destination_count));
   const bool destination_empty = existing.count() == 0;
   std::string cursor = config_.prefix;
   int64_t bytes_written = 0;
 
-  // The source range in chunks found by keys-only discovery: a limited Range costs O(rest of
-  // its range) on etcd 3.4, so pages are read inside a chunk's bounds (O(chunk) each).
-  etcd::ChunkPlanner planner(
-      source_, config_.prefix, range_end, pinned,
-      etcd::ChunkPlan{config_.copy_page_size,
-                      static_cast<int>(std::min<int64_t>(
-                          int64_t{config_.copy_page_size} * kChunksPerDiscovery, 1 << 30))});
   // Source pages are read ahead of the one being written: up to kReadsAhead chunks at once,
   // so across a WAN link the reads fill the link instead of waiting one round trip per page
   // (a chunk is one page unless its values are large). Pages are used in key order: a chunk
@@ -180,9 +181,11 @@ absl::StatusOr<FullSyncResult> FullSync::Run(const Checkpoint& identity, std::st
 
   int page_limit = std::min(config_.copy_page_size, kFirstPageKeys);
   bool planned_all = false;
-  // Starts reads of the next chunks until kReadsAhead are in flight.
+  // Starts reads of the next chunks until kReadsAhead are in flight. With reads in flight it
+  // does not wait for a discovery call: the page in hand is written meanwhile (waiting here
+  // cost 1.5 s at the start of a 1M copy through a 20 ms link).
   auto read_ahead = [&]() -> absl::Status {
-    while (!planned_all && reads.size() < kReadsAhead) {
+    while (!planned_all && reads.size() < kReadsAhead && (reads.empty() || planner.NextIsReady())) {
       ASSIGN_OR_RETURN(std::optional<etcd::KeyChunk> chunk, planner.Next());
       if (!chunk) {
         planned_all = true;
@@ -194,9 +197,8 @@ absl::StatusOr<FullSyncResult> FullSync::Run(const Checkpoint& identity, std::st
   };
   {
     // The first page alone, small: its values size the pages read ahead.
-    ASSIGN_OR_RETURN(std::optional<etcd::KeyChunk> chunk, planner.Next());
-    if (chunk) {
-      reads.push_back(read_page(chunk->begin, chunk->end, page_limit));
+    if (first_chunk) {
+      reads.push_back(read_page(first_chunk->begin, first_chunk->end, page_limit));
     } else {
       planned_all = true;
       reads.push_back(read_page(cursor, range_end, page_limit));

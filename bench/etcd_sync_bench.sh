@@ -26,6 +26,8 @@
 #   BENCH_TMPDIR [/var/tmp]  parent of the state directory (use a real disk, not tmpfs)
 #   KEEP_STATE [0]           1: keep the state directory (logs, data) instead of deleting it
 #   LINK [0]  RTT_MS [20]  RATE_MBIT [200]   the slow link (see above)
+#   MIRROR [1]               0: leave make-mirror out (through the link at 1M keys it takes
+#                            about 31 min; its figures then read n/a)
 set -euo pipefail
 
 KEYS=${KEYS:-100000}
@@ -37,6 +39,7 @@ SYNC_TIMEOUT=${SYNC_TIMEOUT:-1800}
 MIRROR_TIMEOUT=${MIRROR_TIMEOUT:-1800}
 KEEP_STATE=${KEEP_STATE:-0}
 LINK=${LINK:-0}
+MIRROR=${MIRROR:-1}
 RTT_MS=${RTT_MS:-20}
 RATE_MBIT=${RATE_MBIT:-200}
 PREFIX=/registry/
@@ -58,6 +61,7 @@ for n in KEYS VALUE_SIZE RATE LAG_SECONDS PARALLELISM SYNC_TIMEOUT MIRROR_TIMEOU
   [[ ${!n} =~ ^[1-9][0-9]*$ ]] || die "$n must be a positive integer (got '${!n}')"
 done
 [[ $LINK =~ ^[01]$ ]] || die "LINK must be 0 or 1 (got '$LINK')"
+[[ $MIRROR =~ ^[01]$ ]] || die "MIRROR must be 0 or 1 (got '$MIRROR')"
 link_tools=()
 [ "$LINK" = 1 ] && link_tools=("$PROXY")
 for tool in "$WORKLOAD" "$SYNC" "$MEMBER" "${link_tools[@]}"; do
@@ -173,7 +177,8 @@ children_cpu() {  # children_cpu <variable>
 now() { echo "$EPOCHREALTIME"; }
 elapsed() { awk -v a="$1" -v b="$2" 'BEGIN { printf "%.2f", b - a }'; }
 calc() { awk "BEGIN { printf \"$1\", $2 }"; }  # calc <printf format> <awk expression>
-ratio() {  # ratio <numerator> <denominator> [format]; "n/a" when the denominator is 0
+ratio() {  # ratio <numerator> <denominator> [format]; "n/a" when the denominator is 0 or either is n/a
+  if [ "$1" = n/a ] || [ "$2" = n/a ]; then echo n/a; return; fi
   awk -v a="$1" -v b="$2" -v f="${3:-%.1f}" 'BEGIN { if (b + 0 == 0) print "n/a"; else printf f "\n", a / b }'
 }
 
@@ -305,6 +310,8 @@ fi
 stop_member dest-sync
 
 # --- 4. make-mirror ----------------------------------------------------------------------
+mirror_s=n/a mirror_diff_s=n/a mm_p50=n/a mm_p99=n/a mm_max=n/a mm_lag_rc=0
+if [ "$MIRROR" = 1 ]; then
 source_keys=$(key_count "$SOURCE")
 [ "$source_keys" -eq "$KEYS" ] || die "source holds $source_keys keys under $PREFIX, expected $KEYS"
 start_member dest-mirror DEST_MIRROR
@@ -349,9 +356,18 @@ forget_pid "$mirror_pid"
 stop_pid "$mirror_pid" 15 || log "WARNING: make-mirror did not stop within 15 s of SIGTERM (killed)"
 clear_probes
 stop_member dest-mirror
+else
+  log "make-mirror: left out (MIRROR=0)"
+fi
 
 # --- 5. results --------------------------------------------------------------------------
 kps() { ratio "$KEYS" "$1" "%.0f"; }
+unit() { if [ "$1" = n/a ]; then echo n/a; else echo "$1$2"; fi; }  # unit <number> <unit>
+percent_of() {  # percent_of <part> <whole> <format>: 100 * part / whole, or n/a
+  local r
+  r=$(ratio "$1" "$2" "%.6f")
+  if [ "$r" = n/a ]; then echo n/a; else awk -v r="$r" -v f="$3" 'BEGIN { printf f "\n", 100 * r }'; fi
+}
 mibps() { ratio "$data_mib" "$1" "%.1f"; }
 lag_note() { [ "$1" -eq 0 ] && echo "" || echo " (not all probes arrived)"; }
 speedup=$(ratio "$mirror_s" "$sync_s" "%.1f")
@@ -391,12 +407,12 @@ printf '  %-24s %9s %10s %10s%s\n' \
 cat <<EOF
 
 ratios
-  initial copy, make-mirror time / etcd-sync time:   ${speedup}x faster
+  initial copy, make-mirror time / etcd-sync time:   $(unit "$speedup" "x faster")
   initial copy, etcd-sync time / raw writer time:    ${sync_over_raw}x (etcd-sync reaches ${pct_of_ceiling}% of the ceiling throughput)
-  lag p50, make-mirror / etcd-sync:                  ${p50_ratio}x
-  lag p99, make-mirror / etcd-sync:                  ${p99_ratio}x
+  lag p50, make-mirror / etcd-sync:                  $(unit "$p50_ratio" x)
+  lag p99, make-mirror / etcd-sync:                  $(unit "$p99_ratio" x)
 $(if [ "$LINK" = 1 ]; then
-  echo "  initial copy vs the link's ceiling (${link_s}s):    etcd-sync $(ratio "$link_s" "$sync_s" "%.2f" | awk '{ printf "%.0f", 100 * $1 }')% of it, make-mirror $(ratio "$link_s" "$mirror_s" "%.4f" | awk '{ printf "%.1f", 100 * $1 }')%"
+  echo "  initial copy vs the link's ceiling (${link_s}s):    etcd-sync $(percent_of "$link_s" "$sync_s" %.0f)% of it, make-mirror $(unit "$(percent_of "$link_s" "$mirror_s" %.1f)" %)"
 fi)
 CPU seconds on this machine's $(nproc) cores (every process here shares them; across sites the source's
   side runs elsewhere)
@@ -415,7 +431,7 @@ RESULT etcd_sync_initial_copy_seconds=$sync_s
 RESULT make_mirror_initial_copy_seconds=$mirror_s
 RESULT etcd_sync_lag_p50_ms=$sync_p50 etcd_sync_lag_p99_ms=$sync_p99
 RESULT make_mirror_lag_p50_ms=$mm_p50 make_mirror_lag_p99_ms=$mm_p99
-RESULT initial_copy_speedup_vs_make_mirror=${speedup}x
+RESULT initial_copy_speedup_vs_make_mirror=$(unit "$speedup" x)
 RESULT etcd_sync_percent_of_raw_ceiling=${pct_of_ceiling}%
-RESULT lag_p99_ratio_make_mirror_vs_etcd_sync=${p99_ratio}x
+RESULT lag_p99_ratio_make_mirror_vs_etcd_sync=$(unit "$p99_ratio" x)
 EOF

@@ -137,7 +137,10 @@ absl::StatusOr<CheckReport> OnePass(etcd::Client& source, etcd::Client& destinat
     return sink.Failure();
   };
   while (true) {
-    while (!planned_all && window.size() < static_cast<size_t>(std::max(1, scan.window))) {
+    // With chunks in the window it does not wait for a discovery call: the front chunk is
+    // compared meanwhile.
+    while (!planned_all && window.size() < static_cast<size_t>(std::max(1, scan.window)) &&
+           (window.empty() || planner.NextIsReady())) {
       ASSIGN_OR_RETURN(std::optional<etcd::KeyChunk> chunk, planner.Next());
       if (!chunk) {
         planned_all = true;

@@ -2,35 +2,44 @@
 
 #include <fmt/format.h>
 
+#include <optional>
+
 #include "common/status_macros.h"
 #include "etcd/key_range.h"
+#include "etcd/range_chunks.h"
 
 namespace workload {
 namespace {
 
-// Walks one side's range page by page.
+// Walks one side's range page by page, inside chunks found by keys-only discovery: on etcd 3.4
+// a limited Range walks the whole rest of its range, so paging [prefix, end) directly costs
+// O(n^2 / page) (about 25 min per side at 3M keys); inside a chunk a page costs O(chunk).
+// Pages are read at the newest revision, as before; the chunks only tile the range.
 class Cursor {
  public:
   Cursor(etcd::Client& client, const std::string& prefix)
-      : client_(client), next_(prefix), end_(etcd::PrefixRangeEnd(prefix)) {}
+      : client_(client),
+        planner_(client, prefix, etcd::PrefixRangeEnd(prefix), /*revision=*/0,
+                 etcd::ChunkPlan{kPageKeys, kPageKeys * 50}) {}
 
   // Makes sure a current element exists unless the range is exhausted.
   absl::Status Fill() {
-    if (position_ < page_.size() || done_) return absl::OkStatus();
-    etcd::pb::RangeRequest request;
-    request.set_key(next_);
-    request.set_range_end(end_);
-    request.set_limit(2000);
-    ASSIGN_OR_RETURN(etcd::pb::RangeResponse response, client_.Range(request));
-    page_.clear();
-    position_ = 0;
-    for (auto& kv : *response.mutable_kvs()) {
-      page_.emplace_back(std::move(*kv.mutable_key()), std::move(*kv.mutable_value()));
-    }
-    if (!response.more() || page_.empty()) {
-      done_ = true;
-    } else {
-      next_ = etcd::KeySuccessor(page_.back().first);
+    while (position_ >= page_.size() && !done_) {
+      if (!pager_ || pager_->done()) {
+        ASSIGN_OR_RETURN(std::optional<etcd::KeyChunk> chunk, planner_.Next());
+        if (!chunk) {
+          done_ = true;
+          break;
+        }
+        pager_.emplace(client_, std::move(chunk->begin), std::move(chunk->end), /*revision=*/0,
+                       kPageKeys);
+      }
+      ASSIGN_OR_RETURN(etcd::pb::RangeResponse response, pager_->NextPage());
+      page_.clear();
+      position_ = 0;
+      for (auto& kv : *response.mutable_kvs()) {
+        page_.emplace_back(std::move(*kv.mutable_key()), std::move(*kv.mutable_value()));
+      }
     }
     return absl::OkStatus();
   }
@@ -39,9 +48,11 @@ class Cursor {
   void Advance() { ++position_; }
 
  private:
+  static constexpr int kPageKeys = 2000;
+
   etcd::Client& client_;
-  std::string next_;
-  std::string end_;
+  etcd::ChunkPlanner planner_;
+  std::optional<etcd::RangePager> pager_;
   std::vector<std::pair<std::string, std::string>> page_;
   size_t position_ = 0;
   bool done_ = false;

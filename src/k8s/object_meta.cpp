@@ -188,9 +188,9 @@ std::string FastNodeName(simdjson::dom::element root) {
   return std::string(StringOf(*node_name).value_or(std::string_view()));
 }
 
-// JSON is read with nlohmann's SAX parser (iterative: input cannot deepen a recursion) and
-// only the fields asked for are kept; no document is built. Where a key repeats, the last
-// occurrence wins, as in a parsed document. The handler tracks where it is with the nesting
+// The fallback for what simdjson refuses: nlohmann's SAX parser (iterative: input cannot deepen
+// a recursion), keeping only the fields asked for; no document is built. Where a key repeats, the
+// last occurrence wins, as in a parsed document. The handler tracks where it is with the nesting
 // depth and what the key of each open container was.
 class JsonFieldReader : public nlohmann::json_sax<nlohmann::json> {
  public:

@@ -9,14 +9,20 @@
 #include "etcd/key_range.h"
 
 namespace etcd {
+namespace {
+
+// The first discovery call asks for this many chunks' keys (see ChunkPlanner).
+constexpr int64_t kFirstDiscoveryChunks = 6;
+
+}  // namespace
 
 ChunkPlanner::ChunkPlanner(Client& client, std::string begin, std::string end, int64_t revision,
                            ChunkPlan plan)
     : client_(client), end_(std::move(end)), revision_(revision), plan_(plan) {
   if (plan_.chunk_keys < 1) plan_.chunk_keys = 1;
   if (plan_.discovery_keys < plan_.chunk_keys) plan_.discovery_keys = plan_.chunk_keys;
-  discovery_limit_ =
-      static_cast<int>(std::min<int64_t>(plan_.discovery_keys, int64_t{2} * plan_.chunk_keys));
+  discovery_limit_ = static_cast<int>(
+      std::min<int64_t>(plan_.discovery_keys, kFirstDiscoveryChunks * plan_.chunk_keys));
   building_.begin = std::move(begin);
 }
 

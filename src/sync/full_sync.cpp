@@ -263,7 +263,7 @@ absl::StatusOr<FullSyncResult> FullSync::Run(const Checkpoint& identity, std::st
       bytes_written += static_cast<int64_t>(mutation.bytes());
     }
     stats_.copy_keys_written += static_cast<int64_t>(diff.size());
-    TxnBatch batch = BuildTxns(diff, fence_, limits);
+    TxnBatch batch = BuildTxns(std::move(diff), fence_, limits);
     for (auto& txn : batch.txns) RETURN_IF_ERROR(applier.Submit(std::move(txn)));
     progress.Update(result.keys_scanned, result.puts + result.deletes, bytes_written);
   }

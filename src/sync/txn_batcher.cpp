@@ -1,6 +1,8 @@
 #include "sync/txn_batcher.h"
 
 #include <algorithm>
+#include <functional>
+#include <string_view>
 #include <unordered_map>
 
 namespace etcdsync {
@@ -18,6 +20,21 @@ void SetOp(etcd::pb::RequestOp& op, const Mutation& mutation) {
   } else {
     op.mutable_request_delete_range()->set_key(mutation.key);
   }
+}
+
+// The same, taking the key and the value (no copy).
+void SetOp(etcd::pb::RequestOp& op, Mutation& mutation) {
+  if (mutation.kind == Mutation::Kind::kPut) {
+    etcd::pb::PutRequest* put = op.mutable_request_put();
+    put->set_key(std::move(mutation.key));
+    put->set_value(std::move(mutation.value));
+  } else {
+    op.mutable_request_delete_range()->set_key(std::move(mutation.key));
+  }
+}
+
+const std::string& OpKey(const etcd::pb::RequestOp& op) {
+  return op.has_request_put() ? op.request_put().key() : op.request_delete_range().key();
 }
 
 void AddCheckpoint(etcd::pb::TxnRequest& txn, const std::string& key,
@@ -49,17 +66,22 @@ class Builder {
            bytes_ + bytes <= byte_budget_;
   }
 
-  void Add(const Mutation& mutation) {
-    auto existing = positions_.find(mutation.key);
-    if (existing != positions_.end()) {
-      // The same key again (coalesced revisions): the later op wins. etcd refuses a Txn
-      // that names a key twice.
-      SetOp(*txn_.mutable_success(existing->second), mutation);
-      return;
+  template <typename M>  // Mutation (moved into the Txn) or const Mutation (copied)
+  void Add(M& mutation) {
+    // Ops by the hash of their key, checked against the key the op holds: no copy of keys.
+    const size_t hash = std::hash<std::string_view>()(mutation.key);
+    auto [first, last] = positions_.equal_range(hash);
+    for (auto it = first; it != last; ++it) {
+      if (OpKey(txn_.success(it->second)) == mutation.key) {
+        // The same key again (coalesced revisions): the later op wins. etcd refuses a Txn
+        // that names a key twice.
+        SetOp(*txn_.mutable_success(it->second), mutation);
+        return;
+      }
     }
-    SetOp(*txn_.add_success(), mutation);
-    positions_.emplace(mutation.key, txn_.success_size() - 1);
     bytes_ += OpBytes(mutation);
+    SetOp(*txn_.add_success(), mutation);
+    positions_.emplace(hash, txn_.success_size() - 1);
   }
 
   // Closes the Txn; its checkpoint says every revision up to `completed` is applied.
@@ -81,8 +103,8 @@ class Builder {
   // An operation larger than the byte budget: alone, with the fence, without the
   // checkpoint (which the next Txn, or Finish, writes).
   bool Oversized(const Mutation& mutation) const { return OpBytes(mutation) > byte_budget_; }
-  void AddSolo(const Mutation& mutation, int64_t completed,
-               std::vector<etcd::pb::TxnRequest>& out) {
+  template <typename M>
+  void AddSolo(M& mutation, int64_t completed, std::vector<etcd::pb::TxnRequest>& out) {
     Close(completed, out);
     etcd::pb::TxnRequest solo;
     AddFenceCompare(solo, fence_);
@@ -109,8 +131,8 @@ class Builder {
   size_t byte_budget_;
   etcd::pb::TxnRequest txn_;
   size_t bytes_ = 0;
-  std::unordered_map<std::string, int> positions_;
-  bool checkpoint_owed_ = false;  // a solo Txn was the last one written
+  std::unordered_multimap<size_t, int> positions_;  // key hash -> op index
+  bool checkpoint_owed_ = false;                    // a solo Txn was the last one written
 };
 
 }  // namespace
@@ -124,9 +146,12 @@ void AddFenceCompare(etcd::pb::TxnRequest& txn, const Fence& fence) {
   compare->set_create_revision(fence.create_revision);
 }
 
-TxnBatch BuildTxns(std::span<const Mutation> mutations, const Fence& fence, const TxnLimits& limits,
-                   const std::string& checkpoint_key, const std::optional<Checkpoint>& checkpoint,
-                   int64_t base_revision) {
+namespace {
+
+template <typename M>
+TxnBatch Build(std::span<M> mutations, const Fence& fence, const TxnLimits& limits,
+               const std::string& checkpoint_key, const std::optional<Checkpoint>& checkpoint,
+               int64_t base_revision) {
   TxnBatch batch;
   Builder builder(fence, limits, checkpoint_key, checkpoint);
   int64_t completed = base_revision;  // last revision wholly inside closed or open Txns
@@ -162,6 +187,23 @@ TxnBatch BuildTxns(std::span<const Mutation> mutations, const Fence& fence, cons
     begin = end;
   }
   builder.Finish(completed, batch.txns);
+  return batch;
+}
+
+}  // namespace
+
+TxnBatch BuildTxns(std::span<const Mutation> mutations, const Fence& fence, const TxnLimits& limits,
+                   const std::string& checkpoint_key, const std::optional<Checkpoint>& checkpoint,
+                   int64_t base_revision) {
+  return Build(mutations, fence, limits, checkpoint_key, checkpoint, base_revision);
+}
+
+TxnBatch BuildTxns(std::vector<Mutation>&& mutations, const Fence& fence, const TxnLimits& limits,
+                   const std::string& checkpoint_key, const std::optional<Checkpoint>& checkpoint,
+                   int64_t base_revision) {
+  TxnBatch batch = Build(std::span<Mutation>(mutations), fence, limits, checkpoint_key, checkpoint,
+                         base_revision);
+  mutations.clear();
   return batch;
 }
 

@@ -163,5 +163,41 @@ TEST(TxnBatcherTest, FitsBesideCheckpoint) {
   EXPECT_FALSE(FitsBesideCheckpoint(Put("/registry/k", 1, 99'500), limits));
 }
 
+// Moving the mutations in builds the same Txns as copying them: the same key twice in one
+// revision (the later op wins, in the first op's place), a put then a delete of one key, a value
+// too large to share a Txn, and a revision split over Txns; the vector is left empty.
+TEST(TxnBatcherTest, MovingBuildsTheSameTxnsAsCopying) {
+  std::vector<Mutation> events;
+  events.push_back(Put("/registry/a", 5));
+  events.push_back(Put("/registry/b", 5));
+  events.push_back(Put("/registry/a", 5, 20));  // the same key again: this value wins
+  events.push_back(Put("/registry/c", 6));
+  events.push_back(Delete("/registry/c", 6));
+  events.push_back(Put("/registry/huge", 7, 5000));
+  for (int i = 0; i < 300; ++i) events.push_back(Put("/registry/d" + std::to_string(i), 8));
+  events.push_back(Put("/registry/d7", 8, 33));  // again, in a split revision
+  const Checkpoint checkpoint{Checkpoint::Phase::kLive, 0, "c1", "/registry/"};
+  const TxnLimits limits{128, 4096};
+  for (const bool with_checkpoint : {false, true}) {
+    SCOPED_TRACE(with_checkpoint);
+    const std::string key = with_checkpoint ? "/etcd-sync/checkpoint" : "";
+    const auto at = with_checkpoint ? std::optional<Checkpoint>(checkpoint) : std::nullopt;
+    const TxnBatch copied = BuildTxns(events, kFence, limits, key, at, 4);
+    std::vector<Mutation> moved_from = events;
+    const TxnBatch moved = BuildTxns(std::move(moved_from), kFence, limits, key, at, 4);
+    EXPECT_TRUE(moved_from.empty());
+    ASSERT_EQ(moved.txns.size(), copied.txns.size());
+    for (size_t i = 0; i < moved.txns.size(); ++i) {
+      EXPECT_EQ(moved.txns[i].SerializeAsString(), copied.txns[i].SerializeAsString()) << i;
+    }
+    EXPECT_EQ(moved.split_revisions, copied.split_revisions);
+    // The later op for "/registry/a" replaced the first, in its place.
+    const auto& first = copied.txns[0].success(0).request_put();
+    EXPECT_EQ(first.key(), "/registry/a");
+    EXPECT_EQ(first.value(), std::string(20, 'v'));
+    EXPECT_EQ(copied.txns[0].success(1).request_put().key(), "/registry/b");
+  }
+}
+
 }  // namespace
 }  // namespace etcdsync

@@ -361,6 +361,9 @@ int main(int argc, char** argv) {
   etcdsync::Reconciler reconciler(config, **source_client, **dest_client, filter, stats,
                                   rules.contested_after_repairs);
   monitor_options.reconciler = &reconciler;
+  // The leader's monitor follows the source through the replicator's watch, not a second one.
+  etcdsync::WatchTap watch_tap;
+  monitor_options.tap = &watch_tap;
   std::unique_ptr<monitor::MonitorServer> monitor_server;
   if (!monitor_options.listen.empty()) {
     monitor_server = std::make_unique<monitor::MonitorServer>(
@@ -382,6 +385,7 @@ int main(int argc, char** argv) {
     syncer.PublishLeadershipWith(lease_publisher.get());
   }
   syncer.set_reconciler(&reconciler);
+  syncer.set_watch_tap(&watch_tap);
   std::stop_source stop;
   std::jthread signal_waiter([&] {
     int signal = 0;

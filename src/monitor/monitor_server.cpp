@@ -131,6 +131,7 @@ std::shared_ptr<const MonitorServer::Outcome> MonitorServer::SharedCheck(bool pe
 }
 
 MonitorServer::~MonitorServer() {
+  if (options_.tap != nullptr) options_.tap->Attach(nullptr);  // no callback runs after this
   server_.stop();
   check_thread_.request_stop();
   source_probe_thread_.request_stop();
@@ -170,6 +171,7 @@ absl::Status MonitorServer::Start() {
     Every(options_.history_interval, stop, [this] { Sample(); });
   });
   source_watch_thread_ = std::jthread([this](std::stop_token stop) { WatchSource(stop); });
+  if (options_.tap != nullptr) options_.tap->Attach(this);
   spdlog::info(
       "etcd-sync-monitor listening on {} (/check, /metrics, /lag-history, /healthz, /readyz{})",
       ListenAddress{address.host, port_}.ToString(),
@@ -435,25 +437,28 @@ void MonitorServer::Sample() {
 }
 
 void MonitorServer::WatchSource(std::stop_token stop) {
-  std::mutex mutex;
-  std::condition_variable_any wake;
   int64_t compacted_start = 0;  // the applied revision was compacted: start after it
   bool reported = false;
   while (!stop.stop_requested()) {
     int64_t start = 0;
+    std::stop_source own_stop;
     {
       std::lock_guard lock(observed_mutex_);
       const ScrapeTimeFacts facts = FactsLocked(SteadyNow());
-      if (facts.initial_copy_done && facts.source_up) {
+      if (!observed_.tap_open && facts.initial_copy_done && facts.source_up) {
         start = std::max(facts.applied_revision + 1, compacted_start);
+        own_watch_stop_ = own_stop;  // the tap opening ends this watch
       }
     }
     if (start > 0) {
-      const absl::Status ended = WatchSourceOnce(start, stop);
+      std::stop_callback forward(stop, [&own_stop] { own_stop.request_stop(); });
+      const absl::Status ended = WatchSourceOnce(start, own_stop.get_token());
       {
         std::lock_guard lock(observed_mutex_);
-        observed_.watching = false;
-        observed_.pending.Clear();
+        if (!observed_.tap_open) {
+          observed_.watching = false;
+          observed_.pending.Clear();
+        }
       }
       if (stop.stop_requested()) break;
       compacted_start = 0;
@@ -470,8 +475,10 @@ void MonitorServer::WatchSource(std::stop_token stop) {
         reported = false;
       }
     }
-    std::unique_lock lock(mutex);
-    wake.wait_for(lock, stop, options_.probe_interval, [] { return false; });
+    std::unique_lock lock(observed_mutex_);
+    const int64_t closes = observed_.tap_closes;
+    watch_wake_.wait_for(lock, stop, options_.probe_interval,
+                         [&] { return observed_.tap_closes != closes; });
   }
 }
 
@@ -484,6 +491,7 @@ absl::Status MonitorServer::WatchSourceOnce(int64_t start, std::stop_token stop)
                    etcd::WatchStream::Open(source_, create, stop));
   {
     std::lock_guard lock(observed_mutex_);
+    if (observed_.tap_open) return absl::OkStatus();
     observed_.pending.Clear();
     observed_.watching = true;
     observed_.watch_start = start;
@@ -495,26 +503,62 @@ absl::Status MonitorServer::WatchSourceOnce(int64_t start, std::stop_token stop)
     if (!response.ok()) return response.status();
     const double now = SteadyNow();
     std::lock_guard lock(observed_mutex_);
-    observed_.watch_seen = std::max(observed_.watch_seen, response->header().revision());
-    if (response->events_size() == 0) continue;
-    const ScrapeTimeFacts facts = FactsLocked(now);
-    if (facts.applied_revision + 1 < start) {
-      // The applied revision went back (a new leader, a restored checkpoint): the watch
-      // no longer covers it; start again from there.
-      return absl::OkStatus();
-    }
-    int64_t newest = 0;
-    for (const auto& event : response->events()) {
-      if (!filter_.Includes(event.kv().key())) continue;
-      const int64_t revision =
-          event.kv().mod_revision() > 0 ? event.kv().mod_revision() : response->header().revision();
-      observed_.pending.Record(event.kv().key(), revision);
-      newest = std::max(newest, revision);
-    }
-    observed_.pending.Forget(facts.applied_revision);
-    if (newest > facts.applied_revision) observed_.lag.Pending(now, newest);
+    if (observed_.tap_open) return absl::OkStatus();  // the replicator's watch took over
+    // The applied revision went back (a new leader, a restored checkpoint): the watch no
+    // longer covers it; start again from there.
+    if (!ObserveLocked(*response, start, now)) return absl::OkStatus();
   }
   return absl::OkStatus();
+}
+
+bool MonitorServer::ObserveLocked(const etcd::pb::WatchResponse& response, int64_t start,
+                                  double now) {
+  observed_.watch_seen = std::max(observed_.watch_seen, response.header().revision());
+  if (response.events_size() == 0) return true;
+  const ScrapeTimeFacts facts = FactsLocked(now);
+  if (facts.applied_revision + 1 < start) return false;
+  int64_t newest = 0;
+  for (const auto& event : response.events()) {
+    if (!filter_.Includes(event.kv().key())) continue;
+    const int64_t revision =
+        event.kv().mod_revision() > 0 ? event.kv().mod_revision() : response.header().revision();
+    observed_.pending.Record(event.kv().key(), revision);
+    newest = std::max(newest, revision);
+  }
+  observed_.pending.Forget(facts.applied_revision);
+  if (newest > facts.applied_revision) observed_.lag.Pending(now, newest);
+  return true;
+}
+
+void MonitorServer::TapOpened(int64_t start_revision) {
+  std::lock_guard lock(observed_mutex_);
+  observed_.tap_open = true;
+  observed_.pending.Clear();
+  observed_.watching = true;
+  observed_.watch_start = start_revision;
+  observed_.watch_seen = start_revision - 1;
+  own_watch_stop_.request_stop();  // cancels the call only: returns at once
+}
+
+void MonitorServer::TapDelivered(const etcd::pb::WatchResponse& response) {
+  const double now = SteadyNow();
+  std::lock_guard lock(observed_mutex_);
+  if (!observed_.tap_open || !observed_.watching) return;
+  // The applied revision cannot go back under a running replicator; if it ever did, stop
+  // counting from the tap (Sample scans) until it opens again.
+  if (!ObserveLocked(response, observed_.watch_start, now)) {
+    observed_.watching = false;
+    observed_.pending.Clear();
+  }
+}
+
+void MonitorServer::TapClosed() {
+  std::lock_guard lock(observed_mutex_);
+  observed_.tap_open = false;
+  ++observed_.tap_closes;
+  observed_.watching = false;
+  observed_.pending.Clear();
+  watch_wake_.notify_all();
 }
 
 void MonitorServer::Every(std::chrono::milliseconds interval, std::stop_token stop,

@@ -32,6 +32,7 @@
 #include "sync/reconciler.h"
 #include "sync/sync_config.h"
 #include "sync/sync_stats.h"
+#include "sync/watch_tap.h"
 
 namespace monitor {
 
@@ -70,9 +71,13 @@ struct MonitorOptions {
   // repairs missed and stale keys as it checks (GET /check never repairs); /check lists
   // its contested keys.
   etcdsync::Reconciler* reconciler = nullptr;
+  // Optional (outlives the server): while the live replicator's watch is open, the monitor
+  // takes the source's changes from it and closes its own watch (a follower, or a leader
+  // still copying or between watches, keeps its own).
+  etcdsync::WatchTap* tap = nullptr;
 };
 
-class MonitorServer {
+class MonitorServer : private etcdsync::WatchTap::Observer {
  public:
   // etcd_sync_lag_events counts at most this many keys (beyond: this many + 1).
   static constexpr size_t kMaxPendingKeys = 100000;
@@ -80,7 +85,7 @@ class MonitorServer {
   MonitorServer(MonitorOptions options, const etcdsync::SyncConfig& config, etcd::Client& source,
                 etcd::Client& destination, const etcdsync::KeyFilter& filter,
                 const etcdsync::SyncStats& stats);
-  ~MonitorServer();
+  ~MonitorServer() override;
 
   // Binds (one clear error if the address is taken) and starts serving and checking.
   absl::Status Start();
@@ -110,10 +115,12 @@ class MonitorServer {
     int64_t lag_events = -1;                         // at the last sample
     int64_t newest_pending = 0;                      // newest unapplied change then
     LagTracker lag;
-    // What the monitor's own watch on the source saw and is not applied yet; it covers the
-    // changes from watch_start on while `watching`.
+    // What the monitor's watch on the source (its own, or the replicator's through the tap)
+    // saw and is not applied yet; it covers the changes from watch_start on while `watching`.
     PendingChanges pending{kMaxPendingKeys};
     bool watching = false;
+    bool tap_open = false;  // the replicator's watch feeds `pending`; no watch of our own
+    int64_t tap_closes = 0;
     int64_t watch_start = 0;
     int64_t watch_seen = 0;             // the newest source revision the watch has reported
     bool source_reported_down = false;  // logged once per outage
@@ -139,6 +146,13 @@ class MonitorServer {
   // changes it delivers, so lag sampling costs O(changes), not O(keys in scope).
   void WatchSource(std::stop_token stop);
   absl::Status WatchSourceOnce(int64_t start, std::stop_token stop);
+  // Records one watch response that follows `start` (observed_mutex_ held); false when the
+  // applied revision went back before `start`, so the watch no longer covers it.
+  bool ObserveLocked(const etcd::pb::WatchResponse& response, int64_t start, double now);
+  // etcdsync::WatchTap::Observer (on the replicator's watch reader thread).
+  void TapOpened(int64_t start_revision) override;
+  void TapDelivered(const etcd::pb::WatchResponse& response) override;
+  void TapClosed() override;
   // Runs `step` now and then every `interval` until stopped.
   static void Every(std::chrono::milliseconds interval, std::stop_token stop,
                     const std::function<void()>& step);
@@ -168,6 +182,8 @@ class MonitorServer {
   std::mutex observed_mutex_;
   std::condition_variable_any probed_;
   Observed observed_;
+  std::stop_source own_watch_stop_;         // ends the monitor's own watch (tap opened)
+  std::condition_variable_any watch_wake_;  // the tap closed: reopen our own watch now
   LagHistory history_;
   std::jthread http_thread_;
   std::jthread check_thread_;

@@ -76,7 +76,7 @@ class WatchQueue {
 LiveReplicator::LiveReplicator(const SyncConfig& config, etcd::Client& source,
                                etcd::Client& destination, const KeyFilter& filter,
                                ApplyPolicy& policy, SyncStats& stats, Fence fence,
-                               CheckpointChain* chain)
+                               CheckpointChain* chain, WatchTap* tap)
     : config_(config),
       source_(source),
       destination_(destination),
@@ -84,7 +84,8 @@ LiveReplicator::LiveReplicator(const SyncConfig& config, etcd::Client& source,
       policy_(policy),
       stats_(stats),
       fence_(std::move(fence)),
-      chain_(chain) {}
+      chain_(chain),
+      tap_(tap) {}
 
 absl::Status LiveReplicator::Apply(std::vector<Mutation> mutations, Checkpoint& checkpoint) {
   const int64_t through = mutations.back().revision;
@@ -149,6 +150,14 @@ absl::Status LiveReplicator::Run(Checkpoint checkpoint, std::stop_token stop,
   if (stats_.watch_opened.exchange(true)) ++stats_.watch_restarts;
   stats_.applied_revision = checkpoint.revision;
   on_started();
+  // Closed after the reader below is joined (declared before it, destroyed after it).
+  struct TapClose {
+    WatchTap* tap;
+    ~TapClose() {
+      if (tap != nullptr) tap->Close();
+    }
+  } tap_close{tap_};
+  if (tap_ != nullptr) tap_->Open(checkpoint.revision + 1);
 
   // The reader keeps the stream drained while a Txn is in flight; the applier then takes
   // everything that arrived meanwhile in one go (group commit), so one destination round
@@ -159,6 +168,7 @@ absl::Status LiveReplicator::Run(Checkpoint checkpoint, std::stop_token stop,
     while (true) {
       auto response = watch->Next();
       const bool failed = !response.ok();
+      if (!failed && tap_ != nullptr) tap_->Deliver(*response);
       if (!queue.Push(std::move(response), reader_stop) || failed) return;
     }
   });

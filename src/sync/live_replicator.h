@@ -16,6 +16,7 @@
 #include "sync/sync_config.h"
 #include "sync/sync_stats.h"
 #include "sync/txn_batcher.h"
+#include "sync/watch_tap.h"
 
 namespace etcdsync {
 
@@ -23,11 +24,12 @@ class LiveReplicator {
  public:
   LiveReplicator(const SyncConfig& config, etcd::Client& source, etcd::Client& destination,
                  const KeyFilter& filter, ApplyPolicy& policy, SyncStats& stats, Fence fence,
-                 CheckpointChain* chain = nullptr);
+                 CheckpointChain* chain = nullptr, WatchTap* tap = nullptr);
 
   // Replicates from `checkpoint.revision + 1` until stopped or failed. `on_started` runs
-  // once the watch is established. Returns a compaction error (etcd::IsCompacted) when the
-  // source no longer has the history we need.
+  // once the watch is established; from then until Run returns, `tap` (if any) sees every
+  // response of the watch before it is applied. Returns a compaction error (etcd::IsCompacted) when
+  // the source no longer has the history we need.
   absl::Status Run(Checkpoint checkpoint, std::stop_token stop,
                    const std::function<void()>& on_started);
 
@@ -44,6 +46,7 @@ class LiveReplicator {
   SyncStats& stats_;
   Fence fence_;
   CheckpointChain* chain_;
+  WatchTap* tap_;
 };
 
 }  // namespace etcdsync

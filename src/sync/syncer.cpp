@@ -175,7 +175,8 @@ absl::Status Syncer::Lead(const Fence& fence, std::stop_token stop) {
   // Every serial write of this term is chained on the checkpoint (a replayed Txn is harmless).
   CheckpointChain chain(config_.CheckpointKey());
   FullSync full_sync(config_, source_, destination_, filter_, policy_, stats_, fence, &chain);
-  LiveReplicator live(config_, source_, destination_, filter_, policy_, stats_, fence, &chain);
+  LiveReplicator live(config_, source_, destination_, filter_, policy_, stats_, fence, &chain,
+                      tap_);
   std::chrono::milliseconds backoff(500);
   bool force_full_sync = false;
   bool announced = false;

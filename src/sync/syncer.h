@@ -17,6 +17,7 @@
 #include "sync/sync_config.h"
 #include "sync/sync_stats.h"
 #include "sync/txn_batcher.h"
+#include "sync/watch_tap.h"
 
 namespace etcdsync {
 
@@ -40,6 +41,8 @@ class Syncer {
   // becoming leader with a valid checkpoint (no full sync) it runs a reconcile pass in the
   // background while live replication goes on.
   void set_reconciler(Reconciler* reconciler) { reconciler_ = reconciler; }
+  // Optional (outlives the syncer): the live replicator's watch is lent to its observer.
+  void set_watch_tap(WatchTap* tap) { tap_ = tap; }
 
   const SyncStats& stats() const { return stats_; }
   const SyncConfig& config() const { return config_; }
@@ -57,6 +60,7 @@ class Syncer {
   SyncStats& stats_;
   LeaderLeasePublisher* lease_publisher_ = nullptr;
   Reconciler* reconciler_ = nullptr;
+  WatchTap* tap_ = nullptr;
 };
 
 }  // namespace etcdsync

@@ -3,6 +3,7 @@
 #include <algorithm>
 #include <functional>
 #include <string_view>
+#include <type_traits>
 #include <unordered_map>
 
 namespace etcdsync {
@@ -12,24 +13,24 @@ namespace {
 constexpr size_t kTxnOverheadBytes = 1024;
 constexpr size_t kPerOpOverheadBytes = 16;
 
-void SetOp(etcd::pb::RequestOp& op, const Mutation& mutation) {
-  if (mutation.kind == Mutation::Kind::kPut) {
-    etcd::pb::PutRequest* put = op.mutable_request_put();
-    put->set_key(mutation.key);
-    put->set_value(mutation.value);
+// `field` of a mutation handed over to the Txn (M non-const) is moved, otherwise copied.
+template <typename M, typename T>
+decltype(auto) Pass(T& field) {
+  if constexpr (std::is_const_v<M>) {
+    return static_cast<const T&>(field);
   } else {
-    op.mutable_request_delete_range()->set_key(mutation.key);
+    return static_cast<T&&>(field);
   }
 }
 
-// The same, taking the key and the value (no copy).
-void SetOp(etcd::pb::RequestOp& op, Mutation& mutation) {
+template <typename M>  // Mutation (its key and value taken) or const Mutation (copied)
+void SetOp(etcd::pb::RequestOp& op, M& mutation) {
   if (mutation.kind == Mutation::Kind::kPut) {
     etcd::pb::PutRequest* put = op.mutable_request_put();
-    put->set_key(std::move(mutation.key));
-    put->set_value(std::move(mutation.value));
+    put->set_key(Pass<M>(mutation.key));
+    put->set_value(Pass<M>(mutation.value));
   } else {
-    op.mutable_request_delete_range()->set_key(std::move(mutation.key));
+    op.mutable_request_delete_range()->set_key(Pass<M>(mutation.key));
   }
 }
 

@@ -15,10 +15,13 @@
 #include <thread>
 #include <vector>
 
+#include "etcd/key_range.h"
+#include "etcd/watch_stream.h"
 #include "support/etcd_member.h"
 #include "support/monitor_scrape.h"
 #include "support/temp_dir.h"
 #include "sync/sync_rules.h"
+#include "sync/watch_tap.h"
 
 namespace {
 
@@ -255,6 +258,100 @@ TEST_F(MonitorServerTest, LagEventsCountTheChangesTheAppliedRevisionDoesNotCover
   EXPECT_TRUE(settles_at(1));
   stats_.applied_revision = last;
   EXPECT_TRUE(settles_at(0));
+}
+
+// The leader's monitor takes the source's changes from the replicator's watch while it is
+// lent through the tap, and holds no watch of its own on the source (which would make the
+// source send, and the link between the sites carry, every change twice); when the tap
+// closes, the monitor watches the source itself again. The test plays the replicator: a
+// watch from the applied revision + 1 whose responses go through the tap.
+TEST_F(MonitorServerTest, LeaderMonitorCountsLagFromTheReplicatorsWatchAndHoldsNoWatchOfItsOwn) {
+  etcd::Client& source = etcd_.client();
+  auto put = [&](const std::string& key) {
+    etcd::pb::PutRequest request;
+    request.set_key(key);
+    request.set_value("v");
+    auto response = source.Put(request);
+    EXPECT_TRUE(response.ok()) << response.status();
+    return response.ok() ? response->header().revision() : 0;
+  };
+  const int64_t start = put("/registry/configmaps/team-a/kept");
+  stats_.leader = true;
+  stats_.initial_copy_done = true;
+  stats_.applied_revision = start;
+
+  etcdsync::WatchTap tap;
+  monitor::MonitorOptions options;
+  options.history_interval = 1s;
+  options.probe_interval = 200ms;
+  options.tap = &tap;
+  auto* server = Start(options);
+  auto metric = [](int port_or_0, const std::string& url, const std::string& name) {
+    httplib::Client client =
+        port_or_0 > 0 ? httplib::Client("127.0.0.1", port_or_0) : httplib::Client(url);
+    client.set_connection_timeout(10s);
+    client.set_read_timeout(10s);
+    auto response = client.Get("/metrics");
+    return response ? testing_support::Metric(response->body, name) : std::optional<double>();
+  };
+  auto settles = [&](const std::string& what, const std::function<std::optional<double>()>& read,
+                     double expected) {
+    std::optional<double> seen;
+    for (int i = 0; i < 200; ++i) {  // up to 20 s on a loaded machine
+      seen = read();
+      if (seen == expected) return true;
+      std::this_thread::sleep_for(100ms);
+    }
+    ADD_FAILURE() << what << " " << (seen ? std::to_string(*seen) : "absent") << ", expected "
+                  << expected;
+    return false;
+  };
+  auto lag_events = [&] { return metric(server->port(), "", "etcd_sync_lag_events"); };
+  auto source_watchers = [&] {
+    return metric(0, etcd_.url(), "etcd_debugging_mvcc_watcher_total");
+  };
+  ASSERT_TRUE(settles("source watchers", source_watchers, 1));  // the monitor's own
+  ASSERT_TRUE(settles("etcd_sync_lag_events", lag_events, 0));
+
+  // The replicator's watch opens: both watch the source until the tap opens.
+  etcd::pb::WatchCreateRequest create;
+  create.set_key(config_.prefix);
+  create.set_range_end(etcd::PrefixRangeEnd(config_.prefix));
+  create.set_start_revision(start + 1);
+  auto watch = etcd::WatchStream::Open(source, create);
+  ASSERT_TRUE(watch.ok()) << watch.status();
+  ASSERT_TRUE(settles("source watchers", source_watchers, 2));
+  tap.Open(start + 1);
+  std::jthread reader([&](std::stop_token stop) {
+    std::stop_callback cancel(stop, [&] { (*watch)->Cancel(); });
+    while (true) {
+      auto response = (*watch)->Next();
+      if (!response.ok()) return;
+      tap.Deliver(*response);
+    }
+  });
+  EXPECT_TRUE(settles("source watchers", source_watchers, 1));  // only the replicator's
+
+  put("/registry/configmaps/team-a/kept");
+  const int64_t kept = put("/registry/configmaps/team-a/kept");  // twice: one key
+  put("/registry/events/team-a/excluded");                       // events are not synced
+  const int64_t last = put("/registry/configmaps/team-a/second");
+  EXPECT_TRUE(settles("etcd_sync_lag_events", lag_events, 2));
+  stats_.applied_revision = kept;
+  EXPECT_TRUE(settles("etcd_sync_lag_events", lag_events, 1));
+  EXPECT_TRUE(settles("source watchers", source_watchers, 1));
+
+  // The replicator stops: the tap closes and the monitor watches the source again, from
+  // the applied revision + 1.
+  reader.request_stop();
+  reader.join();
+  tap.Close();
+  watch->reset();
+  EXPECT_TRUE(settles("source watchers", source_watchers, 1));  // the monitor's own again
+  put("/registry/configmaps/team-a/third");
+  EXPECT_TRUE(settles("etcd_sync_lag_events", lag_events, 2));
+  stats_.applied_revision = last + 1;
+  EXPECT_TRUE(settles("etcd_sync_lag_events", lag_events, 0));
 }
 
 }  // namespace

@@ -4,7 +4,11 @@
 #      WRITERS concurrent writers (timed by the source's own watch: no replicator running);
 #   2. etcd-sync replicating HIGH_RATE writes/s for HIGH_SECONDS: lag per window of WINDOW s
 #      (does it grow?), and etcd-sync's CPU and peak RSS;
-#   3. etcd-sync at LOW_RATE writes/s for LOW_SECONDS: lag p50/p99;
+#   3. etcd-sync at LOW_RATE writes/s for LOW_SECONDS: lag p50/p99; then both etcds are
+#      compacted at their current revision (what each cluster's kube-apiserver does every
+#      5 minutes; nothing compacts them here otherwise) and the same is measured again: the
+#      history the 5,000/s phase left (its Puts and the deletion of every probe) slows both
+#      etcds until compaction removes it;
 #   4. with LINK=1, the same through slow-link-proxy (RTT_MS, RATE_MBIT) between etcd-sync
 #      and the source.
 # Beside 3, the floor at LOW_RATE: the same probes timed by a watch on the source itself
@@ -12,7 +16,7 @@
 # cost, which no replicator can go below.
 # Prints a table and RESULT lines; everything runs under one temporary directory.
 #
-#   bench/live_lag_bench.sh                          # ~4 minutes
+#   bench/live_lag_bench.sh                          # ~5 minutes
 #   HIGH_SECONDS=10 LOW_SECONDS=5 bench/live_lag_bench.sh  # short form
 #
 # Environment [defaults]: KEYS [10000] base keys, VALUE_SIZE [1024], WRITERS [64],
@@ -162,6 +166,18 @@ high_line=$LAG_LINE high_windows=$WINDOWS high_load=$(load_avg) high_rss=$LAG_RS
 high_cpu=$(awk -v a="$cpu0" -v b="$(cpu_seconds "$sync_pid")" -v s="$HIGH_SECONDS" 'BEGIN { printf "%.0f", 100 * (b - a) / s }')
 lag "etcd-sync at $LOW_RATE/s" "$SOURCE" "$DEST" "$LOW_RATE" "$LOW_SECONDS"
 low_line=$LAG_LINE low_load=$(load_avg)
+compact() {  # compact <endpoint>: at its current revision, and wait until it is done
+  local revision
+  revision=$(etcdctl --endpoints "$1" endpoint status -w fields | sed -n 's/^"Revision" : //p')
+  etcdctl --endpoints "$1" --command-timeout 300s compact "$revision" --physical >/dev/null ||
+    die "could not compact $1 at revision $revision"
+}
+compact "$SOURCE"
+compact "$DEST"
+log "compacted the source and the destination"
+sleep 2
+lag "etcd-sync at $LOW_RATE/s, both etcds compacted" "$SOURCE" "$DEST" "$LOW_RATE" "$LOW_SECONDS"
+compacted_line=$LAG_LINE compacted_load=$(load_avg)
 rss=$(peak_rss_mib "$sync_pid")
 
 link="loopback"
@@ -175,6 +191,7 @@ live replication ($(date -u +%Y-%m-%dT%H:%M:%SZ), $(nproc) CPUs, $link)
 $(sed 's/^/    /' <<<"$high_windows")
     etcd-sync CPU ${high_cpu}% of one core meanwhile; its peak RSS by then ${high_rss} MiB
   etcd-sync at $LOW_RATE writes/s for ${LOW_SECONDS}s (load $low_load): $low_line
+  the same after compacting both etcds (load $compacted_load): $compacted_line
   floor: the source's own watch$([ "$LINK" = 1 ] && echo " through the link") at $LOW_RATE writes/s, no replicator (load $floor_load): $floor_line
   etcd-sync peak RSS: ${rss} MiB (also counts replicating the deletion of every probe in one revision)
 
@@ -183,6 +200,7 @@ RESULT copy_seconds=$copy_s link_ceiling_seconds=$([ "$LINK" = 1 ] && echo "$lin
 RESULT source_alone_writes_per_s=$ceiling
 RESULT high_rate_achieved=$(sed -n 's/.* at \([0-9]*\) writes\/s.*/\1/p' <<<"$high_line") high_p50_ms=$(field p50 "$high_line") high_p99_ms=$(field p99 "$high_line") high_max_ms=$(field max "$high_line")
 RESULT low_rate_p50_ms=$(field p50 "$low_line") low_rate_p99_ms=$(field p99 "$low_line") low_rate_max_ms=$(field max "$low_line")
+RESULT compacted_low_rate_p50_ms=$(field p50 "$compacted_line") compacted_low_rate_p99_ms=$(field p99 "$compacted_line") compacted_low_rate_max_ms=$(field max "$compacted_line")
 RESULT floor_p50_ms=$(field p50 "$floor_line") floor_p99_ms=$(field p99 "$floor_line") floor_max_ms=$(field max "$floor_line")
 RESULT etcd_sync_peak_rss_mib=$rss etcd_sync_cpu_percent_at_high_rate=$high_cpu
 EOF

@@ -143,7 +143,8 @@ class MonitorServer : private etcdsync::WatchTap::Observer {
   void ProbeDestination();
   void Sample();
   // Keeps a watch on the source's scope from the applied revision + 1 and records the
-  // changes it delivers, so lag sampling costs O(changes), not O(keys in scope).
+  // changes it delivers, so lag sampling costs O(changes), not O(keys in scope); none while
+  // the replicator's watch is lent through the tap.
   void WatchSource(std::stop_token stop);
   absl::Status WatchSourceOnce(int64_t start, std::stop_token stop);
   // Records one watch response that follows `start` (observed_mutex_ held); false when the

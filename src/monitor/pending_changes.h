@@ -1,6 +1,7 @@
-// The in-scope source changes the monitor's own watch has seen and the applied revision
-// does not cover yet, so that etcd_sync_lag_events costs O(changes), not a scan of every
-// key in scope. Bounded: distinct keys are remembered by a 64-bit hash, at most max_keys.
+// The in-scope source changes the monitor's watch (its own, or the replicator's through the
+// tap) has seen and the applied revision does not cover yet, so that etcd_sync_lag_events costs
+// O(changes), not a scan of every key in scope. Bounded: distinct keys are remembered by a 64-bit
+// hash, at most max_keys.
 #pragma once
 
 #include <cstddef>

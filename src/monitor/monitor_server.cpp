@@ -441,9 +441,11 @@ void MonitorServer::WatchSource(std::stop_token stop) {
   bool reported = false;
   while (!stop.stop_requested()) {
     int64_t start = 0;
+    int64_t closes = 0;  // the tap's closes so far: one more wakes the wait below
     std::stop_source own_stop;
     {
       std::lock_guard lock(observed_mutex_);
+      closes = observed_.tap_closes;
       const ScrapeTimeFacts facts = FactsLocked(SteadyNow());
       if (!observed_.tap_open && facts.initial_copy_done && facts.source_up) {
         start = std::max(facts.applied_revision + 1, compacted_start);
@@ -452,10 +454,12 @@ void MonitorServer::WatchSource(std::stop_token stop) {
     }
     if (start > 0) {
       std::stop_callback forward(stop, [&own_stop] { own_stop.request_stop(); });
-      const absl::Status ended = WatchSourceOnce(start, own_stop.get_token());
+      absl::Status ended = WatchSourceOnce(start, own_stop.get_token());
       {
         std::lock_guard lock(observed_mutex_);
-        if (!observed_.tap_open) {
+        if (observed_.tap_open) {
+          ended = absl::OkStatus();  // handed over to the replicator's watch: not a failure
+        } else {
           observed_.watching = false;
           observed_.pending.Clear();
         }
@@ -476,7 +480,6 @@ void MonitorServer::WatchSource(std::stop_token stop) {
       }
     }
     std::unique_lock lock(observed_mutex_);
-    const int64_t closes = observed_.tap_closes;
     watch_wake_.wait_for(lock, stop, options_.probe_interval,
                          [&] { return observed_.tap_closes != closes; });
   }

@@ -11,7 +11,9 @@
 #include <unistd.h>
 
 #include <atomic>
+#include <functional>
 #include <future>
+#include <optional>
 #include <thread>
 #include <vector>
 
@@ -100,6 +102,40 @@ class MonitorServerTest : public ::testing::Test {
     client.set_connection_timeout(timeout);
     client.set_read_timeout(timeout);
     return client.Get(path);
+  }
+
+  // Puts `key` into the source; its revision (0 when the Put failed).
+  int64_t Put(const std::string& key) {
+    etcd::pb::PutRequest request;
+    request.set_key(key);
+    request.set_value("v");
+    auto response = etcd_.client().Put(request);
+    EXPECT_TRUE(response.ok()) << response.status();
+    return response.ok() ? response->header().revision() : 0;
+  }
+
+  // One metric of the Prometheus text at `base_url`/metrics, absent when unreachable.
+  static std::optional<double> ScrapeMetric(const std::string& base_url, const std::string& name) {
+    httplib::Client client(base_url);
+    client.set_connection_timeout(10s);
+    client.set_read_timeout(10s);
+    auto response = client.Get("/metrics");
+    return response ? testing_support::Metric(response->body, name) : std::optional<double>();
+  }
+
+  // Waits until `read` gives `expected`: up to 20 s on a loaded machine (the monitor samples
+  // every second in these tests).
+  static bool Settles(const std::string& what, const std::function<std::optional<double>()>& read,
+                      double expected) {
+    std::optional<double> seen;
+    for (int i = 0; i < 200; ++i) {
+      seen = read();
+      if (seen == expected) return true;
+      std::this_thread::sleep_for(100ms);
+    }
+    ADD_FAILURE() << what << " " << (seen ? std::to_string(*seen) : "absent") << ", expected "
+                  << expected;
+    return false;
   }
 
   // The blocked check is let go first, so that the server can stop.
@@ -208,16 +244,8 @@ TEST_F(MonitorServerTest, CheckAfterASharedCheckRunsAFreshOne) {
 // excluded and out-of-prefix keys left out, and what the applied revision covers dropped.
 TEST_F(MonitorServerTest, LagEventsCountTheChangesTheAppliedRevisionDoesNotCover) {
   etcd::Client& source = etcd_.client();
-  auto put = [&](const std::string& key) {
-    etcd::pb::PutRequest request;
-    request.set_key(key);
-    request.set_value("v");
-    auto response = source.Put(request);
-    EXPECT_TRUE(response.ok()) << response.status();
-    return response.ok() ? response->header().revision() : 0;
-  };
-  put("/registry/configmaps/team-a/kept");
-  const int64_t start = put("/registry/configmaps/team-a/deleted");
+  Put("/registry/configmaps/team-a/kept");
+  const int64_t start = Put("/registry/configmaps/team-a/deleted");
   stats_.leader = true;
   stats_.initial_copy_done = true;
   stats_.applied_revision = start;
@@ -226,32 +254,22 @@ TEST_F(MonitorServerTest, LagEventsCountTheChangesTheAppliedRevisionDoesNotCover
   options.history_interval = 1s;
   options.probe_interval = 200ms;
   auto* server = Start(options);
-  auto lag_events = [&] {
-    auto metrics = Get(server->port(), "/metrics", 10s);
-    return metrics ? testing_support::Metric(metrics->body, "etcd_sync_lag_events")
-                   : std::optional<double>();
-  };
+  const std::string monitor_url = "http://127.0.0.1:" + std::to_string(server->port());
   auto settles_at = [&](double expected) {
-    std::optional<double> seen;
-    for (int i = 0; i < 200; ++i) {  // a sample every second: up to 20 s on a loaded machine
-      seen = lag_events();
-      if (seen == expected) return true;
-      std::this_thread::sleep_for(100ms);
-    }
-    ADD_FAILURE() << "etcd_sync_lag_events " << (seen ? std::to_string(*seen) : "absent")
-                  << ", expected " << expected;
-    return false;
+    return Settles(
+        "etcd_sync_lag_events", [&] { return ScrapeMetric(monitor_url, "etcd_sync_lag_events"); },
+        expected);
   };
   ASSERT_TRUE(settles_at(0));
 
-  put("/registry/configmaps/team-a/kept");
-  const int64_t kept = put("/registry/configmaps/team-a/kept");  // twice: one key
+  Put("/registry/configmaps/team-a/kept");
+  const int64_t kept = Put("/registry/configmaps/team-a/kept");  // twice: one key
   etcd::pb::DeleteRangeRequest deletion;
   deletion.set_key("/registry/configmaps/team-a/deleted");
   auto deleted = source.DeleteRange(deletion);
   ASSERT_TRUE(deleted.ok()) << deleted.status();
-  put("/registry/events/team-a/excluded");  // events are not synced
-  const int64_t last = put("/elsewhere/outside-the-prefix");
+  Put("/registry/events/team-a/excluded");  // events are not synced
+  const int64_t last = Put("/elsewhere/outside-the-prefix");
   EXPECT_TRUE(settles_at(2));
 
   stats_.applied_revision = kept;  // the deletion is still pending
@@ -267,15 +285,7 @@ TEST_F(MonitorServerTest, LagEventsCountTheChangesTheAppliedRevisionDoesNotCover
 // watch from the applied revision + 1 whose responses go through the tap.
 TEST_F(MonitorServerTest, LeaderMonitorCountsLagFromTheReplicatorsWatchAndHoldsNoWatchOfItsOwn) {
   etcd::Client& source = etcd_.client();
-  auto put = [&](const std::string& key) {
-    etcd::pb::PutRequest request;
-    request.set_key(key);
-    request.set_value("v");
-    auto response = source.Put(request);
-    EXPECT_TRUE(response.ok()) << response.status();
-    return response.ok() ? response->header().revision() : 0;
-  };
-  const int64_t start = put("/registry/configmaps/team-a/kept");
+  const int64_t start = Put("/registry/configmaps/team-a/kept");
   stats_.leader = true;
   stats_.initial_copy_done = true;
   stats_.applied_revision = start;
@@ -286,32 +296,13 @@ TEST_F(MonitorServerTest, LeaderMonitorCountsLagFromTheReplicatorsWatchAndHoldsN
   options.probe_interval = 200ms;
   options.tap = &tap;
   auto* server = Start(options);
-  auto metric = [](int port_or_0, const std::string& url, const std::string& name) {
-    httplib::Client client =
-        port_or_0 > 0 ? httplib::Client("127.0.0.1", port_or_0) : httplib::Client(url);
-    client.set_connection_timeout(10s);
-    client.set_read_timeout(10s);
-    auto response = client.Get("/metrics");
-    return response ? testing_support::Metric(response->body, name) : std::optional<double>();
-  };
-  auto settles = [&](const std::string& what, const std::function<std::optional<double>()>& read,
-                     double expected) {
-    std::optional<double> seen;
-    for (int i = 0; i < 200; ++i) {  // up to 20 s on a loaded machine
-      seen = read();
-      if (seen == expected) return true;
-      std::this_thread::sleep_for(100ms);
-    }
-    ADD_FAILURE() << what << " " << (seen ? std::to_string(*seen) : "absent") << ", expected "
-                  << expected;
-    return false;
-  };
-  auto lag_events = [&] { return metric(server->port(), "", "etcd_sync_lag_events"); };
+  const std::string monitor_url = "http://127.0.0.1:" + std::to_string(server->port());
+  auto lag_events = [&] { return ScrapeMetric(monitor_url, "etcd_sync_lag_events"); };
   auto source_watchers = [&] {
-    return metric(0, etcd_.url(), "etcd_debugging_mvcc_watcher_total");
+    return ScrapeMetric(etcd_.url(), "etcd_debugging_mvcc_watcher_total");
   };
-  ASSERT_TRUE(settles("source watchers", source_watchers, 1));  // the monitor's own
-  ASSERT_TRUE(settles("etcd_sync_lag_events", lag_events, 0));
+  ASSERT_TRUE(Settles("source watchers", source_watchers, 1));  // the monitor's own
+  ASSERT_TRUE(Settles("etcd_sync_lag_events", lag_events, 0));
 
   // The replicator's watch opens: both watch the source until the tap opens.
   etcd::pb::WatchCreateRequest create;
@@ -320,7 +311,7 @@ TEST_F(MonitorServerTest, LeaderMonitorCountsLagFromTheReplicatorsWatchAndHoldsN
   create.set_start_revision(start + 1);
   auto watch = etcd::WatchStream::Open(source, create);
   ASSERT_TRUE(watch.ok()) << watch.status();
-  ASSERT_TRUE(settles("source watchers", source_watchers, 2));
+  ASSERT_TRUE(Settles("source watchers", source_watchers, 2));
   tap.Open(start + 1);
   std::jthread reader([&](std::stop_token stop) {
     std::stop_callback cancel(stop, [&] { (*watch)->Cancel(); });
@@ -330,16 +321,16 @@ TEST_F(MonitorServerTest, LeaderMonitorCountsLagFromTheReplicatorsWatchAndHoldsN
       tap.Deliver(*response);
     }
   });
-  EXPECT_TRUE(settles("source watchers", source_watchers, 1));  // only the replicator's
+  EXPECT_TRUE(Settles("source watchers", source_watchers, 1));  // only the replicator's
 
-  put("/registry/configmaps/team-a/kept");
-  const int64_t kept = put("/registry/configmaps/team-a/kept");  // twice: one key
-  put("/registry/events/team-a/excluded");                       // events are not synced
-  const int64_t last = put("/registry/configmaps/team-a/second");
-  EXPECT_TRUE(settles("etcd_sync_lag_events", lag_events, 2));
+  Put("/registry/configmaps/team-a/kept");
+  const int64_t kept = Put("/registry/configmaps/team-a/kept");  // twice: one key
+  Put("/registry/events/team-a/excluded");                       // events are not synced
+  const int64_t last = Put("/registry/configmaps/team-a/second");
+  EXPECT_TRUE(Settles("etcd_sync_lag_events", lag_events, 2));
   stats_.applied_revision = kept;
-  EXPECT_TRUE(settles("etcd_sync_lag_events", lag_events, 1));
-  EXPECT_TRUE(settles("source watchers", source_watchers, 1));
+  EXPECT_TRUE(Settles("etcd_sync_lag_events", lag_events, 1));
+  EXPECT_TRUE(Settles("source watchers", source_watchers, 1));
 
   // The replicator stops: the tap closes and the monitor watches the source again, from
   // the applied revision + 1.
@@ -347,11 +338,11 @@ TEST_F(MonitorServerTest, LeaderMonitorCountsLagFromTheReplicatorsWatchAndHoldsN
   reader.join();
   tap.Close();
   watch->reset();
-  EXPECT_TRUE(settles("source watchers", source_watchers, 1));  // the monitor's own again
-  put("/registry/configmaps/team-a/third");
-  EXPECT_TRUE(settles("etcd_sync_lag_events", lag_events, 2));
+  EXPECT_TRUE(Settles("source watchers", source_watchers, 1));  // the monitor's own again
+  Put("/registry/configmaps/team-a/third");
+  EXPECT_TRUE(Settles("etcd_sync_lag_events", lag_events, 2));
   stats_.applied_revision = last + 1;
-  EXPECT_TRUE(settles("etcd_sync_lag_events", lag_events, 0));
+  EXPECT_TRUE(Settles("etcd_sync_lag_events", lag_events, 0));
 }
 
 }  // namespace

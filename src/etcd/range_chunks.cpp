@@ -126,14 +126,40 @@ absl::StatusOr<std::optional<KeyChunk>> ChunkPlanner::Next() {
   return std::optional<KeyChunk>(std::move(chunk));
 }
 
+PageSizer::PageSizer(int64_t target_bytes, int max_keys, int first_keys,
+                     const std::atomic<bool>* until)
+    : target_bytes_(std::max<int64_t>(1, target_bytes)),
+      max_keys_(std::max(1, max_keys)),
+      first_keys_(std::clamp(first_keys, 1, std::max(1, max_keys))),
+      until_(until) {}
+
+int PageSizer::NextLimit() const {
+  if (until_ != nullptr && until_->load()) return max_keys_;
+  const int64_t keys = keys_.load(std::memory_order_relaxed);
+  const int64_t bytes = bytes_.load(std::memory_order_relaxed);
+  if (keys == 0 || bytes == 0) return first_keys_;
+  const int64_t mean = std::max<int64_t>(1, bytes / keys);
+  return static_cast<int>(std::clamp<int64_t>(target_bytes_ / mean, 1, max_keys_));
+}
+
+void PageSizer::Saw(const pb::RangeResponse& page) {
+  int64_t bytes = 0;
+  for (const auto& kv : page.kvs()) {
+    bytes += static_cast<int64_t>(kv.key().size() + kv.value().size());
+  }
+  keys_.fetch_add(page.kvs_size(), std::memory_order_relaxed);
+  bytes_.fetch_add(bytes, std::memory_order_relaxed);
+}
+
 absl::StatusOr<pb::RangeResponse> RangePager::NextPage() {
   if (done_) return pb::RangeResponse();
   pb::RangeRequest request;
   request.set_key(next_);
   request.set_range_end(end_);
-  request.set_limit(page_keys_);
+  request.set_limit(sizer_ != nullptr ? std::min(page_keys_, sizer_->NextLimit()) : page_keys_);
   request.set_revision(revision_);
   ASSIGN_OR_RETURN(pb::RangeResponse response, client_.Range(request));
+  if (sizer_ != nullptr) sizer_->Saw(response);
   if (!response.more() || response.kvs_size() == 0) {
     done_ = true;
   } else {

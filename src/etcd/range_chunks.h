@@ -4,6 +4,7 @@
 // cost O(n) plus a handful of walks.
 #pragma once
 
+#include <atomic>
 #include <cstdint>
 #include <deque>
 #include <future>
@@ -132,16 +133,42 @@ class ChunkBoundaries {
   std::vector<std::string> boundaries_;
 };
 
+// Sizes pages by bytes rather than keys: the limit of the next page is `target_bytes` over
+// the mean size (key + value) of the keys the pages so far held, within [1, max_keys]; before
+// any page, `first_keys`. A reader that keeps one such page in flight keeps at most about
+// `target_bytes` of its reads queued on a link it shares with other streams (the periodic
+// check beside live replication's watch). Once `*until` (may be null; must outlive the sizer)
+// is true, the limit is max_keys. Thread-safe: pagers of several chunks may share one.
+class PageSizer {
+ public:
+  PageSizer(int64_t target_bytes, int max_keys, int first_keys = 64,
+            const std::atomic<bool>* until = nullptr);
+  int NextLimit() const;
+  void Saw(const pb::RangeResponse& page);
+
+ private:
+  const int64_t target_bytes_;
+  const int max_keys_;
+  const int first_keys_;
+  const std::atomic<bool>* until_;
+  std::atomic<int64_t> keys_{0};
+  std::atomic<int64_t> bytes_{0};
+};
+
 // Reads [begin, end) at `revision` in pages of at most `page_keys`, continuing inside the
-// range when it holds more: with a bounded range each page costs O(keys in the range).
+// range when it holds more: with a bounded range each page costs O(keys in the range). With
+// `sizer` (not owned, may be null; must outlive the pager) each page asks for
+// sizer->NextLimit() keys, at most `page_keys`, and reports what it got.
 class RangePager {
  public:
-  RangePager(Client& client, std::string begin, std::string end, int64_t revision, int page_keys)
+  RangePager(Client& client, std::string begin, std::string end, int64_t revision, int page_keys,
+             PageSizer* sizer = nullptr)
       : client_(client),
         next_(std::move(begin)),
         end_(std::move(end)),
         revision_(revision),
-        page_keys_(page_keys) {}
+        page_keys_(page_keys),
+        sizer_(sizer) {}
   // The next page; an empty one (kvs_size() == 0) after the last.
   absl::StatusOr<pb::RangeResponse> NextPage();
   bool done() const { return done_; }
@@ -152,6 +179,7 @@ class RangePager {
   std::string end_;
   int64_t revision_;
   int page_keys_;
+  PageSizer* sizer_;
   bool done_ = false;
 };
 

@@ -90,13 +90,17 @@ int MonitorServer::check_waiters() {
   return flight_ ? flight_->waiters : 0;
 }
 
-MonitorServer::Outcome MonitorServer::RunCheck(bool periodic) {
+MonitorServer::Outcome MonitorServer::RunCheck(bool periodic, const std::atomic<bool>* full_speed) {
   Outcome outcome;
   try {
     outcome.spool = std::make_shared<SpooledCheckSink>();
-    if (periodic && options_.reconciler != nullptr && !injected_check_) {
+    // Through the reconciler, /check too plans from the boundaries its passes keep (no
+    // discovery calls after the first pass); it never repairs.
+    if (options_.reconciler != nullptr && !injected_check_) {
       outcome.report =
-          options_.reconciler->Run(etcdsync::Reconciler::Trigger::kPeriodic, outcome.spool.get());
+          options_.reconciler->Run(periodic ? etcdsync::Reconciler::Trigger::kPeriodic
+                                            : etcdsync::Reconciler::Trigger::kReportOnly,
+                                   outcome.spool.get(), {}, full_speed);
     } else {
       outcome.report = options_.check(*outcome.spool);
     }
@@ -114,6 +118,7 @@ std::shared_ptr<const MonitorServer::Outcome> MonitorServer::SharedCheck(bool pe
   std::unique_lock lock(flight_mutex_);
   if (std::shared_ptr<Flight> flight = flight_) {
     ++flight->waiters;
+    if (!periodic) flight->full_speed = true;  // an operator waits: no more pacing
     flight_done_.wait(lock, [&] { return flight->done; });
     return flight->outcome;
   }
@@ -121,7 +126,7 @@ std::shared_ptr<const MonitorServer::Outcome> MonitorServer::SharedCheck(bool pe
   flight->waiters = 1;
   flight_ = flight;
   lock.unlock();
-  auto outcome = std::make_shared<const Outcome>(RunCheck(periodic));
+  auto outcome = std::make_shared<const Outcome>(RunCheck(periodic, &flight->full_speed));
   lock.lock();
   flight->outcome = outcome;
   flight->done = true;

@@ -101,6 +101,8 @@ class MonitorServer : private etcdsync::WatchTap::Observer {
   struct Flight {
     int waiters = 0;
     bool done = false;
+    // Set when a GET /check joins: a paced periodic check then reads at full speed.
+    std::atomic<bool> full_speed{false};
     std::shared_ptr<const Outcome> outcome;
   };
   class CheckTicket;
@@ -161,7 +163,7 @@ class MonitorServer : private etcdsync::WatchTap::Observer {
   // Joins the check in flight, or starts one: concurrent callers share one result.
   // `periodic`: a check this call starts may repair (through the reconciler).
   std::shared_ptr<const Outcome> SharedCheck(bool periodic = false);
-  Outcome RunCheck(bool periodic);
+  Outcome RunCheck(bool periodic, const std::atomic<bool>* full_speed);
   // A place among the /check requests being served, or nullptr when all are taken.
   std::shared_ptr<CheckTicket> AdmitCheck();
 

@@ -25,13 +25,13 @@ class PinnedCursor {
   // `recorder` (may be null) sees every key read, in order, before the filter.
   PinnedCursor(etcd::Client& client, const SyncConfig& config, const KeyFilter& filter,
                int64_t revision, bool is_source, const etcd::KeyChunk& chunk, int page_keys,
-               etcd::BoundaryRecorder* recorder = nullptr)
+               etcd::BoundaryRecorder* recorder = nullptr, etcd::PageSizer* sizer = nullptr)
       : config_(config),
         filter_(filter),
         is_source_(is_source),
         recorder_(recorder),
         pager_(std::make_unique<etcd::RangePager>(client, chunk.begin, chunk.end, revision,
-                                                  page_keys)) {
+                                                  page_keys, sizer)) {
     first_ = std::async(std::launch::async, [pager = pager_.get()] { return pager->NextPage(); });
   }
 
@@ -115,6 +115,14 @@ absl::StatusOr<CheckReport> OnePass(etcd::Client& source, etcd::Client& destinat
     planner.UseBoundaries(scan.boundaries->Get(config.prefix, range_end, scan.chunk_keys));
     recorder.emplace(scan.chunk_keys);
   }
+  // Shared by the source's cursors; declared before the window, which it outlives.
+  std::optional<etcd::PageSizer> sizer;
+  if (scan.source_page_bytes > 0) {
+    sizer.emplace(scan.source_page_bytes, scan.page_keys, 16, scan.full_speed);
+  }
+  auto paced = [&] {
+    return sizer.has_value() && (scan.full_speed == nullptr || !scan.full_speed->load());
+  };
   std::deque<ChunkCursors> window;
   bool planned_all = false;
   auto differ = [&](KeyDifference::Kind kind, const std::string& key, int64_t source_mod,
@@ -139,17 +147,17 @@ absl::StatusOr<CheckReport> OnePass(etcd::Client& source, etcd::Client& destinat
   while (true) {
     // With chunks in the window it does not wait for a discovery call: the front chunk is
     // compared meanwhile.
-    while (!planned_all && window.size() < static_cast<size_t>(std::max(1, scan.window)) &&
-           (window.empty() || planner.NextIsReady())) {
+    const size_t ahead = paced() ? 1 : static_cast<size_t>(std::max(1, scan.window));
+    while (!planned_all && window.size() < ahead && (window.empty() || planner.NextIsReady())) {
       ASSIGN_OR_RETURN(std::optional<etcd::KeyChunk> chunk, planner.Next());
       if (!chunk) {
         planned_all = true;
         break;
       }
       ChunkCursors cursors;
-      cursors.source =
-          std::make_unique<PinnedCursor>(source, config, filter, report.source_revision, true,
-                                         *chunk, scan.page_keys, recorder ? &*recorder : nullptr);
+      cursors.source = std::make_unique<PinnedCursor>(
+          source, config, filter, report.source_revision, true, *chunk, scan.page_keys,
+          recorder ? &*recorder : nullptr, paced() ? &*sizer : nullptr);
       cursors.destination = std::make_unique<PinnedCursor>(
           destination, config, filter, report.destination_revision, false, *chunk, scan.page_keys);
       window.push_back(std::move(cursors));
@@ -197,6 +205,12 @@ absl::StatusOr<CheckReport> OnePass(etcd::Client& source, etcd::Client& destinat
 }
 
 }  // namespace
+
+CheckScan PacedCheckScan(int64_t page_bytes) {
+  CheckScan scan;
+  scan.source_page_bytes = std::max<int64_t>(0, page_bytes);
+  return scan;
+}
 
 absl::StatusOr<CheckReport> RunConsistencyCheck(etcd::Client& source, etcd::Client& destination,
                                                 const SyncConfig& config, const KeyFilter& filter,

@@ -4,6 +4,7 @@
 // differences. Streams results to a sink page by page, so memory stays flat.
 #pragma once
 
+#include <atomic>
 #include <cstdint>
 #include <memory>
 #include <stop_token>
@@ -68,13 +69,27 @@ inline bool ComparesPair(bool source_value_included, bool destination_value_incl
 // there (no discovery calls, which on etcd 3.4 cost the source as much as the pass itself)
 // and leaves its own for the next; the first pass, or one after a change of prefix or
 // chunk_keys, discovers. Results do not depend on it: any boundaries tile the range.
+// Pacing, for a scan that shares a WAN link with live replication's watch: with
+// `source_page_bytes` > 0 the scan reads one chunk at a time and the source's pages are sized to
+// about that many bytes (keys and values, from the mean of the pages read so far; at most
+// `page_keys`), so the link never holds more than about that much of the check ahead of a
+// live change. `full_speed` (may be null; must outlive the scan) turning true mid-scan drops
+// the pacing from the next page on (a GET /check joined the periodic check). The destination
+// is never paced.
 struct CheckScan {
   int chunk_keys = 5000;
   int discovery_keys = 100000;
   int page_keys = 10000;
   int window = 4;
   std::shared_ptr<etcd::ChunkBoundaries> boundaries;
+  int64_t source_page_bytes = 0;
+  const std::atomic<bool>* full_speed = nullptr;
 };
+
+// The scan of the periodic check, which runs beside live replication: the default chunks (so it
+// plans from the boundaries earlier passes left) paced to source pages of about `page_bytes`
+// (0: not paced, as fast as GET /check).
+CheckScan PacedCheckScan(int64_t page_bytes);
 
 // FailedPrecondition while no initial copy has completed (no live checkpoint yet);
 // Cancelled when `stop` fires (checked between keys).

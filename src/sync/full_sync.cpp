@@ -5,6 +5,7 @@
 #include <algorithm>
 #include <deque>
 #include <future>
+#include <optional>
 
 #include "absl/strings/str_cat.h"
 #include "common/absl_fmt.h"
@@ -179,6 +180,9 @@ absl::StatusOr<FullSyncResult> FullSync::Run(const Checkpoint& identity, std::st
     return source_.Range(page);
   };
 
+  // Pages are used in key order: every source key passes here in order.
+  std::optional<etcd::BoundaryRecorder> recorder;
+  if (boundaries_) recorder.emplace(boundary_chunk_keys_);
   int page_limit = std::min(config_.copy_page_size, kFirstPageKeys);
   bool planned_all = false;
   // Starts reads of the next chunks until kReadsAhead are in flight. With reads in flight it
@@ -231,6 +235,7 @@ absl::StatusOr<FullSyncResult> FullSync::Run(const Checkpoint& identity, std::st
     std::vector<std::string> local;  // keys whose value is cluster-local on either side
     wanted.reserve(response->kvs_size());
     for (auto& kv : *response->mutable_kvs()) {
+      if (recorder) recorder->See(kv.key());
       if (!filter_.Includes(kv.key())) continue;
       if (!config_.Replicates(kv.lease())) {
         ++stats_.lease_keys_skipped;
@@ -273,6 +278,9 @@ absl::StatusOr<FullSyncResult> FullSync::Run(const Checkpoint& identity, std::st
   }
   RETURN_IF_ERROR(applier.Finish());
   stats_.copy_bytes_written += bytes_written;
+  if (recorder) {
+    boundaries_->Set(config_.prefix, range_end, boundary_chunk_keys_, recorder->Take());
+  }
   progress.Done(result.keys_scanned, result.puts + result.deletes, bytes_written);
   spdlog::info(
       "initial copy: {} puts, {} deletes to make the destination equal to source "

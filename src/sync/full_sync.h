@@ -6,10 +6,12 @@
 // runs again and rewrites nothing that is already right.
 #pragma once
 
+#include <memory>
 #include <stop_token>
 
 #include "absl/status/statusor.h"
 #include "etcd/client.h"
+#include "etcd/range_chunks.h"
 #include "sync/apply_policy.h"
 #include "sync/checkpoint.h"
 #include "sync/destination_writer.h"
@@ -41,6 +43,14 @@ class FullSync {
   // `identity` carries the source cluster ID and prefix for the checkpoints it writes.
   absl::StatusOr<FullSyncResult> Run(const Checkpoint& identity, std::stop_token stop);
 
+  // A copy that completes leaves in `boundaries` every `chunk_keys`-th source key it read (as a
+  // consistency check's pass does), so that the first check after it plans its chunks without
+  // discovery calls: on a WAN link those are megabytes of keys queued ahead of live changes.
+  void LeaveBoundaries(std::shared_ptr<etcd::ChunkBoundaries> boundaries, int chunk_keys) {
+    boundaries_ = std::move(boundaries);
+    boundary_chunk_keys_ = chunk_keys;
+  }
+
  private:
   // In-scope destination keys in [from, to), in key order, read in pages.
   absl::Status ReadDestination(const std::string& from, const std::string& to,
@@ -54,6 +64,8 @@ class FullSync {
   SyncStats& stats_;
   Fence fence_;
   CheckpointChain* chain_;
+  std::shared_ptr<etcd::ChunkBoundaries> boundaries_;
+  int boundary_chunk_keys_ = 0;
 };
 
 // Removes from both sides (each sorted by key) every key listed in `keys` (sorted): keys

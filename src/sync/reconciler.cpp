@@ -120,13 +120,15 @@ class RepairingSink : public CheckSink {
 }  // namespace
 
 Reconciler::Reconciler(const SyncConfig& config, etcd::Client& source, etcd::Client& destination,
-                       const KeyFilter& filter, SyncStats& stats, int contested_after_repairs)
+                       const KeyFilter& filter, SyncStats& stats, int contested_after_repairs,
+                       int64_t periodic_page_bytes)
     : config_(config),
       source_(source),
       destination_(destination),
       filter_(filter),
       stats_(stats),
-      ledger_(contested_after_repairs) {}
+      ledger_(contested_after_repairs),
+      periodic_page_bytes_(periodic_page_bytes) {}
 
 void Reconciler::Lead(Fence fence) {
   std::lock_guard lock(fence_mutex_);
@@ -212,7 +214,8 @@ absl::StatusOr<Reconciler::Outcome> Reconciler::Repair(const KeyDifference& diff
 }
 
 absl::StatusOr<CheckReport> Reconciler::Run(Trigger trigger, CheckSink* listing,
-                                            std::stop_token stop) {
+                                            std::stop_token stop,
+                                            const std::atomic<bool>* full_speed) {
   std::optional<Fence> fence;
   if (trigger != Trigger::kReportOnly) fence = CurrentFence();
   const bool repairing = fence.has_value();
@@ -223,8 +226,10 @@ absl::StatusOr<CheckReport> Reconciler::Run(Trigger trigger, CheckSink* listing,
         config_.prefix);
   }
   RepairingSink sink(*this, listing, fence, trigger == Trigger::kLeaderStart);
-  CheckScan scan;
+  CheckScan scan =
+      trigger == Trigger::kPeriodic ? PacedCheckScan(periodic_page_bytes_) : CheckScan{};
   scan.boundaries = boundaries_;
+  scan.full_speed = full_speed;
   absl::StatusOr<CheckReport> report =
       RunConsistencyCheck(source_, destination_, config_, filter_, sink, scan, stop);
   if (!repairing) return report;

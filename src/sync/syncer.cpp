@@ -175,6 +175,9 @@ absl::Status Syncer::Lead(const Fence& fence, std::stop_token stop) {
   // Every serial write of this term is chained on the checkpoint (a replayed Txn is harmless).
   CheckpointChain chain(config_.CheckpointKey());
   FullSync full_sync(config_, source_, destination_, filter_, policy_, stats_, fence, &chain);
+  if (reconciler_ != nullptr) {
+    full_sync.LeaveBoundaries(reconciler_->boundaries(), Reconciler::chunk_keys());
+  }
   LiveReplicator live(config_, source_, destination_, filter_, policy_, stats_, fence, &chain,
                       tap_);
   std::chrono::milliseconds backoff(500);

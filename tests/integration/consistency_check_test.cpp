@@ -12,8 +12,11 @@
 #include "etcd/key_range.h"
 #include "etcd/range_chunks.h"
 #include "etcd_sync_fixture.h"
+#include "support/monitor_scrape.h"
 #include "sync/checkpoint.h"
+#include "sync/full_sync.h"
 #include "sync/key_filter.h"
+#include "sync/reconciler.h"
 #include "workload/kube_keys.h"
 
 namespace testing_support {
@@ -36,6 +39,7 @@ std::string Key(const std::string& resource, int i) {
 
 class ConsistencyCheckTest : public EtcdSyncTest {
  protected:
+  int64_t SourceRangeCalls() { return EtcdRangeCalls(primary_->url()); }
   // Marks the destination as live at the source's current revision.
   void MarkLive() {
     etcdsync::Checkpoint live;
@@ -121,12 +125,17 @@ TEST_F(ConsistencyCheckTest, ExactResultsWithSmallChunksAndPages) {
   std::sort(surplus.begin(), surplus.end());
   const std::vector<std::string> missed = {Key("apps", 0), Key("apps", 7), Key("configmaps", 24)};
   const std::vector<std::string> stale = {Key("apps", 14), Key("b", 1)};
+  // Paced: pages of one key (1 byte), of about three keys (200 bytes: keys and values here are
+  // about 60 bytes), and the periodic check's default.
   for (const etcdsync::CheckScan& scan :
        {etcdsync::CheckScan{7, 20, 5, 3, {}}, etcdsync::CheckScan{1, 1, 1, 1, {}},
-        etcdsync::CheckScan{3, 10, 2, 8, {}}, etcdsync::CheckScan{}}) {
+        etcdsync::CheckScan{3, 10, 2, 8, {}}, etcdsync::CheckScan{},
+        etcdsync::CheckScan{7, 20, 5, 3, {}, 1}, etcdsync::CheckScan{7, 20, 5, 3, {}, 200},
+        etcdsync::PacedCheckScan(256 * 1024)}) {
     SCOPED_TRACE(testing::Message()
                  << "chunk " << scan.chunk_keys << " discovery " << scan.discovery_keys << " page "
-                 << scan.page_keys << " window " << scan.window);
+                 << scan.page_keys << " window " << scan.window << " paced to "
+                 << scan.source_page_bytes << " bytes");
     ListSink sink;
     auto report = Check(sink, scan);
     ASSERT_TRUE(report.ok()) << report.status();
@@ -266,6 +275,123 @@ TEST_F(ConsistencyCheckTest, CopyReadsChunksAheadAndFinishesEachChunkInOrder) {
   const workload::KeyspaceDiff diff = WaitEqual();
   EXPECT_TRUE(diff.equal()) << sync->Log();
   EXPECT_FALSE(Get(standby_->client(), surplus).has_value());
+}
+
+// A paced scan reads the source in pages of about its byte target, one chunk at a time; when
+// `full_speed` turns true mid-scan (a GET /check joined the periodic check) the chunks after
+// that are read as the default scan reads them: one page each. Counted on the source etcd.
+TEST_F(ConsistencyCheckTest, APacedScanReadsSmallPagesUntilFullSpeedIsAsked) {
+  std::vector<std::string> keys;
+  for (int i = 0; i < 240; ++i) keys.push_back(Key("configmaps", i));
+  const std::string value(200, 'v');  // about 225 bytes a key with its key
+  for (const auto& key : keys) Put(primary_->client(), key, value);
+  for (const auto& key : keys) Put(standby_->client(), key, value);
+  Delete(standby_->client(), keys[3]);    // in the first chunk
+  Delete(standby_->client(), keys[200]);  // in a later one
+  MarkLive();
+
+  // Chunks of 40 keys found by one discovery call; 2 pages of the source a chunk unpaced.
+  auto scan_with = [&](int64_t page_bytes, const std::atomic<bool>* full_speed) {
+    etcdsync::CheckScan scan{40, 1000, 40, 4, std::make_shared<etcd::ChunkBoundaries>()};
+    scan.source_page_bytes = page_bytes;
+    scan.full_speed = full_speed;
+    return scan;
+  };
+  struct Case {
+    const char* name;
+    int64_t page_bytes;
+    bool full_speed_at_first_difference;
+    int64_t least_calls;
+    int64_t most_calls;
+  };
+  // Unpaced: 1 discovery + 6 chunks x 2 (the page and the empty end, or more() false)...
+  // bounded loosely; paced to 700 bytes: 3 keys a page after the first 16: about 80 calls;
+  // paced, then full speed after chunk 1: chunk 1 paced (about 9 calls), the 5 after unpaced.
+  const std::vector<Case> cases = {
+      {"unpaced", 0, false, 7, 14},
+      {"paced to 700 bytes", 700, false, 70, 100},
+      {"paced, then full speed", 700, true, 8, 30},
+  };
+  for (const Case& c : cases) {
+    SCOPED_TRACE(c.name);
+    std::atomic<bool> full_speed{false};
+    struct FlipSink : ListSink {
+      std::atomic<bool>* flip = nullptr;
+      void Missed(const std::string& key) override {
+        ListSink::Missed(key);
+        if (flip != nullptr) *flip = true;
+      }
+    } sink;
+    if (c.full_speed_at_first_difference) sink.flip = &full_speed;
+    const int64_t before = SourceRangeCalls();
+    auto report = Check(sink, scan_with(c.page_bytes, &full_speed));
+    const int64_t calls = SourceRangeCalls() - before;
+    ASSERT_TRUE(report.ok()) << report.status();
+    EXPECT_EQ(sink.missed, (std::vector<std::string>{keys[3], keys[200]}));
+    EXPECT_TRUE(sink.surplus.empty());
+    EXPECT_TRUE(sink.stale.empty());
+    EXPECT_EQ(report->source_keys, 240);
+    EXPECT_GE(calls, c.least_calls);
+    EXPECT_LE(calls, c.most_calls);
+  }
+}
+
+// The reconciler paces only the periodic check: GET /check (kReportOnly) and the pass on
+// becoming leader read at full speed, and so does a periodic check a GET /check joined.
+TEST_F(ConsistencyCheckTest, OnlyThePeriodicCheckIsPaced) {
+  const std::string value(200, 'v');
+  for (int i = 0; i < 240; ++i) Put(primary_->client(), Key("configmaps", i), value);
+  for (int i = 0; i < 240; ++i) Put(standby_->client(), Key("configmaps", i), value);
+  MarkLive();
+  etcdsync::SyncStats stats;
+  etcdsync::Reconciler reconciler(config_, primary_->client(), standby_->client(), filter_, stats,
+                                  3, /*periodic_page_bytes=*/700);
+  std::atomic<bool> full_speed{true};
+  auto calls = [&](etcdsync::Reconciler::Trigger trigger, const std::atomic<bool>* hurry) {
+    const int64_t before = SourceRangeCalls();
+    ListSink sink;
+    auto report = reconciler.Run(trigger, &sink, {}, hurry);
+    EXPECT_TRUE(report.ok()) << report.status();
+    EXPECT_EQ(report.ok() ? report->source_keys : 0, 240);
+    return SourceRangeCalls() - before;
+  };
+  // One chunk (default 5,000 keys): a discovery call and one page when not paced; paced to
+  // 700 bytes (about 3 keys here), 16 keys first and then about 75 pages.
+  EXPECT_LE(calls(etcdsync::Reconciler::Trigger::kReportOnly, nullptr), 4);
+  EXPECT_GE(calls(etcdsync::Reconciler::Trigger::kPeriodic, nullptr), 70);
+  EXPECT_LE(calls(etcdsync::Reconciler::Trigger::kPeriodic, &full_speed), 4);
+  EXPECT_LE(calls(etcdsync::Reconciler::Trigger::kLeaderStart, nullptr), 4);
+}
+
+// An initial copy leaves the boundaries a check's pass would have: the first check after it
+// makes no discovery calls (one Range of the source per chunk), and stays exact.
+TEST_F(ConsistencyCheckTest, TheInitialCopyLeavesTheChecksBoundaries) {
+  Load(300);
+  Put(primary_->client(), "/other/x", "outside");
+  etcdsync::SyncStats stats;
+  etcdsync::PassThroughPolicy policy;
+  etcdsync::FullSync copy(config_, primary_->client(), standby_->client(), filter_, policy, stats,
+                          etcdsync::Fence{});
+  auto left = std::make_shared<etcd::ChunkBoundaries>();
+  copy.LeaveBoundaries(left, 7);
+  auto copied = copy.Run(etcdsync::Checkpoint{}, {});
+  ASSERT_TRUE(copied.ok()) << copied.status();
+  const std::string end = etcd::PrefixRangeEnd("/registry/");
+  const std::vector<std::string> from_copy = left->Get("/registry/", end, 7);
+  EXPECT_EQ(from_copy.size(), 300u / 7);
+  MarkLive();
+  // A check that discovers its chunks leaves the same boundaries.
+  auto discovered = std::make_shared<etcd::ChunkBoundaries>();
+  ListSink sink;
+  ASSERT_TRUE(Check(sink, etcdsync::CheckScan{7, 20, 5, 3, discovered}).ok());
+  EXPECT_EQ(discovered->Get("/registry/", end, 7), from_copy);
+  // Planned from the copy's: one page of the source a chunk (43 chunks, pages of 10).
+  const int64_t before = SourceRangeCalls();
+  auto report = Check(sink, etcdsync::CheckScan{7, 20, 10, 3, left});
+  ASSERT_TRUE(report.ok()) << report.status();
+  EXPECT_EQ(SourceRangeCalls() - before, 300 / 7 + 1);
+  EXPECT_EQ(report->source_keys, 300);
+  EXPECT_EQ(report->missed + report->surplus + report->stale, 0);
 }
 
 }  // namespace

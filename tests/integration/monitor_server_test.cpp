@@ -22,6 +22,8 @@
 #include "support/etcd_member.h"
 #include "support/monitor_scrape.h"
 #include "support/temp_dir.h"
+#include "sync/checkpoint.h"
+#include "sync/reconciler.h"
 #include "sync/sync_rules.h"
 #include "sync/watch_tap.h"
 
@@ -87,9 +89,10 @@ class RawConnection {
 
 class MonitorServerTest : public ::testing::Test {
  protected:
-  monitor::MonitorServer* Start(monitor::MonitorOptions options) {
+  // With `blocking_check` false, checks run for real (through options.reconciler when set).
+  monitor::MonitorServer* Start(monitor::MonitorOptions options, bool blocking_check = true) {
     options.listen = "127.0.0.1:0";
-    options.check = check_.Function();
+    if (blocking_check) options.check = check_.Function();
     server_ = std::make_unique<monitor::MonitorServer>(options, config_, etcd_.client(),
                                                        etcd_.client(), filter_, stats_);
     EXPECT_TRUE(server_->Start().ok());
@@ -343,6 +346,51 @@ TEST_F(MonitorServerTest, LeaderMonitorCountsLagFromTheReplicatorsWatchAndHoldsN
   EXPECT_TRUE(Settles("etcd_sync_lag_events", lag_events, 2));
   stats_.applied_revision = last + 1;
   EXPECT_TRUE(Settles("etcd_sync_lag_events", lag_events, 0));
+}
+
+// A GET /check that finds the periodic check running joins it (one scan), and the periodic
+// check, paced to spare the link between the sites, reads the rest at full speed: an operator
+// waiting on /check before a failover does not wait for the pacing. Counted on the source:
+// paced to 1 byte a page, every Range reads one key.
+TEST_F(MonitorServerTest, ACheckThatJoinsThePeriodicCheckEndsItsPacing) {
+  constexpr int kKeys = 3000;
+  for (int first = 0; first < kKeys; first += 100) {
+    etcd::pb::TxnRequest txn;
+    for (int i = first; i < first + 100; ++i) {
+      auto* put = txn.add_success()->mutable_request_put();
+      put->set_key("/registry/configmaps/team-a/cm-" + std::to_string(10000 + i));
+      put->set_value(std::string(100, 'v'));
+    }
+    ASSERT_TRUE(etcd_.client().Txn(txn).ok());
+  }
+  etcdsync::Checkpoint live;
+  live.phase = etcdsync::Checkpoint::Phase::kLive;
+  live.revision = Put("/registry/configmaps/team-a/last");
+  etcd::pb::PutRequest checkpoint;
+  checkpoint.set_key(config_.CheckpointKey());
+  checkpoint.set_value(etcdsync::EncodeCheckpoint(live));
+  ASSERT_TRUE(etcd_.client().Put(checkpoint).ok());
+  stats_.initial_copy_done = true;
+
+  etcdsync::Reconciler reconciler(config_, etcd_.client(), etcd_.client(), filter_, stats_, 3,
+                                  /*periodic_page_bytes=*/1);
+  monitor::MonitorOptions options;
+  options.check_interval = 1s;
+  options.reconciler = &reconciler;
+  const int64_t before = testing_support::EtcdRangeCalls(etcd_.url());
+  auto* server = Start(options, /*blocking_check=*/false);
+  for (int i = 0; i < 3000 && server->check_waiters() == 0; ++i) std::this_thread::sleep_for(5ms);
+  ASSERT_EQ(server->check_waiters(), 1) << "the periodic check did not start";
+  auto check = Get(server->port(), "/check", 120s);
+  const int64_t calls = testing_support::EtcdRangeCalls(etcd_.url()) - before;
+  ASSERT_TRUE(check) << "no answer";
+  EXPECT_EQ(check->status, 200) << check->body;
+  EXPECT_NE(check->body.find("LOCAL ETCD missed keys:\nLOCAL ETCD surplus keys:"),
+            std::string::npos)
+      << check->body;
+  // Paced to the end it would take more than kKeys Ranges; joined, the rest is a few pages.
+  EXPECT_LT(calls, kKeys / 2) << "the periodic check stayed paced after GET /check joined it";
+  EXPECT_GT(calls, 1);
 }
 
 }  // namespace

@@ -10,7 +10,13 @@
 #      history the 5,000/s phase left (its Puts and the deletion of every probe) slows both
 #      etcds until compaction removes it;
 #   4. with LINK=1, the same through slow-link-proxy (RTT_MS, RATE_MBIT) between etcd-sync
-#      and the source.
+#      and the source;
+#   5. LOW_RATE for CHECK_SECONDS while periodic consistency checks run: etcd-sync restarted
+#      with --check-interval CHECK_INTERVAL (after its pass on becoming leader), so checks
+#      run through the measurement; once paced (the default --periodic-check-page-bytes) and
+#      once unpaced (--periodic-check-page-bytes 0: what every periodic check did before it),
+#      with the number of checks and their duration. A check reads the whole scope through
+#      the same link as the watch: unpaced, live changes queue behind its pages.
 # Beside 3, the floor at LOW_RATE: the same probes timed by a watch on the source itself
 # (through the link with LINK=1), with no replicator: what the source and the link alone
 # cost, which no replicator can go below.
@@ -21,6 +27,7 @@
 #
 # Environment [defaults]: KEYS [10000] base keys, VALUE_SIZE [1024], WRITERS [64],
 #   HIGH_RATE [5000], HIGH_SECONDS [60], LOW_RATE [1000], LOW_SECONDS [30], WINDOW [10],
+#   CHECK_INTERVAL [15], CHECK_SECONDS [60],
 #   LINK [0], RTT_MS [20], RATE_MBIT [200], BUILD_DIR [<repo>/build], BENCH_TMPDIR [/var/tmp],
 #   KEEP_STATE [0]
 set -euo pipefail
@@ -33,6 +40,8 @@ HIGH_SECONDS=${HIGH_SECONDS:-60}
 LOW_RATE=${LOW_RATE:-1000}
 LOW_SECONDS=${LOW_SECONDS:-30}
 WINDOW=${WINDOW:-10}
+CHECK_INTERVAL=${CHECK_INTERVAL:-15}
+CHECK_SECONDS=${CHECK_SECONDS:-60}
 LINK=${LINK:-0}
 RTT_MS=${RTT_MS:-20}
 RATE_MBIT=${RATE_MBIT:-200}
@@ -48,7 +57,8 @@ export ETCDCTL_API=3
 
 log() { printf '==> %s\n' "$*" >&2; }
 die() { printf 'FAILED: %s\n' "$*" >&2; exit 1; }
-for n in KEYS VALUE_SIZE WRITERS HIGH_RATE HIGH_SECONDS LOW_RATE LOW_SECONDS WINDOW RTT_MS RATE_MBIT; do
+for n in KEYS VALUE_SIZE WRITERS HIGH_RATE HIGH_SECONDS LOW_RATE LOW_SECONDS WINDOW RTT_MS RATE_MBIT \
+  CHECK_INTERVAL CHECK_SECONDS; do
   [[ ${!n} =~ ^[1-9][0-9]*$ ]] || die "$n must be a positive integer (got '${!n}')"
 done
 
@@ -180,6 +190,44 @@ lag "etcd-sync at $LOW_RATE/s, both etcds compacted" "$SOURCE" "$DEST" "$LOW_RAT
 compacted_line=$LAG_LINE compacted_load=$(load_avg)
 rss=$(peak_rss_mib "$sync_pid")
 
+# 5. While periodic checks run, paced and unpaced.
+monitor_metric() {  # monitor_metric <name>: its value on the running etcd-sync's monitor
+  curl -s "http://$monitor/metrics" | awk -v n="$1" '$1 == n { print $2 }'
+}
+restart_sync() {  # restart_sync <log name> [flags...]: after its pass on becoming leader
+  local name=$1 i
+  shift
+  kill -TERM "$sync_pid"
+  wait "$sync_pid" 2>/dev/null || true
+  "$SYNC" --source-endpoints "$read_from" --dest-endpoints "$DEST" --prefix "$PREFIX" \
+    --monitor-listen 127.0.0.1:0 --check-interval "$CHECK_INTERVAL" "$@" >"$STATE/$name" 2>&1 </dev/null &
+  sync_pid=$!
+  bg_pids+=("$sync_pid")
+  for ((i = 0; i < 6000; i++)); do
+    grep -q 'Reconcile pass finished' "$STATE/$name" && break
+    kill -0 "$sync_pid" 2>/dev/null || die "etcd-sync exited: $(tail -3 "$STATE/$name")"
+    sleep 0.1
+  done
+  grep -q 'Reconcile pass finished' "$STATE/$name" || die "etcd-sync's pass on becoming leader did not finish in 600 s"
+  monitor=$(sed -n 's/.*etcd-sync-monitor listening on \([^ ]*:[0-9]*\).*/\1/p' "$STATE/$name" | head -1)
+  [ -n "$monitor" ] || die "no monitor address in $STATE/$name"
+}
+during_checks() {  # during_checks <label>: sets CHECKS_LINE
+  local passes0 passes1
+  passes0=$(monitor_metric etcd_sync_reconcile_passes_total)
+  lag "etcd-sync at $LOW_RATE/s during periodic checks, $1" "$SOURCE" "$DEST" "$LOW_RATE" "$CHECK_SECONDS"
+  passes1=$(monitor_metric etcd_sync_reconcile_passes_total)
+  CHECKS_LINE="$LAG_LINE; $((passes1 - passes0)) periodic checks ended meanwhile, the last took $(monitor_metric etcd_sync_check_duration_seconds | xargs printf '%.1f') s"
+  CHECK_WINDOWS=$WINDOWS
+  log "$1: $CHECKS_LINE"
+}
+restart_sync etcd-sync-paced.log
+during_checks "paced (default)"
+paced_line=$CHECKS_LINE paced_windows=$CHECK_WINDOWS paced_load=$(load_avg)
+restart_sync etcd-sync-unpaced.log --periodic-check-page-bytes 0
+during_checks "unpaced"
+unpaced_line=$CHECKS_LINE unpaced_windows=$CHECK_WINDOWS unpaced_load=$(load_avg)
+
 link="loopback"
 [ "$LINK" = 1 ] && link="slow link ($RTT_MS ms RTT, $RATE_MBIT Mbit/s) between etcd-sync and the source"
 cat <<EOF
@@ -192,6 +240,11 @@ $(sed 's/^/    /' <<<"$high_windows")
     etcd-sync CPU ${high_cpu}% of one core meanwhile; its peak RSS by then ${high_rss} MiB
   etcd-sync at $LOW_RATE writes/s for ${LOW_SECONDS}s (load $low_load): $low_line
   the same after compacting both etcds (load $compacted_load): $compacted_line
+  etcd-sync at $LOW_RATE writes/s for ${CHECK_SECONDS}s while periodic checks run (--check-interval $CHECK_INTERVAL):
+    paced, the default (load $paced_load): $paced_line
+$(sed 's/^/      /' <<<"$paced_windows")
+    unpaced, --periodic-check-page-bytes 0 (load $unpaced_load): $unpaced_line
+$(sed 's/^/      /' <<<"$unpaced_windows")
   floor: the source's own watch$([ "$LINK" = 1 ] && echo " through the link") at $LOW_RATE writes/s, no replicator (load $floor_load): $floor_line
   etcd-sync peak RSS: ${rss} MiB (also counts replicating the deletion of every probe in one revision)
 
@@ -201,6 +254,8 @@ RESULT source_alone_writes_per_s=$ceiling
 RESULT high_rate_achieved=$(sed -n 's/.* at \([0-9]*\) writes\/s.*/\1/p' <<<"$high_line") high_p50_ms=$(field p50 "$high_line") high_p99_ms=$(field p99 "$high_line") high_max_ms=$(field max "$high_line")
 RESULT low_rate_p50_ms=$(field p50 "$low_line") low_rate_p99_ms=$(field p99 "$low_line") low_rate_max_ms=$(field max "$low_line")
 RESULT compacted_low_rate_p50_ms=$(field p50 "$compacted_line") compacted_low_rate_p99_ms=$(field p99 "$compacted_line") compacted_low_rate_max_ms=$(field max "$compacted_line")
+RESULT during_checks_paced_p50_ms=$(field p50 "$paced_line") during_checks_paced_p99_ms=$(field p99 "$paced_line") during_checks_paced_max_ms=$(field max "$paced_line") during_checks_paced_checks=$(sed -n 's/.*; \([0-9]*\) periodic checks.*/\1/p' <<<"$paced_line")
+RESULT during_checks_unpaced_p50_ms=$(field p50 "$unpaced_line") during_checks_unpaced_p99_ms=$(field p99 "$unpaced_line") during_checks_unpaced_max_ms=$(field max "$unpaced_line") during_checks_unpaced_checks=$(sed -n 's/.*; \([0-9]*\) periodic checks.*/\1/p' <<<"$unpaced_line")
 RESULT floor_p50_ms=$(field p50 "$floor_line") floor_p99_ms=$(field p99 "$floor_line") floor_max_ms=$(field max "$floor_line")
 RESULT etcd_sync_peak_rss_mib=$rss etcd_sync_cpu_percent_at_high_rate=$high_cpu
 EOF

@@ -157,7 +157,11 @@ case "$action" in
         --initial-cluster-token "$TOKEN" \
         --initial-advertise-peer-urls "http://127.0.0.1:$peer_port" >/dev/null 2>&1
     done
-    start_all existing || { echo "etcd cluster $name did not start after the restore" >&2; exit 1; }
+    if ! start_all existing; then
+      echo "etcd cluster $name did not start after the restore; its logs follow:" >&2
+      tail -n 10 "$dir/$name"-*.log >&2
+      exit 1
+    fi
     ;;
   *) usage ;;
 esac

@@ -22,8 +22,8 @@
 # cost, which no replicator can go below.
 # Prints a table and RESULT lines; everything runs under one temporary directory.
 #
-#   bench/live_lag_bench.sh                          # ~5 minutes
-#   HIGH_SECONDS=10 LOW_SECONDS=5 bench/live_lag_bench.sh  # short form
+#   bench/live_lag_bench.sh                          # ~8 minutes
+#   HIGH_SECONDS=10 LOW_SECONDS=5 CHECK_SECONDS=10 bench/live_lag_bench.sh  # short form
 #
 # Environment [defaults]: KEYS [10000] base keys, VALUE_SIZE [1024], WRITERS [64],
 #   HIGH_RATE [5000], HIGH_SECONDS [60], LOW_RATE [1000], LOW_SECONDS [30], WINDOW [10],

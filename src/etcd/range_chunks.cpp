@@ -153,17 +153,37 @@ void PageSizer::Saw(const pb::RangeResponse& page) {
 
 absl::StatusOr<pb::RangeResponse> RangePager::NextPage() {
   if (done_) return pb::RangeResponse();
+  if (split_keys_ > 0 && bound_.empty() && left_ > split_keys_) {
+    pb::RangeRequest split;
+    split.set_key(next_);
+    split.set_range_end(end_);
+    split.set_limit(split_keys_);
+    split.set_revision(revision_);
+    split.set_keys_only(true);
+    ASSIGN_OR_RETURN(pb::RangeResponse keys, client_.Range(split));
+    ++splits_;
+    left_ = keys.count();
+    if (keys.more() && keys.kvs_size() > 0) {
+      bound_ = KeySuccessor(keys.kvs(keys.kvs_size() - 1).key());
+    }
+  }
   pb::RangeRequest request;
   request.set_key(next_);
-  request.set_range_end(end_);
+  request.set_range_end(bound_.empty() ? end_ : bound_);
   request.set_limit(sizer_ != nullptr ? std::min(page_keys_, sizer_->NextLimit()) : page_keys_);
   request.set_revision(revision_);
   ASSIGN_OR_RETURN(pb::RangeResponse response, client_.Range(request));
   if (sizer_ != nullptr) sizer_->Saw(response);
-  if (!response.more() || response.kvs_size() == 0) {
-    done_ = true;
-  } else {
+  // count: the keys of the requested range, from next_ on.
+  left_ = bound_.empty() ? response.count() - response.kvs_size()
+                         : std::max<int64_t>(0, left_ - response.kvs_size());
+  if (response.more() && response.kvs_size() > 0) {
     next_ = KeySuccessor(response.kvs(response.kvs_size() - 1).key());
+  } else if (!bound_.empty()) {
+    next_ = std::move(bound_);  // this split is read; the rest of the range next
+    bound_.clear();
+  } else {
+    done_ = true;
   }
   return response;
 }

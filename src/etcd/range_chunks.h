@@ -158,20 +158,27 @@ class PageSizer {
 // Reads [begin, end) at `revision` in pages of at most `page_keys`, continuing inside the
 // range when it holds more: with a bounded range each page costs O(keys in the range). With
 // `sizer` (not owned, may be null; must outlive the pager) each page asks for
-// sizer->NextLimit() keys, at most `page_keys`, and reports what it got.
+// sizer->NextLimit() keys, at most `page_keys`, and reports what it got. With `split_keys` > 0,
+// while more than that many keys are left in the range (a range that grew since it was planned),
+// one keys-only call finds where the next `split_keys` keys end and the pages stay inside that
+// bound: on etcd 3.4 each page costs O(keys left up to its range end), so small pages over a
+// large range would cost O(n^2 / page); bounded, a range of n keys costs n / split_keys walks.
 class RangePager {
  public:
   RangePager(Client& client, std::string begin, std::string end, int64_t revision, int page_keys,
-             PageSizer* sizer = nullptr)
+             PageSizer* sizer = nullptr, int split_keys = 0)
       : client_(client),
         next_(std::move(begin)),
         end_(std::move(end)),
         revision_(revision),
         page_keys_(page_keys),
-        sizer_(sizer) {}
+        sizer_(sizer),
+        split_keys_(split_keys) {}
   // The next page; an empty one (kvs_size() == 0) after the last.
   absl::StatusOr<pb::RangeResponse> NextPage();
   bool done() const { return done_; }
+  // How many keys-only calls bounded the pages (split_keys).
+  int64_t splits() const { return splits_; }
 
  private:
   Client& client_;
@@ -180,6 +187,10 @@ class RangePager {
   int64_t revision_;
   int page_keys_;
   PageSizer* sizer_;
+  int split_keys_;
+  std::string bound_;  // pages end here while set (a split); empty: at end_
+  int64_t left_ = -1;  // keys known left in [next_, end_); -1 before the first answer
+  int64_t splits_ = 0;
   bool done_ = false;
 };
 

@@ -25,13 +25,14 @@ class PinnedCursor {
   // `recorder` (may be null) sees every key read, in order, before the filter.
   PinnedCursor(etcd::Client& client, const SyncConfig& config, const KeyFilter& filter,
                int64_t revision, bool is_source, const etcd::KeyChunk& chunk, int page_keys,
-               etcd::BoundaryRecorder* recorder = nullptr, etcd::PageSizer* sizer = nullptr)
+               etcd::BoundaryRecorder* recorder = nullptr, etcd::PageSizer* sizer = nullptr,
+               int split_keys = 0)
       : config_(config),
         filter_(filter),
         is_source_(is_source),
         recorder_(recorder),
         pager_(std::make_unique<etcd::RangePager>(client, chunk.begin, chunk.end, revision,
-                                                  page_keys, sizer)) {
+                                                  page_keys, sizer, split_keys)) {
     first_ = std::async(std::launch::async, [pager = pager_.get()] { return pager->NextPage(); });
   }
 
@@ -157,7 +158,10 @@ absl::StatusOr<CheckReport> OnePass(etcd::Client& source, etcd::Client& destinat
       ChunkCursors cursors;
       cursors.source = std::make_unique<PinnedCursor>(
           source, config, filter, report.source_revision, true, *chunk, scan.page_keys,
-          recorder ? &*recorder : nullptr, paced() ? &*sizer : nullptr);
+          recorder ? &*recorder : nullptr, paced() ? &*sizer : nullptr,
+          // Paced pages are small: a chunk that grew since it was planned is read in bounded
+          // splits, not one O(rest of chunk) walk per small page.
+          paced() ? scan.chunk_keys : 0);
       cursors.destination = std::make_unique<PinnedCursor>(
           destination, config, filter, report.destination_revision, false, *chunk, scan.page_keys);
       window.push_back(std::move(cursors));

@@ -201,6 +201,21 @@ TEST_F(ConsistencyCheckTest, RemembersBoundariesAndStaysExactWhenTheKeysChange) 
   now.insert(now.end(), added.begin(), added.end());
   std::sort(now.begin(), now.end());
   {
+    // Paced to one key a page from the same stale boundaries: the chunk that grew to 37 keys is
+    // read in bounded splits of 7; the same results.
+    etcdsync::CheckScan paced = scan;
+    paced.boundaries = std::make_shared<etcd::ChunkBoundaries>();
+    paced.boundaries->Set("/registry/", end, 7, scan.boundaries->Get("/registry/", end, 7));
+    paced.source_page_bytes = 1;
+    ListSink sink;
+    auto report = Check(sink, paced);
+    ASSERT_TRUE(report.ok()) << report.status();
+    EXPECT_EQ(sink.missed, added);
+    EXPECT_EQ(sink.surplus, std::vector<std::string>{"/registry/zzz"});
+    EXPECT_EQ(sink.stale, std::vector<std::string>{Key("apps", 30)});
+    EXPECT_EQ(report->source_keys, static_cast<int64_t>(now.size()));
+  }
+  {
     ListSink sink;
     auto report = Check(sink, scan);
     ASSERT_TRUE(report.ok()) << report.status();
@@ -392,6 +407,31 @@ TEST_F(ConsistencyCheckTest, TheInitialCopyLeavesTheChecksBoundaries) {
   EXPECT_EQ(SourceRangeCalls() - before, 300 / 7 + 1);
   EXPECT_EQ(report->source_keys, 300);
   EXPECT_EQ(report->missed + report->surplus + report->stale, 0);
+}
+
+// Small pages over a range far larger than planned are read in bounded splits: one keys-only
+// call a `split_keys` keys (etcd 3.4 walks the rest of a page's range on every page), every key
+// once and in order, with or without splits.
+TEST_F(ConsistencyCheckTest, SmallPagesOverALargeRangeAreReadInBoundedSplits) {
+  std::vector<std::string> keys;
+  for (int i = 0; i < 120; ++i) keys.push_back(Key("configmaps", i));
+  for (const auto& key : keys) Put(primary_->client(), key, std::string(100, 'v'));
+  const std::string end = etcd::PrefixRangeEnd("/registry/");
+  for (const int split_keys : {0, 20, 7, 1000}) {
+    SCOPED_TRACE(split_keys);
+    etcd::PageSizer sizer(400, 50, 16);  // about 3 keys a page after the first
+    etcd::RangePager pager(primary_->client(), "/registry/", end, 0, 50, &sizer, split_keys);
+    std::vector<std::string> read;
+    while (!pager.done()) {
+      auto page = pager.NextPage();
+      ASSERT_TRUE(page.ok()) << page.status();
+      for (const auto& kv : page->kvs()) read.push_back(kv.key());
+    }
+    EXPECT_EQ(read, keys);
+    // After the first page (16 keys), 104 keys left: one split a split_keys while more are left.
+    const int64_t expected = split_keys == 20 ? 5 : split_keys == 7 ? 14 : 0;
+    EXPECT_EQ(pager.splits(), expected);
+  }
 }
 
 }  // namespace

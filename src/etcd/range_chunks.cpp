@@ -151,8 +151,60 @@ void PageSizer::Saw(const pb::RangeResponse& page) {
   bytes_.fetch_add(bytes, std::memory_order_relaxed);
 }
 
+ChunkSplits::ChunkSplits(Client& client, std::string begin, std::string end, int64_t revision,
+                         int split_keys, int discovery_keys)
+    : client_(client),
+      end_(std::move(end)),
+      revision_(revision),
+      split_keys_(std::max(1, split_keys)),
+      discovery_keys_(std::max(std::max(1, split_keys), discovery_keys)),
+      reached_(std::move(begin)) {}
+
+int64_t ChunkSplits::discoveries() const {
+  std::lock_guard lock(mutex_);
+  return discoveries_;
+}
+
+absl::Status ChunkSplits::DiscoverMore() {
+  pb::RangeRequest request;
+  request.set_key(reached_);
+  request.set_range_end(end_);
+  request.set_limit(discovery_keys_);
+  request.set_revision(revision_);
+  request.set_keys_only(true);
+  ASSIGN_OR_RETURN(pb::RangeResponse keys, client_.Range(request));
+  started_ = true;
+  ++discoveries_;
+  for (const auto& kv : keys.kvs()) {
+    if (seen_ > 0 && seen_ % split_keys_ == 0) cuts_.push_back(kv.key());
+    ++seen_;
+  }
+  if (keys.more() && keys.kvs_size() > 0) {
+    reached_ = KeySuccessor(keys.kvs(keys.kvs_size() - 1).key());
+  } else {
+    complete_ = true;
+  }
+  return absl::OkStatus();
+}
+
+absl::StatusOr<std::string> ChunkSplits::RangeEndFor(const std::string& from, int64_t left) {
+  std::lock_guard lock(mutex_);
+  if (!started_ && left <= 2 * static_cast<int64_t>(split_keys_)) return end_;
+  // Until a cut lies after `from` (every cut is below reached_): ending a page where discovery
+  // reached instead would leave an empty range up to the next call's first cut.
+  while (!complete_ && std::upper_bound(cuts_.begin(), cuts_.end(), from) == cuts_.end()) {
+    RETURN_IF_ERROR(DiscoverMore());
+  }
+  auto cut = std::upper_bound(cuts_.begin(), cuts_.end(), from);
+  return cut != cuts_.end() ? *cut : end_;
+}
+
 absl::StatusOr<pb::RangeResponse> RangePager::NextPage() {
   if (done_) return pb::RangeResponse();
+  if (cuts_ != nullptr && bound_.empty()) {
+    ASSIGN_OR_RETURN(std::string cut, cuts_->RangeEndFor(next_, left_));
+    if (cut != end_) bound_ = std::move(cut);
+  }
   if (split_keys_ > 0 && bound_.empty() && left_ > split_keys_) {
     pb::RangeRequest split;
     split.set_key(next_);

@@ -155,6 +155,49 @@ class PageSizer {
   std::atomic<int64_t> bytes_{0};
 };
 
+// Where a chunk that grew since it was planned can be cut: every `split_keys`-th key that one
+// cluster holds in [begin, end) at `revision`, found by keys-only calls of up to `discovery_keys`
+// keys, from `begin` on and only as far as pagers ask. Meant for the cluster near the reader
+// (the destination: no link to cross) and shared by both sides' pagers of the chunk, which bound
+// their pages by the cuts: on etcd 3.4 every Range costs a walk of all the keys of its range,
+// whatever its limit, holding the index that writes wait for, so pages bounded by the chunk
+// alone cost each side n / page walks of up to n keys (a chunk grown by 300,000 keys: 30 to 60
+// walks of 100-300 ms each, writes stalled behind each); bounded by the cuts, each page walks at
+// most about split_keys keys, and finding the cuts costs one walk of the rest per
+// discovery_keys keys. Nothing is discovered until a pager reports more than twice split_keys
+// keys left. Thread-safe; a discovery runs under the lock (the other pager waits for its cuts).
+class ChunkSplits {
+ public:
+  ChunkSplits(Client& client, std::string begin, std::string end, int64_t revision, int split_keys,
+              int discovery_keys);
+  ChunkSplits(const ChunkSplits&) = delete;
+  ChunkSplits& operator=(const ChunkSplits&) = delete;
+
+  // The end of the range of the next page of a pager at `from` (inside [begin, end)) that knows
+  // `left` keys left up to `end` (-1: not known): `end` while nothing needs cutting, else the
+  // first cut after `from` (discovering on as far as one), or `end` after the last cut. Errors
+  // are the discovery calls'.
+  absl::StatusOr<std::string> RangeEndFor(const std::string& from, int64_t left);
+  // How many keys-only calls found the cuts.
+  int64_t discoveries() const;
+
+ private:
+  absl::Status DiscoverMore();  // one call from reached_; with mutex_ held
+
+  Client& client_;
+  const std::string end_;
+  int64_t revision_;
+  const int split_keys_;
+  const int discovery_keys_;
+  mutable std::mutex mutex_;
+  bool started_ = false;
+  bool complete_ = false;          // discovery reached end_
+  std::string reached_;            // [begin, reached_) is discovered; every cut is below it
+  int64_t seen_ = 0;               // keys discovered so far
+  std::vector<std::string> cuts_;  // increasing, inside (begin, reached_)
+  int64_t discoveries_ = 0;
+};
+
 // Reads [begin, end) at `revision` in pages of at most `page_keys`, continuing inside the
 // range when it holds more: with a bounded range each page costs O(keys in the range). With
 // `sizer` (not owned, may be null; must outlive the pager) each page asks for
@@ -163,17 +206,21 @@ class PageSizer {
 // one keys-only call finds where the next `split_keys` keys end and the pages stay inside that
 // bound: on etcd 3.4 each page costs O(keys left up to its range end), so small pages over a
 // large range would cost O(n^2 / page); bounded, a range of n keys costs n / split_keys walks.
+// With `cuts` (not owned, may be null; must outlive the pager; made for the same [begin, end))
+// pages end at its cuts once it has any, and the pager's own keys-only calls are made only
+// where the cuts leave more than split_keys keys (the cut cluster lacks keys this one has).
 class RangePager {
  public:
   RangePager(Client& client, std::string begin, std::string end, int64_t revision, int page_keys,
-             PageSizer* sizer = nullptr, int split_keys = 0)
+             PageSizer* sizer = nullptr, int split_keys = 0, ChunkSplits* cuts = nullptr)
       : client_(client),
         next_(std::move(begin)),
         end_(std::move(end)),
         revision_(revision),
         page_keys_(page_keys),
         sizer_(sizer),
-        split_keys_(split_keys) {}
+        split_keys_(split_keys),
+        cuts_(cuts) {}
   // The next page; an empty one (kvs_size() == 0) after the last.
   absl::StatusOr<pb::RangeResponse> NextPage();
   bool done() const { return done_; }
@@ -188,6 +235,7 @@ class RangePager {
   int page_keys_;
   PageSizer* sizer_;
   int split_keys_;
+  ChunkSplits* cuts_;
   std::string bound_;  // pages end here while set (a split); empty: at end_
   int64_t left_ = -1;  // keys known left in [next_, end_); -1 before the first answer
   int64_t splits_ = 0;

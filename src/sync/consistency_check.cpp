@@ -26,13 +26,13 @@ class PinnedCursor {
   PinnedCursor(etcd::Client& client, const SyncConfig& config, const KeyFilter& filter,
                int64_t revision, bool is_source, const etcd::KeyChunk& chunk, int page_keys,
                etcd::BoundaryRecorder* recorder = nullptr, etcd::PageSizer* sizer = nullptr,
-               int split_keys = 0)
+               int split_keys = 0, etcd::ChunkSplits* cuts = nullptr)
       : config_(config),
         filter_(filter),
         is_source_(is_source),
         recorder_(recorder),
         pager_(std::make_unique<etcd::RangePager>(client, chunk.begin, chunk.end, revision,
-                                                  page_keys, sizer, split_keys)) {
+                                                  page_keys, sizer, split_keys, cuts)) {
     first_ = std::async(std::launch::async, [pager = pager_.get()] { return pager->NextPage(); });
   }
 
@@ -84,6 +84,9 @@ class PinnedCursor {
 
 // Both sides of one chunk.
 struct ChunkCursors {
+  // Where both sides cut the chunk if it grew (found on the destination); declared first, so
+  // the cursors that use it are destroyed before it.
+  std::unique_ptr<etcd::ChunkSplits> cuts;
   std::unique_ptr<PinnedCursor> source;
   std::unique_ptr<PinnedCursor> destination;
 };
@@ -156,14 +159,21 @@ absl::StatusOr<CheckReport> OnePass(etcd::Client& source, etcd::Client& destinat
         break;
       }
       ChunkCursors cursors;
+      // A chunk that grew since it was planned is read in pieces of about chunk_keys keys on
+      // both sides, cut where the destination (no link between) holds every chunk_keys-th key:
+      // on etcd 3.4 each page otherwise walks the whole rest of the chunk, writes waiting.
+      cursors.cuts = std::make_unique<etcd::ChunkSplits>(destination, chunk->begin, chunk->end,
+                                                         report.destination_revision,
+                                                         scan.chunk_keys, scan.discovery_keys);
       cursors.source = std::make_unique<PinnedCursor>(
           source, config, filter, report.source_revision, true, *chunk, scan.page_keys,
           recorder ? &*recorder : nullptr, paced() ? &*sizer : nullptr,
-          // Paced pages are small: a chunk that grew since it was planned is read in bounded
-          // splits, not one O(rest of chunk) walk per small page.
-          paced() ? scan.chunk_keys : 0);
+          // Paced pages are small: where the cuts leave many keys (the destination lacks them)
+          // the source finds its own bounds, not one O(rest of chunk) walk per small page.
+          paced() ? scan.chunk_keys : 0, cursors.cuts.get());
       cursors.destination = std::make_unique<PinnedCursor>(
-          destination, config, filter, report.destination_revision, false, *chunk, scan.page_keys);
+          destination, config, filter, report.destination_revision, false, *chunk, scan.page_keys,
+          nullptr, nullptr, 0, cursors.cuts.get());
       window.push_back(std::move(cursors));
     }
     if (window.empty()) break;

@@ -427,5 +427,50 @@ TEST_F(ConsistencyCheckTest, SmallPagesOverALargeRangeAreReadInBoundedSplits) {
   }
 }
 
+TEST_F(ConsistencyCheckTest, AGrownChunkIsReadOnBothSidesInPiecesCutOnTheDestination) {
+  // 120 keys on the source; the destination lacks the last 20 (a gap the check reports).
+  std::vector<std::string> keys;
+  for (int i = 0; i < 120; ++i) keys.push_back(Key("configmaps", i));
+  for (int i = 0; i < 120; ++i) {
+    Put(primary_->client(), keys[i], "v");
+    if (i < 100) Put(standby_->client(), keys[i], "v");
+  }
+  const std::string end = etcd::PrefixRangeEnd("/registry/");
+  // Cuts every 10 destination keys, found 35 keys a call; both pagers read 50 keys a page.
+  etcd::ChunkSplits cuts(standby_->client(), "/registry/", end, 0, 10, 35);
+  etcd::RangePager source(primary_->client(), "/registry/", end, 0, 50, nullptr, 10, &cuts);
+  etcd::RangePager destination(standby_->client(), "/registry/", end, 0, 50, nullptr, 0, &cuts);
+  std::vector<std::string> read_source;
+  std::vector<std::string> read_destination;
+  // count: how many keys the Range's range held, which etcd 3.4 walks whatever the limit.
+  int64_t widest_source = 0;
+  int64_t widest_destination = 0;
+  bool first = true;
+  while (!source.done() || !destination.done()) {
+    for (auto* pager : {&destination, &source}) {
+      if (pager->done()) continue;
+      auto page = pager->NextPage();
+      ASSERT_TRUE(page.ok()) << page.status();
+      auto& read = pager == &source ? read_source : read_destination;
+      for (const auto& kv : page->kvs()) read.push_back(kv.key());
+      if (!first) {
+        auto& widest = pager == &source ? widest_source : widest_destination;
+        widest = std::max(widest, page->count());
+      }
+    }
+    first = false;
+  }
+  EXPECT_EQ(read_source, keys);
+  EXPECT_EQ(read_destination, std::vector<std::string>(keys.begin(), keys.begin() + 100));
+  // After the first pages (count 100 and 120: more than twice 10 left), every Range of either
+  // side held at most 10 keys: the destination's cuts, and past its last cut, where it lacks
+  // keys, the source's own bounds (two keys-only calls, 30 keys left).
+  EXPECT_EQ(widest_destination, 10);
+  EXPECT_EQ(widest_source, 10);
+  EXPECT_EQ(cuts.discoveries(), 3);  // 35 + 35 + the last 30 of the destination's 100
+  EXPECT_EQ(source.splits(), 2);
+  EXPECT_EQ(destination.splits(), 0);
+}
+
 }  // namespace
 }  // namespace testing_support

@@ -97,6 +97,11 @@ int main(int argc, char** argv) {
   lag_cmd->add_option("--writers", lag.writers, "concurrent writers (each Put waits)")
       ->check(CLI::Range(1, 1024))
       ->capture_default_str();
+  lag_cmd
+      ->add_option("--keys", lag.keys,
+                   "0: a new key per probe; N: probes update N keys in turn (number in the value)")
+      ->check(CLI::Range(int64_t{0}, int64_t{100'000'000}))
+      ->capture_default_str();
   int window_seconds = 0;
   lag_cmd->add_option("--window", window_seconds, "also print the lag per window of seconds")
       ->check(CLI::Range(0, 3600))

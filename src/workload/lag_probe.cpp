@@ -50,9 +50,12 @@ absl::StatusOr<LagResult> MeasureLag(etcd::Client& source, etcd::Client& destina
       const auto now = Clock::now().time_since_epoch().count();
       for (const auto& event : response->events()) {
         if (event.type() != mvccpb::Event::PUT) continue;
-        const std::string& key = event.kv().key();
+        // The probe's number: in the key, or at the start of the value when keys are reused.
+        const std::string& text = options.keys > 0 ? event.kv().value() : event.kv().key();
+        const size_t skip = options.keys > 0 ? 0 : options.prefix.size();
+        if (text.size() < skip) continue;
         int64_t index = -1;
-        std::from_chars(key.data() + options.prefix.size(), key.data() + key.size(), index);
+        std::from_chars(text.data() + skip, text.data() + text.size(), index);
         if (index < 0 || index >= total) continue;
         const int64_t sent = sent_at[static_cast<size_t>(index)].load();
         if (sent == 0 || lag_of[static_cast<size_t>(index)] >= 0) continue;
@@ -80,8 +83,15 @@ absl::StatusOr<LagResult> MeasureLag(etcd::Client& source, etcd::Client& destina
           // so that --duration bounds the run and the achieved rate is the ceiling.
           if (Clock::now() > start + options.duration) return;
           etcd::pb::PutRequest put;
-          put.set_key(options.prefix + std::to_string(i));
-          put.set_value(padding);
+          if (options.keys > 0) {
+            put.set_key(options.prefix + std::to_string(i % options.keys));
+            std::string value = std::to_string(i) + ":";
+            if (value.size() < padding.size()) value.append(padding, value.size());
+            put.set_value(std::move(value));
+          } else {
+            put.set_key(options.prefix + std::to_string(i));
+            put.set_value(padding);
+          }
           sent_at[static_cast<size_t>(i)] = Clock::now().time_since_epoch().count();
           auto done = source.Put(put);
           if (!done.ok()) {

@@ -22,6 +22,11 @@ struct LagOptions {
   int writers = 8;
   // > 0: the lag also per window of this many seconds of sending (does it grow?).
   std::chrono::seconds window{0};
+  // 0: every probe puts a new key (prefix + its number), so the prefix grows by rate x duration
+  // keys. > 0: probes take turns over this many keys (prefix + number % keys) and carry their
+  // number at the start of the value ("<number>:"), as a cluster's writes mostly update
+  // existing objects; the prefix then holds at most this many keys.
+  int64_t keys = 0;
 };
 
 struct LagWindow {

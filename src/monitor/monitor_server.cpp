@@ -465,8 +465,7 @@ void MonitorServer::WatchSource(std::stop_token stop) {
         if (observed_.tap_open) {
           ended = absl::OkStatus();  // handed over to the replicator's watch: not a failure
         } else {
-          observed_.watching = false;
-          observed_.pending.Clear();
+          EndWatchLocked();
         }
       }
       if (stop.stop_requested()) break;
@@ -500,10 +499,7 @@ absl::Status MonitorServer::WatchSourceOnce(int64_t start, std::stop_token stop)
   {
     std::lock_guard lock(observed_mutex_);
     if (observed_.tap_open) return absl::OkStatus();
-    observed_.pending.Clear();
-    observed_.watching = true;
-    observed_.watch_start = start;
-    observed_.watch_seen = start - 1;
+    BeginWatchLocked(start);
   }
   std::stop_callback cancel(stop, [&watch] { watch->Cancel(); });
   while (!stop.stop_requested()) {
@@ -517,6 +513,18 @@ absl::Status MonitorServer::WatchSourceOnce(int64_t start, std::stop_token stop)
     if (!ObserveLocked(*response, start, now)) return absl::OkStatus();
   }
   return absl::OkStatus();
+}
+
+void MonitorServer::BeginWatchLocked(int64_t start) {
+  observed_.pending.Clear();
+  observed_.watching = true;
+  observed_.watch_start = start;
+  observed_.watch_seen = start - 1;
+}
+
+void MonitorServer::EndWatchLocked() {
+  observed_.watching = false;
+  observed_.pending.Clear();
 }
 
 bool MonitorServer::ObserveLocked(const etcd::pb::WatchResponse& response, int64_t start,
@@ -541,10 +549,7 @@ bool MonitorServer::ObserveLocked(const etcd::pb::WatchResponse& response, int64
 void MonitorServer::TapOpened(int64_t start_revision) {
   std::lock_guard lock(observed_mutex_);
   observed_.tap_open = true;
-  observed_.pending.Clear();
-  observed_.watching = true;
-  observed_.watch_start = start_revision;
-  observed_.watch_seen = start_revision - 1;
+  BeginWatchLocked(start_revision);
   own_watch_stop_.request_stop();  // cancels the call only: returns at once
 }
 
@@ -554,18 +559,14 @@ void MonitorServer::TapDelivered(const etcd::pb::WatchResponse& response) {
   if (!observed_.tap_open || !observed_.watching) return;
   // The applied revision cannot go back under a running replicator; if it ever did, stop
   // counting from the tap (Sample scans) until it opens again.
-  if (!ObserveLocked(response, observed_.watch_start, now)) {
-    observed_.watching = false;
-    observed_.pending.Clear();
-  }
+  if (!ObserveLocked(response, observed_.watch_start, now)) EndWatchLocked();
 }
 
 void MonitorServer::TapClosed() {
   std::lock_guard lock(observed_mutex_);
   observed_.tap_open = false;
   ++observed_.tap_closes;
-  observed_.watching = false;
-  observed_.pending.Clear();
+  EndWatchLocked();
   watch_wake_.notify_all();
 }
 

@@ -152,6 +152,10 @@ class MonitorServer : private etcdsync::WatchTap::Observer {
   // Records one watch response that follows `start` (observed_mutex_ held); false when the
   // applied revision went back before `start`, so the watch no longer covers it.
   bool ObserveLocked(const etcd::pb::WatchResponse& response, int64_t start, double now);
+  // A watch (the monitor's own or the tap) starts counting changes after `start` - 1, or
+  // stops counting (nothing pending is kept); observed_mutex_ held.
+  void BeginWatchLocked(int64_t start);
+  void EndWatchLocked();
   // etcdsync::WatchTap::Observer (on the replicator's watch reader thread).
   void TapOpened(int64_t start_revision) override;
   void TapDelivered(const etcd::pb::WatchResponse& response) override;

@@ -20,6 +20,8 @@
 # Beside 3, the floor at LOW_RATE: the same probes timed by a watch on the source itself
 # (through the link with LINK=1), with no replicator: what the source and the link alone
 # cost, which no replicator can go below.
+# Probes put new keys (the scope grows by rate x seconds keys, which a check then reads);
+# LAG_KEYS=N makes them update N keys in turn instead, as a cluster's writes mostly do.
 # Prints a table and RESULT lines; everything runs under one temporary directory.
 #
 #   bench/live_lag_bench.sh                          # ~8 minutes
@@ -27,12 +29,13 @@
 #
 # Environment [defaults]: KEYS [10000] base keys, VALUE_SIZE [1024], WRITERS [64],
 #   HIGH_RATE [5000], HIGH_SECONDS [60], LOW_RATE [1000], LOW_SECONDS [30], WINDOW [10],
-#   CHECK_INTERVAL [15], CHECK_SECONDS [60],
+#   CHECK_INTERVAL [15], CHECK_SECONDS [60], LAG_KEYS [0],
 #   LINK [0], RTT_MS [20], RATE_MBIT [200], BUILD_DIR [<repo>/build], BENCH_TMPDIR [/var/tmp],
 #   KEEP_STATE [0]
 set -euo pipefail
 
 KEYS=${KEYS:-10000}
+LAG_KEYS=${LAG_KEYS:-0}
 VALUE_SIZE=${VALUE_SIZE:-1024}
 WRITERS=${WRITERS:-64}
 HIGH_RATE=${HIGH_RATE:-5000}
@@ -109,7 +112,7 @@ peak_rss_mib() { awk '/VmHWM/ { printf "%.0f", $2 / 1024 }' "/proc/$1/status"; }
 lag() {
   local out rc=0
   out=$("$WORKLOAD" lag --source "$2" --dest "$3" --prefix "$PROBES" --rate "$4" \
-          --duration "$5" --value-size "$VALUE_SIZE" --writers "$WRITERS" --window "$WINDOW" 2>&1) || rc=$?
+          --duration "$5" --value-size "$VALUE_SIZE" --writers "$WRITERS" --window "$WINDOW" --keys "$LAG_KEYS" 2>&1) || rc=$?
   LAG_LINE=$(grep -m1 '^lag:' <<<"$out") || die "$1: the lag measurement failed: $out"
   WINDOWS=$(grep '^window' <<<"$out" || true)
   [ "$rc" -eq 0 ] || LAG_LINE="$LAG_LINE (NOT every probe arrived)"
@@ -248,7 +251,7 @@ $(sed 's/^/      /' <<<"$unpaced_windows")
   floor: the source's own watch$([ "$LINK" = 1 ] && echo " through the link") at $LOW_RATE writes/s, no replicator (load $floor_load): $floor_line
   etcd-sync peak RSS: ${rss} MiB (also counts replicating the deletion of every probe in one revision)
 
-RESULT link=$([ "$LINK" = 1 ] && echo "rtt${RTT_MS}ms_${RATE_MBIT}mbit" || echo loopback) value_size=$VALUE_SIZE writers=$WRITERS
+RESULT link=$([ "$LINK" = 1 ] && echo "rtt${RTT_MS}ms_${RATE_MBIT}mbit" || echo loopback) value_size=$VALUE_SIZE writers=$WRITERS lag_keys=$LAG_KEYS
 RESULT copy_seconds=$copy_s link_ceiling_seconds=$([ "$LINK" = 1 ] && echo "$link_s" || echo n/a)
 RESULT source_alone_writes_per_s=$ceiling
 RESULT high_rate_achieved=$(sed -n 's/.* at \([0-9]*\) writes\/s.*/\1/p' <<<"$high_line") high_p50_ms=$(field p50 "$high_line") high_p99_ms=$(field p99 "$high_line") high_max_ms=$(field max "$high_line")

@@ -19,7 +19,10 @@
 #      the same link as the watch: unpaced, live changes queue behind its pages.
 # Beside 3, the floor at LOW_RATE: the same probes timed by a watch on the source itself
 # (through the link with LINK=1), with no replicator: what the source and the link alone
-# cost, which no replicator can go below.
+# cost, which no replicator can go below; and at the same time, the destination alone: its
+# own probes (outside the scope) timed by its own watch. A replicator writes every change to
+# the destination and the lag is timed by a watch there, so its lag is about the two chained:
+# when the floor's p99 plus the destination's is above a target, no replicator meets it.
 # Probes put new keys (the scope grows by rate x seconds keys, which a check then reads);
 # LAG_KEYS=N makes them update N keys in turn instead, as a cluster's writes mostly do.
 # Prints a table and RESULT lines; everything runs under one temporary directory.
@@ -155,8 +158,19 @@ if [ "$LINK" = 1 ]; then
   read_from="http://$(head -1 "$STATE/proxy.out")"
   log "slow link: $read_from -> $SOURCE ($RTT_MS ms RTT, $RATE_MBIT Mbit/s)"
 fi
+DEST_PROBES=/bench-destination-probe/
+"$WORKLOAD" lag --source "$DEST" --dest "$DEST" --prefix "$DEST_PROBES" --rate "$LOW_RATE" \
+  --duration "$LOW_SECONDS" --value-size "$VALUE_SIZE" --writers "$WRITERS" --keys "$LAG_KEYS" \
+  >"$STATE/destination-alone.out" 2>&1 &
+dest_probe_pid=$!
 lag "floor at $LOW_RATE/s, no replicator" "$SOURCE" "$read_from" "$LOW_RATE" "$LOW_SECONDS"
 floor_line=$LAG_LINE floor_load=$(load_avg)
+wait "$dest_probe_pid" || true
+dest_alone_line=$(grep -m1 '^lag:' "$STATE/destination-alone.out") ||
+  die "the destination-alone measurement failed: $(cat "$STATE/destination-alone.out")"
+log "destination alone at the same time: $dest_alone_line"
+etcdctl --endpoints "$DEST" --command-timeout 120s del "$DEST_PROBES" --prefix >/dev/null ||
+  log "WARNING: could not delete the destination's probes"
 "$SYNC" --source-endpoints "$read_from" --dest-endpoints "$DEST" --prefix "$PREFIX" \
   --monitor-listen 127.0.0.1:0 >"$STATE/etcd-sync.log" 2>&1 </dev/null &
 sync_pid=$!
@@ -249,6 +263,7 @@ $(sed 's/^/      /' <<<"$paced_windows")
     unpaced, --periodic-check-page-bytes 0 (load $unpaced_load): $unpaced_line
 $(sed 's/^/      /' <<<"$unpaced_windows")
   floor: the source's own watch$([ "$LINK" = 1 ] && echo " through the link") at $LOW_RATE writes/s, no replicator (load $floor_load): $floor_line
+  at the same time, the destination alone (its own Puts and watch): $dest_alone_line
   etcd-sync peak RSS: ${rss} MiB (also counts replicating the deletion of every probe in one revision)
 
 RESULT link=$([ "$LINK" = 1 ] && echo "rtt${RTT_MS}ms_${RATE_MBIT}mbit" || echo loopback) value_size=$VALUE_SIZE writers=$WRITERS lag_keys=$LAG_KEYS
@@ -260,5 +275,6 @@ RESULT compacted_low_rate_p50_ms=$(field p50 "$compacted_line") compacted_low_ra
 RESULT during_checks_paced_p50_ms=$(field p50 "$paced_line") during_checks_paced_p99_ms=$(field p99 "$paced_line") during_checks_paced_max_ms=$(field max "$paced_line") during_checks_paced_checks=$(sed -n 's/.*; \([0-9]*\) periodic checks.*/\1/p' <<<"$paced_line")
 RESULT during_checks_unpaced_p50_ms=$(field p50 "$unpaced_line") during_checks_unpaced_p99_ms=$(field p99 "$unpaced_line") during_checks_unpaced_max_ms=$(field max "$unpaced_line") during_checks_unpaced_checks=$(sed -n 's/.*; \([0-9]*\) periodic checks.*/\1/p' <<<"$unpaced_line")
 RESULT floor_p50_ms=$(field p50 "$floor_line") floor_p99_ms=$(field p99 "$floor_line") floor_max_ms=$(field max "$floor_line")
+RESULT destination_alone_p50_ms=$(field p50 "$dest_alone_line") destination_alone_p99_ms=$(field p99 "$dest_alone_line") destination_alone_max_ms=$(field max "$dest_alone_line")
 RESULT etcd_sync_peak_rss_mib=$rss etcd_sync_cpu_percent_at_high_rate=$high_cpu
 EOF

@@ -73,6 +73,7 @@ step "replication lag at 1000 writes/s for 3 s"
 step "image sync: a sample bundle into a local registry (upgrade.sh --only-sync-image)"
 registry=$("$root/scripts/registry-server.sh" start "$state" registry "${owner[@]}")
 # The core package keeps its images as images.tar, read in place (never extracted).
+mkdir -p "$state/package"
 "$bin/make-sample-bundle/make-sample-bundle" "$state/layout" --images 12 \
   --archive "$state/package/images.tar" >/dev/null
 rm -rf "$state/layout"

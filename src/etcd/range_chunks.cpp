@@ -14,6 +14,17 @@ namespace {
 // The first discovery call asks for this many chunks' keys (see ChunkPlanner).
 constexpr int64_t kFirstDiscoveryChunks = 6;
 
+// Keys only of [from, end) at `revision`, at most `limit`: how chunks, cuts and splits are found.
+pb::RangeRequest KeysOnly(std::string from, const std::string& end, int limit, int64_t revision) {
+  pb::RangeRequest request;
+  request.set_key(std::move(from));
+  request.set_range_end(end);
+  request.set_limit(limit);
+  request.set_revision(revision);
+  request.set_keys_only(true);
+  return request;
+}
+
 }  // namespace
 
 ChunkPlanner::ChunkPlanner(Client& client, std::string begin, std::string end, int64_t revision,
@@ -37,13 +48,7 @@ ChunkPlanner::~ChunkPlanner() {
 }
 
 absl::StatusOr<pb::RangeResponse> ChunkPlanner::Discover(std::string from, int limit) {
-  pb::RangeRequest request;
-  request.set_key(std::move(from));
-  request.set_range_end(end_);
-  request.set_limit(limit);
-  request.set_revision(revision_);
-  request.set_keys_only(true);
-  return client_.Range(request);
+  return client_.Range(KeysOnly(std::move(from), end_, limit, revision_));
 }
 
 absl::Status ChunkPlanner::TakePage() {
@@ -166,13 +171,8 @@ int64_t ChunkSplits::discoveries() const {
 }
 
 absl::Status ChunkSplits::DiscoverMore() {
-  pb::RangeRequest request;
-  request.set_key(reached_);
-  request.set_range_end(end_);
-  request.set_limit(discovery_keys_);
-  request.set_revision(revision_);
-  request.set_keys_only(true);
-  ASSIGN_OR_RETURN(pb::RangeResponse keys, client_.Range(request));
+  ASSIGN_OR_RETURN(pb::RangeResponse keys,
+                   client_.Range(KeysOnly(reached_, end_, discovery_keys_, revision_)));
   started_ = true;
   ++discoveries_;
   for (const auto& kv : keys.kvs()) {
@@ -192,11 +192,12 @@ absl::StatusOr<std::string> ChunkSplits::RangeEndFor(const std::string& from, in
   if (!started_ && left <= 2 * static_cast<int64_t>(split_keys_)) return end_;
   // Until a cut lies after `from` (every cut is below reached_): ending a page where discovery
   // reached instead would leave an empty range up to the next call's first cut.
-  while (!complete_ && std::upper_bound(cuts_.begin(), cuts_.end(), from) == cuts_.end()) {
+  while (true) {
+    auto cut = std::upper_bound(cuts_.begin(), cuts_.end(), from);
+    if (cut != cuts_.end()) return *cut;
+    if (complete_) return end_;
     RETURN_IF_ERROR(DiscoverMore());
   }
-  auto cut = std::upper_bound(cuts_.begin(), cuts_.end(), from);
-  return cut != cuts_.end() ? *cut : end_;
 }
 
 absl::StatusOr<pb::RangeResponse> RangePager::NextPage() {
@@ -206,13 +207,8 @@ absl::StatusOr<pb::RangeResponse> RangePager::NextPage() {
     if (cut != end_) bound_ = std::move(cut);
   }
   if (split_keys_ > 0 && bound_.empty() && left_ > split_keys_) {
-    pb::RangeRequest split;
-    split.set_key(next_);
-    split.set_range_end(end_);
-    split.set_limit(split_keys_);
-    split.set_revision(revision_);
-    split.set_keys_only(true);
-    ASSIGN_OR_RETURN(pb::RangeResponse keys, client_.Range(split));
+    ASSIGN_OR_RETURN(pb::RangeResponse keys,
+                     client_.Range(KeysOnly(next_, end_, split_keys_, revision_)));
     ++splits_;
     left_ = keys.count();
     if (keys.more() && keys.kvs_size() > 0) {
